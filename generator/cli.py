@@ -1,0 +1,143 @@
+"""The command line: parse options, call one library function, turn errors into a clean exit.
+
+Exit codes: 0 success, 1 the records have errors, 2 a usage or environment
+problem, 3 an internal error (reported in Chinese, never as a traceback unless
+GENERATOR_DEBUG=1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+from generator import __version__
+from generator.problems import GeneratorError, Problem, format_github, format_json, format_markdown, format_text
+
+FORMATTERS: dict[str, Callable[[list[Problem]], str]] = {
+    "text": format_text,
+    "github": format_github,
+    "json": format_json,
+    "markdown": format_markdown,
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with Chinese usage errors and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        translated = (message.replace("the following arguments are required", "缺少必需的参数")
+                      .replace("invalid choice", "无效的选项").replace("unrecognized arguments", "无法识别的参数")
+                      .replace("expected one argument", "需要一个值").replace("argument", "参数"))
+        print(f"generator：{translated}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _as_of(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{value}”不是 YYYY-MM-DD 格式的日期") from None
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return Path(args.data)
+
+
+def _print(text: str) -> None:
+    if text:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from generator.load import load
+    from generator.validate import validate
+
+    report = validate(load(_data_dir(args)))
+    _print(FORMATTERS[args.format](report.problems))
+    if args.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
+            summary.write(format_markdown(report.problems))
+    return 1 if report.errors else 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from generator.publish import build_site
+
+    result = build_site(_data_dir(args), Path(args.out), as_of=args.as_of, history=not args.no_history,
+                        report=lambda line: print(line, file=sys.stderr))
+    _print(result.summary())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from generator.publish import serve
+
+    serve(_data_dir(args), as_of=args.as_of, host=args.host, port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="generator", description="诚信政府建设信息公开站点生成器：校验记录、生成网站。")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
+
+    def command(name: str, help_text: str, fn: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--data", default="data", help="数据文件夹（默认 data/）")
+        p.set_defaults(func=fn)
+        return p
+
+    p = command("validate", "校验数据：列出所有问题（文件:行号: 字段: 问题 — 修改建议）", cmd_validate)
+    p.add_argument("--format", choices=sorted(FORMATTERS), default="text",
+                   help="输出格式：text（默认）、github（GitHub Actions 注释）、json、markdown")
+
+    p = command("build", "校验、计算并生成网站到 site/（失败时保留原有网站）", cmd_build)
+    p.add_argument("--out", default="site", help="网站输出文件夹（默认 site/）")
+    p.add_argument("--as-of", type=_as_of, default=None, help="按指定日期（YYYY-MM-DD）生成，默认为北京时间今天")
+    p.add_argument("--no-history", action="store_true", help="不从 git 历史生成记录的修改记录")
+
+    p = command("serve", "本地预览网站，修改记录后自动刷新", cmd_serve)
+    p.add_argument("--as-of", type=_as_of, default=None, help="按指定日期（YYYY-MM-DD）生成")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+
+    for register in _EXTRA_COMMANDS:
+        register(command)
+    return parser
+
+
+#: Commands that live in their own modules register here (new, import, synth …).
+_EXTRA_COMMANDS: list[Callable] = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except GeneratorError as exc:
+        problems = getattr(exc, "problems", None)
+        if problems:
+            _print(FORMATTERS.get(getattr(args, "format", "text"), format_text)(problems))
+        print(f"generator：{exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("generator：已中断。", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: staff never see a traceback
+        if os.environ.get("GENERATOR_DEBUG"):
+            raise
+        print(f"generator：内部错误（{type(exc).__name__}: {exc}）。这不是数据的问题，请把这条信息和所用命令报告给维护人员；"
+              "设置环境变量 GENERATOR_DEBUG=1 可查看详细信息。", file=sys.stderr)
+        return 3

@@ -1,0 +1,454 @@
+"""Stage 1 — load: read the data folder into tables of raw text cells.
+
+YAML records and CSV ledgers become the same thing here: rows of text values
+(None where empty) in the tables the schema describes, each row knowing its
+file and line, each YAML cell its own line. Types are the validator's job, so
+YAML is read without PyYAML's own typing (no float money, no `yes` turning
+into True, no dates in a zone): every scalar stays the text staff typed.
+
+The YAML reader builds on libyaml's composer where available (measured 0.4 ms
+a file against 2.6 ms for the pure-Python loader) and walks the node tree
+itself so that it can
+- keep the source line of every value,
+- reject duplicate keys (PyYAML silently keeps the last one: data loss),
+- refuse anchors and aliases (a billion-laughs bomb costs nothing to refuse).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator.problems import ERROR, WARNING, Problem
+from generator.schema import Package, Resource, load_package
+
+try:  # libyaml: the same grammar, about six times faster
+    from yaml import CBaseLoader as _YamlLoader
+except ImportError:  # pragma: no cover - libyaml is in every PyYAML wheel we support
+    from yaml import BaseLoader as _YamlLoader  # type: ignore[assignment]
+
+MAX_YAML_BYTES = 1_000_000
+MAX_CSV_BYTES = 200_000_000
+MAX_YAML_DEPTH = 12
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq", "tag:yaml.org,2002:timestamp",
+}
+
+Path_ = tuple  # a path into a YAML document: keys and list indexes
+
+
+@dataclass
+class YamlDoc:
+    """A parsed YAML file: plain values (str, None, dict, list) and the line of each."""
+
+    value: Any
+    lines: dict[Path_, int]
+
+    def line(self, path: Path_) -> int:
+        """The line of `path`, or of its nearest ancestor that has one."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), 1)
+
+
+@dataclass
+class Table:
+    """Rows of one resource, as text, with where each came from."""
+
+    resource: Resource
+    rows: list[dict[str, str | None]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    cell_lines: list[dict[str, int] | None] = field(default_factory=list)
+
+    def add(self, row: dict, file: str, line: int, cell_lines: dict[str, int] | None = None) -> None:
+        self.rows.append(row)
+        self.files.append(file)
+        self.lines.append(line)
+        self.cell_lines.append(cell_lines)
+
+    def where(self, index: int, field_name: str | None = None) -> tuple[str, int]:
+        cells = self.cell_lines[index]
+        if cells and field_name in cells:
+            return self.files[index], cells[field_name]
+        return self.files[index], self.lines[index]
+
+
+@dataclass
+class RawData:
+    data_dir: Path
+    package: Package
+    tables: dict[str, Table]
+    site: YamlDoc | None
+    calendar: YamlDoc | None
+    problems: list[Problem]
+
+
+class _YamlError(Exception):
+    def __init__(self, line: int, message: str, hint: str = ""):
+        self.line, self.message, self.hint = line, message, hint
+
+
+# --- reading files -------------------------------------------------------------------
+
+
+def _rel(path: Path, data_dir: Path) -> str:
+    try:
+        return path.relative_to(data_dir).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def read_text(path: Path, rel: str, limit: int, problems: list[Problem]) -> str | None:
+    """The file's text, or None (with a problem) when it cannot be read as UTF-8."""
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            problems.append(Problem(rel, None, None, f"文件过大（{size / 1e6:.1f} MB），超过 {limit / 1e6:.0f} MB 的上限",
+                                    "请检查是否误存了其他文件；大量数据请分文件保存"))
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(rel, None, None, f"无法读取文件：{exc.strerror or exc}", "请检查文件是否存在、是否有读取权限"))
+        return None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        problems.append(Problem(rel, 1, None, "文件是 UTF-16 编码（Excel“Unicode 文本”）", "请另存为“CSV UTF-8”或使用 generator import 导入 Excel 台账"))
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        problems.append(Problem(rel, 1, None, "文件以 UTF-8 BOM（字节顺序标记）开头", "请用“UTF-8（无 BOM）”重新保存；Excel 台账请用 generator import 导入", code="bom"))
+        data = data[3:]
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        problems.append(Problem(rel, line, None, "文件含有二进制内容（NUL 字节），不是文本文件", "请确认保存的是纯文本的 YAML/CSV 文件"))
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        try:
+            data.decode("gb18030")
+            msg = "文件不是 UTF-8 编码，看起来是 GBK/GB18030（Windows 记事本或 Excel 的默认编码）"
+        except UnicodeDecodeError:
+            msg = "文件不是 UTF-8 编码"
+        problems.append(Problem(rel, line, None, msg, "请用编辑器“另存为 UTF-8（无 BOM）”后再提交", code="encoding"))
+        return None
+
+
+# --- YAML ----------------------------------------------------------------------------
+
+_YAML_PROBLEMS = {
+    "found unexpected end of stream": ("引号没有闭合，文件在找到配对的引号之前就结束了", "请检查本行或上文的引号是否成对"),
+    "mapping values are not allowed here": ("此处不能出现“键: 值”", "冒号后面要有空格；值里含英文冒号时请给整个值加引号"),
+    "could not find expected ':'": ("缺少“键: 值”中的冒号，或上一行的引号没有闭合", "请检查本行和上一行"),
+    "did not find expected key": ("缩进不一致，找不到预期的键", "同一层级的键要对齐，列表项以“- ”开头"),
+    "did not find expected '-' indicator": ("列表缩进不一致", "同一列表的各项要以对齐的“- ”开头"),
+    "found undefined alias": ("引用了未定义的别名（*）", "记录中不使用锚点和别名，请直接写出值"),
+    "found unexpected ':'": ("出现了多余的冒号", "值里含英文冒号时请给整个值加引号"),
+    "found unknown escape character": ("双引号字符串里有无效的转义符（\\）", "改用单引号，或把 \\ 写成 \\\\"),
+}
+
+
+def _translate_yaml_error(exc: yaml.YAMLError, text: str) -> tuple[int, str, str]:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    problem = str(getattr(exc, "problem", "") or exc)
+    source_lines = text.splitlines()
+    if "cannot start any token" in problem and line <= len(source_lines) and "\t" in source_lines[line - 1]:
+        return line, "YAML 中不能用制表符（Tab）缩进", "请把行首的 Tab 换成空格"
+    for key, (message, hint) in _YAML_PROBLEMS.items():
+        if key in problem:
+            return line, message, hint
+    return line, f"YAML 语法错误（{problem}）", "请对照其他记录文件检查缩进、冒号和引号"
+
+
+def _refuse_alias(node: yaml.Node, seen: set, line: int) -> None:
+    if id(node) in seen:
+        raise _YamlError(line, "不允许使用锚点和别名（& 与 *）", "请把被引用的内容直接写出来")
+
+
+def _walk(node: yaml.Node, path: Path_, lines: dict, seen: set, depth: int) -> Any:
+    if id(node) in seen:
+        raise _YamlError(node.start_mark.line + 1, "不允许使用锚点和别名（& 与 *）", "请把被引用的内容直接写出来")
+    seen.add(id(node))
+    if depth > MAX_YAML_DEPTH:
+        raise _YamlError(node.start_mark.line + 1, "嵌套层级过深", f"记录的嵌套不超过 {MAX_YAML_DEPTH} 层")
+    if node.tag not in _STANDARD_TAGS and not (isinstance(node, yaml.ScalarNode) and node.tag == "!"):
+        raise _YamlError(node.start_mark.line + 1, f"不支持 YAML 标签 {node.tag}", "请去掉以 ! 开头的标签，直接写值")
+    if isinstance(node, yaml.ScalarNode):
+        if not node.style and node.value in _NULLS:  # plain (unquoted) null
+            return None
+        return node.value
+    if isinstance(node, yaml.SequenceNode):
+        out = []
+        for i, item in enumerate(node.value):
+            lines[path + (i,)] = item.start_mark.line + 1
+            _refuse_alias(item, seen, item.start_mark.line + 1)
+            out.append(_walk(item, path + (i,), lines, seen, depth + 1))
+        return out
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _YamlError(line, "键必须是简单的文字", "请检查本行的写法")
+            if key_node.value == "<<":
+                raise _YamlError(line, "不允许使用合并键（<<）", "请把内容直接写出来")
+            key = key_node.value
+            if key in out:
+                raise _YamlError(line, f"键“{key}”重复出现（第 {first_line[key]} 行已有）",
+                                 "同一记录中每个键只能写一次；YAML 会悄悄丢掉前一个值")
+            first_line[key] = line
+            lines[path + (key,)] = line
+            _refuse_alias(value_node, seen, line)
+            out[key] = _walk(value_node, path + (key,), lines, seen, depth + 1)
+        return out
+    raise _YamlError(node.start_mark.line + 1, "无法识别的 YAML 内容")  # pragma: no cover
+
+
+def parse_yaml(text: str) -> YamlDoc:
+    """Parse one YAML document; raises _YamlError with a Chinese message."""
+    loader = _YamlLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError as exc:
+        raise _YamlError(*_translate_yaml_error(exc, text)) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        return YamlDoc(None, {(): 1})
+    lines: dict[Path_, int] = {(): node.start_mark.line + 1}
+    return YamlDoc(_walk(node, (), lines, set(), 0), lines)
+
+
+def read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> YamlDoc | None:
+    rel = _rel(path, data_dir)
+    text = read_text(path, rel, MAX_YAML_BYTES, problems)
+    if text is None:
+        return None
+    try:
+        return parse_yaml(text)
+    except _YamlError as exc:
+        problems.append(Problem(rel, exc.line, None, exc.message, exc.hint, code="yaml"))
+        return None
+
+
+_KIND_NAMES = {list: "列表", str: "单个值", type(None): "空文件"}
+
+
+def _flatten(doc: YamlDoc, base: Path_, item: dict, resource: Resource, package: Package,
+             tables: dict[str, Table], rel: str, problems: list[Problem],
+             extra_fields: dict[str, str] | None = None) -> None:
+    """One record (a mapping) → a row of `resource` plus rows of its child tables."""
+    children = package.children_of(resource.name)
+    child_keys = {key: child for child in children for key in child.source.keys}
+    known_heads = {f.yaml_path[0] for f in resource.fields} | set(child_keys)
+    nested: dict[str, set[str]] = {}  # change → {decided_on, basis, compensation}
+    for f in resource.fields:
+        if len(f.yaml_path) > 1:
+            nested.setdefault(f.yaml_path[0], set()).add(f.yaml_path[1])
+    for key in item:
+        if key not in known_heads:
+            guess = difflib.get_close_matches(key, sorted(known_heads), n=1)
+            hint = f"是不是“{guess[0]}”？" if guess else f"可用的键：{'、'.join(sorted(known_heads))}"
+            problems.append(Problem(rel, doc.line(base + (key,)), key, f"未知的键“{key}”", hint, code="unknown-key"))
+        elif key in nested and item[key] is not None:
+            if not isinstance(item[key], dict):
+                problems.append(Problem(rel, doc.line(base + (key,)), key, "应为“键: 值”的映射",
+                                        f"可包含：{'、'.join(sorted(nested[key]))}"))
+                continue
+            for sub in item[key]:
+                if sub not in nested[key]:
+                    guess = difflib.get_close_matches(sub, sorted(nested[key]), n=1)
+                    hint = f"是不是“{guess[0]}”？" if guess else f"可用的键：{'、'.join(sorted(nested[key]))}"
+                    problems.append(Problem(rel, doc.line(base + (key, sub)), f"{key}.{sub}", f"未知的键“{sub}”", hint, code="unknown-key"))
+
+    row: dict[str, str | None] = dict(extra_fields or {})
+    cells: dict[str, int] = {}
+    for f in resource.fields:
+        if f.name in row:
+            continue
+        value: Any = item
+        for part in f.yaml_path:
+            value = value.get(part) if isinstance(value, dict) else None
+        path = base + f.yaml_path
+        cells[f.name] = doc.line(path)
+        if isinstance(value, (dict, list)):
+            problems.append(Problem(rel, doc.line(path), ".".join(f.yaml_path), "应为单个值，不能是列表或映射",
+                                    f"请写成“{f.yaml_path[-1]}: 值”"))
+            value = None
+        row[f.name] = value.strip() if isinstance(value, str) and f.type != "string" else value
+    tables[resource.name].add(row, rel, doc.line(base), cells)
+
+    parent_id = row.get(resource.primary_key[0]) if resource.primary_key else None
+    for key, child in child_keys.items():
+        items = item.get(key)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            problems.append(Problem(rel, doc.line(base + (key,)), key, "应为列表（每项以“- ”开头）",
+                                    "没有内容时写 [] 或删除这一行"))
+            continue
+        constants = child.source.keys[key]
+        parent_field = child.fields[0].name
+        free = [f for f in child.fields if f.name != parent_field and f.name not in constants]
+        for i, entry in enumerate(items):
+            path = base + (key, i)
+            fixed = {parent_field: parent_id, **constants}
+            if isinstance(entry, dict):
+                _flatten(doc, path, entry, child, package, tables, rel, problems, fixed)
+            elif isinstance(entry, str) and len(free) == 1:
+                cells_child = {f.name: doc.line(path) for f in child.fields}
+                tables[child.name].add({**fixed, free[0].name: entry.strip()}, rel, doc.line(path), cells_child)
+            elif entry is None:
+                problems.append(Problem(rel, doc.line(path), key, "列表中有空项", "请删除空的“- ”行"))
+            else:
+                names = "、".join(f.name for f in free)
+                problems.append(Problem(rel, doc.line(path), key, "列表项的格式不对", f"每项应包含：{names}"))
+
+
+def _load_yaml_records(resource: Resource, package: Package, data_dir: Path,
+                       tables: dict[str, Table], problems: list[Problem]) -> None:
+    folder = data_dir / resource.source.path
+    if not folder.is_dir():
+        problems.append(Problem(resource.source.path, None, None, f"缺少记录文件夹 {resource.source.path}/", "请创建该文件夹（可以为空）"))
+        return
+    for path in sorted(folder.iterdir()):
+        rel = _rel(path, data_dir)
+        if path.name.startswith(".") or path.is_dir():
+            continue
+        if path.suffix == ".yml":
+            problems.append(Problem(rel, None, None, "扩展名应为 .yaml", f"请改名为 {path.stem}.yaml"))
+            continue
+        if path.suffix != ".yaml":
+            problems.append(Problem(rel, None, None, "记录文件夹中有非 YAML 文件，已忽略", "请移走该文件", severity=WARNING))
+            continue
+        doc = read_yaml(path, data_dir, problems)
+        if doc is None:
+            continue
+        if not isinstance(doc.value, dict):
+            kind = _KIND_NAMES.get(type(doc.value), "其他内容")
+            problems.append(Problem(rel, 1, None, f"文件内容应是一条记录（“键: 值”的映射），实际是{kind}",
+                                    "请参照同一文件夹中的其他记录，或用 generator new 生成模板"))
+            continue
+        _flatten(doc, (), doc.value, resource, package, tables, rel, problems)
+
+
+def _load_yaml_list(resource: Resource, package: Package, data_dir: Path,
+                    tables: dict[str, Table], problems: list[Problem]) -> None:
+    path = data_dir / resource.source.path
+    rel = resource.source.path
+    if not path.exists():
+        problems.append(Problem(rel, None, None, f"缺少文件 {rel}", "请从示例数据复制后修改"))
+        return
+    doc = read_yaml(path, data_dir, problems)
+    if doc is None:
+        return
+    key = resource.source.key
+    items = doc.value.get(key) if isinstance(doc.value, dict) else None
+    if not isinstance(items, list):
+        problems.append(Problem(rel, 1, key, f"文件应包含“{key}:”列表", f"格式：{key}: 后面每项以“- ”开头"))
+        return
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            problems.append(Problem(rel, doc.line((key, i)), key, "列表项应是“键: 值”的映射"))
+            continue
+        _flatten(doc, (key, i), item, resource, package, tables, rel, problems)
+
+
+def _load_csv(resource: Resource, data_dir: Path, tables: dict[str, Table], problems: list[Problem]) -> None:
+    rel = resource.source.path
+    path = data_dir / rel
+    if not path.exists():
+        problems.append(Problem(rel, None, None, f"缺少文件 {rel}", f"表头应为：{','.join(resource.field_names)}"))
+        return
+    text = read_text(path, rel, MAX_CSV_BYTES, problems)
+    if text is None:
+        return
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        problems.append(Problem(rel, 1, None, f"表头无法解析：{exc}", "请检查引号是否成对"))
+        return
+    if not header:
+        problems.append(Problem(rel, 1, None, "文件是空的，没有表头", f"第一行应为：{','.join(resource.field_names)}"))
+        return
+    header = [h.strip() for h in header]
+    names = resource.field_names
+    titles = {f.title: f.name for f in resource.fields}
+    header_ok = True
+    for col in header:
+        if col in names:
+            continue
+        header_ok = False
+        if col in titles:
+            problems.append(Problem(rel, 1, col, f"表头使用了中文标题“{col}”", f"表头应写字段名 {titles[col]}（中文标题只用于网站和导入的 Excel）", code="header"))
+        else:
+            guess = difflib.get_close_matches(col, names, n=1)
+            hint = f"是不是 {guess[0]}？" if guess else f"可用的列：{','.join(names)}"
+            problems.append(Problem(rel, 1, col or "（空列名）", f"多余或未知的列“{col}”", hint, code="header"))
+    for name in names:
+        if name not in header:
+            header_ok = False
+            problems.append(Problem(rel, 1, name, f"缺少列 {name}（{resource.field(name).title}）", "请在表头补上这一列（没有值的格子可以留空）", code="header"))
+    if len(set(header)) != len(header):
+        header_ok = False
+        dup = sorted({h for h in header if header.count(h) > 1})
+        problems.append(Problem(rel, 1, dup[0], "表头中有重复的列", "每列只能出现一次", code="header"))
+    if not header_ok:
+        return
+    table = tables[resource.name]
+    width = len(header)
+    line = reader.line_num
+    try:
+        for values in reader:
+            start, line = line + 1, reader.line_num
+            if not values or (len(values) == 1 and not values[0].strip()):
+                continue
+            if len(values) != width:
+                problems.append(Problem(rel, start, None, f"此行有 {len(values)} 个值，而表头有 {width} 列",
+                                        "可能多了或少了逗号；含逗号的文本请用英文双引号括起来", code="row-width"))
+                continue
+            table.add({h: (v.strip() or None) for h, v in zip(header, values)}, rel, start)
+    except csv.Error as exc:
+        problems.append(Problem(rel, line + 1, None, f"无法解析此行：{exc}", "请检查引号是否成对"))
+
+
+def load(data_dir: Path, package: Package | None = None) -> RawData:
+    """Read every record under `data_dir` into raw tables; never raises for bad data."""
+    package = package or load_package()
+    data_dir = Path(data_dir)
+    problems: list[Problem] = []
+    tables = {r.name: Table(r) for r in package.resources}
+    if not data_dir.is_dir():
+        problems.append(Problem(str(data_dir), None, None, "找不到数据文件夹", "请用 --data 指定数据文件夹"))
+        return RawData(data_dir, package, tables, None, None, problems)
+
+    site = None
+    if (data_dir / "site.yaml").exists():
+        site = read_yaml(data_dir / "site.yaml", data_dir, problems)
+    else:
+        problems.append(Problem("site.yaml", None, None, "缺少站点设置文件 site.yaml", "请从示例数据复制 data/site.yaml 后修改"))
+    calendar = read_yaml(data_dir / "calendar.yaml", data_dir, problems) if (data_dir / "calendar.yaml").exists() else None
+
+    for resource in package.resources:
+        kind = resource.source.kind
+        if kind == "csv":
+            _load_csv(resource, data_dir, tables, problems)
+        elif kind == "yaml-records":
+            _load_yaml_records(resource, package, data_dir, tables, problems)
+        elif kind == "yaml-list":
+            _load_yaml_list(resource, package, data_dir, tables, problems)
+    return RawData(data_dir, package, tables, site, calendar, problems)

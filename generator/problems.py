@@ -1,0 +1,114 @@
+"""Problems found in the records, and the exceptions that end a run.
+
+Problems are data: the same objects feed the terminal, the JSON output and the
+GitHub Actions annotations. Every message is Simplified Chinese and names the
+file (relative to the data folder), the line and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Iterable
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the records: where it is, what is wrong, what would be right."""
+
+    file: str
+    line: int | None
+    field: str | None
+    message: str
+    hint: str = ""
+    severity: str = ERROR
+    code: str = "invalid"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def text(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        field = f" {self.field}:" if self.field else ""
+        label = "" if self.is_error else " 提示："
+        hint = f" — {self.hint}" if self.hint else ""
+        return f"{where}:{field}{label} {self.message}{hint}"
+
+
+class GeneratorError(Exception):
+    """A run cannot go on; the message is Chinese and meant for staff."""
+
+    exit_code = 2
+
+
+class DataInvalid(GeneratorError):
+    """The records have errors; the problems say which."""
+
+    exit_code = 1
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        count = sum(p.is_error for p in problems)
+        super().__init__(f"数据校验未通过：{count} 个错误。")
+
+
+def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Stable report order: by file, then line, then field."""
+    return sorted(problems, key=lambda p: (p.file, p.line or 0, p.field or "", p.message))
+
+
+def format_text(problems: list[Problem]) -> str:
+    errors = sum(p.is_error for p in problems)
+    warnings = len(problems) - errors
+    lines = [p.text() for p in problems]
+    if errors:
+        lines.append(f"共 {errors} 个错误、{warnings} 个提示。请按提示修改后重新运行校验。")
+    else:
+        lines.append(f"校验通过：没有错误（{warnings} 个提示）。")
+    return "\n".join(lines)
+
+
+def _escape_annotation(text: str, is_property: bool = False) -> str:
+    # The workflow-command escaping GitHub's runner expects.
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if is_property:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def format_github(problems: list[Problem], data_prefix: str = "data") -> str:
+    """GitHub Actions annotations (`::error file=…,line=…::…`) on the changed lines."""
+    out = []
+    for p in problems:
+        props = [f"file={_escape_annotation(f'{data_prefix}/{p.file}'.lstrip('/'), True)}"]
+        if p.line:
+            props.append(f"line={p.line}")
+        if p.field:
+            props.append(f"title={_escape_annotation(p.field, True)}")
+        body = p.message + (f" — {p.hint}" if p.hint else "")
+        out.append(f"::{p.severity} {','.join(props)}::{_escape_annotation(body)}")
+    return "\n".join(out)
+
+
+def format_markdown(problems: list[Problem]) -> str:
+    """The full list for $GITHUB_STEP_SUMMARY (GitHub shows only 10 annotations per step)."""
+    if not problems:
+        return "### 数据校验通过\n\n没有发现问题。\n"
+    rows = ["### 数据校验结果", "", "| 级别 | 位置 | 字段 | 问题 | 修改建议 |", "|---|---|---|---|---|"]
+    for p in problems:
+        cells = ["错误" if p.is_error else "提示", f"{p.file}:{p.line or ''}", p.field or "", p.message, p.hint]
+        rows.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def format_json(problems: list[Problem]) -> str:
+    errors = sum(p.is_error for p in problems)
+    return json.dumps(
+        {"valid": errors == 0, "errors": errors, "warnings": len(problems) - errors,
+         "problems": [asdict(p) for p in problems]},
+        ensure_ascii=False, indent=2,
+    )

@@ -1,0 +1,691 @@
+"""Stage 2 — validate: check the raw tables against the schema and the cross-record rules.
+
+The schema checks keep frictionless' Table Schema semantics (types, required,
+enum, pattern, minimum/maximum, maxLength, primary and foreign keys) but run
+column by column with pandas instead of cell by cell, because a 100,000-row
+ledger must validate in seconds. The cross-record rules of records.md follow,
+one function each. Every problem is collected before the run stops, so staff
+see all of them at once.
+
+On success the typed records (`model.Dataset`) go on to the derive stage.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, Iterable, Iterator
+
+import pandas as pd
+
+from generator import model
+from generator.load import RawData, Table, YamlDoc
+from generator.privacy import KIND_LABELS, find_identifiers, uscc_check_char, uscc_is_valid
+from generator.problems import WARNING, Problem, sort_problems
+from generator.schema import GROUP_TOKENS, Field, Package
+from generator.workdays import MissingCalendarYear, WorkdayCalendar, parse_calendar_data
+
+_TRUE = {"true", "True", "TRUE", "1"}
+_FALSE = {"false", "False", "FALSE", "0"}
+_INT_RE = r"[+-]?\d+"
+_NUM_RE = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
+_DATE_RE = r"\d{4}-\d{2}-\d{2}"
+_CN_DATE = re.compile(r"^\s*(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?\s*$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+
+# --- cell types ------------------------------------------------------------------------
+
+
+def _date_hint(value: str) -> str:
+    m = _CN_DATE.match(value) or _COMPACT_DATE.match(value)
+    if m:
+        y, mo, d = (int(g) for g in m.groups())
+        try:
+            return f"日期应写作 {date(y, mo, d).isoformat()}（年-月-日，用短横线，月和日补零）"
+        except ValueError:
+            pass
+    return "日期格式为 YYYY-MM-DD，例如 2024-03-01"
+
+
+def _number_hint(value: str, f: Field) -> str:
+    unit = "金额单位为元，" if f.decimals == 2 else ""
+    plain = value.replace(",", "").replace("，", "").strip()
+    if plain != value.strip() and re.fullmatch(_NUM_RE, plain):
+        return f"{unit}不要加千位分隔符，应写作 {plain}"
+    if re.search(r"[零〇一二三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟]", value):
+        return f"{unit}请用阿拉伯数字书写，如 10000"
+    if re.search(r"[元¥￥%％]", value):
+        return f"{unit}只写数字，不要带单位或符号，应写作 {re.sub(r'[元¥￥%％]', '', plain)}"
+    return f"{unit}请填写数字，如 1234.5"
+
+
+def _cast_column(series: pd.Series, f: Field, report: Callable[[int, str, str], None]) -> list[Any]:
+    """Check and convert one column; report(row, message, hint) for every bad cell."""
+    present = series.notna()
+    values: list[Any] = [None] * len(series)
+    if f.required:
+        for i in series.index[~present]:
+            report(i, f"必填项“{f.title}”没有填写", f.description)
+    if not present.any():
+        return values
+    text = series[present].astype(str)
+    ok = pd.Series(True, index=text.index)
+
+    if f.type == "string":
+        pass
+    elif f.type == "integer":
+        good = text.str.fullmatch(_INT_RE)
+        for i in text.index[~good]:
+            report(i, f"“{text[i]}”不是整数", "请填写不带小数点的数字")
+        ok &= good
+    elif f.type == "number":
+        good = text.str.fullmatch(_NUM_RE)
+        for i in text.index[~good]:
+            report(i, f"“{text[i]}”不是有效的数字", _number_hint(text[i], f))
+        ok &= good
+        if f.decimals is not None:
+            frac = text.str.extract(r"\.(\d*)$", expand=False).fillna("").str.rstrip("0").str.len()
+            too_many = ok & (frac > f.decimals)
+            for i in text.index[too_many]:
+                report(i, f"“{text[i]}”的小数位超过 {f.decimals} 位", f"最多保留 {f.decimals} 位小数")
+            ok &= ~too_many
+    elif f.type == "date":
+        shaped = text.str.fullmatch(_DATE_RE)
+        parsed = pd.to_datetime(text.where(shaped), format="%Y-%m-%d", errors="coerce")
+        good = shaped & parsed.notna()
+        for i in text.index[~good]:
+            if shaped[i]:
+                report(i, f"“{text[i]}”不是存在的日期", "请核对月份和日期")
+            else:
+                report(i, f"日期“{text[i]}”的格式不对", _date_hint(text[i]))
+        ok &= good
+    elif f.type == "boolean":
+        good = text.isin(_TRUE | _FALSE)
+        for i in text.index[~good]:
+            report(i, f"“{text[i]}”不是是/否值", "请填写 true（是）或 false（否）")
+        ok &= good
+
+    if f.enum is not None:
+        good = text.isin(f.enum)
+        for i in text.index[ok & ~good]:
+            guess = difflib.get_close_matches(text[i], f.enum, n=1, cutoff=0.3)
+            hint = (f"是不是“{guess[0]}”？" if guess else "") + f"可选值：{'、'.join(f.enum)}"
+            report(i, f"“{text[i]}”不是允许的取值", hint)
+        ok &= good
+    if f.pattern is not None:
+        good = text.str.fullmatch(f.pattern)
+        for i in text.index[ok & ~good]:
+            report(i, f"“{text[i]}”的格式不对", f.description)
+        ok &= good
+    if f.max_length is not None:
+        long = text.str.len() > f.max_length
+        for i in text.index[ok & long]:
+            report(i, f"内容过长（{len(text[i])} 字），上限 {f.max_length} 字", "请精简，详细材料可在附件或链接中提供")
+        ok &= ~long
+
+    good_index = text.index[ok]
+    if f.type == "integer":
+        converted = [int(v) for v in text[ok]]
+    elif f.type == "number":
+        converted = [Decimal(v) for v in text[ok]]
+    elif f.type == "date":
+        converted = [date.fromisoformat(v) for v in text[ok]]
+    elif f.type == "boolean":
+        converted = [v in _TRUE for v in text[ok]]
+    else:
+        converted = list(text[ok])
+
+    if f.minimum is not None or f.maximum is not None:
+        lo = Decimal(str(f.minimum)) if f.minimum is not None else None
+        hi = Decimal(str(f.maximum)) if f.maximum is not None else None
+        for i, v in zip(good_index, converted):
+            if lo is not None and v < lo:
+                report(i, f"{f.title}“{v}”小于下限 {f.minimum}", f"应不小于 {f.minimum}" + ("；金额须为正数" if f.decimals == 2 else ""))
+            elif hi is not None and v > hi:
+                report(i, f"{f.title}“{v}”大于上限 {f.maximum}", f"应不大于 {f.maximum}")
+    for i, v in zip(good_index, converted):
+        values[i] = v
+    return values
+
+
+# --- context for the cross-record rules -------------------------------------------------
+
+
+@dataclass
+class Context:
+    package: Package
+    tables: dict[str, Table]
+    rows: dict[str, list[dict[str, Any]]]  # typed rows; None where a cell was bad
+    site: model.Site | None
+    calendar: WorkdayCalendar
+
+    def problem(self, table: str, index: int, field: str | None, message: str, hint: str = "",
+                severity: str = "error", code: str = "rule") -> Problem:
+        file, line = self.tables[table].where(index, field)
+        return Problem(file, line, field, message, hint, severity, code)
+
+
+def _typed_tables(raw: RawData, problems: list[Problem]) -> dict[str, list[dict[str, Any]]]:
+    typed: dict[str, list[dict[str, Any]]] = {}
+    for name, table in raw.tables.items():
+        resource = table.resource
+        n = len(table.rows)
+        columns: dict[str, list[Any]] = {}
+        frame = pd.DataFrame(table.rows, columns=resource.field_names, dtype=object) if n else None
+        for f in resource.fields:
+            if frame is None:
+                columns[f.name] = []
+                continue
+
+            def report(i: int, message: str, hint: str, _f: Field = f, _t: Table = table) -> None:
+                file, line = _t.where(i, _f.name)
+                problems.append(Problem(file, line, _f.name, message, hint, code="cell"))
+
+            series = frame[f.name].where(frame[f.name].notna(), None)
+            columns[f.name] = _cast_column(series, f, report)
+        typed[name] = [{k: columns[k][i] for k in columns} for i in range(n)]
+    return typed
+
+
+def _check_keys(ctx: Context) -> Iterator[Problem]:
+    for resource in ctx.package.resources:
+        rows = ctx.rows[resource.name]
+        table = ctx.tables[resource.name]
+        if resource.primary_key:
+            seen: dict[tuple, int] = {}
+            for i, row in enumerate(rows):
+                key = tuple(row[k] for k in resource.primary_key)
+                if any(v is None for v in key):
+                    continue
+                if key in seen:
+                    file, line = table.where(seen[key], resource.primary_key[0])
+                    shown = "、".join(str(v) for v in key)
+                    yield ctx.problem(resource.name, i, resource.primary_key[0], f"“{shown}”重复（{file}:{line} 已有）",
+                                      "每条记录的编号必须唯一；新记录请用 generator new 取得下一个编号", code="duplicate")
+                else:
+                    seen[key] = i
+        for fk in resource.foreign_keys:
+            targets = {tuple(r[k] for k in fk.reference) for r in ctx.rows[fk.resource]}
+            field = fk.fields[0]
+            for i, row in enumerate(rows):
+                key = tuple(row[k] for k in fk.fields)
+                if any(v is None for v in key) or key in targets:
+                    continue
+                value = key[0]
+                if fk.resource == "departments":
+                    ids = sorted(t[0] for t in targets if t[0])
+                    guess = difflib.get_close_matches(str(value), ids, n=1)
+                    hint = f"是不是 {guess[0]}？" if guess else "单位代码见 data/departments.csv"
+                    yield ctx.problem(resource.name, i, field, f"“{value}”不是已登记的单位代码", hint, code="foreign-key")
+                else:
+                    target = ctx.package.resource(fk.resource)
+                    yield ctx.problem(resource.name, i, field, f"{target.title}中没有编号“{value}”",
+                                      f"请先在 {target.source.path or target.name} 中登记", code="foreign-key")
+
+
+# --- cross-record rules (records.md) ---------------------------------------------------
+
+Rule = Callable[[Context], Iterable[Problem]]
+RULES: list[Rule] = []
+
+
+def rule(fn: Rule) -> Rule:
+    RULES.append(fn)
+    return fn
+
+
+@rule
+def record_id_matches_file(ctx: Context) -> Iterator[Problem]:
+    """A YAML record's id is its file name, so an id can never point outside its folder."""
+    for resource in ctx.package.resources:
+        if resource.source.kind != "yaml-records":
+            continue
+        table = ctx.tables[resource.name]
+        for i, row in enumerate(table.rows):
+            stem = table.files[i].rsplit("/", 1)[-1].removesuffix(".yaml")
+            if row["id"] is not None and row["id"] != stem:
+                yield ctx.problem(resource.name, i, "id", f"编号“{row['id']}”与文件名“{stem}.yaml”不一致",
+                                  "编号即文件名：请改正编号，或把文件改名为与编号一致")
+
+
+@rule
+def units_are_known(ctx: Context) -> Iterator[Problem]:
+    """Partners and task units are department ids or the two group tokens of the policy."""
+    ids = {r["id"] for r in ctx.rows["departments"] if r["id"]}
+    for table in ("task_units", "commitment_partners"):
+        for i, row in enumerate(ctx.rows[table]):
+            unit = row["unit"]
+            if unit is None or unit in ids or unit in GROUP_TOKENS:
+                continue
+            guess = difflib.get_close_matches(unit, sorted(ids), n=1)
+            hint = f"是不是 {guess[0]}？" if guess else f"请填写 data/departments.csv 中的单位代码，或“{GROUP_TOKENS[0]}”“{GROUP_TOKENS[1]}”"
+            yield ctx.problem(table, i, "unit", f"“{unit}”不是已登记的单位代码", hint, code="foreign-key")
+
+
+def _before(a: date | None, b: date | None) -> bool:
+    return a is not None and b is not None and a < b
+
+
+@rule
+def commitment_status_fields(ctx: Context) -> Iterator[Problem]:
+    for i, c in enumerate(ctx.rows["commitments"]):
+        status = c["status"]
+        if status == "已兑现" and c["fulfilled_on"] is None:
+            yield ctx.problem("commitments", i, "fulfilled_on", "状态为“已兑现”时必须填写兑现日期", "填写承诺全部兑现的日期")
+        if c["fulfilled_on"] is not None and status not in ("已兑现",):
+            yield ctx.problem("commitments", i, "fulfilled_on", f"填写了兑现日期，但状态是“{status}”",
+                              "全部兑现的请把状态改为“已兑现”；尚未全部兑现的请删除兑现日期")
+        if status == "依法变更":
+            if c["change_decided_on"] is None:
+                yield ctx.problem("commitments", i, "change_decided_on", "状态为“依法变更”时必须填写变更决定日期", "在 change: 下填写 decided_on")
+            if not c["change_basis"]:
+                yield ctx.problem("commitments", i, "change_basis", "状态为“依法变更”时必须写明变更的法定依据", "在 change: 下填写 basis")
+        elif c["change_decided_on"] or c["change_basis"]:
+            yield ctx.problem("commitments", i, "change_decided_on", f"填写了变更情况，但状态是“{status}”",
+                              "依法变更的承诺请把状态改为“依法变更”", severity=WARNING)
+        if _before(c["deadline"], c["promised_on"]):
+            yield ctx.problem("commitments", i, "deadline", "兑现期限早于承诺日期", "请核对两个日期")
+        if _before(c["fulfilled_on"], c["promised_on"]):
+            yield ctx.problem("commitments", i, "fulfilled_on", "兑现日期早于承诺日期", "请核对两个日期")
+        if c["counterparty_masked"] and not c["counterparty"]:
+            yield ctx.problem("commitments", i, "counterparty_masked", "设置了遮蔽显示，但没有填写承诺对象", "填写承诺对象，或删除此项", severity=WARNING)
+
+
+@rule
+def histories_in_order(ctx: Context) -> Iterator[Problem]:
+    """Progress notes are oldest first and never predate the record they belong to."""
+    starts = {c["id"]: c["promised_on"] for c in ctx.rows["commitments"]}
+    last: dict[tuple[str, Any], date] = {}
+    for table, parent in (("commitment_progress", "commitment_id"), ("task_progress", "task_id")):
+        for i, note in enumerate(ctx.rows[table]):
+            key = (table, note[parent])
+            if note["date"] is None:
+                continue
+            if key in last and note["date"] < last[key]:
+                yield ctx.problem(table, i, "date", "进展记录没有按时间先后排列", "请按日期从早到晚排列", severity=WARNING)
+            last[key] = note["date"]
+            start = starts.get(note[parent]) if table == "commitment_progress" else None
+            if _before(note["date"], start):
+                yield ctx.problem(table, i, "date", "进展日期早于承诺日期", "请核对日期")
+
+
+@rule
+def arrears_dates_and_dispute(ctx: Context) -> Iterator[Problem]:
+    max_term = ctx.site.rules.payment.max_term_days if ctx.site else 60
+    for i, a in enumerate(ctx.rows["arrears"]):
+        if _before(a["due_on"], a["delivered_on"]):
+            yield ctx.problem("arrears", i, "due_on", "约定付款日期早于交付日期", "请核对两个日期")
+        elif a["due_on"] and a["delivered_on"] and (a["due_on"] - a["delivered_on"]).days > max_term:
+            days = (a["due_on"] - a["delivered_on"]).days
+            yield ctx.problem("arrears", i, "due_on", f"约定付款期限为交付后 {days} 天，超过法定最长 {max_term} 天",
+                              "保障中小企业款项支付条例规定机关、事业单位付款期限最长不超过 60 日；请核实合同条款", severity=WARNING)
+        if _before(a["found_on"], a["delivered_on"]):
+            yield ctx.problem("arrears", i, "found_on", "认定日期早于交付日期", "请核对两个日期")
+        if a["disputed"] and not a["resolution"]:
+            yield ctx.problem("arrears", i, "resolution", "有争议的账款必须填写争议解决方式", "可选：协商、调解、诉讼、仲裁")
+        if a["disputed"] is False and a["resolution"]:
+            yield ctx.problem("arrears", i, "resolution", "填写了争议解决方式，但“是否有争议”为 false", "有争议请把 disputed 改为 true，否则清空解决方式")
+        code = a["creditor_code"]
+        if code and not uscc_is_valid(code):
+            right = uscc_check_char(code[:17])
+            yield ctx.problem("arrears", i, "creditor_code", f"统一社会信用代码“{code}”的校验码不对",
+                              f"按 GB 32100 计算，第 18 位应为 {right}；请与营业执照核对")
+
+
+@rule
+def repayments_within_debt(ctx: Context) -> Iterator[Problem]:
+    """Repayments never exceed the amount owed nor predate the debt; nor does the plan."""
+    debts = {a["id"]: a for a in ctx.rows["arrears"] if a["id"]}
+    paid: dict[str, Decimal] = defaultdict(Decimal)
+    for i, r in enumerate(ctx.rows["arrears_repayments"]):
+        debt = debts.get(r["arrears_id"])
+        if debt is None or r["amount"] is None:
+            continue
+        if _before(r["paid_on"], debt["delivered_on"]):
+            yield ctx.problem("arrears_repayments", i, "paid_on", f"支付日期早于交付日期（{debt['delivered_on']}）",
+                              "清偿不能早于欠款发生；预付款不属于拖欠账款")
+        paid[r["arrears_id"]] += r["amount"]
+        if debt["amount"] is not None and paid[r["arrears_id"]] > debt["amount"]:
+            yield ctx.problem("arrears_repayments", i, "amount",
+                              f"累计清偿 {paid[r['arrears_id']]} 元，超过欠款金额 {debt['amount']} 元",
+                              "请核对支付金额；多付的款项不属于清偿")
+    planned: dict[str, Decimal] = defaultdict(Decimal)
+    for i, p in enumerate(ctx.rows["arrears_plan"]):
+        debt = debts.get(p["arrears_id"])
+        if debt is None or p["amount"] is None:
+            continue
+        planned[p["arrears_id"]] += p["amount"]
+        if debt["amount"] is not None and planned[p["arrears_id"]] > debt["amount"]:
+            yield ctx.problem("arrears_plan", i, "amount", f"分期计划合计 {planned[p['arrears_id']]} 元，超过欠款金额 {debt['amount']} 元",
+                              "各期金额之和不能超过欠款金额")
+        if _before(p["due_on"], debt["delivered_on"]):
+            yield ctx.problem("arrears_plan", i, "due_on", "计划清偿日期早于交付日期", "请核对日期")
+
+
+@rule
+def finding_fields(ctx: Context) -> Iterator[Problem]:
+    for i, f in enumerate(ctx.rows["findings"]):
+        if f["subject_kind"] == "公务员" and not f["person"]:
+            yield ctx.problem("findings", i, "person", "主体类型为公务员时须填写遮蔽后的姓名", "只写姓加“某”，如“张某”")
+        if f["subject_kind"] == "政府机构" and f["person"]:
+            yield ctx.problem("findings", i, "person", "主体类型为政府机构时不填写个人姓名", "请删除 person")
+        decided = f["decision_decided_on"]
+        if _before(f["published_on"], decided):
+            yield ctx.problem("findings", i, "published_on", "公示日期早于认定日期", "请核对两个日期")
+        if f["severity"] == "轻微" and f["published_on"] and ctx.site:
+            regime = ctx.site.rules.regime_on(decided) if decided else None
+            if regime and not regime.periods["轻微"].published:
+                yield ctx.problem("findings", i, "published_on", "轻微失信信息原则上不予公示",
+                                  f"{regime.name}：轻微失信信息一般不公示，确需公示的最长 3 个月", severity=WARNING)
+        if f["repair_outcome"] and not f["repair_decided_on"]:
+            yield ctx.problem("findings", i, "repair_decided_on", "填写了修复结果，但没有修复决定日期", "在 repair: 下填写 decided_on")
+        if f["repair_decided_on"] and not f["repair_outcome"]:
+            yield ctx.problem("findings", i, "repair_outcome", "填写了修复决定日期，但没有修复结果", "可选：准予修复、不予修复")
+        if (f["repair_decided_on"] or f["repair_outcome"]) and not f["repair_applied_on"]:
+            yield ctx.problem("findings", i, "repair_applied_on", "有修复决定，但没有申请日期", "在 repair: 下填写 applied_on")
+        if _before(f["repair_decided_on"], f["repair_applied_on"]):
+            yield ctx.problem("findings", i, "repair_decided_on", "修复决定日期早于申请日期", "请核对两个日期")
+        if _before(f["rectification_done_on"], decided):
+            yield ctx.problem("findings", i, "rectification_done_on", "整改完成日期早于认定日期", "请核对日期")
+        if not ctx.site or decided is None or f["severity"] is None:
+            continue
+        regime = ctx.site.rules.regime_on(decided)
+        if regime is None:
+            yield ctx.problem("findings", i, "decision_decided_on", "认定日期早于 site.yaml 中最早的公示规则",
+                              "请在 rules.disclosure_regimes 中补充适用的规则")
+            continue
+        if f["disclosure_until"]:
+            low, high = regime.last_day(decided, f["severity"], "min"), regime.last_day(decided, f["severity"], "max")
+            if not low <= f["disclosure_until"] <= high:
+                yield ctx.problem("findings", i, "disclosure_until", f"公示截止日期超出{regime.name}允许的范围",
+                                  f"{f['severity']}失信信息的公示截止日期应在 {low} 至 {high} 之间")
+        if f["repair_applied_on"] and f["repair_applied_on"] < regime.repair_from(decided, f["severity"]):
+            yield ctx.problem("findings", i, "repair_applied_on", "在最短公示期届满前申请了信用修复",
+                              f"按{regime.name}，自 {regime.repair_from(decided, f['severity'])} 起方可申请修复")
+
+
+@rule
+def objections_in_order(ctx: Context) -> Iterator[Problem]:
+    decided = {f["id"]: f["decision_decided_on"] for f in ctx.rows["findings"]}
+    for i, o in enumerate(ctx.rows["finding_objections"]):
+        if _before(o["filed_on"], decided.get(o["finding_id"])):
+            yield ctx.problem("finding_objections", i, "filed_on", "异议提出日期早于认定日期", "请核对日期")
+        if _before(o["decided_on"], o["filed_on"]):
+            yield ctx.problem("finding_objections", i, "decided_on", "异议处理日期早于提出日期", "请核对日期")
+        if o["outcome"] and not o["decided_on"]:
+            yield ctx.problem("finding_objections", i, "decided_on", "填写了处理结果，但没有处理日期", "请填写 decided_on")
+        if o["decided_on"] and not o["outcome"]:
+            yield ctx.problem("finding_objections", i, "outcome", "填写了处理日期，但没有处理结果", "可选：维持、更正、撤销")
+
+
+@rule
+def related_records_exist(ctx: Context) -> Iterator[Problem]:
+    known = {r["id"] for r in ctx.rows["commitments"]} | {r["id"] for r in ctx.rows["arrears"]}
+    for i, r in enumerate(ctx.rows["finding_related"]):
+        if r["related_id"] and r["related_id"] not in known:
+            yield ctx.problem("finding_related", i, "related_id", f"关联事项“{r['related_id']}”不存在",
+                              "请填写已登记的承诺（CM-）或账款（AR-）编号")
+
+
+@rule
+def working_day_calendar_covers(ctx: Context) -> Iterator[Problem]:
+    """Working-day counts need the official calendar of every year they touch: never guess."""
+    if ctx.site is None:
+        return
+    rules = ctx.site.rules
+    for i, f in enumerate(ctx.rows["findings"]):
+        start = f["decision_decided_on"]
+        if start is None or f["severity"] != "严重":
+            continue
+        for year in {start.year, (f["published_on"] or start).year}:
+            if not ctx.calendar.covers(year):
+                yield ctx.problem("findings", i, "decision_decided_on", str(MissingCalendarYear(year)),
+                                  f"计算“认定后 {rules.serious_publish_workdays} 个工作日内公示”需要该年的节假日安排")
+    for i, o in enumerate(ctx.rows["finding_objections"]):
+        if o["filed_on"] is None:
+            continue
+        for year in {o["filed_on"].year, (o["decided_on"] or o["filed_on"]).year}:
+            if not ctx.calendar.covers(year):
+                yield ctx.problem("finding_objections", i, "filed_on", str(MissingCalendarYear(year)),
+                                  f"计算异议答复期限（{rules.objection_reply_workdays} 个工作日）需要该年的节假日安排")
+
+
+@rule
+def evaluation_grade_matches_score(ctx: Context) -> Iterator[Problem]:
+    bands = ((Decimal(90), "优秀"), (Decimal(80), "良好"), (Decimal(60), "合格"), (Decimal(0), "不合格"))
+    for i, e in enumerate(ctx.rows["evaluations"]):
+        if e["score"] is None or e["grade"] is None:
+            continue
+        expected = next(g for floor, g in bands if e["score"] >= floor)
+        if expected != e["grade"]:
+            yield ctx.problem("evaluations", i, "grade", f"得分 {e['score']} 与等次“{e['grade']}”不一致",
+                              f"按常用标准应为“{expected}”；如评价办法另有规定可忽略此提示", severity=WARNING)
+
+
+@rule
+def no_personal_identifiers(ctx: Context) -> Iterator[Problem]:
+    """Free text is published: an ID card, mobile or bank card number must never be in it."""
+    for resource in ctx.package.resources:
+        fields = [f.name for f in resource.fields if f.is_free_text]
+        for i, row in enumerate(ctx.tables[resource.name].rows):
+            for name in fields:
+                value = row.get(name)
+                if not value or not any(ch.isdigit() for ch in value):
+                    continue
+                for match in find_identifiers(value):
+                    label = KIND_LABELS[match.kind]
+                    yield ctx.problem(resource.name, i, name, f"疑似包含{label}，公开文本中不得出现个人身份信息",
+                                      "请删除，或改为遮蔽形式（如 138****5678）", code="personal-data")
+
+
+# --- site settings ---------------------------------------------------------------------
+
+
+class _SettingsError(Exception):
+    def __init__(self, path: tuple, message: str, hint: str = ""):
+        self.path, self.message, self.hint = path, message, hint
+
+
+def _get(doc: dict, path: tuple, kind: str = "text", required: bool = True) -> Any:
+    value: Any = doc
+    for part in path:
+        value = value.get(part) if isinstance(value, dict) else None
+    name = ".".join(path)
+    if value is None:
+        if required:
+            raise _SettingsError(path, f"缺少设置 {name}", "请参照示例数据中的 data/site.yaml 补充")
+        return None
+    try:
+        if kind == "text":
+            if not isinstance(value, str):
+                raise ValueError
+            return value
+        if kind == "int":
+            return int(value)
+        if kind == "bool":
+            if value not in _TRUE | _FALSE:
+                raise ValueError
+            return value in _TRUE
+        if kind == "date":
+            return date.fromisoformat(value)
+        if kind == "decimal":
+            return Decimal(value)
+        if kind == "map":
+            if not isinstance(value, dict):
+                raise ValueError
+            return value
+        if kind == "list":
+            if not isinstance(value, list):
+                raise ValueError
+            return value
+    except (ValueError, TypeError, InvalidOperation):
+        pass
+    labels = {"text": "文字", "int": "整数", "bool": "true 或 false", "date": "日期（YYYY-MM-DD）",
+              "decimal": "数字", "map": "“键: 值”的映射", "list": "列表"}
+    raise _SettingsError(path, f"设置 {name} 的值不对", f"应为{labels[kind]}")
+
+
+def _site_settings(doc: YamlDoc | None, problems: list[Problem]) -> model.Site | None:
+    if doc is None:
+        return None
+    raw = doc.value if isinstance(doc.value, dict) else {}
+    try:
+        regimes = []
+        for k, item in enumerate(_get(raw, ("rules", "disclosure_regimes"), "list")):
+            base = ("rules", "disclosure_regimes", k)
+            periods = {}
+            for severity in ("严重", "一般", "轻微"):
+                p = ("periods", severity)
+                periods[severity] = model.Period(
+                    _get(item, p + ("min_months",), "int"), _get(item, p + ("max_months",), "int"),
+                    _get(item, p + ("published",), "bool"))
+                if periods[severity].min_months > periods[severity].max_months:
+                    raise _SettingsError(base + p, "最短公示期限大于最长期限", "请核对 min_months 与 max_months")
+            regimes.append(model.Regime(_get(item, ("name",)), _get(item, ("effective_from",), "date"), periods))
+        if [r.effective_from for r in regimes] != sorted(r.effective_from for r in regimes):
+            raise _SettingsError(("rules", "disclosure_regimes"), "公示规则没有按施行日期先后排列", "请把较早的规则写在前面")
+        due = _get(raw, ("rules", "payment", "annual_notice_due"))
+        if not re.fullmatch(r"\d{2}-\d{2}", due):
+            raise _SettingsError(("rules", "payment", "annual_notice_due"), "年度公告截止日格式不对", "应写作 MM-DD，如 03-31")
+        payment = model.PaymentRules(
+            _get(raw, ("rules", "payment", "regulation")),
+            _get(raw, ("rules", "payment", "default_term_days"), "int"),
+            _get(raw, ("rules", "payment", "max_term_days"), "int"),
+            _get(raw, ("rules", "payment", "default_daily_rate"), "decimal"),
+            (int(due[:2]), int(due[3:])),
+        )
+        rules = model.Rules(
+            _get(raw, ("rules", "serious_publish_workdays"), "int"),
+            _get(raw, ("rules", "objection_reply_workdays"), "int"),
+            tuple(regimes), payment,
+        )
+        timezone = _get(raw, ("timezone",))
+        try:
+            from zoneinfo import ZoneInfo
+            ZoneInfo(timezone)
+        except Exception:
+            raise _SettingsError(("timezone",), f"无法识别的时区“{timezone}”", "应为 Asia/Shanghai") from None
+        strings = lambda key: {k: str(v) for k, v in (_get(raw, (key,), "map", required=False) or {}).items() if v is not None}  # noqa: E731
+        return model.Site(
+            site_name=_get(raw, ("site_name",)), publisher=_get(raw, ("publisher",)), region=_get(raw, ("region",)),
+            sample=_get(raw, ("sample",), "bool"), timezone=timezone,
+            base_url=(_get(raw, ("base_url",), required=False) or "").rstrip("/") + "/",
+            licence=strings("licence"), contact=strings("contact"), identifiers=strings("identifiers"),
+            policy=strings("policy"), rules=rules,
+        )
+    except _SettingsError as exc:
+        problems.append(Problem("site.yaml", doc.line(exc.path), ".".join(str(p) for p in exc.path), exc.message, exc.hint, code="settings"))
+        return None
+
+
+def _calendar(doc: YamlDoc | None, problems: list[Problem]) -> WorkdayCalendar:
+    if doc is None or doc.value is None:
+        return WorkdayCalendar()
+    try:
+        return WorkdayCalendar(parse_calendar_data(doc.value if isinstance(doc.value, dict) else {"years": None}))
+    except ValueError as exc:
+        problems.append(Problem("calendar.yaml", 1, "years", str(exc), "格式见文件开头的说明", code="settings"))
+        return WorkdayCalendar()
+
+
+# --- the stage -------------------------------------------------------------------------
+
+
+def _build(ctx: Context) -> model.Dataset:
+    rows = ctx.rows
+    by = lambda table, key: _group(rows[table], key)  # noqa: E731
+    partners, c_progress, steps = by("commitment_partners", "commitment_id"), by("commitment_progress", "commitment_id"), by("commitment_rectification", "commitment_id")
+    units, t_progress = by("task_units", "task_id"), by("task_progress", "task_id")
+    plan, repaid = by("arrears_plan", "arrears_id"), by("arrears_repayments", "arrears_id")
+    related, objections = by("finding_related", "finding_id"), by("finding_objections", "finding_id")
+    files = {name: ctx.tables[name].files for name in ("commitments", "findings", "tasks")}
+
+    def notes(items: list[dict]) -> tuple[model.Note, ...]:
+        return tuple(model.Note(n["date"], n["note"]) for n in sorted(items, key=lambda n: n["date"]))
+
+    commitments = [
+        model.Commitment(
+            **{k: c[k] for k in ("id", "title", "category", "department", "counterparty", "promised_on", "source", "content",
+                                  "deadline", "status", "fulfilled_on", "change_decided_on", "change_basis", "change_compensation")},
+            counterparty_masked=bool(c["counterparty_masked"]),
+            partners=tuple(p["unit"] for p in partners.get(c["id"], [])),
+            progress=notes(c_progress.get(c["id"], [])),
+            rectification=tuple(model.RectificationStep(s["step"], s["due"], s["done_on"]) for s in steps.get(c["id"], [])),
+            file=files["commitments"][i],
+        )
+        for i, c in enumerate(rows["commitments"])
+    ]
+    arrears = [
+        model.ArrearsItem(
+            **{k: a[k] for k in ("id", "debtor", "creditor", "creditor_code", "creditor_size", "project", "contract_no", "amount",
+                                  "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note")},
+            plan=tuple(model.Instalment(p["due_on"], p["amount"]) for p in sorted(plan.get(a["id"], []), key=lambda p: p["due_on"])),
+            repayments=tuple(model.Repayment(r["paid_on"], r["amount"], r["note"])
+                             for r in sorted(repaid.get(a["id"], []), key=lambda r: r["paid_on"])),
+        )
+        for a in rows["arrears"]
+    ]
+    findings = [
+        model.Finding(
+            **{k: f[k] for k in f},
+            related=tuple(r["related_id"] for r in related.get(f["id"], [])),
+            objections=tuple(model.Objection(o["filed_on"], o["summary"], o["decided_on"], o["outcome"])
+                             for o in sorted(objections.get(f["id"], []), key=lambda o: o["filed_on"])),
+            file=files["findings"][i],
+        )
+        for i, f in enumerate(rows["findings"])
+    ]
+    tasks = [
+        model.Task(**{k: t[k] for k in t}, units=tuple(model.TaskUnit(u["role"], u["unit"]) for u in units.get(t["id"], [])),
+                   progress=notes(t_progress.get(t["id"], [])), source=files["tasks"][i])
+        for i, t in enumerate(rows["tasks"])
+    ]
+    assert ctx.site is not None
+    return model.Dataset(
+        site=ctx.site,
+        calendar=ctx.calendar,
+        departments=tuple(sorted((model.Department(**d) for d in rows["departments"]), key=lambda d: (d.sort, d.id))),
+        tasks=tuple(sorted(tasks, key=lambda t: tuple(int(p) for p in t.id.split(".")))),
+        commitments=tuple(sorted(commitments, key=lambda c: c.id)),
+        arrears=tuple(sorted(arrears, key=lambda a: a.id)),
+        findings=tuple(sorted(findings, key=lambda f: f.id)),
+        evaluations=tuple(sorted((model.Evaluation(**e) for e in rows["evaluations"]),
+                                 key=lambda e: (e.year, e.department, e.method))),
+    )
+
+
+def _group(rows: list[dict], key: str) -> dict[Any, list[dict]]:
+    grouped: dict[Any, list[dict]] = defaultdict(list)
+    for row in rows:
+        grouped[row[key]].append(row)
+    return grouped
+
+
+@dataclass
+class Report:
+    problems: list[Problem]
+    dataset: model.Dataset | None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+
+def validate(raw: RawData) -> Report:
+    """Check everything; the dataset is None whenever any error was found."""
+    problems = list(raw.problems)
+    site = _site_settings(raw.site, problems)
+    calendar = _calendar(raw.calendar, problems)
+    typed = _typed_tables(raw, problems)
+    ctx = Context(raw.package, raw.tables, typed, site, calendar)
+    problems.extend(_check_keys(ctx))
+    for check in RULES:
+        problems.extend(check(ctx))
+    problems = sort_problems(set(problems))
+    dataset = None if any(p.is_error for p in problems) or site is None else _build(ctx)
+    return Report(problems, dataset)
