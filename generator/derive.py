@@ -1,0 +1,670 @@
+"""Stage 3 — derive: the facts the site shows, as of one date, computed once.
+
+Templates never compute: every status, sum, deadline and display decision is
+made here, in exact decimal arithmetic and on the official working-day
+calendar. Findings that are not on public display are dropped here, before
+rendering, so that no page, search index, sitemap, feed or download can see
+them; only anonymous counts pass on.
+
+Conventions (stated on the methodology page as well):
+- the as-of date is today in the site's time zone (Asia/Shanghai), never the
+  build machine's, unless fixed with --as-of;
+- N working days after an event run from the next day (see workdays.py);
+- a disclosure period of N months from the decision ends the day before the
+  same date N months later, and the record is still shown on that last day;
+- events dated after the as-of date are not counted (a build for a past date
+  shows the past).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+from generator import model
+from generator.schema import GROUP_TOKENS
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+OPEN_COMMITMENT = ("履行中", "部分兑现", "未兑现")
+
+
+def today(timezone: str, now: datetime | None = None) -> date:
+    """Today's date in `timezone` (CI runs in UTC: at 20:00 UTC it is already tomorrow in Beijing)."""
+    now = now or datetime.now(tz=ZoneInfo("UTC"))
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# --- shared view pieces ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Badge:
+    label: str
+    tone: str  # ok | warn | bad | muted
+
+
+@dataclass(frozen=True)
+class Event:
+    """One dated entry of a record's timeline."""
+
+    date: date
+    label: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    """A recent change for the home page and the Atom feed."""
+
+    date: date
+    kind: str  # new | status | repayment | progress
+    record_id: str
+    record_kind: str  # commitments | arrears | findings
+    title: str
+    text: str
+
+
+# --- commitments ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepFacts:
+    step: model.RectificationStep
+    overdue: bool  # unfinished past its due date, or finished late: a second default
+    days_late: int
+
+
+@dataclass(frozen=True)
+class CommitmentFacts:
+    record: model.Commitment
+    department_name: str
+    partner_names: tuple[str, ...]
+    counterparty_shown: str | None
+    overdue: bool
+    days_overdue: int
+    fulfilment: str | None  # 按期兑现 | 逾期兑现
+    days_late: int
+    second_default: bool
+    steps: tuple[StepFacts, ...]
+    badges: tuple[Badge, ...]
+    timeline: tuple[Event, ...]
+
+
+_STATUS_TONE = {"已兑现": "ok", "履行中": "warn", "部分兑现": "warn", "未兑现": "bad", "依法变更": "muted", "已终止": "muted"}
+
+
+def mask_name(name: str) -> str:
+    """营口某某机械有限公司 → 营口某某有限公司: the first two characters and the legal-form suffix stay."""
+    for suffix in ("股份有限公司", "有限责任公司", "有限公司", "集团", "合作社", "公司", "中心", "厂"):
+        if name.endswith(suffix) and len(name) > len(suffix) + 2:
+            return name[:2] + "某某" + suffix
+    return name[:1] + "某某"
+
+
+def derive_commitment(c: model.Commitment, as_of: date, names: dict[str, str]) -> CommitmentFacts:
+    open_ = c.status in OPEN_COMMITMENT
+    overdue = open_ and c.deadline < as_of
+    fulfilment, days_late = None, 0
+    if c.status == "已兑现" and c.fulfilled_on:
+        days_late = max(0, (c.fulfilled_on - c.deadline).days)
+        fulfilment = "逾期兑现" if days_late else "按期兑现"
+    steps = []
+    for s in c.rectification:
+        if s.done_on is not None:
+            late = max(0, (s.done_on - s.due).days)
+        else:
+            late = max(0, (as_of - s.due).days)
+        steps.append(StepFacts(s, late > 0, late))
+    second_default = any(s.overdue for s in steps)
+    badges = [Badge(c.status, _STATUS_TONE[c.status])]
+    if overdue:
+        badges.append(Badge(f"逾期 {(as_of - c.deadline).days} 天", "bad"))
+    if fulfilment:
+        badges.append(Badge(fulfilment, "ok" if not days_late else "warn"))
+    if second_default:
+        badges.append(Badge("二次失信", "bad"))
+    timeline = [Event(c.promised_on, "作出承诺", c.source)]
+    timeline += [Event(n.date, "履行进展", n.note) for n in c.progress]
+    for s in c.rectification:
+        if s.done_on:
+            timeline.append(Event(s.done_on, "整改完成", s.step))
+    if c.change_decided_on:
+        timeline.append(Event(c.change_decided_on, "依法变更", c.change_basis or ""))
+    if c.fulfilled_on:
+        timeline.append(Event(c.fulfilled_on, "全部兑现", ""))
+    timeline.append(Event(c.deadline, "兑现期限", ""))
+    return CommitmentFacts(
+        record=c,
+        department_name=names.get(c.department, c.department),
+        partner_names=tuple(names.get(p, p) for p in c.partners),
+        counterparty_shown=(mask_name(c.counterparty) if c.counterparty_masked else c.counterparty) if c.counterparty else None,
+        overdue=overdue,
+        days_overdue=(as_of - c.deadline).days if overdue else 0,
+        fulfilment=fulfilment,
+        days_late=days_late,
+        second_default=second_default,
+        steps=tuple(steps),
+        badges=tuple(badges),
+        timeline=tuple(sorted((e for e in timeline if e.date <= as_of or e.label == "兑现期限"), key=lambda e: e.date)),
+    )
+
+
+# --- arrears ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InstalmentFacts:
+    instalment: model.Instalment
+    paid: Decimal  # repayments allocated to this instalment, oldest instalment first
+    shortfall: Decimal
+    overdue: bool
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class ArrearsFacts:
+    record: model.ArrearsItem
+    debtor_name: str
+    repayments: tuple[model.Repayment, ...]  # those made by the as-of date
+    repaid: Decimal
+    outstanding: Decimal
+    share_cleared: Decimal  # 0..1, four decimals
+    status: str  # 未清偿 | 部分清偿 | 已清偿
+    cleared_on: date | None
+    days_past_due: int  # outstanding: days since the due date; cleared: days late at clearing
+    term_days: int
+    term_exceeds_max: bool
+    daily_rate: Decimal  # percent a day
+    rate_agreed: bool
+    interest: Decimal  # late-payment interest accrued by the as-of date, to the cent
+    instalments: tuple[InstalmentFacts, ...]
+    overdue_instalments: int
+    badges: tuple[Badge, ...]
+    timeline: tuple[Event, ...]
+
+
+def late_interest(item: model.ArrearsItem, repayments: Iterable[model.Repayment], as_of: date, daily_rate: Decimal) -> Decimal:
+    """Interest on each yuan for every day it stayed unpaid after the due date.
+
+    A payment on day d stops interest from d on: money paid on the due date or
+    before bears none; the outstanding balance bears interest through the as-of date.
+    """
+    rate = daily_rate / 100
+    total = ZERO
+    balance = item.amount
+    for r in repayments:
+        days = (r.paid_on - item.due_on).days
+        if days > 0:
+            total += r.amount * rate * days
+        balance -= r.amount
+    if balance > 0 and as_of > item.due_on:
+        total += balance * rate * (as_of - item.due_on).days
+    return cents(total)
+
+
+def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rules: model.PaymentRules) -> ArrearsFacts:
+    repayments = tuple(r for r in a.repayments if r.paid_on <= as_of)
+    repaid = sum((r.amount for r in repayments), ZERO)
+    outstanding = a.amount - repaid
+    status = "已清偿" if outstanding == 0 else ("未清偿" if repaid == 0 else "部分清偿")
+    cleared_on = repayments[-1].paid_on if status == "已清偿" else None
+    if cleared_on:
+        days_past_due = max(0, (cleared_on - a.due_on).days)
+    else:
+        days_past_due = max(0, (as_of - a.due_on).days)
+    rate_agreed = a.agreed_daily_rate is not None
+    daily_rate = a.agreed_daily_rate if rate_agreed else rules.default_daily_rate
+    term_days = (a.due_on - a.delivered_on).days
+
+    instalments = []
+    remaining = repaid
+    for inst in a.plan:
+        paid = min(inst.amount, remaining)
+        remaining -= paid
+        shortfall = inst.amount - paid
+        overdue = shortfall > 0 and inst.due_on < as_of
+        instalments.append(InstalmentFacts(inst, paid, shortfall, overdue, (as_of - inst.due_on).days if overdue else 0))
+    overdue_instalments = sum(i.overdue for i in instalments)
+
+    badges = [Badge(status, {"已清偿": "ok", "部分清偿": "warn", "未清偿": "bad"}[status])]
+    if status != "已清偿" and days_past_due:
+        badges.append(Badge(f"逾期 {days_past_due} 天", "bad"))
+    if overdue_instalments:
+        badges.append(Badge(f"{overdue_instalments} 期未按计划清偿", "bad"))
+    if a.disputed:
+        badges.append(Badge(f"有争议（{a.resolution}）", "muted"))
+    if term_days > rules.max_term_days:
+        badges.append(Badge(f"约定期限 {term_days} 天，超过法定上限", "warn"))
+
+    timeline = [Event(a.delivered_on, "交付（验收）", a.project), Event(a.due_on, "约定付款日期", ""),
+                Event(a.found_on, "认定为拖欠并纳入台账", "")]
+    timeline += [Event(r.paid_on, "清偿", f"{r.amount}") for r in repayments]
+    timeline += [Event(i.due_on, "计划清偿", f"{i.amount}") for i in a.plan if i.due_on <= as_of]
+    return ArrearsFacts(
+        record=a, debtor_name=names.get(a.debtor, a.debtor), repayments=repayments, repaid=repaid,
+        outstanding=outstanding, share_cleared=(repaid / a.amount).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
+        status=status, cleared_on=cleared_on, days_past_due=days_past_due, term_days=term_days,
+        term_exceeds_max=term_days > rules.max_term_days, daily_rate=daily_rate, rate_agreed=rate_agreed,
+        interest=late_interest(a, repayments, as_of, daily_rate), instalments=tuple(instalments),
+        overdue_instalments=overdue_instalments, badges=tuple(badges),
+        timeline=tuple(sorted((e for e in timeline if e.date <= as_of or e.label == "约定付款日期"), key=lambda e: e.date)),
+    )
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    month: str  # YYYY-MM
+    owed: Decimal  # cumulative amount entered in the ledger by the month's end
+    repaid: Decimal  # cumulative repayments
+    outstanding: Decimal
+
+
+def clearing_curve(items: Iterable[ArrearsFacts], as_of: date) -> tuple[CurvePoint, ...]:
+    """The district's monthly clearing curve.
+
+    A debt counts as owed from the month it entered the ledger (found_on); a
+    repayment counts in its month, or in the debt's ledger month if it was paid
+    earlier, so that outstanding never dips below zero.
+    """
+    owed_by_month: dict[str, Decimal] = defaultdict(Decimal)
+    repaid_by_month: dict[str, Decimal] = defaultdict(Decimal)
+    for f in items:
+        start = f.record.found_on
+        if start > as_of:
+            continue
+        owed_by_month[start.strftime("%Y-%m")] += f.record.amount
+        for r in f.repayments:
+            repaid_by_month[max(r.paid_on, start).strftime("%Y-%m")] += r.amount
+    if not owed_by_month:
+        return ()
+    month = min(owed_by_month)
+    last = as_of.strftime("%Y-%m")
+    points, owed, repaid = [], ZERO, ZERO
+    while month <= last:
+        owed += owed_by_month.get(month, ZERO)
+        repaid += repaid_by_month.get(month, ZERO)
+        points.append(CurvePoint(month, owed, repaid, owed - repaid))
+        y, m = int(month[:4]), int(month[5:])
+        month = f"{y + (m == 12)}-{m % 12 + 1:02d}"
+    return tuple(points)
+
+
+@dataclass(frozen=True)
+class AnnualNotice:
+    """The statutory notice (SME payment regulation art. 18) a department publishes by 31 March."""
+
+    department: str
+    department_name: str
+    year: int  # the year reported on
+    publish_by: date
+    count: int
+    amount: Decimal  # outstanding at the end of `year` on contracts overdue by then
+    items: tuple[str, ...]  # arrears ids, for the reader who wants to check
+
+
+def annual_notices(items: tuple[ArrearsFacts, ...], departments: tuple[model.Department, ...],
+                   as_of: date, rules: model.PaymentRules) -> tuple[AnnualNotice, ...]:
+    """One notice per department and per year the ledger covers whose deadline has come.
+
+    A contract counts for year Y when it was due by 31 December Y and still
+    (partly) unpaid at the end of that day; the amount is what was then outstanding.
+    """
+    if not items:
+        return ()
+    month, day = rules.annual_notice_due
+    first = min(f.record.due_on.year for f in items)
+    notices = []
+    for year in range(first, as_of.year):
+        year_end = date(year, 12, 31)
+        publish_by = date(year + 1, month, day)
+        per_dept: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
+        for f in items:
+            a = f.record
+            if a.due_on > year_end or a.found_on > as_of:
+                continue
+            unpaid = a.amount - sum((r.amount for r in f.repayments if r.paid_on <= year_end), ZERO)
+            if unpaid > 0:
+                per_dept[a.debtor].append((a.id, unpaid))
+        for d in departments:
+            rows = per_dept.get(d.id, [])
+            notices.append(AnnualNotice(d.id, d.name, year, publish_by, len(rows), sum((v for _, v in rows), ZERO),
+                                        tuple(i for i, _ in rows)))
+    return tuple(notices)
+
+
+# --- findings ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObjectionFacts:
+    objection: model.Objection
+    reply_due: date
+    overdue: bool  # undecided past its reply deadline, or decided after it
+
+
+@dataclass(frozen=True)
+class FindingFacts:
+    record: model.Finding
+    subject_name: str
+    regime: str
+    disclosure_end: date  # last day on display
+    disclosure_end_overridden: bool
+    repair_from: date
+    publication_delay: int | None  # working days after the decision
+    published_late: bool
+    objection_state: str  # 无异议 | 异议处理中 | 维持 | 更正 | 撤销
+    objections: tuple[ObjectionFacts, ...]
+    on_display: bool
+    hidden_reason: str | None  # 未公示 | 公示期届满 | 已撤销 | 已修复
+    badges: tuple[Badge, ...]
+    timeline: tuple[Event, ...]
+
+
+def derive_finding(f: model.Finding, as_of: date, names: dict[str, str], site: model.Site, calendar) -> FindingFacts:
+    rules = site.rules
+    decided = f.decision_decided_on
+    regime = rules.regime_on(decided)
+    assert regime is not None  # the validator guarantees a regime for every decision
+    overridden = f.disclosure_until is not None
+    end = f.disclosure_until if overridden else regime.last_day(decided, f.severity)
+    delay = calendar.workdays_between(decided, f.published_on) if f.published_on else None
+    late = f.severity == "严重" and delay is not None and delay > rules.serious_publish_workdays
+
+    objections = []
+    for o in f.objections:
+        due = calendar.add_workdays(o.filed_on, rules.objection_reply_workdays)
+        overdue = (o.decided_on > due) if o.decided_on else as_of > due
+        objections.append(ObjectionFacts(o, due, overdue))
+    decided_objections = [o for o in f.objections if o.decided_on and o.decided_on <= as_of]
+    pending = [o for o in f.objections if not o.decided_on or o.decided_on > as_of]
+    revoked = any(o.outcome == "撤销" for o in decided_objections)
+    repaired = f.repair_outcome == "准予修复" and f.repair_decided_on is not None and f.repair_decided_on <= as_of
+    if revoked:
+        state = "撤销"
+    elif pending:
+        state = "异议处理中"
+    elif decided_objections:
+        state = decided_objections[-1].outcome or "无异议"
+    else:
+        state = "无异议"
+
+    if revoked:
+        hidden = "已撤销"
+    elif repaired:
+        hidden = "已修复"
+    elif f.published_on is None or f.published_on > as_of:
+        hidden = "未公示"
+    elif as_of > end:
+        hidden = "公示期届满"
+    else:
+        hidden = None
+
+    badges = [Badge(f.severity, {"严重": "bad", "一般": "warn", "轻微": "muted"}[f.severity])]
+    if late:
+        badges.append(Badge(f"逾期公示（认定后第 {delay} 个工作日）", "bad"))
+    if state == "异议处理中":
+        badges.append(Badge("异议处理中", "warn"))
+    elif state == "更正":
+        badges.append(Badge("已更正", "muted"))
+    if any(o.overdue for o in objections if not o.objection.decided_on):
+        badges.append(Badge("异议答复逾期", "bad"))
+
+    timeline = [Event(decided, "作出认定", f"{f.decision_authority} {f.decision_doc_no}")]
+    if f.published_on:
+        timeline.append(Event(f.published_on, "公示", f"认定后第 {delay} 个工作日" if delay is not None else ""))
+    for o in objections:
+        timeline.append(Event(o.objection.filed_on, "提出异议", o.objection.summary))
+        if o.objection.decided_on:
+            timeline.append(Event(o.objection.decided_on, f"异议处理：{o.objection.outcome}", ""))
+    if f.rectification_done_on:
+        timeline.append(Event(f.rectification_done_on, "整改完成", ""))
+    if f.repair_applied_on:
+        timeline.append(Event(f.repair_applied_on, "申请信用修复", ""))
+    if f.repair_decided_on:
+        timeline.append(Event(f.repair_decided_on, f"信用修复：{f.repair_outcome}", ""))
+    return FindingFacts(
+        record=f, subject_name=names.get(f.subject, f.subject), regime=regime.name, disclosure_end=end,
+        disclosure_end_overridden=overridden, repair_from=regime.repair_from(decided, f.severity),
+        publication_delay=delay, published_late=late, objection_state=state, objections=tuple(objections),
+        on_display=hidden is None, hidden_reason=hidden, badges=tuple(badges),
+        timeline=tuple(sorted((e for e in timeline if e.date <= as_of), key=lambda e: e.date)),
+    )
+
+
+# --- evaluations ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvaluationFacts:
+    record: model.Evaluation
+    department_name: str
+    rank: int  # within its year and method; equal scores share a rank (1, 2, 2, 4)
+    of: int
+    change: Decimal | None  # score change against the previous year, same method
+
+
+def derive_evaluations(evals: tuple[model.Evaluation, ...], names: dict[str, str]) -> tuple[EvaluationFacts, ...]:
+    groups: dict[tuple[int, str], list[model.Evaluation]] = defaultdict(list)
+    for e in evals:
+        groups[(e.year, e.method)].append(e)
+    scores = {(e.year, e.method, e.department): e.score for e in evals}
+    out = []
+    for (year, method), group in sorted(groups.items()):
+        ordered = sorted(group, key=lambda e: (-e.score, e.department))
+        for e in ordered:
+            rank = 1 + sum(1 for other in group if other.score > e.score)
+            prev = scores.get((year - 1, method, e.department))
+            out.append(EvaluationFacts(e, names.get(e.department, e.department), rank, len(group),
+                                       e.score - prev if prev is not None else None))
+    return tuple(out)
+
+
+# --- departments and the whole site -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Totals:
+    count: int
+    owed: Decimal
+    repaid: Decimal
+    outstanding: Decimal
+    interest: Decimal
+
+    @property
+    def share_cleared(self) -> Decimal:
+        return (self.repaid / self.owed).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP) if self.owed else ZERO
+
+
+def arrears_totals(items: Iterable[ArrearsFacts]) -> Totals:
+    """Sums of the rows themselves, so a page's totals add up to the cent with its rows."""
+    items = list(items)
+    return Totals(len(items), sum((f.record.amount for f in items), ZERO), sum((f.repaid for f in items), ZERO),
+                  sum((f.outstanding for f in items), ZERO), sum((f.interest for f in items), ZERO))
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    record: model.Task
+    lead_names: tuple[str, ...]
+    partner_names: tuple[str, ...]
+    responsible_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DepartmentFacts:
+    department: model.Department
+    commitments: tuple[CommitmentFacts, ...]
+    commitment_counts: tuple[tuple[str, int], ...]  # status → count, in the schema's order
+    overdue_commitments: int
+    arrears: tuple[ArrearsFacts, ...]
+    arrears_totals: Totals
+    findings: tuple[FindingFacts, ...]  # on display only
+    evaluations: tuple[EvaluationFacts, ...]  # oldest first
+    tasks_lead: tuple[TaskFacts, ...]
+    tasks_partner: tuple[TaskFacts, ...]  # named as partner or responsible, or covered by a group token
+    notices: tuple[AnnualNotice, ...]  # newest first
+
+
+@dataclass(frozen=True)
+class HiddenFindings:
+    """What left public view, as anonymous counts only."""
+
+    expired: int
+    revoked: int
+    repaired: int
+    unpublished: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    commitments: int
+    commitments_by_status: tuple[tuple[str, int], ...]
+    commitments_kept: int
+    commitments_overdue: int
+    second_defaults: int
+    arrears: Totals
+    arrears_by_status: tuple[tuple[str, int], ...]
+    findings_on_display: int
+    findings_by_severity: tuple[tuple[str, int], ...]
+    late_publications: int
+    latest_evaluation_year: int | None
+    latest_grades: tuple[tuple[str, int], ...]
+    tasks_by_status: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the renderer needs; findings not on display are already gone."""
+
+    as_of: date
+    site: model.Site
+    departments: tuple[DepartmentFacts, ...]
+    department_names: dict[str, str]
+    tasks: tuple[TaskFacts, ...]
+    commitments: tuple[CommitmentFacts, ...]
+    arrears: tuple[ArrearsFacts, ...]
+    arrears_totals: Totals
+    curve: tuple[CurvePoint, ...]
+    notices: tuple[AnnualNotice, ...]
+    findings: tuple[FindingFacts, ...]
+    hidden_findings: HiddenFindings
+    evaluations: tuple[EvaluationFacts, ...]
+    summary: Summary
+    changes: tuple[Change, ...]  # newest first
+
+
+COMMITMENT_STATUSES = ("履行中", "已兑现", "部分兑现", "未兑现", "依法变更", "已终止")
+ARREARS_STATUSES = ("未清偿", "部分清偿", "已清偿")
+SEVERITIES = ("严重", "一般", "轻微")
+GRADES = ("优秀", "良好", "合格", "不合格")
+TASK_STATUSES = ("未启动", "推进中", "已完成", "常态化")
+
+
+def _counts(values: Iterable[str], order: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    counter = Counter(values)
+    return tuple((k, counter.get(k, 0)) for k in order)
+
+
+def _covered_by_token(token: str, dept: model.Department) -> bool:
+    return (token == GROUP_TOKENS[1]) == (dept.kind == "街道办事处")
+
+
+def _changes(commitments, arrears, findings, as_of: date) -> tuple[Change, ...]:
+    out: list[Change] = []
+    for c in commitments:
+        r = c.record
+        out.append(Change(r.promised_on, "new", r.id, "commitments", r.title, f"{c.department_name}作出承诺"))
+        if r.fulfilled_on:
+            out.append(Change(r.fulfilled_on, "status", r.id, "commitments", r.title, "状态：已兑现"))
+        if r.change_decided_on:
+            out.append(Change(r.change_decided_on, "status", r.id, "commitments", r.title, "状态：依法变更"))
+        for n in r.progress:
+            out.append(Change(n.date, "progress", r.id, "commitments", r.title, n.note))
+    for a in arrears:
+        r = a.record
+        out.append(Change(r.found_on, "new", r.id, "arrears", r.project, f"{a.debtor_name}拖欠账款纳入台账"))
+        for p in a.repayments:
+            text = "全部清偿" if a.cleared_on == p.paid_on else "部分清偿"
+            out.append(Change(p.paid_on, "repayment", r.id, "arrears", r.project, f"{a.debtor_name}{text}"))
+    for f in findings:  # on display only
+        r = f.record
+        if r.published_on:
+            out.append(Change(r.published_on, "new", r.id, "findings", f"{f.subject_name}{r.category}", "公示失信记录"))
+        for o in f.objections:
+            if o.objection.decided_on:
+                out.append(Change(o.objection.decided_on, "status", r.id, "findings", f"{f.subject_name}{r.category}",
+                                  f"异议处理结果：{o.objection.outcome}"))
+    out = [c for c in out if c.date <= as_of]
+    # Newest first; ties in a stable order so that two builds give the same bytes.
+    return tuple(sorted(out, key=lambda c: (c.date, c.record_id, c.kind, c.text), reverse=True))
+
+
+def derive(dataset: model.Dataset, as_of: date) -> Facts:
+    site = dataset.site
+    names = {d.id: d.name for d in dataset.departments}
+    names.update({t: t for t in GROUP_TOKENS})
+    commitments = tuple(derive_commitment(c, as_of, names) for c in dataset.commitments if c.promised_on <= as_of)
+    arrears = tuple(derive_arrears(a, as_of, names, site.rules.payment) for a in dataset.arrears if a.found_on <= as_of)
+    all_findings = tuple(derive_finding(f, as_of, names, site, dataset.calendar) for f in dataset.findings)
+    reasons = Counter(f.hidden_reason for f in all_findings)
+    hidden = HiddenFindings(reasons["公示期届满"], reasons["已撤销"], reasons["已修复"], reasons["未公示"])
+    # From here on only findings on display exist: nothing downstream can leak the others.
+    findings = tuple(f for f in all_findings if f.on_display)
+    del all_findings
+    evaluations = derive_evaluations(tuple(e for e in dataset.evaluations if e.published_on <= as_of), names)
+    tasks = tuple(
+        TaskFacts(t, *(tuple(names.get(u.unit, u.unit) for u in t.units if u.role == role) for role in ("牵头", "配合", "责任")))
+        for t in dataset.tasks
+    )
+    notices = annual_notices(arrears, dataset.departments, as_of, site.rules.payment)
+
+    departments = []
+    for d in dataset.departments:
+        mine = tuple(c for c in commitments if c.record.department == d.id)
+        debts = tuple(a for a in arrears if a.record.debtor == d.id)
+        lead = tuple(t for t in tasks if any(u.unit == d.id and u.role == "牵头" for u in t.record.units))
+        partner = tuple(t for t in tasks if t not in lead and any(
+            (u.unit == d.id) or (u.unit in GROUP_TOKENS and _covered_by_token(u.unit, d)) for u in t.record.units))
+        departments.append(DepartmentFacts(
+            department=d, commitments=mine, commitment_counts=_counts((c.record.status for c in mine), COMMITMENT_STATUSES),
+            overdue_commitments=sum(c.overdue for c in mine), arrears=debts, arrears_totals=arrears_totals(debts),
+            findings=tuple(f for f in findings if f.record.subject == d.id),
+            evaluations=tuple(sorted((e for e in evaluations if e.record.department == d.id),
+                                     key=lambda e: (e.record.year, e.record.method))),
+            tasks_lead=lead, tasks_partner=partner,
+            notices=tuple(sorted((n for n in notices if n.department == d.id), key=lambda n: -n.year)),
+        ))
+
+    latest_year = max((e.record.year for e in evaluations), default=None)
+    summary = Summary(
+        commitments=len(commitments),
+        commitments_by_status=_counts((c.record.status for c in commitments), COMMITMENT_STATUSES),
+        commitments_kept=sum(c.record.status == "已兑现" for c in commitments),
+        commitments_overdue=sum(c.overdue for c in commitments),
+        second_defaults=sum(c.second_default for c in commitments),
+        arrears=arrears_totals(arrears),
+        arrears_by_status=_counts((a.status for a in arrears), ARREARS_STATUSES),
+        findings_on_display=len(findings),
+        findings_by_severity=_counts((f.record.severity for f in findings), SEVERITIES),
+        late_publications=sum(f.published_late for f in findings),
+        latest_evaluation_year=latest_year,
+        latest_grades=_counts((e.record.grade for e in evaluations if e.record.year == latest_year), GRADES),
+        tasks_by_status=_counts((t.record.status for t in tasks), TASK_STATUSES),
+    )
+    return Facts(
+        as_of=as_of, site=site, departments=tuple(departments), department_names=names, tasks=tasks,
+        commitments=commitments, arrears=arrears, arrears_totals=summary.arrears, curve=clearing_curve(arrears, as_of),
+        notices=notices, findings=findings, hidden_findings=hidden, evaluations=evaluations, summary=summary,
+        changes=_changes(commitments, arrears, findings, as_of),
+    )
