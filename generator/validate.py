@@ -164,6 +164,10 @@ class Context:
     site: model.Site | None
     calendar: WorkdayCalendar
 
+    def given(self, table: str, index: int, field: str) -> bool:
+        """Whether staff filled the cell at all (a bad value is given, but None once typed)."""
+        return self.tables[table].rows[index].get(field) is not None
+
     def problem(self, table: str, index: int, field: str | None, message: str, hint: str = "",
                 severity: str = "error", code: str = "rule") -> Problem:
         file, line = self.tables[table].where(index, field)
@@ -275,15 +279,15 @@ def _before(a: date | None, b: date | None) -> bool:
 def commitment_status_fields(ctx: Context) -> Iterator[Problem]:
     for i, c in enumerate(ctx.rows["commitments"]):
         status = c["status"]
-        if status == "已兑现" and c["fulfilled_on"] is None:
+        if status == "已兑现" and not ctx.given("commitments", i, "fulfilled_on"):
             yield ctx.problem("commitments", i, "fulfilled_on", "状态为“已兑现”时必须填写兑现日期", "填写承诺全部兑现的日期")
         if c["fulfilled_on"] is not None and status not in ("已兑现",):
             yield ctx.problem("commitments", i, "fulfilled_on", f"填写了兑现日期，但状态是“{status}”",
                               "全部兑现的请把状态改为“已兑现”；尚未全部兑现的请删除兑现日期")
         if status == "依法变更":
-            if c["change_decided_on"] is None:
+            if not ctx.given("commitments", i, "change_decided_on"):
                 yield ctx.problem("commitments", i, "change_decided_on", "状态为“依法变更”时必须填写变更决定日期", "在 change: 下填写 decided_on")
-            if not c["change_basis"]:
+            if not ctx.given("commitments", i, "change_basis"):
                 yield ctx.problem("commitments", i, "change_basis", "状态为“依法变更”时必须写明变更的法定依据", "在 change: 下填写 basis")
         elif c["change_decided_on"] or c["change_basis"]:
             yield ctx.problem("commitments", i, "change_decided_on", f"填写了变更情况，但状态是“{status}”",
@@ -326,7 +330,7 @@ def arrears_dates_and_dispute(ctx: Context) -> Iterator[Problem]:
                               "保障中小企业款项支付条例规定机关、事业单位付款期限最长不超过 60 日；请核实合同条款", severity=WARNING)
         if _before(a["found_on"], a["delivered_on"]):
             yield ctx.problem("arrears", i, "found_on", "认定日期早于交付日期", "请核对两个日期")
-        if a["disputed"] and not a["resolution"]:
+        if a["disputed"] and not ctx.given("arrears", i, "resolution"):
             yield ctx.problem("arrears", i, "resolution", "有争议的账款必须填写争议解决方式", "可选：协商、调解、诉讼、仲裁")
         if a["disputed"] is False and a["resolution"]:
             yield ctx.problem("arrears", i, "resolution", "填写了争议解决方式，但“是否有争议”为 false", "有争议请把 disputed 改为 true，否则清空解决方式")
@@ -370,9 +374,9 @@ def repayments_within_debt(ctx: Context) -> Iterator[Problem]:
 @rule
 def finding_fields(ctx: Context) -> Iterator[Problem]:
     for i, f in enumerate(ctx.rows["findings"]):
-        if f["subject_kind"] == "公务员" and not f["person"]:
+        if f["subject_kind"] == "公务员" and not ctx.given("findings", i, "person"):
             yield ctx.problem("findings", i, "person", "主体类型为公务员时须填写遮蔽后的姓名", "只写姓加“某”，如“张某”")
-        if f["subject_kind"] == "政府机构" and f["person"]:
+        if f["subject_kind"] == "政府机构" and ctx.given("findings", i, "person"):
             yield ctx.problem("findings", i, "person", "主体类型为政府机构时不填写个人姓名", "请删除 person")
         decided = f["decision_decided_on"]
         if _before(f["published_on"], decided):
@@ -382,11 +386,11 @@ def finding_fields(ctx: Context) -> Iterator[Problem]:
             if regime and not regime.periods["轻微"].published:
                 yield ctx.problem("findings", i, "published_on", "轻微失信信息原则上不予公示",
                                   f"{regime.name}：轻微失信信息一般不公示，确需公示的最长 3 个月", severity=WARNING)
-        if f["repair_outcome"] and not f["repair_decided_on"]:
+        if f["repair_outcome"] and not ctx.given("findings", i, "repair_decided_on"):
             yield ctx.problem("findings", i, "repair_decided_on", "填写了修复结果，但没有修复决定日期", "在 repair: 下填写 decided_on")
-        if f["repair_decided_on"] and not f["repair_outcome"]:
+        if f["repair_decided_on"] and not ctx.given("findings", i, "repair_outcome"):
             yield ctx.problem("findings", i, "repair_outcome", "填写了修复决定日期，但没有修复结果", "可选：准予修复、不予修复")
-        if (f["repair_decided_on"] or f["repair_outcome"]) and not f["repair_applied_on"]:
+        if (f["repair_decided_on"] or f["repair_outcome"]) and not ctx.given("findings", i, "repair_applied_on"):
             yield ctx.problem("findings", i, "repair_applied_on", "有修复决定，但没有申请日期", "在 repair: 下填写 applied_on")
         if _before(f["repair_decided_on"], f["repair_applied_on"]):
             yield ctx.problem("findings", i, "repair_decided_on", "修复决定日期早于申请日期", "请核对两个日期")
@@ -417,9 +421,9 @@ def objections_in_order(ctx: Context) -> Iterator[Problem]:
             yield ctx.problem("finding_objections", i, "filed_on", "异议提出日期早于认定日期", "请核对日期")
         if _before(o["decided_on"], o["filed_on"]):
             yield ctx.problem("finding_objections", i, "decided_on", "异议处理日期早于提出日期", "请核对日期")
-        if o["outcome"] and not o["decided_on"]:
+        if o["outcome"] and not ctx.given("finding_objections", i, "decided_on"):
             yield ctx.problem("finding_objections", i, "decided_on", "填写了处理结果，但没有处理日期", "请填写 decided_on")
-        if o["decided_on"] and not o["outcome"]:
+        if o["decided_on"] and not ctx.given("finding_objections", i, "outcome"):
             yield ctx.problem("finding_objections", i, "outcome", "填写了处理日期，但没有处理结果", "可选：维持、更正、撤销")
 
 

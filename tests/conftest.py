@@ -1,0 +1,34 @@
+"""Shared fixtures: a private copy of the demo data that a test may break on purpose."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.load import load
+from generator.validate import validate
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_DATA = REPO / "data"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A copy of the demo data in tmp_path."""
+    target = tmp_path / "data"
+    shutil.copytree(DEMO_DATA, target)
+    return target
+
+
+def problems_of(folder: Path, errors_only: bool = True):
+    report = validate(load(folder))
+    return [p for p in report.problems if p.is_error or not errors_only]
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    """Replace text in a data file; fails loudly when the fixture no longer has `old`."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")

@@ -1,0 +1,294 @@
+"""Derived facts at their edges: dates, working days, money and the legal display rules."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from generator import model
+from generator.derive import (
+    annual_notices, clearing_curve, derive, derive_arrears, derive_commitment, derive_finding, late_interest, mask_name,
+    today,
+)
+from generator.load import load
+from generator.validate import validate
+from tests.conftest import DEMO_DATA
+
+DEMO = validate(load(DEMO_DATA)).dataset
+SITE = DEMO.site
+CAL = DEMO.calendar
+NAMES = {d.id: d.name for d in DEMO.departments}
+D = date.fromisoformat
+
+
+# --- as-of date ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("utc, beijing", [
+    ("2026-11-25T23:30:00+00:00", "2026-11-26"),  # CI at 23:30 UTC: already tomorrow in Beijing
+    ("2026-11-25T15:59:59+00:00", "2026-11-25"),
+    ("2026-11-25T16:00:00+00:00", "2026-11-26"),
+    ("2026-12-31T16:00:00+00:00", "2027-01-01"),
+])
+def test_today_is_computed_in_beijing(utc: str, beijing: str):
+    assert today("Asia/Shanghai", datetime.fromisoformat(utc)) == D(beijing)
+
+
+def test_naive_now_is_refused():
+    with pytest.raises(ValueError):
+        today("Asia/Shanghai", datetime(2026, 1, 1))
+
+
+# --- findings -----------------------------------------------------------------------------
+
+def finding(**changes) -> model.Finding:
+    base = model.Finding(
+        id="DF-2025-101", subject="fgj", subject_kind="政府机构", person=None, severity="一般", category="拖欠账款",
+        summary="测试", decision_authority="区发改局", decision_doc_no="站发改〔2025〕1号", decision_decided_on=D("2024-04-15"),
+        decision_basis="测试", published_on=D("2024-04-18"), disclosure_until=None, measures=None,
+        rectification_due=None, rectification_done_on=None, repair_applied_on=None, repair_decided_on=None,
+        repair_outcome=None, related=(), objections=(), file="findings/DF-2025-101.yaml")
+    return replace(base, **changes)
+
+
+def shown(f: model.Finding, as_of: str) -> tuple[bool, str | None]:
+    facts = derive_finding(f, D(as_of), NAMES, SITE, CAL)
+    return facts.on_display, facts.hidden_reason
+
+
+@pytest.mark.parametrize("as_of, expected", [
+    ("2024-04-17", (False, "未公示")),        # decided, not yet published
+    ("2024-04-18", (True, None)),             # the day of publication
+    ("2025-04-14", (True, None)),             # the last day of a 12-month period: still shown
+    ("2025-04-15", (False, "公示期届满")),     # the day after: gone
+])
+def test_disclosure_period_edges(as_of: str, expected):
+    assert shown(finding(), as_of) == expected
+
+
+def test_serious_finding_under_the_2019_and_2026_regimes():
+    old = derive_finding(finding(severity="严重", decision_decided_on=D("2026-03-31"), published_on=D("2026-04-02")),
+                         D("2026-05-01"), NAMES, SITE, CAL)
+    new = derive_finding(finding(severity="严重", decision_decided_on=D("2026-04-01"), published_on=D("2026-04-02")),
+                         D("2026-05-01"), NAMES, SITE, CAL)
+    assert old.regime.startswith("发改办财金") and old.repair_from == D("2026-09-30")  # 6 months
+    assert new.regime.startswith("国办发") and new.repair_from == D("2027-04-01")  # 12 months
+    assert old.disclosure_end == D("2029-03-30") and new.disclosure_end == D("2029-03-31")
+
+
+def test_override_ends_display_early():
+    f = finding(disclosure_until=D("2024-08-31"))
+    assert shown(f, "2024-08-31") == (True, None)
+    assert shown(f, "2024-09-01") == (False, "公示期届满")
+
+
+def test_revoked_after_objection_disappears_only_once_decided():
+    objection = model.Objection(D("2024-05-06"), "认定事实有误", D("2024-05-20"), "撤销")
+    f = finding(objections=(objection,))
+    assert shown(f, "2024-05-19")[0] is True
+    facts = derive_finding(f, D("2024-05-19"), NAMES, SITE, CAL)
+    assert facts.objection_state == "异议处理中"
+    assert shown(f, "2024-05-20") == (False, "已撤销")
+
+
+def test_maintained_objection_keeps_the_record():
+    f = finding(objections=(model.Objection(D("2024-05-06"), "理由", D("2024-05-20"), "维持"),))
+    facts = derive_finding(f, D("2024-06-01"), NAMES, SITE, CAL)
+    assert facts.on_display and facts.objection_state == "维持"
+
+
+def test_granted_repair_ends_display_refused_does_not():
+    granted = finding(repair_applied_on=D("2024-08-01"), repair_decided_on=D("2024-08-10"), repair_outcome="准予修复")
+    refused = replace(granted, repair_outcome="不予修复")
+    assert shown(granted, "2024-08-09")[0] is True
+    assert shown(granted, "2024-08-10") == (False, "已修复")
+    assert shown(refused, "2024-08-10") == (True, None)
+
+
+@pytest.mark.parametrize("published, delay, late", [
+    ("2025-10-13", 7, False),  # decided Fri 26 Sep 2025; 国庆 1–8 Oct; Sun 28 Sep and Sat 11 Oct are make-up days
+    ("2025-10-14", 8, True),
+    ("2025-09-30", 3, False),  # Sun 28 Sep (make-up day), Mon 29, Tue 30
+])
+def test_late_publication_counts_working_days_across_national_day(published: str, delay: int, late: bool):
+    f = finding(severity="严重", decision_decided_on=D("2025-09-26"), published_on=D(published))
+    facts = derive_finding(f, D("2025-12-01"), NAMES, SITE, CAL)
+    assert facts.publication_delay == delay and facts.published_late is late
+
+
+def test_general_finding_is_never_late():
+    f = finding(decision_decided_on=D("2025-09-26"), published_on=D("2025-11-30"))
+    assert derive_finding(f, D("2025-12-01"), NAMES, SITE, CAL).published_late is False
+
+
+def test_objection_reply_deadline_across_spring_festival():
+    # filed Fri 2025-01-24; 春节 holiday 28 Jan – 4 Feb; Sun 26 Jan and Sat 8 Feb are working days
+    f = finding(decision_decided_on=D("2025-01-02"), published_on=D("2025-01-03"),
+                objections=(model.Objection(D("2025-01-24"), "理由", None, None),))
+    facts = derive_finding(f, D("2025-02-20"), NAMES, SITE, CAL)
+    [objection] = facts.objections
+    assert objection.reply_due == CAL.add_workdays(D("2025-01-24"), 15) == D("2025-02-20")
+    assert objection.overdue is False
+    later = derive_finding(f, D("2025-02-21"), NAMES, SITE, CAL)
+    assert later.objections[0].overdue is True
+
+
+def test_derive_drops_hidden_findings_and_keeps_only_counts():
+    facts = derive(DEMO, D("2026-11-26"))
+    ids = {f.record.id for f in facts.findings}
+    assert {"DF-2024-001", "DF-2024-002", "DF-2025-001", "DF-2026-004"}.isdisjoint(ids)
+    assert facts.hidden_findings == type(facts.hidden_findings)(expired=1, revoked=1, repaired=1, unpublished=1)
+    assert all(f.on_display for f in facts.findings)
+    assert all(c.record_id not in {"DF-2024-001", "DF-2024-002", "DF-2025-001", "DF-2026-004"} for c in facts.changes)
+    for dept in facts.departments:
+        assert all(f.on_display for f in dept.findings)
+
+
+# --- commitments --------------------------------------------------------------------------
+
+def commitment(**changes) -> model.Commitment:
+    base = DEMO.commitments[0]
+    return replace(base, **changes)
+
+
+@pytest.mark.parametrize("status, deadline, fulfilled, as_of, overdue, days, fulfilment", [
+    ("履行中", "2024-06-30", None, "2024-06-30", False, 0, None),   # due today: not yet overdue
+    ("履行中", "2024-06-30", None, "2024-07-01", True, 1, None),
+    ("未兑现", "2024-06-30", None, "2024-12-31", True, 184, None),
+    ("已终止", "2024-06-30", None, "2024-12-31", False, 0, None),
+    ("已兑现", "2024-06-30", "2024-06-30", "2024-12-31", False, 0, "按期兑现"),
+    ("已兑现", "2024-06-30", "2024-07-03", "2024-12-31", False, 0, "逾期兑现"),
+])
+def test_commitment_overdue(status, deadline, fulfilled, as_of, overdue, days, fulfilment):
+    c = commitment(status=status, deadline=D(deadline), fulfilled_on=D(fulfilled) if fulfilled else None,
+                   promised_on=D("2024-01-01"), rectification=())
+    facts = derive_commitment(c, D(as_of), NAMES)
+    assert (facts.overdue, facts.days_overdue, facts.fulfilment) == (overdue, days, fulfilment)
+
+
+def test_second_default_when_a_rectification_step_runs_late():
+    steps = (model.RectificationStep("制定方案", D("2024-03-31"), D("2024-03-20")),
+             model.RectificationStep("拨付资金", D("2024-06-30"), None))
+    c = commitment(status="未兑现", rectification=steps, promised_on=D("2024-01-01"))
+    assert derive_commitment(c, D("2024-06-30"), NAMES).second_default is False
+    late = derive_commitment(c, D("2024-07-01"), NAMES)
+    assert late.second_default is True and [s.overdue for s in late.steps] == [False, True]
+    assert any(b.label == "二次失信" for b in late.badges)
+
+
+def test_counterparty_masking():
+    assert mask_name("营口某某机械有限公司") == "营口某某有限公司"
+    assert mask_name("张三") == "张某某"
+
+
+# --- arrears ------------------------------------------------------------------------------
+
+PAY = SITE.rules.payment
+
+
+def debt(amount="100000.00", due="2024-03-31", repayments=(), plan=(), rate=None) -> model.ArrearsItem:
+    return replace(DEMO.arrears[0], amount=Decimal(amount), delivered_on=D("2024-03-01"), due_on=D(due),
+                   found_on=D("2024-04-10"), repayments=tuple(repayments), plan=tuple(plan), agreed_daily_rate=rate)
+
+
+def pay(day: str, amount: str) -> model.Repayment:
+    return model.Repayment(D(day), Decimal(amount), None)
+
+
+def test_status_and_sums():
+    item = derive_arrears(debt(repayments=[pay("2024-05-01", "30000.00")]), D("2024-06-01"), NAMES, PAY)
+    assert (item.repaid, item.outstanding, item.status) == (Decimal("30000.00"), Decimal("70000.00"), "部分清偿")
+    assert item.share_cleared == Decimal("0.3000") and item.days_past_due == 62
+    cleared = derive_arrears(debt(repayments=[pay("2024-05-01", "100000.00")]), D("2024-06-01"), NAMES, PAY)
+    assert cleared.status == "已清偿" and cleared.cleared_on == D("2024-05-01") and cleared.days_past_due == 31
+    assert derive_arrears(debt(), D("2024-06-01"), NAMES, PAY).status == "未清偿"
+
+
+def test_repayments_after_the_as_of_date_do_not_count():
+    item = derive_arrears(debt(repayments=[pay("2024-07-01", "100000.00")]), D("2024-06-01"), NAMES, PAY)
+    assert item.status == "未清偿" and item.repayments == ()
+
+
+def test_late_interest_default_and_agreed_rate():
+    # 100,000 unpaid 10 days past due at 0.05 % a day = 500.00
+    assert late_interest(debt(), (), D("2024-04-10"), Decimal("0.05")) == Decimal("500.00")
+    # 40,000 paid 5 days late, 60,000 still unpaid after 10 days, at an agreed 0.03 %
+    item = debt(repayments=[pay("2024-04-05", "40000.00")], rate=Decimal("0.03"))
+    facts = derive_arrears(item, D("2024-04-10"), NAMES, PAY)
+    assert facts.interest == Decimal("60.00") + Decimal("180.00") and facts.rate_agreed
+
+
+def test_payment_on_the_due_date_bears_no_interest():
+    assert late_interest(debt(), [pay("2024-03-31", "100000.00")], D("2024-12-31"), Decimal("0.05")) == 0
+
+
+def test_overdue_instalments_and_shortfall():
+    plan = [model.Instalment(D("2024-05-31"), Decimal("50000.00")), model.Instalment(D("2024-08-31"), Decimal("50000.00"))]
+    item = derive_arrears(debt(plan=plan, repayments=[pay("2024-05-30", "30000.00")]), D("2024-09-10"), NAMES, PAY)
+    first, second = item.instalments
+    assert (first.paid, first.shortfall, first.overdue, first.days_overdue) == (Decimal("30000.00"), Decimal("20000.00"), True, 102)
+    assert (second.paid, second.shortfall, second.overdue) == (Decimal("0"), Decimal("50000.00"), True)
+    assert item.overdue_instalments == 2
+
+
+def test_term_beyond_the_legal_maximum_is_flagged():
+    item = derive_arrears(replace(debt(), due_on=D("2024-05-30")), D("2024-06-01"), NAMES, PAY)
+    assert item.term_days == 90 and item.term_exceeds_max
+
+
+def test_many_small_amounts_add_up_exactly():
+    payments = [pay("2024-04-01", "0.10")] * 1000 + [pay("2024-04-02", "0.07")] * 1000
+    item = derive_arrears(debt(amount="170.00", repayments=payments), D("2024-06-01"), NAMES, PAY)
+    assert item.outstanding == Decimal("0") and item.status == "已清偿"
+    assert sum(0.1 for _ in range(1000)) + sum(0.07 for _ in range(1000)) != 170.0  # floats would get this wrong
+
+
+@settings(max_examples=200, deadline=None)
+@given(amount=st.integers(1, 10**10), paid=st.lists(st.integers(1, 10**8), max_size=6), days=st.integers(0, 2000))
+def test_money_invariants(amount: int, paid: list[int], days: int):
+    fen = lambda n: Decimal(n) / 100  # noqa: E731
+    repayments, total = [], 0
+    for i, p in enumerate(paid):
+        if total + p > amount:
+            break
+        total += p
+        repayments.append(model.Repayment(date(2024, 4, 1 + i), fen(p), None))
+    as_of = date(2024, 4, 10) + (date(2024, 1, 2) - date(2024, 1, 1)) * days
+    facts = derive_arrears(debt(amount=str(fen(amount)), repayments=repayments), as_of, NAMES, PAY)
+    assert facts.repaid + facts.outstanding == fen(amount)
+    assert facts.interest >= 0 and facts.interest == facts.interest.quantize(Decimal("0.01"))
+    assert Decimal(0) <= facts.share_cleared <= 1
+
+
+def test_clearing_curve_and_annual_notice():
+    facts = [derive_arrears(debt(repayments=[pay("2024-06-15", "40000.00"), pay("2025-02-01", "60000.00")]),
+                            D("2025-03-01"), NAMES, PAY)]
+    curve = clearing_curve(facts, D("2025-03-01"))
+    assert curve[0].month == "2024-04" and curve[0].outstanding == Decimal("100000.00")
+    assert [p.outstanding for p in curve if p.month in ("2024-06", "2025-02")] == [Decimal("60000.00"), Decimal("0.00")]
+    notices = annual_notices(tuple(facts), DEMO.departments, D("2025-03-01"), PAY)
+    mine = [n for n in notices if n.department == DEMO.arrears[0].debtor]
+    assert [(n.year, n.count, n.amount, n.publish_by) for n in mine] == [(2024, 1, Decimal("60000.00"), D("2025-03-31"))]
+
+
+def test_department_totals_add_up_with_their_rows():
+    facts = derive(DEMO, D("2026-11-26"))
+    for dept in facts.departments:
+        assert dept.arrears_totals.outstanding == sum((a.outstanding for a in dept.arrears), Decimal(0))
+    assert facts.arrears_totals.owed == sum((d.arrears_totals.owed for d in facts.departments), Decimal(0))
+
+
+def test_same_inputs_same_facts():
+    assert derive(DEMO, D("2026-11-26")) == derive(DEMO, D("2026-11-26"))
+
+
+def test_evaluation_ranks_share_ties():
+    from generator.derive import derive_evaluations
+
+    evals = tuple(model.Evaluation(2025, d, "机构", "第三方评价", Decimal(s), "良好", D("2026-03-01"), None, None, None)
+                  for d, s in (("a", "90"), ("b", "85"), ("c", "85"), ("d", "80")))
+    ranks = {e.record.department: e.rank for e in derive_evaluations(evals, {})}
+    assert ranks == {"a": 1, "b": 2, "c": 2, "d": 4}

@@ -1,0 +1,129 @@
+"""The loader: every bad input gives a Chinese problem naming file and line, never a traceback."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from generator.load import load, parse_yaml
+from tests.conftest import edit, problems_of
+
+
+def only(problems, file: str):
+    found = [p for p in problems if p.file == file]
+    assert found, f"no problem reported for {file}: {problems}"
+    return found
+
+
+def test_yaml_values_stay_text_with_their_lines():
+    doc = parse_yaml("id: CM-2024-001\namount: 1234.50\nflag: yes\nprogress:\n  - date: 2024-03-01\n    note: 签约\nempty:\n")
+    assert doc.value["amount"] == "1234.50"  # no float on the way: money stays exact
+    assert doc.value["flag"] == "yes"  # not True: the schema decides what a boolean is
+    assert doc.value["empty"] is None
+    assert doc.line(("progress", 0, "note")) == 6
+
+
+@pytest.mark.parametrize(
+    "text, line, words",
+    [
+        ("id: a\nid: b\n", 2, "重复"),
+        ("a: &x [1, 2]\nb: *x\n", 2, "锚点和别名"),
+        ("a:\n\t- 1\n", 2, "制表符"),
+        ('title: "没有结束\nstatus: 履行中\n', 3, "引号"),
+        ("a: !!python/object:os.system x\n", 1, "标签"),
+    ],
+)
+def test_malformed_yaml_is_explained(data_dir: Path, text: str, line: int, words: str):
+    (data_dir / "commitments" / "CM-2024-001.yaml").write_text(text, encoding="utf-8")
+    [problem] = only(problems_of(data_dir), "commitments/CM-2024-001.yaml")
+    assert problem.line == line and words in problem.message
+
+
+@pytest.mark.parametrize("text, kind", [("- a\n- b\n", "列表"), ("只是一句话\n", "单个值"), ("", "空文件")])
+def test_a_record_must_be_a_mapping(data_dir: Path, text: str, kind: str):
+    (data_dir / "findings" / "DF-2026-001.yaml").write_text(text, encoding="utf-8")
+    [problem] = only(problems_of(data_dir), "findings/DF-2026-001.yaml")
+    assert kind in problem.message and problem.line == 1
+
+
+def test_gbk_file_is_named_as_such(data_dir: Path):
+    path = data_dir / "commitments" / "CM-2024-001.yaml"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("gbk"))
+    [problem] = only(problems_of(data_dir), "commitments/CM-2024-001.yaml")
+    assert "GBK" in problem.message and problem.line >= 1
+
+
+def test_bom_is_an_error_with_the_fix(data_dir: Path):
+    path = data_dir / "arrears" / "ledger.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    problems = only(problems_of(data_dir), "arrears/ledger.csv")
+    assert any("BOM" in p.message and p.line == 1 for p in problems)
+
+
+def test_csv_header_problems(data_dir: Path):
+    path = data_dir / "arrears" / "ledger.csv"
+    edit(path, "id,debtor,creditor,", "id,债务单位,creditor,")
+    edit(path, ",note\n", ",note,extra\n")
+    problems = only(problems_of(data_dir), "arrears/ledger.csv")
+    messages = " ".join(p.message + p.hint for p in problems)
+    assert "中文标题“债务单位”" in messages and "debtor" in messages
+    assert "未知的列“extra”" in messages
+    assert all(p.line == 1 for p in problems if p.code == "header")
+
+
+def test_csv_row_with_a_missing_value_names_its_line(data_dir: Path):
+    path = data_dir / "evaluations.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[3] = ",".join(lines[3].split(",")[:-1]) + "\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    [problem] = only(problems_of(data_dir), "evaluations.csv")
+    assert problem.line == 4 and "表头有 10 列" in problem.message
+
+
+def test_duplicate_id_across_files_names_both(data_dir: Path):
+    source = (data_dir / "commitments" / "CM-2024-001.yaml").read_text(encoding="utf-8")
+    (data_dir / "commitments" / "CM-2024-999.yaml").write_text(source, encoding="utf-8")
+    problems = problems_of(data_dir)
+    assert any(p.code == "duplicate" and "CM-2024-001.yaml" in p.message for p in problems)
+    assert any("与文件名“CM-2024-999.yaml”不一致" in p.message for p in problems)
+
+
+def test_an_id_cannot_point_outside_its_folder(data_dir: Path):
+    edit(data_dir / "commitments" / "CM-2024-001.yaml", "id: CM-2024-001", "id: ../../outside/x")
+    problems = only(problems_of(data_dir), "commitments/CM-2024-001.yaml")
+    assert any(p.field == "id" and "格式不对" in p.message for p in problems)
+
+
+def test_huge_file_is_refused_without_reading_it(data_dir: Path):
+    path = data_dir / "commitments" / "CM-2024-001.yaml"
+    with path.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    start = time.perf_counter()
+    [problem] = only(problems_of(data_dir), "commitments/CM-2024-001.yaml")
+    assert "文件过大" in problem.message
+    assert time.perf_counter() - start < 5
+
+
+def test_billion_laughs_is_refused_in_bounded_time(data_dir: Path):
+    levels = ["a: &a [" + ",".join(['"lol"'] * 10) + "]"]
+    for i in range(1, 10):
+        prev, name = chr(96 + i), chr(97 + i)
+        levels.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 10) + "]")
+    (data_dir / "findings" / "DF-2026-001.yaml").write_text("\n".join(levels) + "\n", encoding="utf-8")
+    start = time.perf_counter()
+    [problem] = only(problems_of(data_dir), "findings/DF-2026-001.yaml")
+    assert "锚点和别名" in problem.message
+    assert time.perf_counter() - start < 5
+
+
+def test_unknown_key_gets_a_did_you_mean(data_dir: Path):
+    edit(data_dir / "commitments" / "CM-2024-001.yaml", "deadline:", "dedline:")
+    problems = only(problems_of(data_dir), "commitments/CM-2024-001.yaml")
+    assert any(p.field == "dedline" and "deadline" in p.hint for p in problems)
+
+
+def test_missing_data_folder_is_a_problem_not_a_crash(tmp_path: Path):
+    raw = load(tmp_path / "nowhere")
+    assert raw.problems and "找不到数据文件夹" in raw.problems[0].message
