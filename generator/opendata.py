@@ -1,0 +1,962 @@
+"""Open data and the change feed: everything a reader can download or subscribe to.
+
+`write_open_data` writes into the MkDocs docs folder (served at /data/ and /feed.xml):
+
+    data/datapackage.json       Data Package descriptor: the project's Table Schemas, extensions removed
+    data/csv/<resource>.csv     one table per resource: UTF-8 with BOM, CRLF (RFC 4180), header = field names
+    data/json/<resource>.json   the same rows as JSON (numbers written from the exact decimal text)
+    data/<package>.xlsx         every table in one workbook, one sheet per resource, Chinese headers
+    data/<package>.zip          datapackage.json and the CSV files in one download
+    data/api/*.json             the static JSON interface: dashboard figures and compact lists
+    data/index.md               the 开放数据 page (downloads, how to use them, the interface)
+    data/dictionary.md          the 数据字典 page, generated from the schemas
+    feed.xml                    Atom feed (RFC 4287) of the latest changes
+
+Rules kept here:
+- The rows are what the site shows on the as-of date. `Facts` no longer holds
+  findings that are off display, so no file can carry them; child rows follow
+  their parents. History rows dated after the as-of date are left out and
+  completion dates after it left empty (a build for a past date shows the past).
+- Same facts, same bytes: no wall clock anywhere (dates derive from the as-of
+  date, zip members get fixed timestamps), and files whose bytes did not change
+  are not rewritten, so their mtimes stay.
+- Free-text cells of the CSV and XLSX files that start with = + - @ tab or CR get
+  a leading single quote (OWASP CSV injection). JSON keeps the text as typed.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import json
+import os
+import re
+import unicodedata
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
+
+from generator.derive import CENT, Facts
+from generator.schema import TYPE_LABELS, Field, Package, Resource, load_package
+
+__all__ = [
+    "DataFile",
+    "atom_feed",
+    "data_page_markdown",
+    "dictionary_markdown",
+    "neutralise",
+    "public_tables",
+    "write_open_data",
+]
+
+DATA = "data"  # the package's folder under docs/, served at /data/
+FEED = "feed.xml"
+FEED_LIMIT = 100
+#: Text starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Characters XML 1.0 forbids; a pasted control character must not break the XLSX or the feed.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+ATOM_NS = "http://www.w3.org/2005/Atom"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+RECORD_KINDS = {"commitments": "政府承诺", "arrears": "拖欠账款", "findings": "失信记录"}
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One file of the package, as the data page lists it."""
+
+    path: str  # relative to docs/data/, with forward slashes
+    size: int  # bytes
+    rows: int | None = None  # table files: number of data rows
+
+
+def neutralise(text: str) -> str:
+    """'=1+1' → "'=1+1": a spreadsheet shows the text instead of running it."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+# --- the public tables -------------------------------------------------------------------
+
+
+def _row(resource: Resource, record: Any, **shown: Any) -> dict[str, Any]:
+    """A record's fields by the schema's names; `shown` replaces what the site shows differently."""
+    return {f.name: shown[f.name] if f.name in shown else getattr(record, f.name) for f in resource.fields}
+
+
+def _until(day: date | None, as_of: date) -> date | None:
+    return day if day is not None and day <= as_of else None
+
+
+def _departments(facts: Facts, res: Resource) -> Iterator[dict]:
+    for d in facts.departments:
+        yield _row(res, d.department)
+
+
+def _tasks(facts: Facts, res: Resource) -> Iterator[dict]:
+    for t in facts.tasks:
+        yield _row(res, t.record)
+
+
+def _task_units(facts: Facts, res: Resource) -> Iterator[dict]:
+    for t in facts.tasks:
+        for u in t.record.units:
+            yield {"task_id": t.record.id, "role": u.role, "unit": u.unit}
+
+
+def _task_progress(facts: Facts, res: Resource) -> Iterator[dict]:
+    for t in facts.tasks:
+        for n in t.record.progress:
+            if n.date <= facts.as_of:
+                yield {"task_id": t.record.id, "date": n.date, "note": n.note}
+
+
+def _commitments(facts: Facts, res: Resource) -> Iterator[dict]:
+    for c in facts.commitments:
+        yield _row(res, c.record, counterparty=c.counterparty_shown)
+
+
+def _commitment_partners(facts: Facts, res: Resource) -> Iterator[dict]:
+    for c in facts.commitments:
+        for unit in c.record.partners:
+            yield {"commitment_id": c.record.id, "unit": unit}
+
+
+def _commitment_progress(facts: Facts, res: Resource) -> Iterator[dict]:
+    for c in facts.commitments:
+        for n in c.record.progress:
+            if n.date <= facts.as_of:
+                yield {"commitment_id": c.record.id, "date": n.date, "note": n.note}
+
+
+def _commitment_rectification(facts: Facts, res: Resource) -> Iterator[dict]:
+    for c in facts.commitments:
+        for s in c.record.rectification:
+            yield {"commitment_id": c.record.id, "step": s.step, "due": s.due, "done_on": _until(s.done_on, facts.as_of)}
+
+
+def _arrears(facts: Facts, res: Resource) -> Iterator[dict]:
+    for a in facts.arrears:
+        yield _row(res, a.record)
+
+
+def _arrears_plan(facts: Facts, res: Resource) -> Iterator[dict]:
+    for a in facts.arrears:
+        for i in a.record.plan:
+            yield {"arrears_id": a.record.id, "due_on": i.due_on, "amount": i.amount}
+
+
+def _arrears_repayments(facts: Facts, res: Resource) -> Iterator[dict]:
+    for a in facts.arrears:
+        for r in a.repayments:  # those made by the as-of date
+            yield {"arrears_id": a.record.id, "paid_on": r.paid_on, "amount": r.amount, "note": r.note}
+
+
+def _findings(facts: Facts, res: Resource) -> Iterator[dict]:
+    as_of = facts.as_of
+    for f in facts.findings:  # on display only
+        r = f.record
+        decided = _until(r.repair_decided_on, as_of)
+        yield _row(res, r, rectification_done_on=_until(r.rectification_done_on, as_of),
+                   repair_applied_on=_until(r.repair_applied_on, as_of), repair_decided_on=decided,
+                   repair_outcome=r.repair_outcome if decided else None)
+
+
+def _finding_related(facts: Facts, res: Resource) -> Iterator[dict]:
+    for f in facts.findings:
+        for related in f.record.related:
+            yield {"finding_id": f.record.id, "related_id": related}
+
+
+def _finding_objections(facts: Facts, res: Resource) -> Iterator[dict]:
+    for f in facts.findings:
+        for o in f.record.objections:
+            if o.filed_on <= facts.as_of:
+                decided = _until(o.decided_on, facts.as_of)
+                yield {"finding_id": f.record.id, "filed_on": o.filed_on, "summary": o.summary,
+                       "decided_on": decided, "outcome": o.outcome if decided else None}
+
+
+def _evaluations(facts: Facts, res: Resource) -> Iterator[dict]:
+    for e in sorted(facts.evaluations, key=lambda e: (e.record.year, e.record.department, e.record.method)):
+        yield _row(res, e.record)
+
+
+#: Where each resource's public rows come from; parents in their own order, children after their parent.
+_ROWS: dict[str, Callable[[Facts, Resource], Iterator[dict]]] = {
+    "departments": _departments,
+    "tasks": _tasks,
+    "task_units": _task_units,
+    "task_progress": _task_progress,
+    "commitments": _commitments,
+    "commitment_partners": _commitment_partners,
+    "commitment_progress": _commitment_progress,
+    "commitment_rectification": _commitment_rectification,
+    "arrears": _arrears,
+    "arrears_plan": _arrears_plan,
+    "arrears_repayments": _arrears_repayments,
+    "findings": _findings,
+    "finding_related": _finding_related,
+    "finding_objections": _finding_objections,
+    "evaluations": _evaluations,
+}
+
+
+def published_resources(package: Package) -> list[Resource]:
+    """The schema's resources in its order, without those marked `x-public: false`."""
+    hidden = {r["name"] for r in package.descriptor["resources"] if r.get("x-public", True) is False}
+    return [r for r in package.resources if r.name not in hidden]
+
+
+def public_tables(facts: Facts) -> dict[str, list[dict]]:
+    """Resource name → rows as the site shows them on the as-of date, typed (date, Decimal, bool, None).
+
+    Keys are the schema's field names in the schema's order. A resource added to
+    the schema without a row source here, or a row that does not match its
+    schema's fields, is an error rather than a silently wrong download.
+    """
+    tables = {}
+    for res in published_resources(load_package()):
+        source = _ROWS.get(res.name)
+        if source is None:
+            raise KeyError(f"开放数据：数据结构中的表 {res.name} 没有对应的行来源（generator/opendata.py 的 _ROWS）")
+        names = res.field_names
+        rows = []
+        for row in source(facts, res):
+            if len(row) != len(names) or any(n not in row for n in names):
+                raise ValueError(f"开放数据：表 {res.name} 的行字段 {sorted(row)} 与数据结构的字段 {names} 不一致")
+            rows.append({n: row[n] for n in names})
+        tables[res.name] = rows
+    return tables
+
+
+# --- cells -------------------------------------------------------------------------------
+
+
+def _decimal_text(value: Decimal, decimals: int | None) -> str:
+    """Exact fixed-point text; padded to the field's decimals (money: 2) where that changes nothing."""
+    if decimals is not None:
+        padded = value.quantize(Decimal(1).scaleb(-decimals))
+        if padded == value:
+            value = padded
+    return format(value, "f")
+
+
+def _cell_text(value: Any, f: Field) -> str:
+    """One CSV cell, per the field's Table Schema type."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return _decimal_text(value, f.decimals)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return neutralise(value) if f.is_free_text else value
+    return str(value)
+
+
+def _json_value(value: Any, f: Field) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return _decimal_text(value, f.decimals)  # a JSON number, from the exact decimal text
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, date):
+        return f'"{value.isoformat()}"'
+    return json.dumps(value, ensure_ascii=False)
+
+
+def csv_bytes(resource: Resource, rows: list[dict]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(resource.field_names)
+    for row in rows:
+        writer.writerow([_cell_text(row[f.name], f) for f in resource.fields])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def json_bytes(resource: Resource, rows: list[dict]) -> bytes:
+    """A JSON array of row objects, one row a line, keys in the schema's order."""
+    keys = [json.dumps(f.name) for f in resource.fields]
+    lines = ["{" + ",".join(f"{k}:{_json_value(row[f.name], f)}" for k, f in zip(keys, resource.fields)) + "}"
+             for row in rows]
+    return ("[\n" + ",\n".join(lines) + ("\n" if lines else "") + "]\n").encode("utf-8")
+
+
+def _dump(obj: Any) -> bytes:
+    return (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+# --- datapackage.json --------------------------------------------------------------------
+
+
+def _strip_extensions(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_extensions(v) for k, v in value.items() if not k.startswith("x-")}
+    if isinstance(value, list):
+        return [_strip_extensions(v) for v in value]
+    return value
+
+
+def _midnight(day: date, timezone: str) -> str:
+    """Midnight of `day` in the site's zone: 2026-11-13T00:00:00+08:00 (no wall clock)."""
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)).isoformat()
+
+
+def _base_url(facts: Facts) -> str:
+    base = facts.site.base_url
+    return base if base.endswith("/") else base + "/"
+
+
+def package_descriptor(facts: Facts, package: Package, csv_files: dict[str, bytes]) -> dict:
+    """The published descriptor: the project's schemas as they are, minus the `x-` extensions.
+
+    One deliberate difference: free-text fields allow one character more than the
+    schema, because a neutralised cell carries a leading quote.
+    """
+    site, raw = facts.site, package.descriptor
+    title = ("【演示数据】" if site.sample else "") + raw["title"]
+    description = raw.get("description", "")
+    if site.sample:
+        description = "【演示数据】本数据包中的记录为演示数据，不是真实记录。" + description
+    description += ("数据截至 " + facts.as_of.isoformat() + "，与网站显示一致：不在公示期内的失信记录不在其中。"
+                    "CSV 为带 BOM 的 UTF-8 编码；以 =、+、-、@、制表符或回车符开头的文本前加了单引号（防公式注入），"
+                    "因此自由文本字段的最大长度比原始数据结构多 1。")
+    resources = []
+    for res in published_resources(package):
+        source = next(r for r in raw["resources"] if r["name"] == res.name)
+        out = _strip_extensions(source)  # new dicts: the cached schema stays as it is
+        data = csv_files[res.name]
+        out.update(path=f"csv/{res.name}.csv", profile="tabular-data-resource", format="csv",
+                   mediatype="text/csv", encoding="utf-8-sig", bytes=len(data),
+                   hash="sha256:" + hashlib.sha256(data).hexdigest())
+        for field in out["schema"]["fields"]:
+            constraints = field.get("constraints", {})
+            if res.field(field["name"]).is_free_text and "maxLength" in constraints:
+                constraints["maxLength"] += 1
+        resources.append(out)
+    keywords = ["诚信政府", "政务诚信", "政府承诺", "拖欠中小企业账款", "政务失信", "信用修复", "评价结果"]
+    return {
+        "profile": "tabular-data-package",
+        "name": raw["name"],
+        "title": title,
+        "description": description,
+        "version": f"{facts.as_of.year}.{facts.as_of.month}.{facts.as_of.day}",
+        # The as-of date at midnight in the site's zone: the profile wants an RFC 3339 date-time.
+        "created": _midnight(facts.as_of, site.timezone),
+        "sample": site.sample,
+        "keywords": (["演示数据"] if site.sample else []) + keywords,
+        "homepage": _base_url(facts) + DATA + "/",
+        "contributors": [{"title": site.publisher, "role": "publisher"}],
+        "licenses": [{"title": site.licence.get("name", ""), "path": site.licence.get("url", "")}],
+        "resources": resources,
+    }
+
+
+# --- XLSX --------------------------------------------------------------------------------
+
+
+def _fixed_zip(members: Iterable[tuple[str, bytes]], day: date) -> bytes:
+    """A zip whose bytes depend only on its members: fixed timestamps, modes and host system."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=(day.year, day.month, day.day, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            z.writestr(info, data)
+    return buf.getvalue()
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _sheet_title(title: str, used: set[str]) -> str:
+    name = re.sub(r"[\[\]:*?/\\]", "", title).strip("'")[:31] or "Sheet"
+    base, n = name, 2
+    while name.lower() in used:
+        suffix = f"（{n}）"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    used.add(name.lower())
+    return name
+
+
+def _xlsx_value(value: Any, f: Field | None) -> tuple[Any, str | None]:
+    """A typed Excel value and its number format."""
+    if isinstance(value, str):
+        text = _XML_INVALID.sub("", value)
+        return (neutralise(text) if f is None or f.is_free_text else text), None
+    if isinstance(value, Decimal):
+        decimals = f.decimals if f else None
+        return value, ("0." + "0" * decimals) if decimals else None  # money: 0.00
+    if isinstance(value, date):
+        return value, "yyyy-mm-dd"
+    return value, None
+
+
+def xlsx_bytes(facts: Facts, package: Package, tables: dict[str, list[dict]]) -> bytes:
+    """Every table in one workbook: a 说明 sheet, then one sheet per resource with Chinese headers."""
+    site, as_of = facts.site, facts.as_of
+    stamp = datetime.combine(as_of, time())
+    wb = Workbook(write_only=True)
+    props = wb.properties
+    props.title = ("【演示数据】" if site.sample else "") + package.descriptor["title"]
+    props.creator = props.lastModifiedBy = site.publisher
+    props.created = props.modified = stamp
+    props.keywords = "演示数据" if site.sample else None
+    bold = Font(bold=True)
+    used: set[str] = {"说明"}
+    resources = published_resources(package)
+    sheet_names = {res.name: _sheet_title(res.title, used) for res in resources}
+
+    def write(ws, header: list[str], rows: list[list[tuple[Any, str | None]]], widths: list[int]) -> None:
+        for i, w in enumerate(widths, 1):
+            ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, w + 2))
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
+        head = []
+        for h in header:
+            cell = WriteOnlyCell(ws, value=h)
+            cell.font = bold
+            head.append(cell)
+        ws.append(head)
+        for row in rows:
+            cells = []
+            for value, fmt in row:
+                cell = WriteOnlyCell(ws, value=value)
+                if fmt:
+                    cell.number_format = fmt
+                cells.append(cell)
+            ws.append(cells)
+
+    about = [("数据名称", props.title), ("发布机构", site.publisher), ("数据截至", as_of),
+             ("是否演示数据", "是（演示数据，不是真实记录）" if site.sample else "否"),
+             ("使用许可", f"{site.licence.get('name', '')} {site.licence.get('url', '')}".strip()),
+             ("数据字典", _base_url(facts) + DATA + "/dictionary/"),
+             ("公式注入防护", "以 =、+、-、@、制表符或回车符开头的文本前加了一个单引号（'），以免被当作公式执行。")]
+    about += [(f"工作表：{sheet_names[r.name]}", f"{r.name}（{len(tables[r.name])} 行）") for r in resources]
+    info_rows = [[_xlsx_value(k, None), _xlsx_value(v, None)] for k, v in about]
+    write(wb.create_sheet("说明"), ["项目", "内容"], info_rows, [16, 60])
+
+    for res in resources:
+        rows = tables[res.name]
+        header = [f.title for f in res.fields]
+        cells = [[_xlsx_value(row[f.name], f) for f in res.fields] for row in rows]
+        widths = [_width(h) for h in header]
+        for row in cells:
+            for i, (value, _) in enumerate(row):
+                if value is not None:
+                    widths[i] = max(widths[i], 10 if isinstance(value, date) else _width(str(value)[:40]))  # ≤ 60 wide anyway
+        write(wb.create_sheet(sheet_names[res.name]), header, cells, widths)
+
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).save()  # not wb.save(): that stamps `modified` with the wall clock
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as z:
+        members = sorted((i.filename, z.read(i)) for i in z.infolist())  # [Content_Types].xml sorts first
+    return _fixed_zip(members, as_of)
+
+
+# --- static JSON interface ---------------------------------------------------------------
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.quantize(CENT), "f")
+
+
+def _page(kind: str, record_id: str) -> str:
+    """A record's page, relative to the site root (use_directory_urls)."""
+    return f"{kind}/{record_id}/"
+
+
+@dataclass(frozen=True)
+class ApiField:
+    key: str
+    label: str
+    get: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class ApiList:
+    name: str
+    title: str
+    items: Callable[[Facts], Iterable[Any]]
+    fields: tuple[ApiField, ...]
+
+
+def _units(t: Any, role: str) -> list[str]:
+    return [u.unit for u in t.record.units if u.role == role]
+
+
+API_LISTS: tuple[ApiList, ...] = (
+    ApiList("commitments", "政府承诺", lambda f: f.commitments, (
+        ApiField("id", "承诺编号", lambda c: c.record.id),
+        ApiField("title", "承诺事项", lambda c: c.record.title),
+        ApiField("category", "承诺类别", lambda c: c.record.category),
+        ApiField("department", "责任单位代码", lambda c: c.record.department),
+        ApiField("department_name", "责任单位名称", lambda c: c.department_name),
+        ApiField("status", "履行状态", lambda c: c.record.status),
+        ApiField("promised_on", "承诺日期", lambda c: _day(c.record.promised_on)),
+        ApiField("deadline", "兑现期限", lambda c: _day(c.record.deadline)),
+        ApiField("fulfilled_on", "兑现日期（未兑现为 null）", lambda c: _day(c.record.fulfilled_on)),
+        ApiField("overdue", "是否逾期未兑现", lambda c: c.overdue),
+        ApiField("days_overdue", "逾期天数", lambda c: c.days_overdue),
+        ApiField("fulfilment", "按期兑现、逾期兑现或 null", lambda c: c.fulfilment),
+        ApiField("second_default", "整改步骤逾期（二次失信）", lambda c: c.second_default),
+        ApiField("url", "记录页面（相对网站根目录）", lambda c: _page("commitments", c.record.id)),
+    )),
+    ApiList("arrears", "拖欠中小企业账款", lambda f: f.arrears, (
+        ApiField("id", "账款编号", lambda a: a.record.id),
+        ApiField("project", "项目名称", lambda a: a.record.project),
+        ApiField("debtor", "债务单位代码", lambda a: a.record.debtor),
+        ApiField("debtor_name", "债务单位名称", lambda a: a.debtor_name),
+        ApiField("creditor", "债权企业", lambda a: a.record.creditor),
+        ApiField("creditor_size", "企业规模", lambda a: a.record.creditor_size),
+        ApiField("amount", "欠款金额（元，字符串）", lambda a: _money(a.record.amount)),
+        ApiField("repaid", "已清偿金额（元，字符串）", lambda a: _money(a.repaid)),
+        ApiField("outstanding", "未清偿金额（元，字符串）", lambda a: _money(a.outstanding)),
+        ApiField("share_cleared", "清偿比例（0 至 1，字符串）", lambda a: format(a.share_cleared, "f")),
+        ApiField("interest", "按日利率计算的逾期利息（元，字符串）", lambda a: _money(a.interest)),
+        ApiField("status", "清偿状态", lambda a: a.status),
+        ApiField("due_on", "约定付款日期", lambda a: _day(a.record.due_on)),
+        ApiField("found_on", "认定日期", lambda a: _day(a.record.found_on)),
+        ApiField("cleared_on", "全部清偿日期（未清偿为 null）", lambda a: _day(a.cleared_on)),
+        ApiField("days_past_due", "逾期天数", lambda a: a.days_past_due),
+        ApiField("disputed", "是否有争议", lambda a: a.record.disputed),
+        ApiField("url", "记录页面（相对网站根目录）", lambda a: _page("arrears", a.record.id)),
+    )),
+    ApiList("findings", "政务失信记录（公示中）", lambda f: f.findings, (
+        ApiField("id", "记录编号", lambda d: d.record.id),
+        ApiField("subject", "失信主体单位代码", lambda d: d.record.subject),
+        ApiField("subject_name", "失信主体单位名称", lambda d: d.subject_name),
+        ApiField("subject_kind", "主体类型", lambda d: d.record.subject_kind),
+        ApiField("severity", "失信程度", lambda d: d.record.severity),
+        ApiField("category", "失信类别", lambda d: d.record.category),
+        ApiField("decided_on", "认定日期", lambda d: _day(d.record.decision_decided_on)),
+        ApiField("published_on", "公示日期", lambda d: _day(d.record.published_on)),
+        ApiField("disclosure_end", "公示截止日期（含当日）", lambda d: _day(d.disclosure_end)),
+        ApiField("repair_from", "可申请信用修复之日", lambda d: _day(d.repair_from)),
+        ApiField("objection_state", "异议状态", lambda d: d.objection_state),
+        ApiField("published_late", "是否逾期公示", lambda d: d.published_late),
+        ApiField("url", "记录页面（相对网站根目录）", lambda d: _page("findings", d.record.id)),
+    )),
+    ApiList("evaluations", "评价结果", lambda f: f.evaluations, (
+        ApiField("year", "评价年度", lambda e: e.record.year),
+        ApiField("department", "被评价单位代码", lambda e: e.record.department),
+        ApiField("department_name", "被评价单位名称", lambda e: e.department_name),
+        ApiField("method", "评价方式", lambda e: e.record.method),
+        ApiField("evaluator", "评价机构", lambda e: e.record.evaluator),
+        ApiField("score", "得分（字符串）", lambda e: format(e.record.score, "f")),
+        ApiField("grade", "等次", lambda e: e.record.grade),
+        ApiField("rank", "同年度、同评价方式中的名次", lambda e: e.rank),
+        ApiField("of", "参评单位数", lambda e: e.of),
+        ApiField("change", "较上年得分变化（字符串，无上年为 null）",
+                 lambda e: None if e.change is None else format(e.change, "f")),
+        ApiField("published_on", "公布日期", lambda e: _day(e.record.published_on)),
+        ApiField("report", "评价报告链接", lambda e: e.record.report),
+        ApiField("url", "被评价单位页面（相对网站根目录）", lambda e: _page("departments", e.record.department)),
+    )),
+    ApiList("tasks", "实施意见任务分工", lambda f: f.tasks, (
+        ApiField("id", "任务编号", lambda t: t.record.id),
+        ApiField("section", "所属部分", lambda t: t.record.section),
+        ApiField("title", "任务名称", lambda t: t.record.title),
+        ApiField("status", "推进状态", lambda t: t.record.status),
+        ApiField("lead", "牵头单位代码（或统称）", lambda t: _units(t, "牵头")),
+        ApiField("lead_names", "牵头单位名称", lambda t: list(t.lead_names)),
+        ApiField("partners", "配合单位代码（或统称）", lambda t: _units(t, "配合")),
+        ApiField("partner_names", "配合单位名称", lambda t: list(t.partner_names)),
+        ApiField("responsible", "责任单位代码（或统称）", lambda t: _units(t, "责任")),
+        ApiField("responsible_names", "责任单位名称", lambda t: list(t.responsible_names)),
+        ApiField("url", "任务分工页面（相对网站根目录）", lambda t: "tasks/"),
+    )),
+    ApiList("departments", "部门与单位", lambda f: f.departments, (
+        ApiField("id", "单位代码", lambda d: d.department.id),
+        ApiField("name", "单位名称", lambda d: d.department.name),
+        ApiField("kind", "单位类别", lambda d: d.department.kind),
+        ApiField("active", "是否在用", lambda d: d.department.active),
+        ApiField("commitments", "承诺数", lambda d: len(d.commitments)),
+        ApiField("commitments_overdue", "逾期未兑现的承诺数", lambda d: d.overdue_commitments),
+        ApiField("arrears", "拖欠账款笔数", lambda d: d.arrears_totals.count),
+        ApiField("arrears_outstanding", "未清偿金额（元，字符串）", lambda d: _money(d.arrears_totals.outstanding)),
+        ApiField("findings", "公示中的失信记录数", lambda d: len(d.findings)),
+        ApiField("url", "单位页面（相对网站根目录）", lambda d: _page("departments", d.department.id)),
+    )),
+)
+
+#: summary.json, documented on the data page.
+SUMMARY_DOC = (
+    ("as_of", "数据截至日期"),
+    ("sample", "是否演示数据"),
+    ("site_name", "网站名称"),
+    ("publisher", "发布机构"),
+    ("commitments", "承诺总数、按状态计数、已兑现数、逾期未兑现数、二次失信数"),
+    ("arrears", "账款笔数，欠款、已清偿、未清偿金额和逾期利息（元，字符串），清偿比例，按状态计数"),
+    ("arrears_curve", "按月累计的欠款、清偿和未清偿金额（清偿曲线）"),
+    ("findings", "公示中的失信记录数、按失信程度计数、逾期公示数；hidden 为不再公示的记录数（期满、撤销、修复、未公示），只有数量"),
+    ("evaluations", "最近评价年度和各等次的单位数"),
+    ("tasks", "实施意见任务按推进状态计数"),
+)
+
+
+def _envelope(facts: Facts) -> dict:
+    return {"as_of": facts.as_of.isoformat(), "sample": facts.site.sample}
+
+
+def api_summary(facts: Facts) -> dict:
+    s, hidden, totals = facts.summary, facts.hidden_findings, facts.summary.arrears
+    return {
+        **_envelope(facts),
+        "site_name": facts.site.site_name,
+        "publisher": facts.site.publisher,
+        "commitments": {"total": s.commitments, "by_status": dict(s.commitments_by_status), "kept": s.commitments_kept,
+                        "overdue": s.commitments_overdue, "second_defaults": s.second_defaults},
+        "arrears": {"count": totals.count, "owed": _money(totals.owed), "repaid": _money(totals.repaid),
+                    "outstanding": _money(totals.outstanding), "interest": _money(totals.interest),
+                    "share_cleared": format(totals.share_cleared, "f"), "by_status": dict(s.arrears_by_status)},
+        "arrears_curve": [{"month": p.month, "owed": _money(p.owed), "repaid": _money(p.repaid),
+                           "outstanding": _money(p.outstanding)} for p in facts.curve],
+        "findings": {"on_display": s.findings_on_display, "by_severity": dict(s.findings_by_severity),
+                     "late_publications": s.late_publications,
+                     "hidden": {"expired": hidden.expired, "revoked": hidden.revoked, "repaired": hidden.repaired,
+                                "unpublished": hidden.unpublished}},
+        "evaluations": {"latest_year": s.latest_evaluation_year, "latest_grades": dict(s.latest_grades)},
+        "tasks": {"by_status": dict(s.tasks_by_status)},
+    }
+
+
+def api_list(facts: Facts, spec: ApiList) -> dict:
+    items = [{f.key: f.get(item) for f in spec.fields} for item in spec.items(facts)]
+    return {**_envelope(facts), "count": len(items), "items": items}
+
+
+# --- Markdown pages ----------------------------------------------------------------------
+
+#: Characters Markdown (with tables) or HTML could read as syntax: written as character references.
+_MD_SPECIAL = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~<>\"'$=:^"})
+
+
+def md(text: Any) -> str:
+    """Text from data or settings, safe anywhere in a Markdown line, a table cell or a raw HTML block."""
+    flat = " ".join(str(text).split())
+    return html.escape(flat, quote=False).translate(_MD_SPECIAL)
+
+
+def _code(text: Any) -> str:
+    return f"<code>{md(text)}</code>"
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} 字节"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def _source_text(res: Resource, package: Package) -> str:
+    s = res.source
+    if s.kind == "csv":
+        return f"CSV 文件 {_code('data/' + s.path)}"
+    if s.kind == "yaml-records":
+        return f"{_code('data/' + s.path + '/')} 下的 YAML 记录，每条记录一个文件"
+    if s.kind == "yaml-list":
+        return f"YAML 文件 {_code('data/' + s.path)} 中的 {_code(s.key)} 列表"
+    parent = package.resource(s.parent)
+    lists = "、".join(_code(k) for k in s.keys)
+    return f"{md(parent.title)}记录中的 {lists} 列表（见 <a href=\"#{parent.name}\">{md(parent.title)}</a>）"
+
+
+def _constraints(f: Field) -> str:
+    parts = []
+    if f.enum:
+        parts.append("取值：" + "、".join(md(v) for v in f.enum))
+    if f.pattern:
+        parts.append("格式（正则表达式）：" + _code(f.pattern))
+    if f.minimum is not None:
+        parts.append(f"最小值 {md(f.minimum)}")
+    if f.maximum is not None:
+        parts.append(f"最大值 {md(f.maximum)}")
+    if f.max_length is not None:
+        parts.append(f"最多 {f.max_length} 个字符")
+    if f.decimals is not None:
+        parts.append(f"最多 {f.decimals} 位小数")
+    if f.markdown:
+        parts.append("可使用 Markdown")
+    return "；".join(parts)
+
+
+def dictionary_markdown(package: Package) -> str:
+    """The 数据字典 page, generated from the schemas: never a hand-written copy."""
+    out = [
+        "# 数据字典",
+        "",
+        "本页根据数据结构定义（Table Schema，文件 <code>generator/schemas/datapackage.yaml</code>）自动生成，"
+        "与[开放数据](index.md)中的 <code>datapackage.json</code> 描述同一批字段。"
+        "字段名即 CSV 文件的表头；Excel 工作簿的表头为中文名称。",
+        "",
+        "日期格式为 YYYY-MM-DD；金额单位为元；布尔值写作 true 或 false；空单元格表示未填写。",
+        "",
+    ]
+    for res in published_resources(package):
+        out += [f"## {md(res.title)} {{#{res.name}}}", ""]
+        out.append(f"- 表名：{_code(res.name)}（下载：[CSV](csv/{res.name}.csv)、[JSON](json/{res.name}.json)）")
+        out.append(f"- 数据来源：{_source_text(res, package)}")
+        if res.primary_key:
+            out.append("- 主键：" + " + ".join(_code(k) for k in res.primary_key))
+        for fk in res.foreign_keys:
+            target = package.resource(fk.resource)
+            out.append(f"- 外键：{'、'.join(_code(k) for k in fk.fields)} 引用 "
+                       f"<a href=\"#{target.name}\">{md(target.title)}</a> 的 "
+                       f"{'、'.join(_code(k) for k in fk.reference)}")
+        out += ["", "| 字段名 | 中文名称 | 类型 | 必填 | 约束 | 说明 |", "|---|---|---|---|---|---|"]
+        for f in res.fields:
+            out.append(f"| {_code(f.name)} | {md(f.title)} | {md(TYPE_LABELS.get(f.type, f.type))} | "
+                       f"{'是' if f.required else ''} | {_constraints(f)} | {md(f.description)} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def data_page_markdown(facts: Facts, files: list[DataFile]) -> str:
+    """The 开放数据 page: what the package is, the downloads, how to use them, the JSON interface."""
+    site, package = facts.site, load_package()
+    sizes = {f.path: f for f in files}
+    name = package.descriptor["name"]
+    base = _base_url(facts)
+
+    def link(path: str, label: str) -> str:
+        size = sizes.get(path)
+        return f"[{label}]({path})" + (f"（{_size(size.size)}）" if size else "")
+
+    out = ["# 开放数据", ""]
+    if site.sample:
+        out += ['!!! warning "演示数据"', "", "    本站和全部下载文件中的记录均为演示数据，不是真实记录。", ""]
+    out += [
+        f"本站公开的全部记录以开放格式提供下载，数据截至 **{facts.as_of.isoformat()}**，由{md(site.publisher)}发布。"
+        "下载文件与网站显示的内容一致：不在公示期内的失信记录（公示期届满、已撤销、已修复或尚未公示）"
+        "不包含在任何文件中，只在汇总数字中计数；截至日期之后的事项不计入。",
+        "",
+        f"这些文件的网址固定不变（{_code(base + DATA + '/')}），每次更新网站时随之更新，可以直接引用。",
+        "",
+        "## 下载",
+        "",
+        f"- 数据包说明：{link('datapackage.json', 'datapackage.json')}，"
+        "符合 Frictionless Data Package 标准，列明每张表的字段、类型、约束和说明",
+        f"- 全部数据表（CSV 与 datapackage.json 打包）：{link(name + '.zip', name + '.zip')}",
+        f"- Excel 工作簿：{link(name + '.xlsx', name + '.xlsx')}，每张表一个工作表，表头为中文字段名",
+        "- 字段说明：[数据字典](dictionary.md)",
+        f"- 更新订阅：[Atom 订阅源](../{FEED})（最近 {FEED_LIMIT} 条变化）",
+        "",
+        "## 数据表",
+        "",
+        "| 中文名称 | 表名 | 行数 | CSV | JSON | 字段说明 |",
+        "|---|---|---:|---|---|---|",
+    ]
+    for res in published_resources(package):
+        csv_path, json_path = f"csv/{res.name}.csv", f"json/{res.name}.json"
+        rows = sizes[csv_path].rows if csv_path in sizes else None
+        out.append(f"| {md(res.title)} | {_code(res.name)} | {'' if rows is None else rows} | "
+                   f"{link(csv_path, 'CSV')} | {link(json_path, 'JSON')} | [数据字典](dictionary.md#{res.name}) |")
+    out += [
+        "",
+        "## 使用说明",
+        "",
+        "### 用 Excel 打开 CSV 文件",
+        "",
+        "CSV 文件采用带 BOM（字节顺序标记）的 UTF-8 编码，行尾为 CRLF，符合 RFC 4180。"
+        "中文版 Windows 上的 Excel 和 WPS 表格双击即可正确显示中文，无需导入向导。"
+        "表头为字段名（英文），中文名称和含义见[数据字典](dictionary.md)；Excel 工作簿的表头已是中文名称。",
+        "",
+        "日期写作 YYYY-MM-DD；金额单位为元，按两位小数写出，不加千位分隔符；是否类字段写作 true 或 false；"
+        "空单元格表示未填写。各表之间通过编号关联（例如 <code>commitment&#95;progress</code> 的 "
+        "<code>commitment&#95;id</code> 对应 <code>commitments</code> 的 <code>id</code>）。",
+        "",
+        "### 公式注入防护",
+        "",
+        "CSV 文件和 Excel 工作簿中，以等号（=）、加号（+）、减号（-）、at 符号（@）、制表符或回车符开头的文本单元格，"
+        "前面加了一个单引号（'），以免电子表格软件把它当作公式执行。需要原文时去掉开头的这个单引号即可。"
+        "数值和日期单元格不受影响；JSON 文件和 JSON 接口中的文本是原文，没有加单引号。"
+        "因此 datapackage.json 中文本字段的最大长度比数据字典所列多 1 个字符。",
+        "",
+        "### 校验与程序读取",
+        "",
+        "任何 Frictionless 工具都可以按 datapackage.json 校验数据，例如 "
+        "<code>frictionless validate datapackage.json</code>。"
+        "用 pandas 读取时请指定编码：<code>pandas.read&#95;csv(\"commitments.csv\", encoding=\"utf-8-sig\")</code>。",
+        "",
+        "JSON 文件（<code>json/</code>）与 CSV 的行和字段相同，每张表是一个对象数组，一行一个对象；"
+        "数值是按原始十进制文本写出的 JSON 数值（金额两位小数），日期是 YYYY-MM-DD 字符串，未填写为 null，文本是原文。",
+        "",
+        "## 静态 JSON 接口",
+        "",
+        "为便于在本站数据之上开发应用，以下 JSON 文件随网站一同生成，无需抓取网页。"
+        f"网址为 {_code(base + DATA + '/api/')} 加文件名。"
+        "列表文件的结构为 <code>{\"as&#95;of\": 数据截至日期, \"sample\": 是否演示数据, \"count\": 条数, \"items\": [...]}</code>；"
+        "金额、得分和比例是字符串（避免浮点误差），日期为 YYYY-MM-DD，url 是相对网站根目录的页面地址。",
+        "",
+        f"### 汇总：{link('api/summary.json', 'api/summary.json')}",
+        "",
+        "首页各项汇总数字。",
+        "",
+        "| 字段 | 说明 |",
+        "|---|---|",
+    ]
+    out += [f"| {_code(key)} | {md(label)} |" for key, label in SUMMARY_DOC]
+    for spec in API_LISTS:
+        path = f"api/{spec.name}.json"
+        out += ["", f"### {md(spec.title)}：{link(path, path)}", "", "| 字段 | 说明 |", "|---|---|"]
+        out += [f"| {_code(f.key)} | {md(f.label)} |" for f in spec.fields]
+    licence, url = site.licence.get("name", ""), site.licence.get("url", "")
+    out += ["", "## 使用许可", ""]
+    if url.startswith(("https://", "http://")):
+        out.append(f'{md(licence)}（<a href="{html.escape(url, quote=True)}">{md(url)}</a>）。')
+    else:
+        out.append(f"{md(licence)} {md(url)}".strip() + "。")
+    out += ["", f"数据由{md(site.publisher)}发布。引用时请注明来源和数据截至日期。", ""]
+    return "\n".join(out)
+
+
+# --- Atom feed ---------------------------------------------------------------------------
+
+
+def _xml(text: Any) -> str:
+    return _XML_INVALID.sub("", str(text))
+
+
+def _tag_authority(facts: Facts) -> str:
+    """tag URI authority: the site's host and the year the policy was issued (stable across builds)."""
+    host = urlsplit(facts.site.base_url).hostname or "localhost"
+    year = str(facts.site.policy.get("date", ""))[:4]
+    return f"{host},{year if year.isdigit() else '2024'}"
+
+
+def atom_feed(facts: Facts) -> bytes:
+    """The latest changes (newest first, at most FEED_LIMIT) as an Atom 1.0 feed."""
+    site, base = facts.site, _base_url(facts)
+    tag = _tag_authority(facts)
+    changes = facts.changes[:FEED_LIMIT]
+
+    def sub(parent: ET.Element, tag_name: str, text: str | None = None, **attrs: str) -> ET.Element:
+        el = ET.SubElement(parent, tag_name, attrs)
+        if text is not None:
+            el.text = _xml(text)
+        return el
+
+    feed = ET.Element("feed", {"xmlns": ATOM_NS, _XML_LANG: "zh-CN"})
+    sub(feed, "title", f"{site.site_name} 更新", type="text")
+    if site.sample:
+        sub(feed, "subtitle", "【演示数据】本订阅源中的记录为演示数据，不是真实记录。", type="text")
+    sub(feed, "link", rel="alternate", type="text/html", href=base)
+    sub(feed, "link", rel="self", type="application/atom+xml", href=base + FEED)
+    sub(feed, "id", f"tag:{tag}:feed")
+    sub(feed, "updated", _midnight(changes[0].date if changes else facts.as_of, site.timezone))
+    author = sub(feed, "author")
+    sub(author, "name", site.publisher)
+    sub(author, "uri", base)
+    if site.licence.get("name"):
+        sub(feed, "rights", site.licence["name"], type="text")
+
+    seen: dict[str, int] = {}
+    for c in changes:
+        digest = hashlib.sha256(c.text.encode("utf-8")).hexdigest()[:8]
+        entry_id = f"tag:{tag}:{c.record_kind}/{c.record_id}/{c.kind}/{c.date.isoformat()}/{digest}"
+        seen[entry_id] = seen.get(entry_id, 0) + 1
+        if seen[entry_id] > 1:  # the same change twice on one day (two equal repayments)
+            entry_id += f"-{seen[entry_id]}"
+        label = RECORD_KINDS.get(c.record_kind, c.record_kind)
+        entry = sub(feed, "entry")
+        sub(entry, "title", f"{label}｜{c.title}：{c.text}", type="text")
+        sub(entry, "link", rel="alternate", type="text/html", href=base + _page(c.record_kind, c.record_id))
+        sub(entry, "id", entry_id)
+        sub(entry, "updated", _midnight(c.date, site.timezone))
+        sub(entry, "category", term=c.record_kind, label=label)
+        sub(entry, "summary", f"{c.date.isoformat()} {c.record_id} {c.text}", type="text")
+    ET.indent(feed)
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)  # readers of a served folder never see half a file
+    return True
+
+
+def open_data_files(facts: Facts) -> dict[str, bytes]:
+    """Every file of the package and the feed, by path relative to the docs folder."""
+    package = load_package()
+    resources = published_resources(package)
+    tables = public_tables(facts)
+    csvs = {r.name: csv_bytes(r, tables[r.name]) for r in resources}
+    descriptor = _dump(package_descriptor(facts, package, csvs))
+    name = package.descriptor["name"]
+    data: dict[str, bytes] = {"datapackage.json": descriptor}
+    rows: dict[str, int] = {}
+    for r in resources:
+        data[f"csv/{r.name}.csv"] = csvs[r.name]
+        data[f"json/{r.name}.json"] = json_bytes(r, tables[r.name])
+        rows[f"csv/{r.name}.csv"] = rows[f"json/{r.name}.json"] = len(tables[r.name])
+    data[f"{name}.xlsx"] = xlsx_bytes(facts, package, tables)
+    data[f"{name}.zip"] = _fixed_zip([("datapackage.json", descriptor)] +
+                                     [(f"csv/{r.name}.csv", csvs[r.name]) for r in resources], facts.as_of)
+    data["api/summary.json"] = _dump(api_summary(facts))
+    for spec in API_LISTS:
+        data[f"api/{spec.name}.json"] = _dump(api_list(facts, spec))
+    files = [DataFile(path, len(b), rows.get(path)) for path, b in sorted(data.items())]
+    data["index.md"] = data_page_markdown(facts, files).encode("utf-8")
+    data["dictionary.md"] = dictionary_markdown(package).encode("utf-8")
+    out = {f"{DATA}/{path}": b for path, b in data.items()}
+    out[FEED] = atom_feed(facts)
+    return out
+
+
+def write_open_data(facts: Facts, docs_dir: Path) -> list[Path]:
+    """Write docs/data/** and docs/feed.xml; return every file of the package (sorted).
+
+    A file whose bytes did not change is left alone (its mtime stays); files
+    under docs/data/ that this run did not produce are removed.
+    """
+    docs_dir = Path(docs_dir)
+    files = {docs_dir / rel: data for rel, data in open_data_files(facts).items()}
+    for path, data in files.items():
+        _write_if_changed(path, data)
+    root = docs_dir / DATA
+    for path in sorted(root.rglob("*"), reverse=True):  # children before their folders
+        if path.is_dir():
+            if not any(path.iterdir()):
+                path.rmdir()
+        elif path not in files:
+            path.unlink()
+    return sorted(files)
