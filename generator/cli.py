@@ -109,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
 
-    for register in _EXTRA_COMMANDS:
+    from generator import importer, scaffold
+
+    for register in (scaffold.register, importer.register, *_EXTRA_COMMANDS):
         register(command)
     return parser
 
