@@ -121,6 +121,14 @@ def mkdocs_build(build_dir: Path, site_dir: Path, as_of: date, timezone: str) ->
     midnight = datetime.combine(as_of, dtime(0, 0), tzinfo=ZoneInfo(timezone))
     previous = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = str(int(midnight.timestamp()))
+    # jieba (Chinese segmentation for the search index) announces its dictionary on every run.
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    try:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+    except ImportError:  # pragma: no cover - jieba is a dependency
+        pass
     handler = _CollectWarnings()
     logger = logging.getLogger("mkdocs")
     logger.addHandler(handler)

@@ -1,0 +1,150 @@
+"""The whole pipeline: a complete site from the demo data, atomic on failure, byte-identical twice."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+from generator.derive import derive
+from generator.load import load
+from generator.publish import build_site
+from generator.validate import validate
+from tests.conftest import DEMO_DATA, edit
+
+AS_OF = date(2026, 11, 26)
+HIDDEN = ("DF-2024-001", "DF-2024-002", "DF-2025-001", "DF-2026-004")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "site"
+    build_site(DEMO_DATA, out, as_of=AS_OF, history=False, build_dir=out.parent / "build")
+    return out
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_every_record_department_and_list_page_exists(built: Path):
+    facts = derive(validate(load(DEMO_DATA)).dataset, AS_OF)
+    pages = ["index.html", "commitments/index.html", "arrears/index.html", "findings/index.html",
+             "evaluations/index.html", "tasks/index.html", "departments/index.html", "data/index.html",
+             "data/dictionary/index.html", "about/index.html", "objection/index.html", "methodology/index.html"]
+    pages += [f"commitments/{c.record.id}/index.html" for c in facts.commitments]
+    pages += [f"arrears/{a.record.id}/index.html" for a in facts.arrears]
+    pages += [f"findings/{f.record.id}/index.html" for f in facts.findings]
+    pages += [f"departments/{d.department.id}/index.html" for d in facts.departments]
+    missing = [p for p in pages if not (built / p).is_file()]
+    assert missing == []
+
+
+def test_home_shows_the_figures_of_the_data(built: Path):
+    facts = derive(validate(load(DEMO_DATA)).dataset, AS_OF)
+    home = (built / "index.html").read_text(encoding="utf-8")
+    assert "演示数据" in home and "2026年11月26日" in home
+    assert f"{facts.summary.findings_on_display} 条" in home
+    assert f"{facts.summary.commitments} 项" in home
+
+
+def test_hidden_findings_appear_nowhere(built: Path):
+    for path in built.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".json", ".xml", ".csv", ".txt", ".md"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            for finding_id in HIDDEN:
+                assert finding_id not in text, (path, finding_id)
+
+
+def test_no_page_loads_anything_from_another_host(built: Path):
+    """Scripts, styles, images and fonts all come from the site; canonical/alternate links may name it."""
+    from html.parser import HTMLParser
+
+    loading_rels = {"stylesheet", "icon", "preload", "modulepreload", "prefetch", "manifest", "apple-touch-icon"}
+
+    class Loads(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.external: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            url = a.get("src") if tag in ("script", "img", "iframe", "source", "audio", "video", "embed") else None
+            if tag == "link" and loading_rels & set((a.get("rel") or "").split()):
+                url = a.get("href")
+            if url and re.match(r"(https?:)?//", url):
+                self.external.append(url)
+            if "style" in a and "url(" in (a["style"] or ""):
+                self.external.append(a["style"])
+
+    offenders = {}
+    for page in built.rglob("*.html"):
+        parser = Loads()
+        parser.feed(page.read_text(encoding="utf-8"))
+        if parser.external:
+            offenders[page.relative_to(built).as_posix()] = parser.external
+    assert offenders == {}
+    css = "".join(p.read_text(encoding="utf-8") for p in built.rglob("*.css"))
+    assert not re.search(r"url\((['\"]?)(https?:)?//", css), "a stylesheet loads from another host"
+
+
+def test_search_finds_arrears_by_a_chinese_word(built: Path):
+    import json
+
+    docs = json.loads((built / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    hits = [d["location"] for d in docs if "拖欠" in d["text"].replace("\u200b", "") + d["title"]]
+    assert any(loc.startswith("arrears/AR-") for loc in hits)
+    # jieba segmented the text (words joined by U+200B): without it Chinese search fails silently.
+    assert any("\u200b" in d["text"] for d in docs)
+
+
+def test_two_builds_are_byte_identical(built: Path, tmp_path: Path):
+    again = tmp_path / "site"
+    build_site(DEMO_DATA, again, as_of=AS_OF, history=False, build_dir=tmp_path / "build")
+    first, second = tree_digest(built), tree_digest(again)
+    assert "sitemap.xml" in first and "search/search_index.json" in first
+    assert first == second
+
+
+def test_failed_build_leaves_the_last_good_site(built: Path, tmp_path: Path, capsys):
+    site = tmp_path / "site"
+    shutil.copytree(built, site)
+    before = tree_digest(site)
+    data = tmp_path / "data"
+    shutil.copytree(DEMO_DATA, data)
+    edit(data / "commitments" / "CM-2024-001.yaml", "category: ", "category: 不存在的类别  # ", 1)
+    code = main(["build", "--data", str(data), "--out", str(site), "--as-of", "2026-11-26", "--no-history"])
+    out = capsys.readouterr()
+    assert code == 1
+    assert "commitments/CM-2024-001.yaml:" in out.out and "不存在的类别" in out.out
+    assert tree_digest(site) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]  # no staging folder left behind
+
+
+def test_a_failing_mkdocs_build_also_keeps_the_old_site(built: Path, tmp_path: Path, capsys):
+    site = tmp_path / "site"
+    shutil.copytree(built, site)
+    before = tree_digest(site)
+    build_dir = tmp_path / "build"
+    build_site(DEMO_DATA, tmp_path / "other", as_of=AS_OF, history=False, build_dir=build_dir)
+    # A broken link in a hand-written page makes the strict build fail.
+    content = Path(__file__).resolve().parent.parent / "content"
+    broken = tmp_path / "content"
+    shutil.copytree(content, broken)
+    (broken / "about.md").write_text("# 关于\n\n[坏链接](no-such-page.md)\n", encoding="utf-8")
+    from generator import publish, render
+
+    original = render.render
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(render, "render", lambda facts, build_dir, **kw: original(facts, build_dir, content_dir=broken, **kw))
+        with pytest.raises(publish.BuildFailed) as failure:
+            build_site(DEMO_DATA, site, as_of=AS_OF, history=False, build_dir=build_dir)
+    assert "no-such-page.md" in str(failure.value)
+    assert tree_digest(site) == before
