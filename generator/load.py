@@ -232,8 +232,8 @@ def parse_yaml(text: str) -> YamlDoc:
     return YamlDoc(_walk(node, (), lines, set(), 0), lines)
 
 
-def read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> YamlDoc | None:
-    rel = _rel(path, data_dir)
+def read_yaml(path: Path, data_dir: Path, problems: list[Problem], rel: str | None = None) -> YamlDoc | None:
+    rel = rel or _rel(path, data_dir)
     text = read_text(path, rel, MAX_YAML_BYTES, problems)
     if text is None:
         return None
@@ -247,10 +247,14 @@ def read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> YamlDoc | 
 _KIND_NAMES = {list: "列表", str: "单个值", type(None): "空文件"}
 
 
-def _flatten(doc: YamlDoc, base: Path_, item: dict, resource: Resource, package: Package,
-             tables: dict[str, Table], rel: str, problems: list[Problem],
-             extra_fields: dict[str, str] | None = None) -> None:
-    """One record (a mapping) → a row of `resource` plus rows of its child tables."""
+_SHAPES: dict[tuple[int, str], tuple] = {}
+
+
+def _shape(package: Package, resource: Resource):
+    """What keys a record of `resource` may have; computed once per resource, not per record."""
+    cached = _SHAPES.get((id(package), resource.name))
+    if cached is not None:
+        return cached
     children = package.children_of(resource.name)
     child_keys = {key: child for child in children for key in child.source.keys}
     known_heads = {f.yaml_path[0] for f in resource.fields} | set(child_keys)
@@ -258,6 +262,15 @@ def _flatten(doc: YamlDoc, base: Path_, item: dict, resource: Resource, package:
     for f in resource.fields:
         if len(f.yaml_path) > 1:
             nested.setdefault(f.yaml_path[0], set()).add(f.yaml_path[1])
+    _SHAPES[(id(package), resource.name)] = shape = (children, child_keys, known_heads, nested)
+    return shape
+
+
+def _flatten(doc: YamlDoc, base: Path_, item: dict, resource: Resource, package: Package,
+             tables: dict[str, Table], rel: str, problems: list[Problem],
+             extra_fields: dict[str, str] | None = None) -> None:
+    """One record (a mapping) → a row of `resource` plus rows of its child tables."""
+    children, child_keys, known_heads, nested = _shape(package, resource)
     for key in item:
         if key not in known_heads:
             guess = difflib.get_close_matches(key, sorted(known_heads), n=1)
@@ -324,8 +337,9 @@ def _load_yaml_records(resource: Resource, package: Package, data_dir: Path,
     if not folder.is_dir():
         problems.append(Problem(resource.source.path, None, None, f"缺少记录文件夹 {resource.source.path}/", "请创建该文件夹（可以为空）"))
         return
-    for path in sorted(folder.iterdir()):
-        rel = _rel(path, data_dir)
+    prefix = resource.source.path
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        rel = f"{prefix}/{path.name}"
         if path.name.startswith(".") or path.is_dir():
             continue
         if path.suffix == ".yml":
@@ -334,7 +348,7 @@ def _load_yaml_records(resource: Resource, package: Package, data_dir: Path,
         if path.suffix != ".yaml":
             problems.append(Problem(rel, None, None, "记录文件夹中有非 YAML 文件，已忽略", "请移走该文件", severity=WARNING))
             continue
-        doc = read_yaml(path, data_dir, problems)
+        doc = read_yaml(path, data_dir, problems, rel)
         if doc is None:
             continue
         if not isinstance(doc.value, dict):

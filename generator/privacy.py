@@ -58,14 +58,17 @@ def id_card_check_char(first17: str) -> str:
     return "X" if check == 10 else str(check)
 
 
+_USCC_VALUES = {c: i for i, c in enumerate(_USCC_ALPHABET)}
+
+
 def uscc_check_char(first17: str) -> str:
     """The GB 32100-2015 check character for the first 17 characters of a code."""
-    if len(first17) != 17 or any(c not in _USCC_ALPHABET for c in first17):
+    if len(first17) != 17 or any(c not in _USCC_VALUES for c in first17):
         raise ValueError(
             f"统一社会信用代码前 17 位应由数字和大写字母（不含 I、O、Z、S、V）组成，"
             f"实际为“{first17}”。"
         )
-    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS))
+    total = sum(_USCC_VALUES[c] * w for c, w in zip(first17, _USCC_WEIGHTS))
     return _USCC_ALPHABET[(31 - total % 31) % 31]
 
 

@@ -36,7 +36,6 @@ _NUM_RE = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
 _DATE_RE = r"\d{4}-\d{2}-\d{2}"
 _CN_DATE = re.compile(r"^\s*(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?\s*$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_DIGIT = re.compile(r"[0-9０-９]")
 
 
 # --- cell types ------------------------------------------------------------------------
@@ -74,7 +73,8 @@ def _cast_column(series: pd.Series, f: Field, report: Callable[[int, str, str], 
             report(i, f"必填项“{f.title}”没有填写", f.description)
     if not present.any():
         return values
-    text = series[present].astype(str)
+    # object dtype: pandas 3's string dtype makes the per-value conversions below fetch one by one.
+    text = series[present].astype(str).astype(object)
     ok = pd.Series(True, index=text.index)
 
     if f.type == "string":
@@ -481,7 +481,7 @@ def no_personal_identifiers(ctx: Context) -> Iterator[Problem]:
             for name in fields:
                 value = row.get(name)
                 # An identifier has at least 11 digits: most text has none, so skip it cheaply.
-                if not value or len(_DIGIT.findall(value)) < 11:
+                if not value or sum(map(str.isdigit, value)) < 11:
                     continue
                 for match in find_identifiers(value):
                     label = KIND_LABELS[match.kind]
