@@ -1,0 +1,986 @@
+"""Stage 4 — render: the facts as Markdown pages for MkDocs, written incrementally.
+
+    render(facts, build_dir, history=…) → RenderResult
+
+writes ``build_dir/docs/**`` (generated pages, the hand-written ``content/*.md``
+and ``site_templates/assets/``) and ``build_dir/mkdocs.yml`` (which INHERITs the
+repository's ``mkdocs.yml``). A file whose bytes would not change is left alone
+(its mtime too); files this render did not produce are removed, except
+``docs/data/**`` and ``docs/feed.xml`` which the open-data stage writes.
+
+Safety rules (see tests/test_render.py):
+
+* Record text is plain text typed by staff. It only ever reaches a page inside a
+  raw HTML block, escaped by Jinja2's autoescape (``text_br`` for multi-line
+  text), so Markdown, HTML and Jinja syntax in it shows literally. Template
+  output is never rendered again.
+* The one Markdown field (a commitment's ``content``) is escaped first, then
+  converted by Python-Markdown; links to anything but http(s) or a relative
+  path become plain text, images become their alt text.
+* Page titles (front matter, dumped by YAML) never carry ``<``, ``>`` or ``&``,
+  nor control or bidi characters: MkDocs and Material print titles unescaped.
+* Links are built from validated ids only (``record_path``) and made relative
+  to the page that carries them (``url``), as MkDocs does not rewrite links in
+  raw HTML.
+
+Output is deterministic: the same facts give the same bytes.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import os
+import re
+import unicodedata
+import xml.etree.ElementTree as etree
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import jinja2
+import markdown
+import yaml
+from markupsafe import Markup, escape
+
+from generator import charts
+from generator.derive import (
+    ArrearsFacts,
+    CommitmentFacts,
+    CurvePoint,
+    DepartmentFacts,
+    EvaluationFacts,
+    Event,
+    Facts,
+    FindingFacts,
+    Totals,
+    arrears_totals,
+)
+from generator.history import History, Revision
+from generator.schema import GROUP_TOKENS, load_package
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONTENT_DIR = REPO_ROOT / "content"
+DEFAULT_TEMPLATES_DIR = REPO_ROOT / "site_templates"
+BASE_CONFIG = REPO_ROOT / "mkdocs.yml"
+
+#: Rows per list page; longer lists are split into page-2.md, page-3.md …
+PER_PAGE = 500
+#: Rows of each table on a department page (newest first); the list pages have them all.
+DEPARTMENT_ROWS = 100
+#: Arrears ids linked in each annual notice on a department page.
+NOTICE_ITEMS = 20
+#: Recent changes on the home page.
+HOME_CHANGES = 10
+#: Revisions shown on a record page, and characters of each old/new value.
+HISTORY_REVISIONS = 30
+HISTORY_VALUE_CHARS = 120
+
+#: Files under docs/ that other stages write: never touched here.
+FOREIGN_DIRS = ("data",)
+FOREIGN_FILES = ("feed.xml",)
+
+RECORD_KINDS = {"commitments": "CM", "arrears": "AR", "findings": "DF"}
+_RECORD_ID = re.compile(r"[A-Z]{2}-[0-9]{4}-[0-9]{3,}", re.ASCII)
+_DEPARTMENT_ID = re.compile(r"[a-z][a-z0-9-]*", re.ASCII)
+_RESERVED_NAMES = {"index"}  # departments/index.md is the department list
+_WEB_URL = re.compile(r"https?://[^\s/\\?#]", re.ASCII | re.IGNORECASE)
+
+CENT = Decimal("0.01")
+TEN_THOUSAND = Decimal(10000)
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    written: int  # files (re)written, mkdocs.yml included
+    unchanged: int  # files whose bytes were already right (left alone)
+    removed: int  # stale files removed from docs/
+    pages: list[str]  # every Markdown page under docs/ this render produced, sorted
+
+
+# --- ids, paths and links ---------------------------------------------------------------
+
+
+def record_path(kind: str, record_id: str) -> str:
+    """The docs-relative page of a record or department: ``commitments/CM-2024-001.md``.
+
+    Raises ValueError for anything that is not a validated id of that kind, so
+    that no id can become a path outside its folder.
+    """
+    if kind == "departments":
+        if not isinstance(record_id, str) or not _DEPARTMENT_ID.fullmatch(record_id) or record_id in _RESERVED_NAMES:
+            raise ValueError(f"not a department id: {record_id!r}")
+        return f"departments/{record_id}.md"
+    prefix = RECORD_KINDS.get(kind)
+    if prefix is None:
+        raise ValueError(f"unknown record kind: {kind!r}")
+    if not isinstance(record_id, str) or not _RECORD_ID.fullmatch(record_id) or not record_id.startswith(prefix + "-"):
+        raise ValueError(f"not a {kind} id: {record_id!r}")
+    return f"{kind}/{record_id}.md"
+
+
+def page_url(page: str) -> str:
+    """Site URL (relative to the site root) of a docs file, with ``use_directory_urls``.
+
+    ``index.md`` → ``""``, ``commitments/index.md`` → ``commitments/``,
+    ``commitments/CM-2024-001.md`` → ``commitments/CM-2024-001/``; other files keep their path.
+    """
+    if page.startswith("/") or "\\" in page or any(part in ("", ".", "..") for part in page.split("/")):
+        raise ValueError(f"not a docs-relative path: {page!r}")
+    if not page.endswith(".md"):
+        return page
+    stem = page[:-3]
+    if stem == "index":
+        return ""
+    if stem.endswith("/index"):
+        return stem[: -len("index")]
+    return stem + "/"
+
+
+def url(from_page: str, to_page: str, anchor: str = "") -> str:
+    """Relative URL from one docs page to another docs file, as the browser needs it.
+
+    url("commitments/index.md", "commitments/CM-2024-001.md") == "CM-2024-001/"
+    url("departments/fgj.md", "commitments/CM-2024-001.md") == "../../commitments/CM-2024-001/"
+    """
+    if not from_page.endswith(".md"):
+        raise ValueError(f"links start from a page: {from_page!r}")
+    here = [part for part in page_url(from_page).split("/") if part]  # the folder the browser is in
+    target = page_url(to_page)
+    parts = target.split("/")  # a directory URL ends in "" (its trailing slash)
+    common = 0
+    while common < min(len(here), len(parts) - 1) and here[common] == parts[common]:
+        common += 1
+    rel = "../" * (len(here) - common) + "/".join(parts[common:])
+    return (rel or "./") + (f"#{anchor}" if anchor else "")
+
+
+def is_web_url(value: str | None) -> bool:
+    """An absolute http(s) link with a host (report links, the policy link)."""
+    return bool(value) and _WEB_URL.match(value) is not None and not any(ch.isspace() or ord(ch) < 32 for ch in value)
+
+
+class Linker:
+    """Links from one page: ``nav.record("commitments", id)``, ``nav.dept(id)``, ``nav.to(path)``."""
+
+    def __init__(self, page: str, known: dict[str, frozenset[str]], departments: frozenset[str]):
+        self.page = page
+        self._known = known
+        self._departments = departments
+
+    def to(self, target: str, anchor: str = "") -> str:
+        return url(self.page, target, anchor)
+
+    def record(self, kind: str, record_id: str) -> str:
+        return url(self.page, record_path(kind, record_id))
+
+    def dept(self, dept_id: str) -> str | None:
+        """Link to a department page, or None for a group token or an unknown unit."""
+        if dept_id in self._departments:
+            return url(self.page, record_path("departments", dept_id))
+        return None
+
+    def related(self, record_id: str) -> str | None:
+        """Link to a related record only if that record is on the site."""
+        for kind, prefix in RECORD_KINDS.items():
+            if record_id.startswith(prefix + "-") and record_id in self._known[kind]:
+                return self.record(kind, record_id)
+        return None
+
+
+# --- text -------------------------------------------------------------------------------
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def clean(text: str) -> str:
+    """Drop control characters (keeping newlines and tabs): they have no place in a page,
+    and STX/ETX would collide with Python-Markdown's placeholders."""
+    return _CONTROL.sub("", text)
+
+
+def safe_title(text: str, limit: int = 120) -> str:
+    """A page title that stays plain text where MkDocs and Material print it unescaped.
+
+    ``<``, ``>`` and ``&`` become their full-width forms (＜＞＆), control, format
+    and bidi characters go, newlines and runs of white space become one space.
+    """
+    out = []
+    for ch in str(text):
+        cat = unicodedata.category(ch)
+        if ch in "\t\n\r\x0b\x0c\u2028\u2029" or cat in ("Zl", "Zp", "Zs"):
+            out.append(" ")
+        elif cat in ("Cc", "Cf", "Cs", "Co", "Cn") or ch in _BIDI:
+            continue
+        else:
+            out.append({"<": "＜", ">": "＞", "&": "＆"}.get(ch, ch))
+    title = re.sub(" +", " ", "".join(out)).strip()
+    if len(title) > limit:
+        title = title[: limit - 1].rstrip() + "…"
+    return title
+
+
+def text_br(value: object) -> Markup:
+    """Escape plain text for an HTML block; line breaks become <br> (a blank line would end the block)."""
+    if value is None:
+        return Markup("")
+    text = clean(str(value)).replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    return escape(text).replace("\n", Markup("<br>"))
+
+
+def _finalize(value: object) -> object:
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return clean(value)
+    return value
+
+
+# --- numbers and dates ------------------------------------------------------------------
+
+
+def cn_date(value: date | None) -> str:
+    """2024年3月1日"""
+    if value is None:
+        return ""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def iso(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _dec(value: Decimal | int) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+        raise TypeError(f"money must be Decimal or int, got {type(value).__name__}")
+    return Decimal(value)
+
+
+def yuan_number(value: Decimal | int) -> str:
+    """1,234,567.89 (two decimals, from the Decimal itself)."""
+    return f"{_dec(value).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+
+
+def yuan(value: Decimal | int) -> str:
+    """1,234,567.89 元"""
+    return f"{yuan_number(value)} 元"
+
+
+def wan_number(value: Decimal | int) -> str:
+    """1234567.89 → 123.46 (万元, half up)."""
+    return f"{(_dec(value) / TEN_THOUSAND).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+
+
+def wan(value: Decimal | int) -> str:
+    """123.46万元"""
+    return f"{wan_number(value)}万元"
+
+
+def money(value: Decimal | int) -> str:
+    """1,234,567.89 元（123.46万元）; the 万元 form only from 10,000 yuan on."""
+    if abs(_dec(value)) >= TEN_THOUSAND:
+        return f"{yuan(value)}（{wan(value)}）"
+    return yuan(value)
+
+
+def percent(share: Decimal | int) -> str:
+    """0.4567 → 45.67%"""
+    return f"{(_dec(share) * 100).quantize(CENT, rounding=ROUND_HALF_UP)}%"
+
+
+def plain_number(value: Decimal | int) -> str:
+    """A machine-readable number for data-value attributes: no exponent, no grouping."""
+    d = _dec(value)
+    return format(d, "f")
+
+
+def rate(value: Decimal) -> str:
+    """A percentage as given, without trailing zeros: 0.050 → 0.05"""
+    text = format(_dec(value).normalize(), "f")
+    return text
+
+
+def signed(value: Decimal | None) -> str:
+    """Score change: +1.5 / -2.0 / 持平 / —"""
+    if value is None:
+        return "—"
+    if value == 0:
+        return "持平"
+    return f"+{value}" if value > 0 else f"−{-value}"
+
+
+def tone(value: str) -> str:
+    return value if value in ("ok", "warn", "bad", "muted") else "muted"
+
+
+def truncate(value: str, limit: int = HISTORY_VALUE_CHARS) -> str:
+    value = clean(str(value))
+    if len(value) <= limit:
+        return value
+    return f"{value[:limit]}…（共 {len(value)} 字）"
+
+
+# --- the one Markdown field -------------------------------------------------------------
+
+_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*:")
+
+
+def safe_href(href: str) -> bool:
+    """http(s) with a host, or a relative path; never javascript:, data:, vbscript:, //host …
+
+    Checked after undoing HTML entities, lower-casing and dropping white space and
+    control characters, the way a browser would read the URL.
+    """
+    s = href
+    for _ in range(5):
+        unescaped = _html.unescape(s)
+        if unescaped == s:
+            break
+        s = unescaped
+    s = "".join(ch for ch in s if not (ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf"))).lower()
+    if s.startswith(("http://", "https://")):
+        return len(s) > s.index("//") + 2 and s[s.index("//") + 2] not in "/\\"
+    if "\\" in s or s.startswith("//"):
+        return False
+    return _SCHEME.match(s) is None
+
+
+class _SafeTree(markdown.treeprocessors.Treeprocessor):
+    def run(self, root: etree.Element) -> None:
+        for el in list(root.iter()):
+            if el.tag == "a":
+                href = el.get("href", "")
+                if safe_href(href):
+                    if href.strip().lower().startswith(("http://", "https://")):
+                        el.set("rel", "noopener noreferrer")
+                else:
+                    el.tag = "span"
+                    el.attrib.clear()
+            elif el.tag == "img":  # nothing is fetched from another host: an image shows its alt text
+                alt = el.get("alt", "")
+                el.tag = "span"
+                el.attrib.clear()
+                el.text = alt
+            elif el.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                el.tag = f"h{min(6, int(el.tag[1]) + 2)}"  # under the page's own h1/h2
+            elif el.tag == "code" and el.text:
+                # The source was escaped before conversion and code is escaped again:
+                # undo the second level so that `<b>` shows as <b>, not &lt;b&gt;.
+                el.text = markdown.util.AtomicString(el.text.replace("&amp;", "&"))
+
+
+class _SafeExtension(markdown.extensions.Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.treeprocessors.register(_SafeTree(md), "zq-safe", 5)
+
+
+def _no_blank_lines(text: str) -> str:
+    """Keep an HTML fragment free of blank lines (they could end the raw HTML block).
+
+    A newline followed by another newline becomes a character reference, which
+    the browser reads as the same newline (inside <pre> too).
+    """
+    return re.sub(r"\n(?=[ \t]*\n)", "&#10;", text.strip("\n"))
+
+
+@lru_cache(maxsize=1)
+def _converter() -> markdown.Markdown:
+    """One converter, reset before each use (building one per record is the slow part)."""
+    return markdown.Markdown(extensions=["sane_lists", _SafeExtension()], output_format="html")
+
+
+def markdown_html(source: str | None) -> Markup:
+    """Render the Markdown field safely (see the module docstring)."""
+    if not source:
+        return Markup("")
+    escaped = _html.escape(clean(source).replace("\r\n", "\n").replace("\r", "\n"), quote=False)
+    converted = _converter().reset().convert(escaped)
+    return Markup(_no_blank_lines(converted))
+
+
+# --- schema labels ----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def label(resource: str, field: str) -> str:
+    """The field's Chinese title from the schema (never retyped here)."""
+    return load_package().resource(resource).field(field).title
+
+
+@lru_cache(maxsize=None)
+def money_label(resource: str, field: str) -> str:
+    """A money field's title without its unit suffix (the value carries 元)."""
+    return label(resource, field).removesuffix("（元）")
+
+
+@lru_cache(maxsize=None)
+def enum(resource: str, field: str) -> tuple[str, ...]:
+    return load_package().resource(resource).field(field).enum or ()
+
+
+# --- presentation helpers (ordering, grouping, paging: no business rules) ---------------
+
+
+@dataclass(frozen=True)
+class Filter:
+    key: str
+    label: str
+    options: tuple[tuple[str, str], ...]  # (value, text)
+
+
+def _options(values: Iterable[str], order: Sequence[str] = ()) -> tuple[tuple[str, str], ...]:
+    present = set(values)
+    ranked = [v for v in order if v in present] + sorted(present - set(order))
+    return tuple((v, v) for v in ranked)
+
+
+def _year_options(years: Iterable[int]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(y), f"{y}年") for y in sorted(set(years), reverse=True))
+
+
+def _dept_options(ids: Iterable[str], facts: Facts) -> tuple[tuple[str, str], ...]:
+    present = set(ids)
+    ordered = [d.department.id for d in facts.departments if d.department.id in present]
+    ordered += sorted(present - set(ordered))
+    return tuple((i, facts.department_names.get(i, i)) for i in ordered)
+
+
+def _newest_commitments(items: Iterable[CommitmentFacts]) -> list[CommitmentFacts]:
+    return sorted(items, key=lambda c: (c.record.promised_on, c.record.id), reverse=True)
+
+
+def _newest_arrears(items: Iterable[ArrearsFacts]) -> list[ArrearsFacts]:
+    return sorted(items, key=lambda a: (a.record.found_on, a.record.id), reverse=True)
+
+
+def _newest_findings(items: Iterable[FindingFacts]) -> list[FindingFacts]:
+    return sorted(items, key=lambda f: (f.record.published_on or f.record.decision_decided_on, f.record.id), reverse=True)
+
+
+def _pages_of(base: str, count: int) -> list[str]:
+    """``commitments`` → ``commitments/index.md``, ``commitments/page-2.md`` …"""
+    n = max(1, -(-count // PER_PAGE))
+    return [f"{base}/index.md"] + [f"{base}/page-{i}.md" for i in range(2, n + 1)]
+
+
+@dataclass(frozen=True)
+class Pager:
+    current: int
+    total: int
+    per_page: int
+    first_row: int  # 1-based, for "第 1–500 条"
+    last_row: int
+    rows: int  # of the whole list
+    links: tuple[tuple[int | None, str], ...]  # (page number or None for a gap, docs path)
+    prev: str | None
+    next: str | None
+
+
+def _pager(paths: list[str], current: int, rows: int) -> Pager:
+    total = len(paths)
+    wanted = sorted({1, total, *range(max(1, current - 2), min(total, current + 2) + 1)})
+    links: list[tuple[int | None, str]] = []
+    last = 0
+    for no in wanted:
+        if no - last > 1:
+            links.append((None, ""))
+        links.append((no, paths[no - 1]))
+        last = no
+    return Pager(current, total, PER_PAGE, (current - 1) * PER_PAGE + 1, min(rows, current * PER_PAGE), rows,
+                 tuple(links), paths[current - 2] if current > 1 else None, paths[current] if current < total else None)
+
+
+def _chunks(items: list, size: int = PER_PAGE) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+
+
+@dataclass(frozen=True)
+class GradeRow:
+    year: int
+    method: str
+    counts: tuple[tuple[str, int], ...]
+    total: int
+
+
+def grade_distribution(evaluations: Iterable[EvaluationFacts]) -> list[GradeRow]:
+    """Counts of each grade per year and method (Facts carries only the latest year's)."""
+    groups: dict[tuple[int, str], Counter] = {}
+    for e in evaluations:
+        groups.setdefault((e.record.year, e.record.method), Counter())[e.record.grade] += 1
+    grades = enum("evaluations", "grade")
+    return [GradeRow(y, m, tuple((g, c.get(g, 0)) for g in grades), sum(c.values()))
+            for (y, m), c in sorted(groups.items())]
+
+
+@dataclass(frozen=True)
+class RankingTable:
+    year: int
+    method: str
+    rows: tuple[EvaluationFacts, ...]  # by rank
+
+    @property
+    def evaluators(self) -> tuple[str, ...]:
+        return tuple(sorted({e.record.evaluator for e in self.rows}))
+
+    @property
+    def published(self) -> tuple[date, ...]:
+        return tuple(sorted({e.record.published_on for e in self.rows}))
+
+
+def ranking_tables(evaluations: Iterable[EvaluationFacts]) -> list[RankingTable]:
+    """Newest year first; within a year the methods in schema order; rows by rank."""
+    groups: dict[tuple[int, str], list[EvaluationFacts]] = {}
+    for e in evaluations:
+        groups.setdefault((e.record.year, e.record.method), []).append(e)
+    methods = enum("evaluations", "method")
+    keys = sorted(groups, key=lambda k: (-k[0], methods.index(k[1]) if k[1] in methods else len(methods), k[1]))
+    return [RankingTable(y, m, tuple(sorted(groups[(y, m)], key=lambda e: (e.rank, e.department_name, e.record.department))))
+            for y, m in keys]
+
+
+def latest_evaluations(d: DepartmentFacts) -> tuple[EvaluationFacts, ...]:
+    """The department's results of its most recent year (one per method)."""
+    if not d.evaluations:
+        return ()
+    year = max(e.record.year for e in d.evaluations)
+    return tuple(e for e in d.evaluations if e.record.year == year)
+
+
+def task_units(task, role: str, names: dict[str, str]) -> list[tuple[str, str]]:
+    """(unit id or token, display name) of one role, in the order the policy lists them."""
+    return [(u.unit, names.get(u.unit, u.unit)) for u in task.record.units if u.role == role]
+
+
+_TASK_TONE = {"未启动": "muted", "推进中": "warn", "已完成": "ok", "常态化": "ok"}
+_CHANGE_KIND = {"new": "新增", "status": "状态变化", "repayment": "清偿", "progress": "进展"}
+_ARREARS_AMOUNT_EVENTS = ("清偿", "计划清偿")
+
+
+def event_text(event: Event, kind: str) -> str:
+    """An event's text; the arrears timeline carries amounts as bare numbers, shown as money."""
+    if kind == "arrears" and event.label in _ARREARS_AMOUNT_EVENTS:
+        try:
+            return money(Decimal(event.text))
+        except ArithmeticError:
+            return event.text
+    return event.text
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    available: bool
+    reason: str
+    revisions: tuple[Revision, ...]  # newest first
+    omitted: int
+
+
+def history_view(history: History | None, record_id: str) -> HistoryView:
+    if history is None:
+        return HistoryView(False, "本次生成未读取修改记录。", (), 0)
+    if not history.available:
+        return HistoryView(False, history.reason or "没有可用的版本历史。", (), 0)
+    revisions = tuple(reversed(history.of(record_id)))
+    return HistoryView(True, "", revisions[:HISTORY_REVISIONS], max(0, len(revisions) - HISTORY_REVISIONS))
+
+
+def quarterly(points: Sequence[CurvePoint]) -> tuple[CurvePoint, ...]:
+    """Quarter-end points of a monthly curve, and its last point (the home page's lighter curve)."""
+    return tuple(p for i, p in enumerate(points) if p.month[5:] in ("03", "06", "09", "12") or i == len(points) - 1)
+
+
+def month_label(month: str) -> str:
+    """2024-03 → 2024年3月"""
+    return f"{month[:4]}年{int(month[5:])}月"
+
+
+def curve_chart(points: Sequence[CurvePoint], chart_id: str) -> Markup:
+    desc = "暂无数据"
+    if points:
+        last = points[-1]
+        desc = (f"截至{month_label(last.month)}，累计认定欠款{wan(last.owed)}，"
+                f"累计清偿{wan(last.repaid)}，未清偿余额{wan(last.outstanding)}。")
+    svg = charts.line_chart(
+        chart_id, "拖欠中小企业账款清偿进度", desc, [p.month for p in points],
+        [("累计认定", [p.owed for p in points]), ("累计清偿", [p.repaid for p in points]),
+         ("未清偿余额", [p.outstanding for p in points])],
+        y_label="单位：万元", fmt=wan_number, tick_fmt=lambda v: format((Decimal(v) / TEN_THOUSAND).normalize(), "f"),
+    )
+    return Markup(svg)
+
+
+def debtor_rows(items: Iterable[ArrearsFacts], facts: Facts) -> list[tuple[str, str, Totals]]:
+    """Per debtor (department order): (id, name, totals of its rows), only those with arrears."""
+    by: dict[str, list[ArrearsFacts]] = {}
+    for a in items:
+        by.setdefault(a.record.debtor, []).append(a)
+    order = [d.department.id for d in facts.departments]
+    ids = [i for i in order if i in by] + sorted(set(by) - set(order))
+    return [(i, facts.department_names.get(i, i), arrears_totals(by[i])) for i in ids]
+
+
+def debtor_chart(rows: list[tuple[str, str, Totals]], chart_id: str) -> Markup:
+    bars = sorted(((name, t.outstanding) for _, name, t in rows if t.outstanding > 0), key=lambda b: -b[1])
+    total = sum((v for _, v in bars), Decimal(0))
+    desc = f"{len(bars)} 个单位尚有未清偿欠款，合计{wan(total)}。" if bars else "各单位均无未清偿欠款。"
+    return Markup(charts.bar_chart(chart_id, "各单位未清偿欠款余额", desc, bars, fmt=wan))
+
+
+def status_chart(counts: Sequence[tuple[str, int]], chart_id: str, title: str, unit: str) -> Markup:
+    desc = "，".join(f"{k}{v}{unit}" for k, v in counts) + "。"
+    return Markup(charts.bar_chart(chart_id, title, desc, list(counts), fmt=str))
+
+
+def grade_chart(rows: list[GradeRow], chart_id: str) -> Markup:
+    cats = [f"{r.year}年 {r.method}" for r in rows]
+    grades = enum("evaluations", "grade")
+    segments = [(g, [dict(r.counts)[g] for r in rows]) for g in grades] if rows else []
+    desc = "；".join(f"{c}：" + "，".join(f"{g}{n}个" for g, n in r.counts) for c, r in zip(cats, rows)) or "暂无数据"
+    return Markup(charts.stacked_bar(chart_id, "评价等次分布", desc, cats, segments, fmt=str))
+
+
+def trend_chart(d: DepartmentFacts, chart_id: str) -> Markup | None:
+    """Score by year, one line per method; only with at least two years."""
+    years = sorted({e.record.year for e in d.evaluations})
+    if len(years) < 2:
+        return None
+    methods = [m for m in enum("evaluations", "method") if any(e.record.method == m for e in d.evaluations)]
+    scores = {(e.record.year, e.record.method): e.record.score for e in d.evaluations}
+    series = [(m, [scores.get((y, m)) for y in years]) for m in methods]
+    desc = "；".join(f"{y}年" + "，".join(f"{m}{scores[(y, m)]}分" for m in methods if (y, m) in scores) for y in years)
+    return Markup(charts.line_chart(chart_id, f"{d.department.name}历年评价得分", desc,
+                                    [f"{y}年" for y in years], series, y_label="单位：分"))
+
+
+# --- the Jinja environment --------------------------------------------------------------
+
+
+def make_environment(templates_dir: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(Path(templates_dir) / "pages")),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("j2", "html", "md"), default_for_string=True, default=True),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=_finalize,
+        auto_reload=False,
+    )
+    env.filters.update(
+        cn_date=cn_date, iso=iso, yuan=yuan, wan=wan, money=money, percent=percent, text_br=text_br,
+        num=plain_number, rate=rate, signed=signed, tone=tone, truncate_text=truncate,
+        markdown_html=markdown_html,
+    )
+    env.globals.update(
+        label=label, money_label=money_label, enum=enum, is_web_url=is_web_url, event_text=event_text,
+        task_units=task_units, month_label=month_label, latest_evaluations=latest_evaluations, GROUP_TOKENS=GROUP_TOKENS,
+        TASK_TONE=_TASK_TONE, CHANGE_KIND=_CHANGE_KIND, NOTICE_ITEMS=NOTICE_ITEMS,
+    )
+    return env
+
+
+# --- front matter -----------------------------------------------------------------------
+
+
+class _FrontMatterDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml when available: fast
+    """Every string value double-quoted (JSON style), keys plain."""
+
+
+class _Key(str):
+    pass
+
+
+_FrontMatterDumper.add_representer(
+    str, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"'))
+_FrontMatterDumper.add_representer(
+    _Key, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", str(value)))
+
+
+def _keys(value: object) -> object:
+    if isinstance(value, dict):
+        return {_Key(k): _keys(v) for k, v in value.items()}
+    return value
+
+
+def front_matter(title: str, *, search: bool = True, extra: dict | None = None) -> str:
+    meta: dict = {"title": safe_title(title)}
+    if not search:
+        meta["search"] = {"exclude": True}
+    meta.update(extra or {})
+    dumped = yaml.dump(_keys(meta), Dumper=_FrontMatterDumper, allow_unicode=True, sort_keys=True, width=10_000)
+    return f"---\n{dumped}---\n\n"
+
+
+# --- the pages --------------------------------------------------------------------------
+
+
+class _Site:
+    """Renders every page of the site from one Facts."""
+
+    def __init__(self, facts: Facts, history: History | None, env: jinja2.Environment):
+        self.facts = facts
+        self.history = history
+        self.env = env
+        self.known = {
+            "commitments": frozenset(c.record.id for c in facts.commitments),
+            "arrears": frozenset(a.record.id for a in facts.arrears),
+            "findings": frozenset(f.record.id for f in facts.findings),
+        }
+        self.departments = frozenset(d.department.id for d in facts.departments)
+        self.rules = facts.site.rules
+
+    def nav(self, page: str) -> Linker:
+        return Linker(page, self.known, self.departments)
+
+    def page(self, path: str, template: str, title: str, *, search: bool = True, **context) -> tuple[str, str]:
+        body = self.env.get_template(template).render(
+            facts=self.facts, rules=self.rules, nav=self.nav(path), page=path, **context)
+        return path, front_matter(title, search=search) + body.strip("\n") + "\n"
+
+    # home and lists
+
+    def home(self) -> tuple[str, str]:
+        f = self.facts
+        return self.page("index.md", "home.md.j2", "首页", changes=f.changes[:HOME_CHANGES],
+                         curve_points=quarterly(f.curve), curve=curve_chart(quarterly(f.curve), "home-curve"),
+                         status=status_chart(f.summary.commitments_by_status, "home-status", "政府承诺履行状态", "项"))
+
+    def commitment_lists(self) -> Iterator[tuple[str, str]]:
+        f = self.facts
+        rows = _newest_commitments(f.commitments)
+        paths = _pages_of("commitments", len(rows))
+        for no, chunk in enumerate(_chunks(rows), start=1):
+            filters = (
+                Filter("department", label("commitments", "department"), _dept_options((c.record.department for c in chunk), f)),
+                Filter("status", label("commitments", "status"), _options((c.record.status for c in chunk), enum("commitments", "status"))),
+                Filter("category", label("commitments", "category"), _options((c.record.category for c in chunk), enum("commitments", "category"))),
+                Filter("year", "年度", _year_options(c.record.promised_on.year for c in chunk)),
+            )
+            yield self.page(paths[no - 1], "commitments.md.j2", "政府承诺" if no == 1 else f"政府承诺（第 {no} 页）",
+                            search=False, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
+                            status=status_chart(f.summary.commitments_by_status, "commitment-status", "政府承诺履行状态", "项")
+                            if no == 1 else None)
+
+    def arrears_lists(self) -> Iterator[tuple[str, str]]:
+        f = self.facts
+        rows = _newest_arrears(f.arrears)
+        paths = _pages_of("arrears", len(rows))
+        debtors = debtor_rows(f.arrears, f)
+        latest_notices = ()
+        if f.notices:
+            year = max(n.year for n in f.notices)
+            latest_notices = tuple(n for n in f.notices if n.year == year and n.count)
+        for no, chunk in enumerate(_chunks(rows), start=1):
+            filters = (
+                Filter("department", label("arrears", "debtor"), _dept_options((a.record.debtor for a in chunk), f)),
+                Filter("status", "清偿状态", _options((a.status for a in chunk), ("未清偿", "部分清偿", "已清偿"))),
+                Filter("size", label("arrears", "creditor_size"), _options((a.record.creditor_size for a in chunk), enum("arrears", "creditor_size"))),
+                Filter("year", "年度", _year_options(a.record.found_on.year for a in chunk)),
+            )
+            first = no == 1
+            yield self.page(paths[no - 1], "arrears.md.j2", "拖欠中小企业账款" if first else f"拖欠中小企业账款（第 {no} 页）",
+                            search=False, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
+                            page_totals=arrears_totals(chunk), all_totals=f.arrears_totals,
+                            curve=curve_chart(f.curve, "arrears-curve") if first else None,
+                            debtors=debtors if first else (), debtor_svg=debtor_chart(debtors, "arrears-debtors") if first else None,
+                            notices=latest_notices if first else ())
+
+    def finding_lists(self) -> Iterator[tuple[str, str]]:
+        f = self.facts
+        rows = _newest_findings(f.findings)
+        paths = _pages_of("findings", len(rows))
+        for no, chunk in enumerate(_chunks(rows), start=1):
+            filters = (
+                Filter("department", label("findings", "subject"), _dept_options((x.record.subject for x in chunk), f)),
+                Filter("severity", label("findings", "severity"), _options((x.record.severity for x in chunk), enum("findings", "severity"))),
+                Filter("category", label("findings", "category"), _options((x.record.category for x in chunk), enum("findings", "category"))),
+                Filter("year", "年度", _year_options(x.record.decision_decided_on.year for x in chunk)),
+            )
+            yield self.page(paths[no - 1], "findings.md.j2", "政务失信记录" if no == 1 else f"政务失信记录（第 {no} 页）",
+                            search=False, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)))
+
+    def evaluations(self) -> tuple[str, str]:
+        dist = grade_distribution(self.facts.evaluations)
+        return self.page("evaluations/index.md", "evaluations.md.j2", "评价结果", search=False,
+                         tables=ranking_tables(self.facts.evaluations), distribution=dist,
+                         grades_svg=grade_chart(dist, "grades"))
+
+    def tasks(self) -> tuple[str, str]:
+        sections: list[tuple[str, list]] = []
+        for t in self.facts.tasks:
+            if not sections or sections[-1][0] != t.record.section:
+                sections.append((t.record.section, []))
+            sections[-1][1].append(t)
+        # Searchable: tasks have no record pages, this page carries their text.
+        return self.page("tasks/index.md", "tasks.md.j2", "任务分工", sections=sections)
+
+    def department_list(self) -> tuple[str, str]:
+        kinds = enum("departments", "kind")
+        groups = []
+        for k in list(kinds) + sorted({d.department.kind for d in self.facts.departments} - set(kinds)):
+            members = [d for d in self.facts.departments if d.department.kind == k]
+            if members:
+                groups.append((k, members))
+        return self.page("departments/index.md", "departments.md.j2", "部门", search=False, groups=groups)
+
+    # records
+
+    def commitment(self, c: CommitmentFacts) -> tuple[str, str]:
+        r = c.record
+        return self.page(record_path("commitments", r.id), "commitment.md.j2", f"{r.title}（{r.id}）",
+                         c=c, r=r, hist=history_view(self.history, r.id))
+
+    def arrears_item(self, a: ArrearsFacts) -> tuple[str, str]:
+        r = a.record
+        return self.page(record_path("arrears", r.id), "arrears_item.md.j2", f"{r.project}（{r.id}）",
+                         a=a, r=r, hist=history_view(self.history, r.id),
+                         repayments_total=sum((p.amount for p in a.repayments), Decimal(0)),
+                         plan_total=sum((i.instalment.amount for i in a.instalments), Decimal(0)),
+                         plan_paid=sum((i.paid for i in a.instalments), Decimal(0)),
+                         plan_shortfall=sum((i.shortfall for i in a.instalments), Decimal(0)))
+
+    def finding(self, x: FindingFacts) -> tuple[str, str]:
+        r = x.record
+        return self.page(record_path("findings", r.id), "finding.md.j2", f"{x.subject_name}{r.category}失信记录（{r.id}）",
+                         x=x, r=r, hist=history_view(self.history, r.id))
+
+    def department(self, d: DepartmentFacts) -> tuple[str, str]:
+        commitments = _newest_commitments(d.commitments)
+        arrears = _newest_arrears(d.arrears)
+        return self.page(record_path("departments", d.department.id), "department.md.j2", d.department.name,
+                         d=d, commitments=commitments[:DEPARTMENT_ROWS], commitments_all=len(commitments),
+                         arrears=arrears[:DEPARTMENT_ROWS], arrears_all=len(arrears),
+                         shown_totals=arrears_totals(arrears[:DEPARTMENT_ROWS]),
+                         findings=_newest_findings(d.findings)[:DEPARTMENT_ROWS], findings_all=len(d.findings),
+                         trend=trend_chart(d, "trend"), latest=latest_evaluations(d))
+
+    def all_pages(self) -> Iterator[tuple[str, str]]:
+        f = self.facts
+        yield self.home()
+        yield from self.commitment_lists()
+        yield from self.arrears_lists()
+        yield from self.finding_lists()
+        yield self.evaluations()
+        yield self.tasks()
+        yield self.department_list()
+        for c in f.commitments:
+            yield self.commitment(c)
+        for a in f.arrears:
+            yield self.arrears_item(a)
+        for x in f.findings:
+            yield self.finding(x)
+        for d in f.departments:
+            yield self.department(d)
+
+
+# --- mkdocs.yml -------------------------------------------------------------------------
+
+
+def mkdocs_config(facts: Facts, build_dir: Path, templates_dir: Path) -> str:
+    site = facts.site
+    build_dir = Path(build_dir).resolve()
+    config = {
+        "INHERIT": Path(os.path.relpath(BASE_CONFIG, build_dir)).as_posix(),
+        "docs_dir": "docs",
+        "site_name": site.site_name,
+        "site_url": site.base_url,
+        "theme": {"custom_dir": Path(os.path.relpath(Path(templates_dir).resolve() / "overrides", build_dir)).as_posix()},
+        "extra": {
+            "zq": {
+                "site_name": site.site_name,
+                "publisher": site.publisher,
+                "region": site.region,
+                "sample": bool(site.sample),
+                "as_of": facts.as_of.isoformat(),
+                "contact": {k: str(v) for k, v in site.contact.items()},
+                "identifiers": {k: str(v) for k, v in site.identifiers.items()},
+                "policy": {k: str(v) for k, v in site.policy.items()},
+                "licence": {k: str(v) for k, v in site.licence.items()},
+                "feed": "feed.xml",
+            }
+        },
+    }
+    return yaml.safe_dump(config, allow_unicode=True, sort_keys=True, width=10_000)
+
+
+# --- incremental writing ----------------------------------------------------------------
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.written = 0
+        self.unchanged = 0
+        self.produced: set[Path] = set()
+
+    def put(self, path: Path, data: bytes) -> None:
+        if path in self.produced:
+            raise ValueError(f"two sources for one output file: {path}")
+        self.produced.add(path)
+        try:
+            if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+                self.unchanged += 1
+                return
+        except OSError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        self.written += 1
+
+
+def _is_foreign(rel: Path) -> bool:
+    parts = rel.parts
+    return (len(parts) > 1 and parts[0] in FOREIGN_DIRS) or rel.as_posix() in FOREIGN_FILES
+
+
+def _remove_stale(docs: Path, produced: set[Path]) -> int:
+    removed = 0
+    for path in sorted(docs.rglob("*"), reverse=True):
+        rel = path.relative_to(docs)
+        if rel.parts and rel.parts[0] in FOREIGN_DIRS or rel.as_posix() in FOREIGN_FILES:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            try:
+                path.rmdir()  # only when empty
+            except OSError:
+                pass
+        elif path not in produced:
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def render(facts: Facts, build_dir: Path, *, history: History | None = None,
+           content_dir: Path = DEFAULT_CONTENT_DIR, templates_dir: Path = DEFAULT_TEMPLATES_DIR) -> RenderResult:
+    """Write build_dir/docs/** and build_dir/mkdocs.yml for these facts (see the module docstring)."""
+    build_dir = Path(build_dir)
+    docs = build_dir / "docs"
+    docs.mkdir(parents=True, exist_ok=True)
+    writer = _Writer()
+    pages: list[str] = []
+
+    site = _Site(facts, history, make_environment(Path(templates_dir)))
+    for rel, text in site.all_pages():
+        writer.put(docs / rel, text.encode("utf-8"))
+        pages.append(rel)
+
+    content_dir = Path(content_dir)
+    for src in sorted(content_dir.glob("*.md")) if content_dir.is_dir() else ():
+        if src.name in pages:
+            raise ValueError(f"content/{src.name} would replace a generated page")
+        writer.put(docs / src.name, src.read_bytes())
+        pages.append(src.name)
+
+    assets = Path(templates_dir) / "assets"
+    if assets.is_dir():
+        for src in sorted(p for p in assets.rglob("*") if p.is_file()):
+            writer.put(docs / "assets" / src.relative_to(assets), src.read_bytes())
+
+    for path in writer.produced:
+        if _is_foreign(path.relative_to(docs)):
+            raise ValueError(f"render must not write {path}: it belongs to the open-data stage")
+    removed = _remove_stale(docs, writer.produced)
+    writer.put(build_dir / "mkdocs.yml", mkdocs_config(facts, build_dir, Path(templates_dir)).encode("utf-8"))
+    return RenderResult(writer.written, writer.unchanged, removed, sorted(pages))
