@@ -103,6 +103,11 @@ class History:
     def of(self, record_id: str) -> tuple[Revision, ...]:
         return self.records.get(record_id, ())
 
+    def until(self, day: date) -> "History":
+        """The history as known on `day`: a build for a past as-of date shows no later revisions."""
+        kept = {rid: tuple(r for r in revs if r.date <= day) for rid, revs in self.records.items()}
+        return History(self.available, self.reason, {rid: revs for rid, revs in kept.items() if revs})
+
 
 #: The resources whose records have pages, hence a history.
 RECORD_RESOURCES = ("commitments", "findings", "arrears", "tasks")

@@ -88,7 +88,7 @@ def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool,
     hist = None
     if history:
         with timer("修改记录"):
-            hist = history_mod.collect(_repo_root_of(data_dir), data_dir, facts.site.timezone)
+            hist = history_mod.collect(_repo_root_of(data_dir), data_dir, facts.site.timezone).until(facts.as_of)
     with timer("生成页面"):
         result = render(facts, build_dir, history=hist)
         write_open_data(facts, build_dir / "docs")

@@ -473,3 +473,13 @@ def test_a_thousand_commits_in_one_pass_with_a_constant_number_of_git_processes(
     assert revisions > 200  # creations plus the changes spread over the records
     some = h.of("AR-2024-000")
     assert some[0].created and all(c.field == "欠款金额（元）" for r in some[1:] for c in r.changes)
+
+
+def test_until_drops_revisions_after_the_as_of_date():
+    from datetime import date
+
+    from generator.history import History, Revision
+
+    history = History(True, "", {"CM-2024-001": (Revision(date(2024, 3, 1), (), True), Revision(date(2024, 5, 1), ()))})
+    assert [r.date for r in history.until(date(2024, 4, 1)).of("CM-2024-001")] == [date(2024, 3, 1)]
+    assert history.until(date(2024, 1, 1)).of("CM-2024-001") == ()

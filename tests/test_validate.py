@@ -233,3 +233,10 @@ def test_cli_never_shows_a_traceback(monkeypatch, capsys):
     assert main(["validate", "--data", str(DEMO_DATA)]) == 3
     err = capsys.readouterr().err
     assert "内部错误" in err and "Traceback" not in err
+
+
+def test_department_id_index_is_reserved(data_dir: Path):
+    with (data_dir / "departments.csv").open("a", encoding="utf-8") as f:
+        f.write("index,索引办,区直部门,999,true\n")
+    [p] = problems_of(data_dir)
+    assert p.field == "id" and "index" in p.hint
