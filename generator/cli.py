@@ -62,9 +62,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     report = validate(load(_data_dir(args)))
     _print(FORMATTERS[args.format](report.problems))
-    if args.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
-        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
-            summary.write(format_markdown(report.problems))
     return 1 if report.errors else 0
 
 
