@@ -290,18 +290,11 @@ def test_scripts_stay_small():
 
 # --- zq.js in a real browser --------------------------------------------------------------
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
-def browser_page(sample_site):
+def browser_page(sample_site, browser):
     """A 375 px wide Chromium page and the URL of the stub site served over HTTP."""
-    from playwright import sync_api
-
-    chromium = shutil.which("chromium")
-    # Never skip: CI installs Debian's chromium (.ci/run), and a skipped browser test would pass off as green.
-    assert chromium, "Debian's chromium is not installed: run `bash .ci/run` or `apt-get install chromium`"
     import functools
     import http.server
     import threading
@@ -311,15 +304,14 @@ def browser_page(sample_site):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 375, "height": 800})
-        problems = []
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-        page.on("request", lambda request: None if request.url.startswith(base) else problems.append(request.url))
-        yield page, base, problems
-        browser.close()
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("request", lambda request: None if request.url.startswith(base) else problems.append(request.url))
+    yield page, base, problems
+    context.close()
     server.shutdown()
 
 

@@ -23,16 +23,6 @@ import pytest
 import e2e_support as support
 from e2e_support import AS_OF, REPO, Tab
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -179,22 +169,7 @@ def mutant_server(mutant_site) -> Iterator[Server]:
 # --- the browser -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        # Never skip: CI installs Debian's chromium (.ci/run); a missing browser is a broken machine.
-        pytest.fail("Chromium not found on PATH. Install Debian's browser (apt-get install -y chromium "
-                    "fonts-noto-cjk, as .ci/run does); never `playwright install`. The e2e tests do not skip.",
-                    pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
+# The session-wide `browser` fixture lives in tests/conftest.py: one Playwright per test run.
 
 
 @pytest.fixture
