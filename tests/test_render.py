@@ -694,7 +694,7 @@ def test_pagination_and_bounded_record_pages(tmp_path):
     counts = [read(tmp_path / "big", p).count("<tr data-department=") for p in lists]
     assert counts == [500, 500, 200]
     first, last = read(tmp_path / "big", lists[0]), read(tmp_path / "big", lists[2])
-    assert '<nav class="zq-pager" aria-label="分页">' in first
+    assert '<nav class="zq-pager" aria-label="分页（页首）">' in first and '分页（页尾）' in first
     assert 'href="page-2/"' in first and 'href="../"' in last  # page 3 links back to page 1
     assert 'href="../CM-' in last  # records from page-3/ are one level up
     assert split_front_matter(last)[0] == {"search": {"exclude": True}, "title": "政府承诺（第 3 页）"}
