@@ -462,8 +462,11 @@ def derive_evaluations(evals: tuple[model.Evaluation, ...], names: dict[str, str
     out = []
     for (year, method), group in sorted(groups.items()):
         ordered = sorted(group, key=lambda e: (-e.score, e.department))
+        first_at: dict[Decimal, int] = {}  # a score's first place in the order: 1 + how many scored higher
+        for i, e in enumerate(ordered):
+            first_at.setdefault(e.score, i + 1)
         for e in ordered:
-            rank = 1 + sum(1 for other in group if other.score > e.score)
+            rank = first_at[e.score]
             prev = scores.get((year - 1, method, e.department))
             out.append(EvaluationFacts(e, names.get(e.department, e.department), rank, len(group),
                                        e.score - prev if prev is not None else None))
@@ -610,6 +613,14 @@ def _changes(commitments, arrears, findings, as_of: date) -> tuple[Change, ...]:
     return tuple(sorted(out, key=lambda c: (c.date, c.record_id, c.kind, c.text), reverse=True))
 
 
+
+def _grouped(items, key) -> dict:
+    """{key: tuple of the items with that key, in their order}."""
+    groups: dict = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return {k: tuple(v) for k, v in groups.items()}
+
 def derive(dataset: model.Dataset, as_of: date) -> Facts:
     site = dataset.site
     names = {d.id: d.name for d in dataset.departments}
@@ -629,21 +640,27 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
     )
     notices = annual_notices(arrears, dataset.departments, as_of, site.rules.payment)
 
+    # Each department's records, in the order above; grouped once (a scan per department
+    # is quadratic: larger areas have more departments).
+    by_department = _grouped(commitments, lambda c: c.record.department)
+    by_debtor = _grouped(arrears, lambda a: a.record.debtor)
+    by_subject = _grouped(findings, lambda f: f.record.subject)
+    evaluations_of = _grouped(evaluations, lambda e: e.record.department)
+    notices_of = _grouped(notices, lambda n: n.department)
     departments = []
     for d in dataset.departments:
-        mine = tuple(c for c in commitments if c.record.department == d.id)
-        debts = tuple(a for a in arrears if a.record.debtor == d.id)
+        mine = by_department.get(d.id, ())
+        debts = by_debtor.get(d.id, ())
         lead = tuple(t for t in tasks if any(u.unit == d.id and u.role == "牵头" for u in t.record.units))
         partner = tuple(t for t in tasks if t not in lead and any(
             (u.unit == d.id) or (u.unit in GROUP_TOKENS and _covered_by_token(u.unit, d)) for u in t.record.units))
         departments.append(DepartmentFacts(
             department=d, commitments=mine, commitment_counts=_counts((c.record.status for c in mine), COMMITMENT_STATUSES),
             overdue_commitments=sum(c.overdue for c in mine), arrears=debts, arrears_totals=arrears_totals(debts),
-            findings=tuple(f for f in findings if f.record.subject == d.id),
-            evaluations=tuple(sorted((e for e in evaluations if e.record.department == d.id),
-                                     key=lambda e: (e.record.year, e.record.method))),
+            findings=by_subject.get(d.id, ()),
+            evaluations=tuple(sorted(evaluations_of.get(d.id, ()), key=lambda e: (e.record.year, e.record.method))),
             tasks_lead=lead, tasks_partner=partner,
-            notices=tuple(sorted((n for n in notices if n.department == d.id), key=lambda n: -n.year)),
+            notices=tuple(sorted(notices_of.get(d.id, ()), key=lambda n: -n.year)),
         ))
 
     latest_year = max((e.record.year for e in evaluations), default=None)

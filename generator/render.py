@@ -29,6 +29,8 @@ Output is deterministic: the same facts give the same bytes.
 from __future__ import annotations
 
 import html as _html
+import json
+import logging
 import os
 import re
 import unicodedata
@@ -718,10 +720,12 @@ def front_matter(title: str, *, search: bool = True, extra: dict | None = None) 
 class _Site:
     """Renders every page of the site from one Facts."""
 
-    def __init__(self, facts: Facts, history: History | None, env: jinja2.Environment):
+    def __init__(self, facts: Facts, history: History | None, env: jinja2.Environment,
+                 cache: "_PageCache | None" = None):
         self.facts = facts
         self.history = history
         self.env = env
+        self.cache = cache
         self.known = {
             "commitments": frozenset(c.record.id for c in facts.commitments),
             "arrears": frozenset(a.record.id for a in facts.arrears),
@@ -737,6 +741,18 @@ class _Site:
         body = self.env.get_template(template).render(
             facts=self.facts, rules=self.rules, nav=self.nav(path), page=path, **context)
         return path, front_matter(title, search=search) + body.strip("\n") + "\n"
+
+    def cached_page(self, path: str, template: str, title: str, **context) -> tuple[str, str | None]:
+        """A page whose template reads nothing of the facts but as_of and the site (record and
+        department pages): (path, None) when the cache says its file is already right."""
+        if self.cache is None:
+            return self.page(path, template, title, **context)
+        key = self.cache.key(path, template, title, context)
+        if self.cache.fresh(path, key):
+            return path, None
+        out = self.page(path, template, title, **context)
+        self.cache.rendered(path, key)
+        return out
 
     # home and lists
 
@@ -828,32 +844,32 @@ class _Site:
 
     def commitment(self, c: CommitmentFacts) -> tuple[str, str]:
         r = c.record
-        return self.page(record_path("commitments", r.id), "commitment.md.j2", f"{r.title}（{r.id}）",
-                         c=c, r=r, hist=history_view(self.history, r.id))
+        return self.cached_page(record_path("commitments", r.id), "commitment.md.j2", commitment_title(c),
+                                c=c, r=r, hist=history_view(self.history, r.id))
 
     def arrears_item(self, a: ArrearsFacts) -> tuple[str, str]:
         r = a.record
-        return self.page(record_path("arrears", r.id), "arrears_item.md.j2", f"{r.project}（{r.id}）",
-                         a=a, r=r, hist=history_view(self.history, r.id),
-                         repayments_total=sum((p.amount for p in a.repayments), Decimal(0)),
-                         plan_total=sum((i.instalment.amount for i in a.instalments), Decimal(0)),
-                         plan_paid=sum((i.paid for i in a.instalments), Decimal(0)),
-                         plan_shortfall=sum((i.shortfall for i in a.instalments), Decimal(0)))
+        return self.cached_page(record_path("arrears", r.id), "arrears_item.md.j2", arrears_title(a),
+                                a=a, r=r, hist=history_view(self.history, r.id),
+                                repayments_total=sum((p.amount for p in a.repayments), Decimal(0)),
+                                plan_total=sum((i.instalment.amount for i in a.instalments), Decimal(0)),
+                                plan_paid=sum((i.paid for i in a.instalments), Decimal(0)),
+                                plan_shortfall=sum((i.shortfall for i in a.instalments), Decimal(0)))
 
     def finding(self, x: FindingFacts) -> tuple[str, str]:
         r = x.record
-        return self.page(record_path("findings", r.id), "finding.md.j2", f"{x.subject_name}{r.category}失信记录（{r.id}）",
-                         x=x, r=r, hist=history_view(self.history, r.id))
+        return self.cached_page(record_path("findings", r.id), "finding.md.j2", finding_title(x),
+                                x=x, r=r, hist=history_view(self.history, r.id))
 
     def department(self, d: DepartmentFacts) -> tuple[str, str]:
         commitments = _newest_commitments(d.commitments)
         arrears = _newest_arrears(d.arrears)
-        return self.page(record_path("departments", d.department.id), "department.md.j2", d.department.name,
-                         d=d, commitments=commitments[:DEPARTMENT_ROWS], commitments_all=len(commitments),
-                         arrears=arrears[:DEPARTMENT_ROWS], arrears_all=len(arrears),
-                         shown_totals=arrears_totals(arrears[:DEPARTMENT_ROWS]),
-                         findings=_newest_findings(d.findings)[:DEPARTMENT_ROWS], findings_all=len(d.findings),
-                         trend=trend_chart(d, "trend"), latest=latest_evaluations(d))
+        return self.cached_page(record_path("departments", d.department.id), "department.md.j2", d.department.name,
+                                d=d, commitments=commitments[:DEPARTMENT_ROWS], commitments_all=len(commitments),
+                                arrears=arrears[:DEPARTMENT_ROWS], arrears_all=len(arrears),
+                                shown_totals=arrears_totals(arrears[:DEPARTMENT_ROWS]),
+                                findings=_newest_findings(d.findings)[:DEPARTMENT_ROWS], findings_all=len(d.findings),
+                                trend=trend_chart(d, "trend"), latest=latest_evaluations(d))
 
     def all_pages(self) -> Iterator[tuple[str, str]]:
         f = self.facts
@@ -872,6 +888,114 @@ class _Site:
             yield self.finding(x)
         for d in f.departments:
             yield self.department(d)
+
+
+# --- the search index of record pages -----------------------------------------------------
+#
+# Material's search plugin would index every table cell of every record page: 4.6 MB
+# of index for 1,000 records, and a third of the MkDocs build spent parsing and
+# segmenting it. Record pages are indexed from the facts instead, one entry per page
+# with what people search for: the title, the kind, departments, the other party,
+# the status and a short summary. publish.py keeps Material from indexing record
+# pages and adds these entries to its search_index.json.
+
+#: Characters of a summary (commitment content, arrears note, finding summary) in the index.
+SEARCH_SUMMARY_CHARS = 200
+#: Written next to mkdocs.yml (not under docs/, so MkDocs does not publish it).
+SEARCH_ENTRIES_FILE = "search-records.json"
+
+_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+_MD_MARKS = re.compile(r"[*_`#>|~]+")
+
+
+def commitment_title(c: CommitmentFacts) -> str:
+    return f"{c.record.title}（{c.record.id}）"
+
+
+def arrears_title(a: ArrearsFacts) -> str:
+    return f"{a.record.project}（{a.record.id}）"
+
+
+def finding_title(x: FindingFacts) -> str:
+    return f"{x.subject_name}{x.record.category}失信记录（{x.record.id}）"
+
+
+def search_summary(text: str | None, markdown_source: bool = False) -> str:
+    """One line of plain text, at most SEARCH_SUMMARY_CHARS characters."""
+    if not text:
+        return ""
+    text = _plain(text)
+    if markdown_source:  # the words, not the markup: [链接](url) → 链接, **粗体** → 粗体
+        text = _MD_MARKS.sub(" ", _MD_LINK.sub(r"\1", text))
+    text = " ".join(text.split())
+    if len(text) > SEARCH_SUMMARY_CHARS:
+        text = text[: SEARCH_SUMMARY_CHARS - 1].rstrip() + "…"
+    return text
+
+
+def _plain(text: str) -> str:
+    """One line of text without control or bidi characters."""
+    return " ".join("".join(ch for ch in clean(text) if ch not in _BIDI).split())
+
+
+def _entry(page: str, title: str, parts: Iterable[str | None]) -> tuple[str, str, str]:
+    """(location, title, text) of a record page: plain text, not yet escaped or segmented.
+
+    The title is the page's (front matter) title, which Material would have used.
+    """
+    return page_url(page), safe_title(title), " ".join(p for p in (_plain(q) for q in parts if q) if p)
+
+
+def record_search_entries(facts: Facts) -> list[tuple[str, str, str]]:
+    """One search entry per record page, in the order of the pages (see above)."""
+    entries = []
+    for c in facts.commitments:
+        r = c.record
+        entries.append(_entry(record_path("commitments", r.id), commitment_title(c), (
+            "政府承诺", r.category, c.department_name, *c.partner_names, c.counterparty_shown, r.status,
+            search_summary(r.content, markdown_source=True))))
+    for a in facts.arrears:
+        r = a.record
+        entries.append(_entry(record_path("arrears", r.id), arrears_title(a), (
+            "拖欠中小企业账款", a.debtor_name, r.creditor, a.status, search_summary(r.note))))
+    for x in facts.findings:
+        r = x.record
+        entries.append(_entry(record_path("findings", r.id), finding_title(x), (
+            "政务失信记录", x.subject_name, r.severity, r.category, search_summary(r.summary))))
+    return entries
+
+
+_HAN = None
+
+
+def segment_for_search(text: str) -> str:
+    """Escape and segment text as Material's search plugin does for the text of a page.
+
+    Material escapes the text (``<`` → ``&lt;``: the search results show it as HTML)
+    and joins jieba's words of every run of Han characters with U+200B. Runs repeat
+    (departments, statuses, kinds), so each run is segmented once.
+    """
+    global _HAN
+    if _HAN is None:
+        from backrefs import bre
+
+        _HAN = bre.compile(r"(\p{script: Han}+)", bre.UNICODE)
+    return _HAN.sub(lambda m: _segment_run(m.group(0)), _html.escape(text, quote=False)).strip("\u200b")
+
+
+@lru_cache(maxsize=100_000)
+def _segment_run(run: str) -> str:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)  # it announces loading its dictionary otherwise
+    return "\u200b" + "\u200b".join(jieba.cut(run.encode("utf-8"))) + "\u200b"
+
+
+def search_entries_json(facts: Facts) -> bytes:
+    """The record entries as Material's search index has them: location, title, text."""
+    docs = [{"location": loc, "title": segment_for_search(title), "text": segment_for_search(text)}
+            for loc, title, text in record_search_entries(facts)]
+    return json.dumps(docs, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 # --- mkdocs.yml -------------------------------------------------------------------------
@@ -913,6 +1037,13 @@ class _Writer:
         self.unchanged = 0
         self.produced: set[Path] = set()
 
+    def keep(self, path: Path) -> None:
+        """A file known to hold the right bytes already."""
+        if path in self.produced:
+            raise ValueError(f"two sources for one output file: {path}")
+        self.produced.add(path)
+        self.unchanged += 1
+
     def put(self, path: Path, data: bytes) -> None:
         if path in self.produced:
             raise ValueError(f"two sources for one output file: {path}")
@@ -952,18 +1083,102 @@ def _remove_stale(docs: Path, produced: set[Path]) -> int:
     return removed
 
 
+class _PageCache:
+    """Which record and department pages are already right, so that a rebuild after one
+    record changed renders a handful of pages instead of all of them.
+
+    A page's key digests everything its template reads: the template files, this
+    module, the chart module and the schema (field labels), the as-of date and the site settings, the ids of
+    the records and departments on the site (links), and the repr of the page's
+    context (frozen dataclasses of dates, Decimals and strings: deterministic). A page
+    is skipped only when its key matches and its file still has the size and mtime
+    that render left. The cache is a JSON file, rewritten only when it changed.
+    """
+
+    VERSION = 1
+
+    def __init__(self, path: Path, facts: Facts, history: History | None, templates_dir: Path, docs: Path):
+        import hashlib
+
+        self.path, self.docs = path, docs
+        self._sha = hashlib.sha1
+        digest = hashlib.sha1()
+        code = [Path(__file__), Path(charts.__file__), *sorted((Path(__file__).parent / "schemas").rglob("*"))]
+        for src in sorted((templates_dir / "pages").rglob("*")) + code:  # templates, filters, field labels
+            if src.is_file():
+                digest.update(src.as_posix().encode() + b"\0" + src.read_bytes() + b"\0")
+        known = [sorted(x.record.id for x in getattr(facts, kind)) for kind in ("commitments", "arrears", "findings")]
+        digest.update(repr((self.VERSION, jinja2.__version__, markdown.__version__, facts.as_of, facts.site, known,
+                            sorted(d.department.id for d in facts.departments), history is None)).encode())
+        self.common = digest.hexdigest()
+        self.old: dict[str, list] = {}
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            if saved.get("common") == self.common:
+                self.old = saved.get("pages", {})
+        except (OSError, ValueError, AttributeError):
+            pass
+        self.new: dict[str, str] = {}
+
+    def key(self, path: str, template: str, title: str, context: dict) -> str:
+        return self._sha(repr((path, template, title, sorted(context.items()))).encode()).hexdigest()
+
+    def fresh(self, path: str, key: str) -> bool:
+        self.new[path] = key
+        old = self.old.get(path)
+        if not old or old[0] != key:
+            return False
+        try:
+            st = (self.docs / path).stat()
+        except OSError:
+            return False
+        return [st.st_size, st.st_mtime_ns] == old[1:]
+
+    def rendered(self, path: str, key: str) -> None:
+        self.new[path] = key
+
+    def save(self, writer: "_Writer") -> None:
+        pages = {}
+        for path, key in sorted(self.new.items()):
+            try:
+                st = (self.docs / path).stat()
+            except OSError:
+                continue
+            pages[path] = [key, st.st_size, st.st_mtime_ns]
+        data = json.dumps({"common": self.common, "pages": pages}, separators=(",", ":")).encode()
+        try:
+            if self.path.read_bytes() == data:
+                return
+        except OSError:
+            pass
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, self.path)
+
+
 def render(facts: Facts, build_dir: Path, *, history: History | None = None,
-           content_dir: Path = DEFAULT_CONTENT_DIR, templates_dir: Path = DEFAULT_TEMPLATES_DIR) -> RenderResult:
-    """Write build_dir/docs/** and build_dir/mkdocs.yml for these facts (see the module docstring)."""
+           content_dir: Path = DEFAULT_CONTENT_DIR, templates_dir: Path = DEFAULT_TEMPLATES_DIR,
+           cache_file: Path | None = None) -> RenderResult:
+    """Write build_dir/docs/** and build_dir/mkdocs.yml for these facts (see the module docstring).
+
+    With a cache_file, record and department pages whose inputs did not change since
+    the render that wrote the cache (and whose files are as that render left them)
+    are not rendered again (see _PageCache).
+    """
     build_dir = Path(build_dir)
     docs = build_dir / "docs"
     docs.mkdir(parents=True, exist_ok=True)
     writer = _Writer()
     pages: list[str] = []
 
-    site = _Site(facts, history, make_environment(Path(templates_dir)))
+    cache = _PageCache(Path(cache_file), facts, history, Path(templates_dir), docs) if cache_file else None
+    site = _Site(facts, history, make_environment(Path(templates_dir)), cache)
     for rel, text in site.all_pages():
-        writer.put(docs / rel, text.encode("utf-8"))
+        if text is None:  # unchanged, says the cache
+            writer.keep(docs / rel)
+        else:
+            writer.put(docs / rel, text.encode("utf-8"))
         pages.append(rel)
 
     content_dir = Path(content_dir)
@@ -983,4 +1198,6 @@ def render(facts: Facts, build_dir: Path, *, history: History | None = None,
             raise ValueError(f"render must not write {path}: it belongs to the open-data stage")
     removed = _remove_stale(docs, writer.produced)
     writer.put(build_dir / "mkdocs.yml", mkdocs_config(facts, build_dir, Path(templates_dir)).encode("utf-8"))
+    if cache is not None:
+        cache.save(writer)
     return RenderResult(writer.written, writer.unchanged, removed, sorted(pages))
