@@ -19,8 +19,8 @@ Conventions (stated on the methodology page as well):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
 from zoneinfo import ZoneInfo

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from generator.problems import ERROR, WARNING, Problem
+from generator.problems import WARNING, Problem
 from generator.schema import Package, Resource, load_package
 
 try:  # libyaml: the same grammar, about six times faster
