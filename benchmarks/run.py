@@ -45,10 +45,6 @@ STAGES = (("读取", "load"), ("校验", "validate"), ("计算", "derive"), ("�
 RECORD_KINDS = ("commitments", "arrears", "findings")
 PACKAGES = ("mkdocs", "mkdocs-material", "markdown", "jinja2", "pyyaml", "pandas", "frictionless", "jieba",
             "openpyxl", "lxml")
-GOALS = {  # size → (total seconds, peak MB)
-    1000: (15, None),
-    10000: (90, 1536),
-}
 
 
 # --- measuring inside a build process ------------------------------------------------------------
@@ -364,7 +360,7 @@ def _mb(n: float) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} KB"
 
 
-def report(results: list[dict], stages: dict | None, info: dict, runs: int) -> str:
+def report(results: list[dict], stages: dict | None, info: dict) -> str:
     lines = [f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM, {info['system']}, "
              f"Python {info['python']} (libyaml: {'yes' if info['libyaml'] else 'no'})",
              "Packages: " + ", ".join(f"{k} {v}" for k, v in info["packages"].items()), ""]
@@ -453,8 +449,13 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{info['cpu']}, {info['cores']} cores, {info['ram']}; load average {_loadavg()}")
     results = [bench_size(n, args, log) for n in args.sizes]
     stages = None if args.no_stages else bench_stages(args, log)
-    table = report(results, stages, info, args.runs)
+    table = report(results, stages, info)
     print(table)
+    if not args.keep:
+        try:
+            Path(args.work).rmdir()  # only if nothing else is in it
+        except OSError:
+            pass
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": info, "sizes": results, "stages": stages}, ensure_ascii=False,
                                               indent=1), encoding="utf-8")
