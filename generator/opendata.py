@@ -31,7 +31,6 @@ import hashlib
 import html
 import io
 import json
-import os
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -50,6 +49,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from generator.files import write_if_changed
 from generator.derive import CENT, Facts
 from generator.schema import TYPE_LABELS, Field, Package, Resource, load_package
 
@@ -901,19 +901,6 @@ def atom_feed(facts: Facts) -> bytes:
 # --- writing -----------------------------------------------------------------------------
 
 
-def _write_if_changed(path: Path, data: bytes) -> bool:
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)  # readers of a served folder never see half a file
-    return True
-
-
 def open_data_files(facts: Facts) -> dict[str, bytes]:
     """Every file of the package and the feed, by path relative to the docs folder."""
     package = load_package()
@@ -951,7 +938,7 @@ def write_open_data(facts: Facts, docs_dir: Path) -> list[Path]:
     docs_dir = Path(docs_dir)
     files = {docs_dir / rel: data for rel, data in open_data_files(facts).items()}
     for path, data in files.items():
-        _write_if_changed(path, data)
+        write_if_changed(path, data)
     root = docs_dir / DATA
     for path in sorted(root.rglob("*"), reverse=True):  # children before their folders
         if path.is_dir():

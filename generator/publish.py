@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
 
+from generator.files import write_if_changed
 from generator.derive import Facts, derive, today
 from generator.load import load
 from generator.problems import DataInvalid, GeneratorError, Problem
@@ -104,7 +105,7 @@ def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool,
         open_data = _Forked(write_open_data, facts, build_dir / "docs") if parallel else None
         try:
             result = render(facts, build_dir, history=hist, cache_file=build_dir / CACHE_DIR / "render-pages.json")
-            _write_if_changed(build_dir / SEARCH_ENTRIES_FILE, search_entries_json(facts))
+            write_if_changed(build_dir / SEARCH_ENTRIES_FILE, search_entries_json(facts))
         except BaseException:
             if open_data is not None:
                 open_data.kill()
@@ -175,18 +176,6 @@ class _Forked:
             os.close(self.read_end)
         except OSError:
             pass
-
-
-def _write_if_changed(path: Path, data: bytes) -> None:
-    try:
-        if path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _repo_root_of(data_dir: Path) -> Path:
@@ -819,7 +808,7 @@ def _reusable_site(build_dir: Path, out_dir: Path) -> Path | None:
 
 def _write_manifest(build_dir: Path, out_dir: Path, manifest: dict) -> None:
     data = {"fingerprint": manifest["fingerprint"], "site": _site_identity(out_dir), "sources": manifest["sources"]}
-    _write_if_changed(Path(build_dir) / CACHE_DIR / SITE_MANIFEST, json.dumps(data, sort_keys=True).encode("utf-8"))
+    write_if_changed(Path(build_dir) / CACHE_DIR / SITE_MANIFEST, json.dumps(data, sort_keys=True).encode("utf-8"))
 
 
 def _swap_into_place(built: Path, out_dir: Path) -> None:
