@@ -202,34 +202,50 @@ def commit(data_dir: Path, files: dict[Path, bytes]) -> list[Path]:
     staged files are renamed into place and the journal is removed. A crash at any point
     leaves either the old files, or a journal that recover() completes or rolls back."""
     data_dir = Path(data_dir)
-    entries = []
-    for path, data in files.items():
-        path = Path(path)
-        check_inside(path, data_dir)
-        rel = path.relative_to(data_dir).as_posix()
-        old = path.read_bytes() if path.exists() else None
-        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
-        staged = path.with_name(f".{path.name}{_STAGED}")
-        backup = path.with_name(f".{path.name}{_BACKUP}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write_new(staged, data, mode)
-        if old is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(backup)
-            os.link(path, backup)
-        entries.append({"target": rel, "staged": staged.relative_to(data_dir).as_posix(),
-                        "backup": backup.relative_to(data_dir).as_posix() if old is not None else None,
-                        "new": _digest(data), "old": _digest(old) if old is not None else None})
-    journal = data_dir / JOURNAL_NAME
-    tmp = data_dir / f"{JOURNAL_NAME}.tmp"
-    _write_new(tmp, json.dumps({"started": time.strftime("%Y-%m-%d %H:%M:%S"), "files": entries},
-                               ensure_ascii=False, indent=1).encode("utf-8"))
-    os.replace(tmp, journal)
+    entries: list[dict] = []
+    made: list[Path] = []
+    try:
+        for path, data in files.items():
+            path = Path(path)
+            check_inside(path, data_dir)
+            rel = path.relative_to(data_dir).as_posix()
+            old = path.read_bytes() if path.exists() else None
+            mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+            staged = path.with_name(f".{path.name}{_STAGED}")
+            backup = path.with_name(f".{path.name}{_BACKUP}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.append(staged)
+            _write_new(staged, data, mode)
+            if old is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(backup)
+                made.append(backup)
+                os.link(path, backup)
+            entries.append({"target": rel, "staged": staged.relative_to(data_dir).as_posix(),
+                            "backup": backup.relative_to(data_dir).as_posix() if old is not None else None,
+                            "new": _digest(data), "old": _digest(old) if old is not None else None})
+        journal = data_dir / JOURNAL_NAME
+        tmp = data_dir / f"{JOURNAL_NAME}.tmp"
+        made.append(tmp)
+        _write_new(tmp, json.dumps({"started": time.strftime("%Y-%m-%d %H:%M:%S"), "files": entries},
+                                   ensure_ascii=False, indent=1).encode("utf-8"))
+        os.replace(tmp, journal)
+    except OSError as exc:  # nothing replaced yet: remove what was staged
+        for path in made:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        raise GeneratorError(f"无法写入数据文件夹{where}：{exc.strerror or exc}。原文件没有改动。") from None
     _fsync_dir(data_dir)
     for i, entry in enumerate(entries):
         if i:
             _hook("between-renames")
-        os.replace(data_dir / entry["staged"], data_dir / entry["target"])
+        try:
+            os.replace(data_dir / entry["staged"], data_dir / entry["target"])
+        except OSError as exc:  # put back the files already replaced; if that fails too, the journal stays
+            _rollback(data_dir, entries)
+            _finish(data_dir, entries)
+            raise GeneratorError(f"无法写入 {entry['target']}：{exc.strerror or exc}。原文件没有改动。") from None
     _finish(data_dir, entries)
     return [data_dir / e["target"] for e in entries]
 
@@ -252,6 +268,21 @@ def _file_digest(path: Path) -> str | None:
         return _digest(path.read_bytes()) if is_regular(path) else None
     except OSError:
         return None
+
+
+def _rollback(data_dir: Path, entries: list[dict]) -> None:
+    """Every target back to its original bytes (a new file removed), from the hard-linked backups."""
+    for e in entries:
+        target = data_dir / e["target"]
+        if e["old"] is None:
+            if _file_digest(target) == e["new"]:
+                target.unlink()
+        elif _file_digest(target) != e["old"]:
+            backup = data_dir / e["backup"]
+            if _file_digest(backup) != e["old"]:
+                raise GeneratorError(f"导入被中断，且 {e['target']} 的原文件备份已丢失，无法自动恢复。"
+                                     f"请用 git checkout -- {e['target']} 恢复后重新导入，然后删除 {JOURNAL_NAME}")
+            os.replace(backup, target)
 
 
 def _recover_locked(data_dir: Path) -> str | None:
@@ -285,17 +316,7 @@ def _recover_locked(data_dir: Path) -> str | None:
         return (f"上次导入（{started} 开始）在写入文件时被中断；已完成该次导入：{names} 均已写入。"
                 "请运行 generator validate 检查，然后提交修改。")
     # otherwise put every original back
-    for e in entries:
-        target = data_dir / e["target"]
-        if e["old"] is None:
-            if _file_digest(target) == e["new"]:
-                target.unlink()
-        elif _file_digest(target) != e["old"]:
-            backup = data_dir / e["backup"]
-            if _file_digest(backup) != e["old"]:
-                raise GeneratorError(f"上次导入被中断，且 {e['target']} 的原文件备份已丢失，无法自动恢复。"
-                                     f"请用 git checkout -- {e['target']} 恢复后重新导入，然后删除 {JOURNAL_NAME}")
-            os.replace(backup, target)
+    _rollback(data_dir, entries)
     _finish(data_dir, entries)
     return (f"上次导入（{started} 开始）在写入文件时被中断，且暂存的文件不完整；已撤销该次导入：{names} 恢复为导入前的内容。"
             "请重新运行该次导入。")
