@@ -124,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        data = getattr(args, "data", None)
+        if data and Path(data).is_dir():
+            from generator.datadir import recover
+
+            recover(Path(data))  # an import killed half-way: completed or rolled back, and said so
         return args.func(args)
     except GeneratorError as exc:
         problems = getattr(exc, "problems", None)
