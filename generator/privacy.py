@@ -10,6 +10,7 @@ which records legitimately contain, are left alone.
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date
@@ -19,9 +20,15 @@ __all__ = [
     "KIND_LABELS",
     "IdentifierMatch",
     "find_identifiers",
+    "find_titled_names",
     "id_card_check_char",
     "luhn_is_valid",
+    "masked_suggestion",
+    "might_hold_identifier",
+    "might_hold_titled_name",
+    "scan_form",
     "scan_text_files",
+    "strip_invisible",
     "uscc_check_char",
     "uscc_is_valid",
 ]
@@ -92,36 +99,84 @@ def luhn_is_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-# --- detection ---------------------------------------------------------------
+# --- normalisation -----------------------------------------------------------
 
-# Chinese documents often type numbers in full-width forms; mapping them one to one
-# keeps match positions valid in the original text.
-_NARROW = str.maketrans(
-    {
-        **{chr(0xFF10 + i): chr(0x30 + i) for i in range(10)},
-        **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
-        **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
-        "\uff0b": "+",
-        "\uff0d": "-",
-        "\u3000": " ",
-        "\u00a0": " ",
-    }
-)
+#: Characters that show nothing (zero-width spaces and joiners, soft hyphen, BOM, variation
+#: selectors, Hangul fillers) or reorder what is shown (bidirectional controls, U+202E
+#: among them). They hide identifiers from a scan and disguise text on a page, so the
+#: scan ignores them and published text drops them (strip_invisible).
+INVISIBLE = ("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+             "\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0")
+_INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
+_DASHES = set("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
+
+
+def strip_invisible(text: str) -> str:
+    """`text` without invisible and bidirectional control characters (see INVISIBLE)."""
+    return _INVISIBLE_RE.sub("", text)
+
+
+class _ScanForm(dict):
+    """str.translate table for scanning, filled on first use of each character: invisible
+    characters go, dashes become "-", and a character whose NFKC form is one ASCII letter,
+    digit, space or "+" (full-width digits, ideographic space, circled digits …) becomes it."""
+
+    def __missing__(self, code: int) -> int | None:
+        char = chr(code)
+        value: int | None = code
+        if _INVISIBLE_RE.match(char):
+            value = None
+        elif char in _DASHES:
+            value = ord("-")
+        elif code > 127:
+            nfkc = unicodedata.normalize("NFKC", char)
+            if len(nfkc) == 1 and nfkc.isascii() and (nfkc.isalnum() or nfkc in " +-"):
+                value = ord(nfkc)
+        self[code] = value
+        return value
+
+
+_SCAN_FORM = _ScanForm({c: c for c in range(128)})
+
+
+def scan_form(text: str) -> tuple[str, list[int] | None]:
+    """The text a scan looks at, and for each of its characters the index in `text`
+    (None when nothing was dropped: the indexes are the same)."""
+    normal = text.translate(_SCAN_FORM)
+    if len(normal) == len(text):
+        return normal, None
+    return normal, [i for i, c in enumerate(text) if _SCAN_FORM[ord(c)] is not None]
+
+
+# --- detection ---------------------------------------------------------------
 
 # Digits that belong to a decimal number are an amount, whatever their checksum.
 _AFTER_NO_POINT = r"(?<![0-9]\.)"
 _BEFORE_NO_POINT = r"(?!\.[0-9])"
+_SEP = r"[ -]?"  # one optional space or hyphen between digits (dashes and odd spaces are mapped)
 
+# 居民身份证号: 18 characters (or the older 15 digits), glued to letters or not ("ID…"),
+# grouped by spaces or hyphens in any way. What makes a candidate an ID is its shape
+# (a province code, a real birth date), not its check character: a mistyped number is
+# still someone's number.
 _ID_RE = re.compile(
-    r"(?<![0-9A-Za-z])" + _AFTER_NO_POINT
-    + r"(?:[0-9]{17}[0-9Xx]|[0-9]{6}(?P<s>[ -])[0-9]{8}(?P=s)[0-9]{3}[0-9Xx])"
-    + r"(?![0-9A-Za-z])" + _BEFORE_NO_POINT,
+    r"(?<![0-9])" + _AFTER_NO_POINT + r"[1-9](?:" + _SEP + r"[0-9]){16}" + _SEP + r"[0-9Xx](?![0-9])" + _BEFORE_NO_POINT,
     re.ASCII,
 )
+_ID15_RE = re.compile(
+    r"(?<![0-9])" + _AFTER_NO_POINT + r"[1-9](?:" + _SEP + r"[0-9]){14}(?![0-9Xx])" + _BEFORE_NO_POINT,
+    re.ASCII,
+)
+#: First two digits of the administrative division code (GB/T 2260) of a 居民身份证号.
+_PROVINCES = frozenset({11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
+                        50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83})
 
+# Mobiles: 1[3-9] and 9 more digits, written 11, 3-4-4, 3-8, 4-3-4, 4-7 or 7-4, with
+# spaces or hyphens (mixed, too), optionally after +86 / 86 / 0086.
 _MOBILE_RE = re.compile(
     r"(?<![0-9])" + _AFTER_NO_POINT
-    + r"(?:(?:\+|00)?86[ -]?)?1[3-9][0-9](?P<s>[ -]?)[0-9]{4}(?P=s)[0-9]{4}"
+    + r"(?:(?:\+|00)?86[ -]?)?1[3-9][0-9](?:" + _SEP + r"[0-9]{4}" + _SEP + r"[0-9]{4}|[0-9]"
+    + _SEP + r"[0-9]{3}" + _SEP + r"[0-9]{4})"
     + r"(?![0-9])" + _BEFORE_NO_POINT,
     re.ASCII,
 )
@@ -129,14 +184,15 @@ _MOBILE_RE = re.compile(
 # Bank cards start with 2–6 (ISO/IEC 7812 banking and financial issuers) or 9 (older
 # domestic cards such as 9558…). Excluding 0, 1, 7 and 8 keeps millisecond timestamps
 # and serial numbers out, since Luhn alone passes one number in ten. A run glued to
-# Latin letters or hyphenated onto a code is part of that code. Grouped numbers are
-# 4-4-4-(1..4) or 4-4-4-4-(1..3), one separator throughout.
+# Latin letters or hyphenated onto a code is part of that code — except after "No"
+# ("No6222…", "No.6222…"). Grouped numbers are 4-4-4-(1..4), 4-4-4-4-(1..3) or
+# 6-(7..13), with spaces or hyphens.
 _BANK_RE = re.compile(
-    r"(?<![0-9A-Za-z])(?<![0-9A-Za-z]-)" + _AFTER_NO_POINT
+    r"(?:(?<=[Nn][Oo])|(?<![0-9A-Za-z])(?<![0-9A-Za-z]-))" + _AFTER_NO_POINT
     + r"(?:[2-69][0-9]{12,18}"
-    + r"|(?<![0-9] )[2-69][0-9]{3}(?P<s>[ -])[0-9]{4}(?P=s)[0-9]{4}(?P=s)"
-    + r"(?:[0-9]{4}(?P=s)[0-9]{1,3}|[0-9]{1,4}))"
-    + r"(?![0-9A-Za-z])(?!-[0-9A-Za-z])(?!(?P=s)[0-9])" + _BEFORE_NO_POINT,
+    + r"|(?<![0-9] )[2-69][0-9]{3}[ -][0-9]{4}[ -][0-9]{4}[ -](?:[0-9]{4}[ -][0-9]{1,3}|[0-9]{1,4})"
+    + r"|(?<![0-9] )[2-69][0-9]{5}[ -][0-9]{7,13})"
+    + r"(?![0-9A-Za-z])(?!-[0-9A-Za-z])(?![ -][0-9])" + _BEFORE_NO_POINT,
     re.ASCII,
 )
 
@@ -145,15 +201,26 @@ def _digits(text: str) -> str:
     return "".join(c for c in text if c.isdigit() or c in "Xx")
 
 
-def _is_id_card(candidate: str) -> bool:
-    number = _digits(candidate).upper()
-    if id_card_check_char(number[:17]) != number[17]:
-        return False
+def _born(year: int, month: int, day: int) -> bool:
     try:
-        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        date(year, month, day)
     except ValueError:
         return False
-    return 1900 <= born.year <= 2100
+    return 1900 <= year <= 2100
+
+
+def _is_id_card(candidate: str) -> bool:
+    number = _digits(candidate).upper()
+    if len(number) != 18 or "X" in number[:17] or int(number[:2]) not in _PROVINCES:
+        return False
+    return _born(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def _is_old_id_card(candidate: str) -> bool:
+    number = _digits(candidate)
+    if len(number) != 15 or int(number[:2]) not in _PROVINCES:
+        return False
+    return _born(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
 
 
 def _is_bank_card(candidate: str) -> bool:
@@ -166,6 +233,7 @@ def _is_bank_card(candidate: str) -> bool:
 
 _DETECTORS = (
     ("id_card", _ID_RE, _is_id_card),
+    ("id_card", _ID15_RE, _is_old_id_card),
     ("mobile", _MOBILE_RE, None),
     ("bank_card", _BANK_RE, _is_bank_card),
 )
@@ -174,15 +242,21 @@ _DETECTORS = (
 def find_identifiers(text: str) -> list[IdentifierMatch]:
     """Every personal identifier in `text`, ordered by position, never overlapping.
 
-    Recognised: 18-character 居民身份证号 (GB 11643 check character and a real birth
-    date; also written 6-8-4 with spaces or hyphens), mainland mobile numbers
-    (1[3-9] + 9 digits, optionally 3-4-4 with spaces or hyphens, optionally +86/86/0086),
-    and 13–19 digit bank card numbers passing Luhn (optionally in groups of four).
-    None of them may be part of a longer run of digits or of a decimal number. Bank
-    cards must also start with 2–6 or 9, stand apart from Latin letters and hyphenated
-    codes, and not be an all-digit valid 统一社会信用代码. Full-width digits count.
+    The text is scanned in its scan_form: invisible and bidirectional control
+    characters ignored, full-width and other compatibility forms read as ASCII,
+    dashes as hyphens; positions refer to `text` itself.
+
+    Recognised: 居民身份证号 of 18 characters (a province code, a real birth date from
+    1900 to 2100, a last character 0–9 or X — a wrong check character still counts) or
+    the older 15 digits (province code, birth date), grouped by spaces or hyphens in any
+    way and also glued to letters; mainland mobile numbers (1[3-9] + 9 digits, in the
+    usual groups, optionally +86/86/0086); 13–19 digit bank card numbers passing Luhn
+    (optionally in groups, also right after "No"). None of them may be part of a longer
+    run of digits or of a decimal number. Bank cards must also start with 2–6 or 9,
+    stand apart from Latin letters and hyphenated codes, and not be an all-digit valid
+    统一社会信用代码.
     """
-    narrow = text.translate(_NARROW)
+    narrow, origin = scan_form(text)
     taken: list[IdentifierMatch] = []  # kept sorted by start; never overlapping
     for kind, pattern, is_valid in _DETECTORS:
         for found in pattern.finditer(narrow):
@@ -195,7 +269,89 @@ def find_identifiers(text: str) -> list[IdentifierMatch]:
             if index < len(taken) and taken[index].start < end:
                 continue
             taken.insert(index, IdentifierMatch(kind, start, end))
+    if origin is not None:
+        taken = [IdentifierMatch(m.kind, origin[m.start], origin[m.end - 1] + 1) for m in taken]
     return taken
+
+
+def masked_suggestion(kind: str, identifier: str) -> str:
+    """How the identifier may be shown instead, by kind: 110105********002X, 138****5678, 6222***********1234."""
+    number = _digits(identifier).upper()
+    if kind == "mobile":
+        number = number[-11:]  # without +86
+        return number[:3] + "****" + number[-4:]
+    if kind == "id_card":
+        return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def might_hold_identifier(text: str) -> bool:
+    """A cheap test that is True for every text find_identifiers could find something in:
+    an identifier has at least 11 digits (full-width and other digits count)."""
+    return len(text) >= 11 and sum(map(str.isdigit, text)) >= 11
+
+
+# --- names -------------------------------------------------------------------
+
+#: Titles and roles after which a person's full name is usually written (副主任刘德华,
+#: 联系人：张伟). A cheap first signal: only text that has one is segmented.
+_TITLES = ("主任科员|主任|局长|科长|处长|书记|区长|县长|市长|镇长|乡长|部长|股长|所长|站长|队长|组长|院长|庭长|"
+           "检察长|秘书长|主席|经理|董事长|负责人|法定代表人|联系人|经办人|承办人|经手人|审判员|检察官|法官|民警|科员|"
+           "委员|干部|职工|同志|先生|女士")
+#: Common surnames (single and compound): a name follows a title only if one of them does.
+_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+                "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+                "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季"
+                "裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄"
+                "窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池"
+                "查麻苑迟邝")
+_COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
+                      "夏侯", "令狐", "端木", "独孤", "南宫", "西门", "呼延", "澹台", "闻人", "万俟", "申屠", "钟离")
+_TITLE_THEN_NAME = re.compile(f"(?:{_TITLES})[：:　 ]?(?=[\u4e00-\u9fff]{{2}})")
+_HAN_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
+
+
+def might_hold_titled_name(text: str) -> bool:
+    """A cheap test that is True for every text find_titled_names could find something in."""
+    return _TITLE_THEN_NAME.search(text) is not None
+
+
+def _jieba_posseg():
+    import logging
+
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)  # it announces loading its dictionary otherwise
+    return jieba.posseg
+
+
+def find_titled_names(text: str) -> list[str]:
+    """Full names of persons written right after a title or role (副主任刘德华 → 刘德华).
+
+    A warning-level signal, not proof: a title followed by a common surname is the cheap
+    test; then jieba's part-of-speech tagger must tag the word after the title as a
+    person's name (``nr``). Masked forms (王某, 张某某) are not names.
+    """
+    names: list[str] = []
+    posseg = None
+    for m in _TITLE_THEN_NAME.finditer(text):
+        after = text[m.end():m.end() + 4]
+        if not (after[:1] in _SURNAMES or after[:2] in _COMPOUND_SURNAMES) or after[1:2] == "某" or after[2:3] == "某":
+            continue
+        if posseg is None:
+            posseg = _jieba_posseg()
+        window = text[m.start():m.end() + 5]
+        offset = m.start()
+        for word in posseg.cut(window):
+            start = text.find(word.word, offset)
+            offset = start + len(word.word) if start >= 0 else offset
+            if start == m.end() and word.flag.startswith("nr") and "某" not in word.word and _HAN_NAME.fullmatch(word.word):
+                names.append(word.word)
+                break
+            if start > m.end():
+                break
+    return names
 
 
 # --- site scan ---------------------------------------------------------------
