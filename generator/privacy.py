@@ -9,6 +9,7 @@ which records legitimately contain, are left alone.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from bisect import bisect_left
@@ -17,6 +18,11 @@ from datetime import date
 from pathlib import Path
 
 __all__ = [
+    "REDACTED",
+    "HistoryFilter",
+    "Redaction",
+    "load_redactions",
+    "value_sha256",
     "KIND_LABELS",
     "IdentifierMatch",
     "find_identifiers",
@@ -156,17 +162,13 @@ _BEFORE_NO_POINT = r"(?!\.[0-9])"
 _SEP = r"[ -]?"  # one optional space or hyphen between digits (dashes and odd spaces are mapped)
 
 # 居民身份证号: 18 characters (or the older 15 digits), glued to letters or not ("ID…"),
-# grouped by spaces or hyphens in any way. What makes a candidate an ID is its shape
-# (a province code, a real birth date), not its check character: a mistyped number is
-# still someone's number.
-_ID_RE = re.compile(
-    r"(?<![0-9])" + _AFTER_NO_POINT + r"[1-9](?:" + _SEP + r"[0-9]){16}" + _SEP + r"[0-9Xx](?![0-9])" + _BEFORE_NO_POINT,
-    re.ASCII,
-)
-_ID15_RE = re.compile(
-    r"(?<![0-9])" + _AFTER_NO_POINT + r"[1-9](?:" + _SEP + r"[0-9]){14}(?![0-9Xx])" + _BEFORE_NO_POINT,
-    re.ASCII,
-)
+# whole or in groups of at least three characters (the last may be two: "…2X") split by
+# spaces or hyphens: 6-8-4, 6-4-4-4, 4-4-4-4-2 … What makes a candidate an ID is its
+# shape (a province code, a real birth date), not its check character: a mistyped
+# number is still someone's number. Runs of such groups are cut into candidates by
+# _id_candidates (a run may hold an ID next to a phone number).
+_GROUP_RUN = re.compile(r"(?<![0-9])[0-9]+[Xx]?(?:[ -][0-9]+[Xx]?)*", re.ASCII)
+_GROUP = re.compile(r"[0-9]+[Xx]?", re.ASCII)
 #: First two digits of the administrative division code (GB/T 2260) of a 居民身份证号.
 _PROVINCES = frozenset({11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
                         50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83})
@@ -209,6 +211,34 @@ def _born(year: int, month: int, day: int) -> bool:
     return 1900 <= year <= 2100
 
 
+def _id_candidates(text: str):
+    """(start, end) of every run of digit groups that could be one 18- or 15-character ID."""
+    for run in _GROUP_RUN.finditer(text):
+        if run.end() - run.start() < 15:
+            continue
+        groups = [(g.start(), g.end()) for g in _GROUP.finditer(text, run.start(), run.end())]
+        for first in range(len(groups)):
+            start = groups[first][0]
+            if first == 0 and start >= 2 and text[start - 1] == "." and text[start - 2].isdigit():
+                continue  # the decimals of an amount
+            length = 0
+            for last in range(first, min(len(groups), first + 6)):
+                g_start, g_end = groups[last]
+                size = g_end - g_start
+                if last > first and (groups[last - 1][1] - groups[last - 1][0] < 3 or size < 2):
+                    break  # in a grouped number, only the last group may be shorter than three
+                length += size
+                if length > 18:
+                    break
+                if length not in (15, 18):
+                    continue
+                if text[g_end - 1] in "Xx" and length == 15 or "X" in text[start:g_end - 1].upper():
+                    continue
+                if last == len(groups) - 1 and text[g_end:g_end + 1] == "." and text[g_end + 1:g_end + 2].isdigit():
+                    continue
+                yield start, g_end
+
+
 def _is_id_card(candidate: str) -> bool:
     number = _digits(candidate).upper()
     if len(number) != 18 or "X" in number[:17] or int(number[:2]) not in _PROVINCES:
@@ -231,9 +261,34 @@ def _is_bank_card(candidate: str) -> bool:
     return not (len(number) == 18 and number == candidate and uscc_is_valid(number))
 
 
+class _IdCandidates:
+    """The finditer() of _id_candidates, for the detector table."""
+
+    @staticmethod
+    def finditer(text: str):
+        for start, end in _id_candidates(text):
+            yield _Span(text, start, end)
+
+
+@dataclass(frozen=True)
+class _Span:
+    text: str
+    start_: int
+    end_: int
+
+    def span(self) -> tuple[int, int]:
+        return self.start_, self.end_
+
+    def group(self) -> str:
+        return self.text[self.start_:self.end_]
+
+
+def _is_any_id_card(candidate: str) -> bool:
+    return _is_id_card(candidate) if len(_digits(candidate)) == 18 else _is_old_id_card(candidate)
+
+
 _DETECTORS = (
-    ("id_card", _ID_RE, _is_id_card),
-    ("id_card", _ID15_RE, _is_old_id_card),
+    ("id_card", _IdCandidates, _is_any_id_card),
     ("mobile", _MOBILE_RE, None),
     ("bank_card", _BANK_RE, _is_bank_card),
 )
@@ -352,6 +407,139 @@ def find_titled_names(text: str) -> list[str]:
             if start > m.end():
                 break
     return names
+
+
+# --- revision history ----------------------------------------------------------
+
+#: What the revision history shows instead of a past value that must not be published.
+REDACTED = "（已删除）"
+#: The reviewed list of past values staff suppress (data/redactions.yaml).
+REDACTIONS_FILE = "redactions.yaml"
+_RECORD_ID = re.compile(r"[A-Z]{2}-[0-9]{4}-[0-9]{3,}|[0-9]+(?:\.[0-9]+)+")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """One past value of one record that the history never shows (data/redactions.yaml)."""
+
+    record: str  # the record's id at HEAD
+    field: str | None  # the schema field name (note, content …); None: any field of the record
+    value_sha256: str  # SHA-256 of the value as written (UTF-8, line ends \n, outer white space trimmed)
+    reason: str
+    approved_by: str
+    approved_on: date
+
+
+def value_sha256(value: str) -> str:
+    """The hash a redaction names a past value by (see Redaction.value_sha256)."""
+    import hashlib
+
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_redactions(data_dir: Path, field_names: set[str] | None = None) -> tuple[list[Redaction], list]:
+    """The redaction list of `data_dir` (absent: none) and the problems found in it.
+
+    Every entry needs record, value_sha256, reason, approved_by and approved_on (a
+    reviewed list: who approved it, and when); field is optional and, when given,
+    must be a field of the schema (`field_names`)."""
+    from generator.load import read_yaml
+    from generator.problems import Problem
+
+    problems: list = []
+    path = Path(data_dir) / REDACTIONS_FILE
+    if not os.path.lexists(path):
+        return [], problems
+    doc = read_yaml(path, Path(data_dir), problems)
+    if doc is None:
+        return [], problems
+    if doc.value is None:
+        return [], problems
+    items = doc.value.get("redactions", ()) if isinstance(doc.value, dict) else ...
+    if items is None:
+        items = ()
+    if not isinstance(items, (list, tuple)):
+        problems.append(Problem(REDACTIONS_FILE, doc.line(("redactions",)), "redactions", "应为“redactions:”下的列表",
+                                "格式见文件开头的说明", code="redactions"))
+        return [], problems
+    out: list[Redaction] = []
+    for k, item in enumerate(items or ()):
+        where = ("redactions", k)
+
+        def bad(key: str, message: str, hint: str) -> None:
+            problems.append(Problem(REDACTIONS_FILE, doc.line(where + (key,)), key, message, hint, code="redactions"))
+
+        if not isinstance(item, dict):
+            bad("record", f"第 {k + 1} 项应为“键: 值”的映射", "每项写 record、value_sha256、reason、approved_by、approved_on")
+            continue
+        text = {key: (item.get(key).strip() if isinstance(item.get(key), str) else None)
+                for key in ("record", "field", "value_sha256", "reason", "approved_by", "approved_on")}
+        ok = True
+        if not text["record"] or not _RECORD_ID.fullmatch(text["record"]):
+            bad("record", f"记录编号“{text['record'] or ''}”格式不对", "如 CM-2024-001，任务写 3.1")
+            ok = False
+        if item.get("field") is not None and (not text["field"] or (field_names is not None and text["field"] not in field_names)):
+            bad("field", f"字段“{item.get('field')}”不存在", "写数据字典中的字段名（如 note、content），或删去此项表示该记录的任何字段")
+            ok = False
+        if not text["value_sha256"] or not _SHA256.fullmatch(text["value_sha256"]):
+            bad("value_sha256", "value_sha256 应为 64 位小写十六进制", "计算方法：printf '%s' '旧值原文' | sha256sum")
+            ok = False
+        for key, label in (("reason", "删除原因"), ("approved_by", "审核人")):
+            if not text[key]:
+                bad(key, f"缺少{label}（{key}）", "删除清单须经审核：写明原因和审核人")
+                ok = False
+        approved_on = None
+        try:
+            approved_on = date.fromisoformat(text["approved_on"] or "")
+        except ValueError:
+            bad("approved_on", f"审核日期“{text['approved_on'] or ''}”格式不对", "日期格式为 YYYY-MM-DD")
+            ok = False
+        if ok and approved_on is not None:
+            out.append(Redaction(text["record"], text["field"], text["value_sha256"], text["reason"],
+                                 text["approved_by"], approved_on))
+    return out, problems
+
+
+class HistoryFilter:
+    """Applied to every past and present value the revision history shows.
+
+    A value is shown as REDACTED when it fails the checks current data must pass —
+    a personal identifier in any form (find_identifiers), a full name after a title
+    (find_titled_names), a person field that is not in masked form (the schema
+    pattern) — or when the redaction list names it. Other values lose invisible and
+    bidirectional control characters, as published text does.
+    """
+
+    def __init__(self, redactions: "tuple[Redaction, ...] | list[Redaction]" = ()):
+        self._cache: dict[tuple[str, str, str], str] = {}
+        self._redacted: dict[tuple[str, str], set[str | None]] = {}
+        for r in redactions:
+            self._redacted.setdefault((r.record, r.value_sha256), set()).add(r.field)
+
+    def __call__(self, record_id: str, field, value: str | None) -> str | None:
+        """The value to show for `field` (a schema Field) of record `record_id`."""
+        if not value:
+            return value
+        key = (record_id, field.name, value)  # a value recurs in every version of its record
+        shown = self._cache.get(key)
+        if shown is None:
+            shown = self._cache[key] = self._shown(record_id, field, value)
+        return shown
+
+    def _shown(self, record_id: str, field, value: str) -> str:
+        if self._redacted:
+            fields = self._redacted.get((record_id, value_sha256(value)))
+            if fields is not None and (None in fields or field.name in fields):
+                return REDACTED
+        if might_hold_identifier(value) and find_identifiers(value):
+            return REDACTED
+        if field.name == "person" and field.pattern and not re.fullmatch(field.pattern, strip_invisible(value)):
+            return REDACTED
+        if might_hold_titled_name(value) and find_titled_names(value):
+            return REDACTED
+        return strip_invisible(value)
 
 
 # --- site scan ---------------------------------------------------------------

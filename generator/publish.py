@@ -93,13 +93,16 @@ def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool,
     parallel: use a second process where that is safe (_can_fork)."""
     from generator import history as history_mod
     from generator.opendata import write_open_data
+    from generator.privacy import load_redactions
     from generator.render import SEARCH_ENTRIES_FILE, render, search_entries_json
 
     timer = timer or _Timer({})
     hist = None
     if history:
         with timer("修改记录"):
-            hist = history_mod.collect(_repo_root_of(data_dir), data_dir, facts.site.timezone).until(facts.as_of)
+            redactions, _ = load_redactions(data_dir)  # checked by the validate stage
+            hist = history_mod.collect(_repo_root_of(data_dir), data_dir, facts.site.timezone,
+                                       redactions=redactions).until(facts.as_of)
     with timer("生成页面"):
         # The open-data files (the XLSX workbook above all: 5 s at 10,000 records) are written
         # by a second process while this one renders the pages: they touch different files.

@@ -29,6 +29,7 @@ from generator.privacy import (
     KIND_LABELS,
     find_identifiers,
     find_titled_names,
+    load_redactions,
     masked_suggestion,
     might_hold_identifier,
     might_hold_titled_name,
@@ -804,6 +805,7 @@ def _validate(raw: RawData) -> Report:
     problems = list(raw.problems)
     site = _site_settings(raw.site, problems)
     problems.extend(_site_markup(raw.site))
+    problems.extend(load_redactions(raw.data_dir, {f.name for r in raw.package.resources for f in r.fields})[1])
     calendar = _calendar(raw.calendar, problems)
     typed = _typed_tables(raw, problems)
     ctx = Context(raw.package, raw.tables, typed, site, calendar)
