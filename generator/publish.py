@@ -26,6 +26,7 @@ from generator.dates import check_as_of
 from generator.files import write_if_changed
 from generator.derive import Facts, derive, today
 from generator.load import load
+from generator.offline import keep_requests_on_site
 from generator.problems import DataInvalid, GeneratorError, Problem
 from generator.validate import validate
 
@@ -769,6 +770,7 @@ def mkdocs_build(build_dir: Path, site_dir: Path, as_of: date, timezone: str,
                 os._exit(1)
             if parallel is not None:
                 parallel.kill()
+        keep_requests_on_site(Path(site_dir))  # the theme's CDN loads → the site's own files
     except (MkDocsException, SystemExit, OSError) as exc:
         details = "\n".join(f"  - {m}" for m in handler.messages) or f"  - {exc}"
         raise BuildFailed(f"MkDocs 构建失败（严格模式下任何警告都视为错误），原网站保持不变：\n{details}") from None
