@@ -112,14 +112,20 @@ def luhn_is_valid(digits: str) -> bool:
 #: among them). They hide identifiers from a scan and disguise text on a page, so the
 #: scan ignores them and published text drops them (strip_invisible).
 INVISIBLE = ("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
-             "\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0")
-_INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
-_DASHES = set("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
+             "\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0")
+#: The scan also ignores variation selectors; published text keeps them (emoji presentation: 🏛️).
+_INVISIBLE_RE = re.compile(f"[{INVISIBLE}\ufe00-\ufe0f]")
+_EMOJI = "\u2600-\u27bf\ufe0f\U0001f000-\U0001faff"
+#: Published text keeps a zero-width joiner only inside an emoji sequence (👨‍👩‍👧).
+_UNPUBLISHED_RE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b\u200c\u200e\u200f"
+                             "\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0]"
+                             f"|(?<![{_EMOJI}])\u200d|\u200d(?![{_EMOJI}])")
 
 
 def strip_invisible(text: str) -> str:
-    """`text` without invisible and bidirectional control characters (see INVISIBLE)."""
-    return _INVISIBLE_RE.sub("", text)
+    """`text` without invisible and bidirectional control characters (see INVISIBLE;
+    a zero-width joiner between emoji stays)."""
+    return _UNPUBLISHED_RE.sub("", text)
 
 
 class _ScanForm(dict):
