@@ -122,6 +122,9 @@ _UNPUBLISHED_RE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-
                              f"|(?<![{_EMOJI}])\u200d|\u200d(?![{_EMOJI}])")
 
 
+_DASHES = set("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
+
+
 def strip_invisible(text: str) -> str:
     """`text` without invisible and bidirectional control characters (see INVISIBLE;
     a zero-width joiner between emoji stays)."""
