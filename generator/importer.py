@@ -150,6 +150,7 @@ class Sheet:
     max_row: int
     max_col: int
     epoch: datetime
+    hidden_rows: set[int] = field(default_factory=set)  # rows hidden in Excel (reported when they hold data)
 
     def value(self, row: int, col: int) -> Any:
         return self.cells.get((row, col))
@@ -186,47 +187,199 @@ def check_file(path: Path) -> None:
         raise UnusableFile(f"{path.name} 不是有效的 .xlsx 文件（文件内容不是 Excel 工作簿，可能已损坏或只是改了扩展名）：请用 Excel 打开后另存为 .xlsx")
 
 
+# Limits for a workbook (an office ledger has a few thousand rows and about twenty columns).
+MAX_WORKBOOK_BYTES = 50_000_000  # the .xlsx file
+MAX_PART_BYTES = 300_000_000  # any one part once unzipped (sheet XML, shared strings)
+MAX_ROWS = 100_000  # per sheet
+MAX_COLUMNS = 200  # per sheet (column GR)
+_MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _too_big(path: Path, what: str) -> UnusableFile:
+    return UnusableFile(f"{path.name} 超出导入的上限：{what}。导入上限为每个工作表 {MAX_ROWS:,} 行、{MAX_COLUMNS} 列（到 "
+                        f"{_letter(MAX_COLUMNS)} 列），文件 {MAX_WORKBOOK_BYTES // 1_000_000} MB。请删除多余的行列"
+                        "（含只有格式的空单元格），或把台账拆分成几个文件后分别导入")
+
+
+@dataclass
+class _Structure:
+    """What one streaming pass over a sheet's XML finds, before openpyxl reads its values."""
+
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    formula_without_value: set[tuple[int, int]] = field(default_factory=set)
+    hidden_rows: set[int] = field(default_factory=set)
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
+    """Sheet name -> (part name in the archive, state) for every worksheet, from workbook.xml and its rels."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+
+    def rels(name: str) -> dict[str, str]:
+        folder, base = posixpath.split(name)
+        rel_name = posixpath.join(folder, "_rels", base + ".rels")
+        if rel_name not in archive.namelist():
+            return {}
+        out = {}
+        for el in ET.fromstring(archive.read(rel_name)):
+            target = el.get("Target") or ""
+            target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            out[el.get("Id") or ""] = target
+        return out
+
+    root_rels = rels("")
+    workbook = next((t for t in root_rels.values() if t.endswith(".xml") and "workbook" in t.lower()), "xl/workbook.xml")
+    if workbook not in archive.namelist() or archive.getinfo(workbook).file_size > MAX_PART_BYTES:
+        return {}
+    targets = rels(workbook)
+    parts = {}
+    for el in ET.fromstring(archive.read(workbook)).iter():
+        if _local(el.tag) != "sheet":
+            continue
+        rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), "")
+        if rid in targets:
+            parts[el.get("name") or ""] = (targets[rid], el.get("state") or "visible")
+    return parts
+
+
+def _scan_sheet(path: Path, archive: zipfile.ZipFile, part: str, title: str) -> _Structure:
+    """Stream the sheet XML once: refuse cells beyond the limits at the first one met (a single cell
+    at XFD1048576 is refused in milliseconds), and collect merged ranges, hidden rows and formula
+    cells without a cached value (read-only openpyxl exposes none of these)."""
+    import xml.etree.ElementTree as ET
+
+    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string, range_boundaries
+
+    info = archive.getinfo(part)
+    if info.file_size > MAX_PART_BYTES:
+        raise _too_big(path, f"工作表“{title}”解压后有 {info.file_size / 1e6:.0f} MB")
+    found = _Structure()
+    row_no, col_no = 0, 0
+    with archive.open(part) as stream:
+        for event, el in ET.iterparse(stream, events=("start", "end")):
+            name = _local(el.tag)
+            if event == "start":
+                if name == "row":
+                    row_no = int(el.get("r") or row_no + 1)
+                    col_no = 0
+                    if row_no > MAX_ROWS:
+                        raise _too_big(path, f"工作表“{title}”有第 {row_no:,} 行")
+                    if (el.get("hidden") or "").lower() in ("1", "true"):
+                        found.hidden_rows.add(row_no)
+                elif name == "dimension":
+                    ref = (el.get("ref") or "A1").split(":")[-1]
+                    try:
+                        col_letters, last_row = coordinate_from_string(ref)
+                        last_col = column_index_from_string(col_letters)
+                    except ValueError:
+                        continue
+                    if last_row > MAX_ROWS or last_col > MAX_COLUMNS:
+                        raise _too_big(path, f"工作表“{title}”的范围到 {ref} 单元格")
+                continue
+            if name == "c":
+                ref = el.get("r")
+                if ref:
+                    try:
+                        col_letters, r = coordinate_from_string(ref)
+                        col_no, row_no = column_index_from_string(col_letters), r
+                    except ValueError:
+                        raise UnusableFile(f"{path.name} 的工作表“{title}”中有无效的单元格位置“{ref[:20]}”：请用 Excel 打开后另存为 .xlsx") from None
+                else:
+                    col_no += 1
+                if row_no > MAX_ROWS or col_no > MAX_COLUMNS:
+                    raise _too_big(path, f"工作表“{title}”有 {ref or _letter(min(col_no, 16384)) + str(row_no)} 单元格")
+                children = {_local(child.tag): child for child in el}
+                if "f" in children and not (children.get("v") is not None and children["v"].text):
+                    found.formula_without_value.add((row_no, col_no))
+                el.clear()
+            elif name == "row":
+                el.clear()
+            elif name == "mergeCell":
+                try:
+                    min_col, min_row, max_col, max_row = range_boundaries(el.get("ref") or "")
+                except (ValueError, TypeError):
+                    continue
+                if max_row > MAX_ROWS or max_col > MAX_COLUMNS:
+                    raise _too_big(path, f"工作表“{title}”的合并单元格 {el.get('ref')}")
+                found.merged.append((min_row, min_col, max_row, max_col))
+    return found
+
+
 def read_workbook(path: Path) -> list[Sheet]:
+    """Every worksheet's values, read once by openpyxl in read-only (streaming) mode after one
+    streaming scan of each sheet's XML has checked the limits (see MAX_*)."""
+    import xml.etree.ElementTree as ET
+
     import openpyxl
 
     check_file(path)
+    size = path.stat().st_size
+    if size > MAX_WORKBOOK_BYTES:
+        raise _too_big(path, f"文件有 {size / 1e6:.0f} MB")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.file_size > MAX_PART_BYTES and not info.filename.startswith(("xl/media/", "docProps/")):
+                    raise _too_big(path, f"其中的 {info.filename[:60]} 解压后有 {info.file_size / 1e6:.0f} MB")
+            parts = _sheet_parts(archive)
+            structure = {title: _scan_sheet(path, archive, part, title)
+                         for title, (part, _state) in parts.items() if part in archive.namelist()}
+    except (zipfile.BadZipFile, ET.ParseError, KeyError, OSError, EOFError) as exc:
+        raise UnusableFile(f"无法读取 {path.name}（{type(exc).__name__}）：文件可能已损坏或不是 Excel 工作簿，请用 Excel 打开后另存为 .xlsx") from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about extensions it does not read
-            values = openpyxl.load_workbook(path, read_only=False, data_only=True)
-            formulas = openpyxl.load_workbook(path, read_only=False, data_only=False)
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for broken files
         raise UnusableFile(f"无法读取 {path.name}（{type(exc).__name__}）：文件可能已损坏或不是 Excel 工作簿，请用 Excel 打开后另存为 .xlsx") from None
     sheets = []
-    for ws in values.worksheets:
-        wf = formulas[ws.title]
-        cells: dict[tuple[int, int], Any] = {}
-        uncomputed: set[tuple[int, int]] = set()
-        for row in ws.iter_rows():
-            for cell in row:
-                value = cell.value
-                if isinstance(value, str) and not value.strip():
-                    value = None
-                formula = wf.cell(cell.row, cell.column)
-                is_formula = formula.data_type == "f" or (isinstance(formula.value, str) and formula.value.startswith("="))
-                if value is None and is_formula:
-                    uncomputed.add((cell.row, cell.column))
-                elif value is not None:
-                    cells[(cell.row, cell.column)] = value
-        merged = []
-        for rng in ws.merged_cells.ranges:
-            merged.append((rng.min_row, rng.min_col, rng.max_row, rng.max_col))
-            top_left = cells.get((rng.min_row, rng.min_col))
-            for r in range(rng.min_row, rng.max_row + 1):
-                for c in range(rng.min_col, rng.max_col + 1):
-                    if (r, c) != (rng.min_row, rng.min_col):
-                        cells.pop((r, c), None)
-                        if top_left is not None:
-                            cells[(r, c)] = top_left
-        max_row = max((r for r, _ in cells), default=0)
-        max_row = max(max_row, max((r for r, _ in uncomputed), default=0))
-        max_col = max((c for _, c in cells), default=0)
-        sheets.append(Sheet(ws.title, ws.sheet_state != "visible", cells, uncomputed, merged, max_row, max_col, values.epoch))
+    try:
+        for ws in book.worksheets:
+            found = structure.get(ws.title, _Structure())
+            state = parts.get(ws.title, ("", "visible"))[1]
+            cells: dict[tuple[int, int], Any] = {}
+            uncomputed: set[tuple[int, int]] = set()
+            ws.reset_dimensions()  # never pad rows to a (possibly crafted) declared size
+            for row in ws.iter_rows():
+                for cell in row:
+                    r, c = getattr(cell, "row", None), getattr(cell, "column", None)
+                    if r is None or c is None:  # an empty filler cell
+                        continue
+                    if r > MAX_ROWS or c > MAX_COLUMNS:  # the scan refused these already
+                        raise _too_big(path, f"工作表“{ws.title}”有 {_letter(min(c, 16384))}{r} 单元格")
+                    value = cell.value
+                    if isinstance(value, str) and not value.strip():
+                        value = None
+                    if value is None and (r, c) in found.formula_without_value:
+                        uncomputed.add((r, c))
+                    elif value is not None:
+                        cells[(r, c)] = value
+            merged = []
+            for min_row, min_col, max_row, max_col in found.merged:
+                merged.append((min_row, min_col, max_row, max_col))
+                top_left = cells.get((min_row, min_col))
+                for r in range(min_row, max_row + 1):
+                    for c in range(min_col, max_col + 1):
+                        if (r, c) != (min_row, min_col):
+                            cells.pop((r, c), None)
+                            if top_left is not None:
+                                cells[(r, c)] = top_left
+            max_row = max((r for r, _ in cells), default=0)
+            max_row = max(max_row, max((r for r, _ in uncomputed), default=0))
+            max_col = max((c for _, c in cells), default=0)
+            sheet = Sheet(ws.title, state != "visible", cells, uncomputed, merged, max_row, max_col, book.epoch)
+            sheet.hidden_rows = found.hidden_rows
+            sheets.append(sheet)
+    except UnusableFile:
+        raise
+    except Exception as exc:  # a part openpyxl cannot parse
+        raise UnusableFile(f"无法读取 {path.name}（{type(exc).__name__}）：文件可能已损坏或不是 Excel 工作簿，请用 Excel 打开后另存为 .xlsx") from None
+    finally:
+        book.close()
     return sheets
 
 
