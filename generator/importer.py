@@ -9,8 +9,11 @@ the data folder:
             schema titles plus `schemas/import_synonyms.yaml`;
 2. convert — cells become the text the CSV holds: ISO dates, exact decimal
             amounts, true/false, department ids for department names;
-3. merge  — by primary key (新增 / 更新 / 未变); rows missing from the workbook
-            are never deleted;
+3. merge  — by primary key (新增 / 更新 / 未变; repayments by 账款编号 + 支付日期 +
+            当日笔次, so a corrected payment replaces its row); rows missing from the
+            workbook are never deleted; a blank cell leaves the value unchanged and
+            only the marker （清空） empties it; rows hidden in Excel are not imported
+            and are reported;
 4. check  — the merged folder is loaded and validated in a scratch copy; rows
             with errors are rejected with their Excel row number and left out,
             and the check repeats until what is left is clean;
@@ -69,6 +72,11 @@ _DATE_TEXT = re.compile(r"(\d{4})[年/.\-](\d{1,2})[月/.\-](\d{1,2})日?")
 _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _DATETIME_TEXT = re.compile(r"(\d{4}-\d{1,2}-\d{1,2})(?:[T ]?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)")
 _FLOAT_NOISE = Decimal("0.000001")
+#: A blank cell leaves the existing value as it is; this marker in a cell clears it.
+CLEAR_MARKER = "（清空）"
+_CLEAR_WORDS = {"(清空)"}  # CLEAR_MARKER as _plain() sees it (half-width brackets too)
+#: Values for columns a workbook may leave out: (resource -> field -> value).
+IMPORT_DEFAULTS = {"arrears_repayments": {"seq": "1"}}
 
 
 class UnusableFile(GeneratorError):
@@ -609,6 +617,7 @@ class SheetRow:
     values: dict[str, str | None]  # the fields the sheet has columns for
     reasons: list[str] = field(default_factory=list)  # why it is rejected
     notes: list[str] = field(default_factory=list)  # warnings shown with the row
+    cleared: set[str] = field(default_factory=set)  # fields whose cell says CLEAR_MARKER
 
     @property
     def uid(self) -> tuple[str, int]:
@@ -625,6 +634,7 @@ class SheetPlan:
 
 def read_rows(sheet: Sheet, resource: Resource, header: Header, depts: Departments, notices: list[str]) -> list[SheetRow]:
     rows = []
+    hidden: list[int] = []
     key_fields = resource.primary_key or tuple(f.name for f in resource.fields if f.required)
     for r in range(header.data_start, sheet.max_row + 1):
         cells = {c: sheet.value(r, c) for c in header.columns}
@@ -634,9 +644,18 @@ def read_rows(sheet: Sheet, resource: Resource, header: Header, depts: Departmen
         if _is_total_row(sheet, r, header, key_fields):
             notices.append(f"工作表“{sheet.title}”第 {r} 行是合计行，已跳过")
             continue
+        if r in sheet.hidden_rows:
+            hidden.append(r)
+            continue
         row = SheetRow(sheet.title, r, resource.name, {})
         for col, name in header.columns.items():
             f = resource.field(name)
+            if isinstance(cells[col], str) and _plain(cells[col]) in _CLEAR_WORDS:
+                if f.required:
+                    row.reasons.append(f"{short_title(f)}（{_letter(col)}{r} 单元格）：必填项不能清空")
+                row.values[name] = None
+                row.cleared.add(name)
+                continue
             if (r, col) in sheet.uncomputed:
                 row.reasons.append(f"{short_title(f)}（{_letter(col)}{r} 单元格）：公式单元格没有计算结果，请在 Excel 中重新计算并保存")
                 row.values[name] = None
@@ -649,7 +668,13 @@ def read_rows(sheet: Sheet, resource: Resource, header: Header, depts: Departmen
             if value is not None and references_departments(resource, name):
                 value = depts.resolve(value)
             row.values[name] = value
+        for name, default in IMPORT_DEFAULTS.get(resource.name, {}).items():
+            if not row.values.get(name) and name not in row.cleared:
+                row.values[name] = default
         rows.append(row)
+    if hidden:
+        notices.append(f"工作表“{sheet.title}”第 {'、'.join(map(str, hidden))} 行在 Excel 中是隐藏的，未导入"
+                       "（如需导入，请在 Excel 中取消隐藏后重新导入）")
     return rows
 
 
@@ -748,8 +773,10 @@ def merge(docs: dict[str, CsvDoc], rows: list[SheetRow], skip: set[tuple[str, in
             record = candidates[0]
             matched.add(id(record))
             old = record.values or {}
+            # a blank cell means "unchanged"; only CLEAR_MARKER empties a value
             changes = [(f, old.get(f), row.values.get(f)) for f in row.values
-                       if not same_value(resource.field(f), old.get(f), row.values.get(f))]
+                       if (row.values.get(f) is not None or f in row.cleared)
+                       and not same_value(resource.field(f), old.get(f), row.values.get(f))]
             if changes:
                 doc.update(record, {f: new for f, _old, new in changes})
                 outcomes[row.uid] = Outcome(row, "更新", label, changes, record)
@@ -849,7 +876,8 @@ def _check_header(sheet: Sheet, resource: Resource, header: Header, notices: lis
     if wan and money is not None:
         cols = "、".join(f"列 {_letter(c)}“{t}”" for c, t in wan.items())
         wan_note = f"{cols}以万元为单位，不能直接导入：请换算为元，并把列名改为“{money.title}”"
-    missing = [f for f in resource.fields if f.required and f.name not in columns]
+    missing = [f for f in resource.fields if f.required and f.name not in columns
+               and f.name not in IMPORT_DEFAULTS.get(resource.name, {})]
     if missing:
         names = "、".join(f"{f.title}" for f in missing)
         raise UnusableFile(f"工作表“{sheet.title}”（{resource.title}）缺少必填列：{names}。"
@@ -1045,7 +1073,10 @@ def report_lines(result: ImportResult, workbook: Path, dry_run: bool, all_or_not
         for o in updated:
             resource = package.resource(o.row.resource)
             what = "；".join(f"{short_title(resource.field(f))} {old or '（空）'} → {new or '（空）'}" for f, old, new in o.changes)
-            lines.append(f"  {o.label}：{what}（{_where(o.row, many)}）")
+            # rows without an id of their own (repayments, plan): say which row is replaced
+            replaced = (f"；替换 {resource.source.path} 第 {o.record.line} 行"
+                        if o.record is not None and o.record.line and "id" not in resource.primary_key else "")
+            lines.append(f"  {o.label}：{what}（{_where(o.row, many)}{replaced}）")
     if added:
         lines.append("新增：")
         for o in added:
@@ -1188,8 +1219,11 @@ def export_template(out: Path, data_dir: Path, resources: list[str] | None = Non
         "2. 红色表头为必填列；把鼠标移到表头上可以看到该列的说明。",
         "3. 日期请按“年-月-日”填写，如 2026-03-01；金额单位为元，只写阿拉伯数字，最多两位小数，不写“元”和“万元”。",
         "4. 单位、企业规模、是否有争议等列请从下拉列表中选择。",
-        "5. 已有记录按编号更新，新记录请使用新的编号；Excel 中没有的记录不会被删除。",
-        "6. 填好后运行：generator import 本文件.xlsx --dry-run 预览，确认无误后去掉 --dry-run 导入。",
+        "5. 已有记录按编号更新，新记录请使用新的编号；Excel 中没有的记录不会被删除。清偿记录按账款编号、支付日期和当日笔次"
+        "（同一天的第几笔，不填按 1 计）找到已有的记录：更正金额时这三项保持不变即可。",
+        f"6. 空白单元格表示“不修改”，不会清除已有的内容；要清空已有的内容，请在单元格中填写{CLEAR_MARKER}。"
+        "隐藏的行不会导入。",
+        "7. 填好后运行：generator import 本文件.xlsx --dry-run 预览，确认无误后去掉 --dry-run 导入。",
     ):
         notes.append([text])
     notes.append([])
