@@ -351,6 +351,7 @@ class ObjectionFacts:
     objection: model.Objection
     reply_due: date
     overdue: bool  # undecided past its reply deadline, or decided after it
+    reply_due_estimated: bool  # the deadline falls in a year no holiday schedule covers yet
 
 
 @dataclass(frozen=True)
@@ -369,6 +370,7 @@ class FindingFacts:
     hidden_reason: str | None  # 未公示 | 公示期届满 | 已撤销 | 已修复
     badges: tuple[Badge, ...]
     timeline: tuple[Event, ...]
+    estimated: bool  # some working-day date here falls in a year no holiday schedule covers yet
 
 
 def derive_finding(f: model.Finding, as_of: date, names: dict[str, str], site: model.Site, calendar) -> FindingFacts:
@@ -385,7 +387,7 @@ def derive_finding(f: model.Finding, as_of: date, names: dict[str, str], site: m
     for o in f.objections:
         due = calendar.add_workdays(o.filed_on, rules.objection_reply_workdays)
         overdue = (o.decided_on > due) if o.decided_on else as_of > due
-        objections.append(ObjectionFacts(o, due, overdue))
+        objections.append(ObjectionFacts(o, due, overdue, calendar.estimated(o.filed_on, due)))
     decided_objections = [o for o in f.objections if o.decided_on and o.decided_on <= as_of]
     pending = [o for o in f.objections if not o.decided_on or o.decided_on > as_of]
     revoked = any(o.outcome == "撤销" for o in decided_objections)
@@ -439,6 +441,7 @@ def derive_finding(f: model.Finding, as_of: date, names: dict[str, str], site: m
         publication_delay=delay, published_late=late, objection_state=state, objections=tuple(objections),
         on_display=hidden is None, hidden_reason=hidden, badges=tuple(badges),
         timeline=tuple(sorted((e for e in timeline if e.date <= as_of), key=lambda e: e.date)),
+        estimated=any(o.reply_due_estimated for o in objections),
     )
 
 

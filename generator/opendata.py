@@ -561,6 +561,11 @@ API_LISTS: tuple[ApiList, ...] = (
         ApiField("disclosure_end", "公示截止日期（含当日）", lambda d: _day(d.disclosure_end)),
         ApiField("repair_from", "可申请信用修复之日", lambda d: _day(d.repair_from)),
         ApiField("objection_state", "异议状态", lambda d: d.objection_state),
+        ApiField("objections", "异议：提出日期 filed_on、答复期限 reply_due、答复期限是否为估算 reply_due_estimated"
+                 "（该年节假日安排尚未公布，按周一至周五推算）、是否逾期 overdue",
+                 lambda d: [{"filed_on": _day(o.objection.filed_on), "reply_due": _day(o.reply_due),
+                             "reply_due_estimated": o.reply_due_estimated, "overdue": o.overdue} for o in d.objections]),
+        ApiField("estimated", "是否含有按周一至周五估算的工作日期限", lambda d: d.estimated),
         ApiField("published_late", "是否逾期公示", lambda d: d.published_late),
         ApiField("url", "记录页面（相对网站根目录）", lambda d: _page("findings", d.record.id)),
     )),

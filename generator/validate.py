@@ -28,7 +28,7 @@ from generator.load import RawData, Table, YamlDoc
 from generator.privacy import KIND_LABELS, find_identifiers, uscc_check_char, uscc_is_valid
 from generator.problems import WARNING, Problem, sort_problems
 from generator.schema import GROUP_TOKENS, Field, Package
-from generator.workdays import MissingCalendarYear, WorkdayCalendar, parse_calendar_data
+from generator.workdays import WorkdayCalendar, parse_calendar_data
 
 _TRUE = {"true", "True", "TRUE", "1"}
 _FALSE = {"false", "False", "FALSE", "0"}
@@ -169,6 +169,7 @@ class Context:
     rows: dict[str, list[dict[str, Any]]]  # typed rows; None where a cell was bad
     site: model.Site | None
     calendar: WorkdayCalendar
+    as_of: date | None = None  # the build's date, for warnings about the calendar ahead
 
     def given(self, table: str, index: int, field: str) -> bool:
         """Whether staff filled the cell at all (a bad value is given, but None once typed)."""
@@ -454,27 +455,52 @@ def related_records_exist(ctx: Context) -> Iterator[Problem]:
                               "请填写已登记的承诺（CM-）或账款（AR-）编号")
 
 
+CALENDAR_HINT = ("国务院办公厅公布该年节假日安排后，请按通知在 data/calendar.yaml 中补充该年的放假和调休上班日期"
+                 "（格式见该文件开头的说明；chinese-calendar 程序库收录后可删除）")
+
+
+def _estimate_warning(ctx: Context, table: str, i: int, field: str, years: tuple[int, ...], what: str) -> Problem:
+    listed = "、".join(str(y) for y in years)
+    return ctx.problem(table, i, field, f"尚未收录 {listed} 年的节假日安排：{what}按周一至周五推算，页面和开放数据中标注为估算",
+                       CALENDAR_HINT, severity=WARNING, code="calendar")
+
+
 @rule
 def working_day_calendar_covers(ctx: Context) -> Iterator[Problem]:
-    """Working-day counts need the official calendar of every year they touch: never guess."""
+    """A working-day count that touches a year no schedule covers is an estimate: warn, never fail.
+
+    The build goes on (the daily rebuild is what takes expired findings down); the
+    dates are computed on weekdays alone and flagged as estimates by derive.
+    """
     if ctx.site is None:
         return
     rules = ctx.site.rules
+    cal = ctx.calendar
     for i, f in enumerate(ctx.rows["findings"]):
         start = f["decision_decided_on"]
         if start is None or f["severity"] != "严重":
             continue
-        for year in {start.year, (f["published_on"] or start).year}:
-            if not ctx.calendar.covers(year):
-                yield ctx.problem("findings", i, "decision_decided_on", str(MissingCalendarYear(year)),
-                                  f"计算“认定后 {rules.serious_publish_workdays} 个工作日内公示”需要该年的节假日安排")
+        event = f.get("uploaded_on") or f["published_on"]
+        end = max(event or start, cal.add_workdays(start, rules.serious_publish_workdays))
+        years = cal.uncovered_years(start, end)
+        if years:
+            yield _estimate_warning(ctx, "findings", i, "decision_decided_on", years,
+                                    f"“认定后 {rules.serious_publish_workdays} 个工作日内上传”的期限")
     for i, o in enumerate(ctx.rows["finding_objections"]):
         if o["filed_on"] is None:
             continue
-        for year in {o["filed_on"].year, (o["decided_on"] or o["filed_on"]).year}:
-            if not ctx.calendar.covers(year):
-                yield ctx.problem("finding_objections", i, "filed_on", str(MissingCalendarYear(year)),
-                                  f"计算异议答复期限（{rules.objection_reply_workdays} 个工作日）需要该年的节假日安排")
+        due = cal.add_workdays(o["filed_on"], rules.objection_reply_workdays)
+        years = cal.uncovered_years(o["filed_on"], max(due, o["decided_on"] or due))
+        if years:
+            yield _estimate_warning(ctx, "finding_objections", i, "filed_on", years,
+                                    f"异议答复期限（{rules.objection_reply_workdays} 个工作日，{due.isoformat()}）")
+    as_of = ctx.as_of
+    if as_of is not None:
+        missing = [y for y in (as_of.year, as_of.year + 1) if not cal.covers(y) and (y == as_of.year or as_of.month >= 11)]
+        if missing:
+            listed = "、".join(str(y) for y in missing)
+            yield Problem("calendar.yaml", 1, "years", f"尚未收录 {listed} 年的节假日安排：落在该年的工作日期限将按周一至周五估算",
+                          CALENDAR_HINT, WARNING, "calendar")
 
 
 @rule
@@ -714,25 +740,31 @@ class Report:
         return [p for p in self.problems if p.is_error]
 
 
-def validate(raw: RawData) -> Report:
-    """Check everything; the dataset is None whenever any error was found."""
+def validate(raw: RawData, as_of: date | None = None) -> Report:
+    """Check everything; the dataset is None whenever any error was found.
+
+    as_of: the date the site is built for (default: today in the site's time zone);
+    only warnings depend on it (a year ahead the calendar does not cover yet)."""
     # Hundreds of thousands of row dicts and records, none of them in a reference cycle:
     # the cyclic garbage collector would scan them again and again (a fifth of the time).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _validate(raw)
+        return _validate(raw, as_of)
     finally:
         if enabled:
             gc.enable()
 
 
-def _validate(raw: RawData) -> Report:
+def _validate(raw: RawData, as_of: date | None) -> Report:
     problems = list(raw.problems)
     site = _site_settings(raw.site, problems)
     calendar = _calendar(raw.calendar, problems)
     typed = _typed_tables(raw, problems)
-    ctx = Context(raw.package, raw.tables, typed, site, calendar)
+    if as_of is None and site is not None:
+        from generator.derive import today
+        as_of = today(site.timezone)
+    ctx = Context(raw.package, raw.tables, typed, site, calendar, as_of)
     problems.extend(_check_keys(ctx))
     for check in RULES:
         problems.extend(check(ctx))
