@@ -358,12 +358,17 @@ class ObjectionFacts:
 class FindingFacts:
     record: model.Finding
     subject_name: str
-    regime: str
+    regime: str  # the rule the display period follows: a disclosure regime, or the sanction rule
+    regime_source: str  # its full citation
     disclosure_end: date  # last day on display
     disclosure_end_overridden: bool
-    repair_from: date
-    publication_delay: int | None  # working days after the decision
-    published_late: bool
+    repair_from: date | None  # None: a civil servant's sanction ends by itself (no repair)
+    publication_delay: int | None  # working days from the decision to publication on this site
+    upload_due: date  # last day for the deciding authority to upload a serious finding
+    upload_due_estimated: bool  # upload_due (or the count to the upload) falls in a year no schedule covers
+    upload_delay: int | None  # working days from the decision to the upload; None: upload date unknown
+    upload_state: str | None  # 按期上传 | 逾期上传 | 上传日期未登记 | None (not a serious finding)
+    upload_late: bool  # uploaded after upload_due (the deciding authority is late)
     objection_state: str  # 无异议 | 异议处理中 | 维持 | 更正 | 撤销
     objections: tuple[ObjectionFacts, ...]
     on_display: bool
@@ -373,15 +378,42 @@ class FindingFacts:
     estimated: bool  # some working-day date here falls in a year no holiday schedule covers yet
 
 
+def finding_period(f: model.Finding, rules: model.Rules) -> tuple[str, str, date, date | None]:
+    """(rule name, citation, last day on display, repair-from date) for a finding.
+
+    A civil servant's finding with a 政务处分 that has a period is shown for that period
+    (公职人员政务处分法 第八条), which ends by itself; everything else follows the disclosure
+    regime in force on the decision date. Months count per 民法典 201/202 (model.period_end).
+    """
+    decided = f.decision_decided_on
+    sanctions = rules.sanctions
+    if (f.subject_kind == "公务员" and f.sanction and sanctions is not None and f.sanction in sanctions.months
+            and decided >= sanctions.effective_from):
+        return (f"政务处分期间（{f.sanction} {sanctions.months[f.sanction]} 个月）", sanctions.source,
+                model.period_end(decided, sanctions.months[f.sanction]), None)
+    regime = rules.regime_on(decided)
+    assert regime is not None  # the validator guarantees a regime for every decision
+    return regime.name, regime.source, regime.last_day(decided, f.severity), regime.repair_from(decided, f.severity)
+
+
 def derive_finding(f: model.Finding, as_of: date, names: dict[str, str], site: model.Site, calendar) -> FindingFacts:
     rules = site.rules
     decided = f.decision_decided_on
-    regime = rules.regime_on(decided)
-    assert regime is not None  # the validator guarantees a regime for every decision
+    rule_name, rule_source, rule_end, repair_from = finding_period(f, rules)
     overridden = f.disclosure_until is not None
-    end = f.disclosure_until if overridden else regime.last_day(decided, f.severity)
+    end = f.disclosure_until if overridden else rule_end
     delay = calendar.workdays_between(decided, f.published_on) if f.published_on else None
-    late = f.severity == "严重" and delay is not None and delay > rules.serious_publish_workdays
+    upload_due = calendar.add_workdays(decided, rules.serious_publish_workdays)
+    upload_delay = calendar.workdays_between(decided, f.uploaded_on) if f.uploaded_on and f.uploaded_on <= as_of else None
+    serious = f.severity == "严重"
+    late = serious and upload_delay is not None and upload_delay > rules.serious_publish_workdays
+    if not serious:
+        upload_state = None
+    elif upload_delay is None:
+        upload_state = "上传日期未登记"
+    else:
+        upload_state = "逾期上传" if late else "按期上传"
+    upload_estimated = serious and calendar.estimated(decided, max(upload_due, f.uploaded_on or upload_due))
 
     objections = []
     for o in f.objections:
@@ -414,7 +446,7 @@ def derive_finding(f: model.Finding, as_of: date, names: dict[str, str], site: m
 
     badges = [Badge(f.severity, {"严重": "bad", "一般": "warn", "轻微": "muted"}[f.severity])]
     if late:
-        badges.append(Badge(f"逾期公示（认定后第 {delay} 个工作日）", "bad"))
+        badges.append(Badge(f"{f.decision_authority}逾期上传（认定后第 {upload_delay} 个工作日）", "bad"))
     if state == "异议处理中":
         badges.append(Badge("异议处理中", "warn"))
     elif state == "更正":
@@ -423,8 +455,10 @@ def derive_finding(f: model.Finding, as_of: date, names: dict[str, str], site: m
         badges.append(Badge("异议答复逾期", "bad"))
 
     timeline = [Event(decided, "作出认定", f"{f.decision_authority} {f.decision_doc_no}")]
+    if f.uploaded_on:
+        timeline.append(Event(f.uploaded_on, "上传信用信息平台", f"认定后第 {upload_delay} 个工作日" if upload_delay is not None else ""))
     if f.published_on:
-        timeline.append(Event(f.published_on, "公示", f"认定后第 {delay} 个工作日" if delay is not None else ""))
+        timeline.append(Event(f.published_on, "本站公示", f"认定后第 {delay} 个工作日" if delay is not None else ""))
     for o in objections:
         timeline.append(Event(o.objection.filed_on, "提出异议", o.objection.summary))
         if o.objection.decided_on:
@@ -436,12 +470,13 @@ def derive_finding(f: model.Finding, as_of: date, names: dict[str, str], site: m
     if f.repair_decided_on:
         timeline.append(Event(f.repair_decided_on, f"信用修复：{f.repair_outcome}", ""))
     return FindingFacts(
-        record=f, subject_name=names.get(f.subject, f.subject), regime=regime.name, disclosure_end=end,
-        disclosure_end_overridden=overridden, repair_from=regime.repair_from(decided, f.severity),
-        publication_delay=delay, published_late=late, objection_state=state, objections=tuple(objections),
+        record=f, subject_name=names.get(f.subject, f.subject), regime=rule_name, regime_source=rule_source, disclosure_end=end,
+        disclosure_end_overridden=overridden, repair_from=repair_from, publication_delay=delay,
+        upload_due=upload_due, upload_due_estimated=upload_estimated, upload_delay=upload_delay, upload_state=upload_state, upload_late=late,
+        objection_state=state, objections=tuple(objections),
         on_display=hidden is None, hidden_reason=hidden, badges=tuple(badges),
         timeline=tuple(sorted((e for e in timeline if e.date <= as_of), key=lambda e: e.date)),
-        estimated=any(o.reply_due_estimated for o in objections),
+        estimated=upload_estimated or any(o.reply_due_estimated for o in objections),
     )
 
 
@@ -543,7 +578,7 @@ class Summary:
     arrears_by_status: tuple[tuple[str, int], ...]
     findings_on_display: int
     findings_by_severity: tuple[tuple[str, int], ...]
-    late_publications: int
+    late_uploads: int  # serious findings on display uploaded late by the deciding authority
     latest_evaluation_year: int | None
     latest_grades: tuple[tuple[str, int], ...]
     tasks_by_status: tuple[tuple[str, int], ...]
@@ -677,7 +712,7 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
         arrears_by_status=_counts((a.status for a in arrears), ARREARS_STATUSES),
         findings_on_display=len(findings),
         findings_by_severity=_counts((f.record.severity for f in findings), SEVERITIES),
-        late_publications=sum(f.published_late for f in findings),
+        late_uploads=sum(f.upload_late for f in findings),
         latest_evaluation_year=latest_year,
         latest_grades=_counts((e.record.grade for e in evaluations if e.record.year == latest_year), GRADES),
         tasks_by_status=_counts((t.record.status for t in tasks), TASK_STATUSES),

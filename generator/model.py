@@ -21,6 +21,17 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))
 
 
+def period_end(start: date, months: int) -> date:
+    """Last day of a period of `months` months that starts with the event on `start`.
+
+    民法典 第二百零一条: the day of the event does not count, counting starts the next
+    day; 第二百零二条: the period ends on the corresponding day of the last month, or on
+    that month's last day when it has no corresponding day. Decided 2024-04-15, 12
+    months → the period's last day is 2025-04-15; decided 2024-01-31, 1 month → 2024-02-29.
+    """
+    return add_months(start, months)
+
+
 # --- site settings ---------------------------------------------------------------------
 
 
@@ -40,20 +51,31 @@ class Regime:
     name: str
     effective_from: date
     periods: dict[str, Period]
+    source: str = ""  # the full citation
+    effective_until: date | None = None  # the day before the next regime takes effect
 
     def last_day(self, decided_on: date, severity: str, bound: str = "max") -> date:
         """Last day of display for a decision, at the regime's minimum or maximum period.
 
-        A period of N months from the decision date ends the day before the same
-        date N months later: decided 2024-04-15, 12 months → shown through 2025-04-14.
+        Periods follow 民法典 201/202 (see period_end): decided 2024-04-15,
+        12 months → shown through 2025-04-15.
         """
         period = self.periods[severity]
         months = period.max_months if bound == "max" else period.min_months
-        return add_months(decided_on, months) - timedelta(days=1)
+        return period_end(decided_on, months)
 
     def repair_from(self, decided_on: date, severity: str) -> date:
-        """Repair may be asked for once the minimum period has passed."""
-        return add_months(decided_on, self.periods[severity].min_months)
+        """Repair may be asked for once the minimum period has passed: the day after its last day."""
+        return period_end(decided_on, self.periods[severity].min_months) + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class SanctionRules:
+    """A civil servant's sanction period (公职人员政务处分法 第八条), in months from the decision."""
+
+    source: str
+    effective_from: date
+    months: dict[str, int]  # 警告 → 6 …; a sanction without a period (开除) is absent
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,10 @@ class Rules:
     objection_reply_workdays: int
     regimes: tuple[Regime, ...]  # oldest first
     payment: PaymentRules
+    sanctions: SanctionRules | None = None
+    periods_source: str = ""
+    serious_publish_source: str = ""
+    objection_reply_source: str = ""
 
     def regime_on(self, day: date) -> Regime | None:
         """The regime in force on `day` (the decision date)."""
@@ -228,6 +254,8 @@ class Finding:
     related: tuple[str, ...]
     objections: tuple[Objection, ...]
     file: str
+    uploaded_on: date | None = None  # uploaded to the credit information platform (实施意见五（一）)
+    sanction: str | None = None  # a civil servant's 政务处分 (警告 …)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from generator.rules import rules_json, rules_markdown
 from generator.files import write_if_changed
 from generator.derive import CENT, Facts
 from generator.schema import TYPE_LABELS, Field, Package, Resource, load_package
@@ -566,7 +567,12 @@ API_LISTS: tuple[ApiList, ...] = (
                  lambda d: [{"filed_on": _day(o.objection.filed_on), "reply_due": _day(o.reply_due),
                              "reply_due_estimated": o.reply_due_estimated, "overdue": o.overdue} for o in d.objections]),
         ApiField("estimated", "是否含有按周一至周五估算的工作日期限", lambda d: d.estimated),
-        ApiField("published_late", "是否逾期公示", lambda d: d.published_late),
+        ApiField("uploaded_on", "上传信用信息平台日期（未登记为 null）", lambda d: _day(d.record.uploaded_on)),
+        ApiField("upload_due", "上传期限（认定后第 N 个工作日）", lambda d: _day(d.upload_due)),
+        ApiField("upload_due_estimated", "上传期限是否为估算（该年节假日安排尚未公布）", lambda d: d.upload_due_estimated),
+        ApiField("upload_state", "上传情况：按期上传、逾期上传、上传日期未登记；非严重失信为 null", lambda d: d.upload_state),
+        ApiField("upload_late", "认定机关是否逾期上传", lambda d: d.upload_late),
+        ApiField("period_rule", "公示期限所依据的规则", lambda d: d.regime),
         ApiField("url", "记录页面（相对网站根目录）", lambda d: _page("findings", d.record.id)),
     )),
     ApiList("evaluations", "评价结果", lambda f: f.evaluations, (
@@ -621,7 +627,7 @@ SUMMARY_DOC = (
     ("commitments", "承诺总数、按状态计数、已兑现数、逾期未兑现数、二次失信数"),
     ("arrears", "账款笔数，欠款、已清偿、未清偿金额和逾期利息（元，字符串），清偿比例，按状态计数"),
     ("arrears_curve", "按月累计的欠款、清偿和未清偿金额（清偿曲线）"),
-    ("findings", "公示中的失信记录数、按失信程度计数、逾期公示数；hidden 为不再公示的记录数（期满、撤销、修复、未公示），只有数量"),
+    ("findings", "公示中的失信记录数、按失信程度计数、认定机关逾期上传信用平台数（late_uploads）；hidden 为不再公示的记录数（期满、撤销、修复、未公示），只有数量"),
     ("evaluations", "最近评价年度和各等次的单位数"),
     ("tasks", "实施意见任务按推进状态计数"),
 )
@@ -645,7 +651,7 @@ def api_summary(facts: Facts) -> dict:
         "arrears_curve": [{"month": p.month, "owed": _money(p.owed), "repaid": _money(p.repaid),
                            "outstanding": _money(p.outstanding)} for p in facts.curve],
         "findings": {"on_display": s.findings_on_display, "by_severity": dict(s.findings_by_severity),
-                     "late_publications": s.late_publications,
+                     "late_uploads": s.late_uploads,
                      "hidden": {"expired": hidden.expired, "revoked": hidden.revoked, "repaired": hidden.repaired,
                                 "unpublished": hidden.unpublished}},
         "evaluations": {"latest_year": s.latest_evaluation_year, "latest_grades": dict(s.latest_grades)},
@@ -924,10 +930,12 @@ def open_data_files(facts: Facts) -> dict[str, bytes]:
     data[f"{name}.zip"] = _fixed_zip([("datapackage.json", descriptor)] +
                                      [(f"csv/{r.name}.csv", csvs[r.name]) for r in resources], facts.as_of)
     data["api/summary.json"] = _dump(api_summary(facts))
+    data["api/rules.json"] = _dump({**_envelope(facts), "items": rules_json(facts.site)})
     for spec in API_LISTS:
         data[f"api/{spec.name}.json"] = _dump(api_list(facts, spec))
     files = [DataFile(path, len(b), rows.get(path)) for path, b in sorted(data.items())]
     data["index.md"] = data_page_markdown(facts, files).encode("utf-8")
+    data["rules.md"] = rules_markdown(facts.site).encode("utf-8")
     data["dictionary.md"] = dictionary_markdown(package).encode("utf-8")
     out = {f"{DATA}/{path}": b for path, b in data.items()}
     out[FEED] = atom_feed(facts)

@@ -360,7 +360,7 @@ _MEASURES = {
            "责令限期整改；取消当年度各类荣誉评选资格；予以公开通报批评；对主要负责人和直接责任人依规依纪依法处理。"),
     "一般": ("责令限期整改；在全区范围内通报。", "责令限期整改。", "责令限期履行；在全区范围内通报。"),
     "轻微": ("责令改正。", "约谈单位负责人，责令改正。"),
-    "公务员": ("给予政务警告处分；记入公务员诚信档案。", "给予诫勉谈话；记入公务员诚信档案。", "给予政务记过处分；记入公务员诚信档案。"),
+    "公务员": ("给予政务警告处分；记入公务员诚信档案。", "给予政务记大过处分；记入公务员诚信档案。", "给予政务记过处分；记入公务员诚信档案。"),
 }
 _DEPOSITS = ("履约保证金", "租赁保证金", "投标保证金", "质量保证金")
 _CONTRACTS = ("门市房租赁合同", "政府采购合同", "工程施工合同", "技术服务合同")
@@ -1061,8 +1061,9 @@ def _findings(rng: random.Random, n: int, tmpl: dict, depts: list[dict], dept_pi
         decided_date = date.fromordinal(decided)
         disclosure_until = None
         if kind is None and severity != "轻微" and published and rng.random() < 0.1:
-            low = (add_months(decided_date, min_months)).toordinal() - 1
-            high = (add_months(decided_date, max_months)).toordinal() - 1
+            # 民法典 201/202: a period of N months ends on the corresponding day (model.period_end)
+            low = (add_months(decided_date, min_months)).toordinal()
+            high = (add_months(decided_date, max_months)).toordinal()
             disclosure_until = rng.randint(low, high)
 
         rect_due = rect_done = None
@@ -1104,7 +1105,7 @@ def _findings(rng: random.Random, n: int, tmpl: dict, depts: list[dict], dept_pi
         revoked = any(o[3] == "撤销" for o in objections)
 
         repair = None
-        repair_from = add_months(decided_date, min_months).toordinal()
+        repair_from = add_months(decided_date, min_months).toordinal() + 1  # the day after the minimum period
         if (published and not revoked and rect_done is not None and kind != "expired"
                 and (kind == "repaired" or (kind is None and rng.random() < 0.3))):
             floor = max(repair_from, rect_done, published)
@@ -1118,12 +1119,16 @@ def _findings(rng: random.Random, n: int, tmpl: dict, depts: list[dict], dept_pi
                     repair = (applied, None, None)
 
         measures_key = "公务员" if official else severity
+        measures = rng.choice(_MEASURES[measures_key])
+        sanction = next((k for k in ("记大过", "记过", "警告") if f"政务{k}处分" in measures), None) if official else None
+        # the upload to the credit platform: most serious findings record it (as published), some do not
+        uploaded = published if severity == "严重" and published and decided % 5 else None
         out.append({
             "subject": subject, "kind": "公务员" if official else "政府机构", "person": person,
             "severity": severity, "category": category, "summary": summary,
             "authority": authority, "prefix": prefix, "decided": decided,
             "basis": _BASIS["公务员" if official else category], "published": published,
-            "disclosure_until": disclosure_until, "measures": rng.choice(_MEASURES[measures_key]),
+            "disclosure_until": disclosure_until, "measures": measures, "sanction": sanction, "uploaded": uploaded,
             "rect_due": rect_due, "rect_done": rect_done, "related": related, "objections": objections,
             "repair": repair,
         })
@@ -1161,11 +1166,15 @@ def _finding_yaml(f: dict) -> str:
     out = [f"id: {f['id']}\n", f"subject: {f['subject']}\n", f"subject_kind: {f['kind']}\n"]
     if f["person"]:
         out.append(f"person: {f['person']}\n")
+    if f.get("sanction"):
+        out.append(f"sanction: {f['sanction']}\n")
     out += [f"severity: {f['severity']}\n", f"category: {f['category']}\n", f"summary: {_s(f['summary'])}\n",
             "decision:\n", f"  authority: {_s(f['authority'])}\n", f"  doc_no: {_s(f['doc_no'])}\n",
             f"  decided_on: {_iso(f['decided'])}\n", f"  basis: {_s(f['basis'])}\n"]
     if f["published"]:
         out.append(f"published_on: {_iso(f['published'])}\n")
+    if f.get("uploaded"):
+        out.append(f"uploaded_on: {_iso(f['uploaded'])}\n")
     if f["disclosure_until"]:
         out.append(f"disclosure_until: {_iso(f['disclosure_until'])}\n")
     out.append(f"measures: {_s(f['measures'])}\n")

@@ -16,8 +16,8 @@ import difflib
 import gc
 import re
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable, Iterator
 
@@ -393,12 +393,19 @@ def repayments_within_debt(ctx: Context) -> Iterator[Problem]:
 @rule
 def finding_fields(ctx: Context) -> Iterator[Problem]:
     for i, f in enumerate(ctx.rows["findings"]):
+        decided = f["decision_decided_on"]
         if f["subject_kind"] == "公务员" and not ctx.given("findings", i, "person"):
             yield ctx.problem("findings", i, "person", "主体类型为公务员时须填写遮蔽后的姓名", "只写姓加“某”，如“张某”")
         if f["subject_kind"] == "政府机构" and ctx.given("findings", i, "person"):
             yield ctx.problem("findings", i, "person", "主体类型为政府机构时不填写个人姓名", "请删除 person")
-        decided = f["decision_decided_on"]
-        if _before(f["published_on"], decided):
+        if f["subject_kind"] == "公务员" and not ctx.given("findings", i, "sanction"):
+            yield ctx.problem("findings", i, "sanction", "主体类型为公务员时须填写政务处分种类",
+                              "可选：警告、记过、记大过、降级、撤职、开除；公示期限按《公职人员政务处分法》第八条的处分期间计算")
+        if f["subject_kind"] == "政府机构" and ctx.given("findings", i, "sanction"):
+            yield ctx.problem("findings", i, "sanction", "政务处分只适用于公务员", "主体类型为政府机构时请删除 sanction")
+        if _before(f.get("uploaded_on"), decided):
+            yield ctx.problem("findings", i, "uploaded_on", "上传信用信息平台日期早于认定日期", "请核对两个日期")
+        if _before(f["published_on"], f["decision_decided_on"]):
             yield ctx.problem("findings", i, "published_on", "公示日期早于认定日期", "请核对两个日期")
         if f["severity"] == "轻微" and f["published_on"] and ctx.site:
             regime = ctx.site.rules.regime_on(decided) if decided else None
@@ -602,9 +609,17 @@ def _site_settings(doc: YamlDoc | None, problems: list[Problem]) -> model.Site |
                     _get(item, p + ("published",), "bool"))
                 if periods[severity].min_months > periods[severity].max_months:
                     raise _SettingsError(base + p, "最短公示期限大于最长期限", "请核对 min_months 与 max_months")
-            regimes.append(model.Regime(_get(item, ("name",)), _get(item, ("effective_from",), "date"), periods))
+            regimes.append(model.Regime(_get(item, ("name",)), _get(item, ("effective_from",), "date"), periods,
+                                        _get(item, ("source",), required=False) or ""))
         if [r.effective_from for r in regimes] != sorted(r.effective_from for r in regimes):
             raise _SettingsError(("rules", "disclosure_regimes"), "公示规则没有按施行日期先后排列", "请把较早的规则写在前面")
+        regimes = [replace(r, effective_until=(regimes[k + 1].effective_from - timedelta(days=1)) if k + 1 < len(regimes) else None)
+                   for k, r in enumerate(regimes)]
+        sanctions = None
+        if _get(raw, ("rules", "sanction_periods"), "map", required=False) is not None:
+            base = ("rules", "sanction_periods")
+            months = {str(k): int(v) for k, v in _get(raw, base + ("months",), "map").items()}
+            sanctions = model.SanctionRules(_get(raw, base + ("source",)), _get(raw, base + ("effective_from",), "date"), months)
         due = _get(raw, ("rules", "payment", "annual_notice_due"))
         if not re.fullmatch(r"\d{2}-\d{2}", due):
             raise _SettingsError(("rules", "payment", "annual_notice_due"), "年度公告截止日格式不对", "应写作 MM-DD，如 03-31")
@@ -618,7 +633,10 @@ def _site_settings(doc: YamlDoc | None, problems: list[Problem]) -> model.Site |
         rules = model.Rules(
             _get(raw, ("rules", "serious_publish_workdays"), "int"),
             _get(raw, ("rules", "objection_reply_workdays"), "int"),
-            tuple(regimes), payment,
+            tuple(regimes), payment, sanctions,
+            _get(raw, ("rules", "periods_source"), required=False) or "",
+            _get(raw, ("rules", "serious_publish_source"), required=False) or "",
+            _get(raw, ("rules", "objection_reply_source"), required=False) or "",
         )
         timezone = _get(raw, ("timezone",))
         try:

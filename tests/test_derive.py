@@ -62,21 +62,63 @@ def shown(f: model.Finding, as_of: str) -> tuple[bool, str | None]:
 @pytest.mark.parametrize("as_of, expected", [
     ("2024-04-17", (False, "未公示")),        # decided, not yet published
     ("2024-04-18", (True, None)),             # the day of publication
-    ("2025-04-14", (True, None)),             # the last day of a 12-month period: still shown
-    ("2025-04-15", (False, "公示期届满")),     # the day after: gone
+    # 民法典 201/202: decided 2024-04-15, 12 months run from 04-16 and end on the corresponding day.
+    ("2025-04-15", (True, None)),             # the last day of the 12-month period: still shown
+    ("2025-04-16", (False, "公示期届满")),     # the day after: gone
 ])
 def test_disclosure_period_edges(as_of: str, expected):
     assert shown(finding(), as_of) == expected
 
 
-def test_serious_finding_under_the_2019_and_2026_regimes():
-    old = derive_finding(finding(severity="严重", decision_decided_on=D("2026-03-31"), published_on=D("2026-04-02")),
-                         D("2026-05-01"), NAMES, SITE, CAL)
-    new = derive_finding(finding(severity="严重", decision_decided_on=D("2026-04-01"), published_on=D("2026-04-02")),
-                         D("2026-05-01"), NAMES, SITE, CAL)
-    assert old.regime.startswith("发改办财金") and old.repair_from == D("2026-09-30")  # 6 months
-    assert new.regime.startswith("国办发") and new.repair_from == D("2027-04-01")  # 12 months
-    assert old.disclosure_end == D("2029-03-30") and new.disclosure_end == D("2029-03-31")
+@pytest.mark.parametrize("decided, months, last", [
+    ("2024-04-15", 12, "2025-04-15"),
+    ("2024-01-31", 1, "2024-02-29"),   # no corresponding day: the month's last day (202)
+    ("2023-01-31", 1, "2023-02-28"),
+    ("2024-08-31", 6, "2025-02-28"),
+    ("2024-12-31", 3, "2025-03-31"),
+])
+def test_month_periods_follow_the_civil_code(decided, months, last):
+    assert model.period_end(D(decided), months) == D(last)
+
+
+# Each regime at its edges: the last decision day before it and its first day (severity 严重).
+@pytest.mark.parametrize("decided, regime, repair_from, end", [
+    ("2023-04-30", "发改办财金〔2019〕527号", "2023-10-31", "2026-04-30"),   # 527: 6 months – 3 years
+    ("2023-05-01", "国家发展改革委令第58号", "2024-05-02", "2026-05-01"),    # order 58: 1 year – 3 years
+    ("2026-03-31", "国家发展改革委令第58号", "2027-04-01", "2029-03-31"),
+    ("2026-04-01", "国办发〔2025〕22号、国家发展改革委令第36号", "2027-04-02", "2029-04-01"),
+])
+def test_serious_finding_regime_edges(decided, regime, repair_from, end):
+    facts = derive_finding(finding(severity="严重", decision_decided_on=D(decided), published_on=D(decided)),
+                           D(decided), NAMES, SITE, CAL)
+    assert facts.regime == regime
+    assert facts.repair_from == D(repair_from) and facts.disclosure_end == D(end)
+    assert facts.regime_source  # every regime carries its citation
+
+
+def test_demo_repair_of_DF_2024_002_respects_order_58():
+    f = next(f for f in DEMO.findings if f.id == "DF-2024-002")
+    facts = derive_finding(f, D("2026-11-26"), NAMES, SITE, CAL)
+    assert facts.regime == "国家发展改革委令第58号" and facts.repair_from == D("2025-06-21")
+    assert f.repair_applied_on >= facts.repair_from
+
+
+@pytest.mark.parametrize("sanction, last", [("警告", "2026-06-10"), ("记过", "2026-12-10"), ("记大过", "2027-06-10"),
+                                            ("降级", "2027-12-10"), ("撤职", "2027-12-10")])
+def test_civil_servant_sanction_period_follows_article_8(sanction, last):
+    f = finding(subject_kind="公务员", person="张某", sanction=sanction, decision_decided_on=D("2025-12-10"),
+                published_on=D("2025-12-16"))
+    facts = derive_finding(f, D("2025-12-20"), NAMES, SITE, CAL)
+    assert facts.disclosure_end == D(last) and facts.repair_from is None
+    assert "政务处分" in facts.regime and "第八条" in facts.regime_source
+    assert shown(f, last) == (True, None)
+    assert shown(f, str(D(last) + (D("2000-01-02") - D("2000-01-01")))) == (False, "公示期届满")
+
+
+def test_civil_servant_warning_in_the_demo_is_shown_six_months():
+    f = next(f for f in DEMO.findings if f.id == "DF-2025-003")
+    assert f.sanction == "警告"
+    assert shown(f, "2026-06-10") == (True, None) and shown(f, "2026-06-11") == (False, "公示期届满")
 
 
 def test_override_ends_display_early():
@@ -108,20 +150,32 @@ def test_granted_repair_ends_display_refused_does_not():
     assert shown(refused, "2024-08-10") == (True, None)
 
 
-@pytest.mark.parametrize("published, delay, late", [
+@pytest.mark.parametrize("uploaded, delay, late", [
     ("2025-10-13", 7, False),  # decided Fri 26 Sep 2025; 国庆 1–8 Oct; Sun 28 Sep and Sat 11 Oct are make-up days
     ("2025-10-14", 8, True),
     ("2025-09-30", 3, False),  # Sun 28 Sep (make-up day), Mon 29, Tue 30
 ])
-def test_late_publication_counts_working_days_across_national_day(published: str, delay: int, late: bool):
-    f = finding(severity="严重", decision_decided_on=D("2025-09-26"), published_on=D(published))
+def test_late_upload_counts_working_days_across_national_day(uploaded: str, delay: int, late: bool):
+    # The event measured is the upload to the credit platform, not publication on this site.
+    f = finding(severity="严重", decision_decided_on=D("2025-09-26"), published_on=D("2025-12-01"), uploaded_on=D(uploaded))
     facts = derive_finding(f, D("2025-12-01"), NAMES, SITE, CAL)
-    assert facts.publication_delay == delay and facts.published_late is late
+    assert facts.upload_delay == delay and facts.upload_late is late
+    assert facts.upload_due == D("2025-10-13")
+    assert facts.upload_state == ("逾期上传" if late else "按期上传")
+    blamed = [b.label for b in facts.badges if "逾期上传" in b.label]
+    assert blamed == ([f"区发改局逾期上传（认定后第 {delay} 个工作日）"] if late else [])
 
 
-def test_general_finding_is_never_late():
-    f = finding(decision_decided_on=D("2025-09-26"), published_on=D("2025-11-30"))
-    assert derive_finding(f, D("2025-12-01"), NAMES, SITE, CAL).published_late is False
+def test_unknown_upload_date_is_said_not_guessed():
+    f = finding(severity="严重", decision_decided_on=D("2025-09-26"), published_on=D("2025-11-30"))
+    facts = derive_finding(f, D("2025-12-01"), NAMES, SITE, CAL)
+    assert facts.upload_state == "上传日期未登记" and facts.upload_delay is None and facts.upload_late is False
+
+
+def test_general_finding_has_no_upload_duty():
+    f = finding(decision_decided_on=D("2025-09-26"), published_on=D("2025-11-30"), uploaded_on=D("2025-11-30"))
+    facts = derive_finding(f, D("2025-12-01"), NAMES, SITE, CAL)
+    assert facts.upload_late is False and facts.upload_state is None
 
 
 def test_objection_reply_deadline_across_spring_festival():
@@ -139,10 +193,12 @@ def test_objection_reply_deadline_across_spring_festival():
 def test_derive_drops_hidden_findings_and_keeps_only_counts():
     facts = derive(DEMO, D("2026-11-26"))
     ids = {f.record.id for f in facts.findings}
-    assert {"DF-2024-001", "DF-2024-002", "DF-2025-001", "DF-2026-004"}.isdisjoint(ids)
-    assert facts.hidden_findings == type(facts.hidden_findings)(expired=1, revoked=1, repaired=1, unpublished=1)
+    # DF-2025-003: a civil servant's 警告, shown for its six-month sanction period (ended 2026-06-10).
+    hidden = {"DF-2024-001", "DF-2024-002", "DF-2025-001", "DF-2025-003", "DF-2026-004"}
+    assert hidden.isdisjoint(ids)
+    assert facts.hidden_findings == type(facts.hidden_findings)(expired=2, revoked=1, repaired=1, unpublished=1)
     assert all(f.on_display for f in facts.findings)
-    assert all(c.record_id not in {"DF-2024-001", "DF-2024-002", "DF-2025-001", "DF-2026-004"} for c in facts.changes)
+    assert all(c.record_id not in hidden for c in facts.changes)
     for dept in facts.departments:
         assert all(f.on_display for f in dept.findings)
 

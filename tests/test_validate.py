@@ -162,7 +162,7 @@ def test_civil_servant_needs_a_masked_name(data_dir: Path):
 def test_override_must_lie_within_the_regime(data_dir: Path):
     edit(data_dir / "findings" / "DF-2026-003.yaml", "disclosure_until: 2027-03-15", "disclosure_until: 2030-01-01")
     [p] = problems_of(data_dir)
-    assert p.field == "disclosure_until" and "2026-09-14 至 2027-06-14" in p.hint
+    assert p.field == "disclosure_until" and "2026-09-15 至 2027-06-15" in p.hint
 
 
 def test_related_record_must_exist(data_dir: Path):
@@ -181,11 +181,11 @@ def test_repair_before_the_minimum_period(data_dir: Path):
     path = data_dir / "findings" / "DF-2026-003.yaml"
     edit(path, "objections: []", "objections: []\nrepair:\n  applied_on: 2026-07-01\n  decided_on: 2026-07-10\n  outcome: 准予修复")
     [p] = problems_of(data_dir)
-    assert p.field == "repair_applied_on" and "2026-09-15" in p.hint
+    assert p.field == "repair_applied_on" and "2026-09-16" in p.hint
 
 
 def test_missing_calendar_year_is_a_warning_naming_the_year_and_the_file(data_dir: Path):
-    edit(data_dir / "findings" / "DF-2026-002.yaml", "published_on: ", "published_on: 2027-01-08  # ", 1)
+    edit(data_dir / "findings" / "DF-2026-002.yaml", "uploaded_on: ", "uploaded_on: 2027-01-08  # ", 1)
     assert problems_of(data_dir) == []  # never an error: the build must go on
     report = validate(load(data_dir), date(2027, 1, 15))
     [p] = [p for p in report.problems if p.file.startswith("findings/")]
@@ -194,7 +194,7 @@ def test_missing_calendar_year_is_a_warning_naming_the_year_and_the_file(data_di
 
 
 def test_calendar_year_supplied_as_data_is_used(data_dir: Path):
-    edit(data_dir / "findings" / "DF-2026-002.yaml", "published_on: ", "published_on: 2027-01-08  # ", 1)
+    edit(data_dir / "findings" / "DF-2026-002.yaml", "uploaded_on: ", "uploaded_on: 2027-01-08  # ", 1)
     (data_dir / "calendar.yaml").write_text(
         "years:\n  2027:\n    notice: 测试用通知\n    holidays: [2027-01-01]\n    workdays: []\n", encoding="utf-8")
     assert [p for p in validate(load(data_dir), date(2027, 1, 15)).problems if p.code == "calendar"] == []
@@ -244,3 +244,15 @@ def test_department_id_index_is_reserved(data_dir: Path):
         f.write("index,索引办,区直部门,999,true\n")
     [p] = problems_of(data_dir)
     assert p.field == "id" and "index" in p.hint
+
+
+def test_civil_servant_finding_needs_its_sanction(data_dir: Path):
+    edit(data_dir / "findings" / "DF-2025-003.yaml", "sanction: 警告\n", "")
+    [p] = problems_of(data_dir)
+    assert p.field == "sanction" and "政务处分" in p.message
+
+
+def test_upload_date_before_the_decision_is_refused(data_dir: Path):
+    edit(data_dir / "findings" / "DF-2026-002.yaml", "uploaded_on: 2026-05-22", "uploaded_on: 2026-05-01")
+    [p] = problems_of(data_dir)
+    assert p.field == "uploaded_on"
