@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from generator import __version__
-from generator.problems import GeneratorError, Problem, format_github, format_json, format_markdown, format_text
+from generator.problems import GeneratorError, Problem, escape_log, format_github, format_json, format_markdown, format_text
 
 FORMATTERS: dict[str, Callable[[list[Problem]], str]] = {
     "text": format_text,
@@ -69,7 +69,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from generator.publish import build_site
 
     result = build_site(_data_dir(args), Path(args.out), as_of=args.as_of, history=not args.no_history,
-                        report=lambda line: print(line, file=sys.stderr))
+                        report=lambda line: print(escape_log(line), file=sys.stderr))
     _print(result.summary())
     return 0
 
@@ -125,12 +125,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        data = getattr(args, "data", None)
+        if data and Path(data).is_dir():
+            from generator.datadir import recover
+
+            recover(Path(data))  # an import killed half-way: completed or rolled back, and said so
         return args.func(args)
     except GeneratorError as exc:
         problems = getattr(exc, "problems", None)
         if problems:
             _print(FORMATTERS.get(getattr(args, "format", "text"), format_text)(problems))
-        print(f"generator：{exc}", file=sys.stderr)
+        print(escape_log(f"generator：{exc}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("generator：已中断。", file=sys.stderr)
@@ -138,6 +143,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: staff never see a traceback
         if os.environ.get("GENERATOR_DEBUG"):
             raise
-        print(f"generator：内部错误（{type(exc).__name__}: {exc}）。这不是数据的问题，请把这条信息和所用命令报告给维护人员；"
+        print(escape_log(f"generator：内部错误（{type(exc).__name__}: {exc}）。") + "这不是数据的问题，请把这条信息和所用命令报告给维护人员；"
               "设置环境变量 GENERATOR_DEBUG=1 可查看详细信息。", file=sys.stderr)
         return 3
