@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
 from zoneinfo import ZoneInfo
@@ -180,9 +180,9 @@ class ArrearsFacts:
     repaid: Decimal
     outstanding: Decimal
     share_cleared: Decimal  # 0..1, four decimals
-    status: str  # 未清偿 | 部分清偿 | 已清偿
+    status: str  # 未清偿 | 部分清偿 | 已清偿 (of the principal)
     cleared_on: date | None
-    days_past_due: int  # outstanding: days since the due date; cleared: days late at clearing
+    days_past_due: int  # outstanding undisputed part: days since due_used; cleared: days late at clearing
     term_days: int
     term_exceeds_max: bool
     daily_rate: Decimal  # percent a day
@@ -192,40 +192,120 @@ class ArrearsFacts:
     overdue_instalments: int
     badges: tuple[Badge, ...]
     timeline: tuple[Event, ...]
+    legal_due: date  # delivery + the legal maximum term (60 days)
+    due_base: date  # the contract's date, or the legal maximum when the contract's term is longer
+    due_used: date  # due_base, moved past rest days when it ends a period (民法典 第二百零三条)
+    due_moved: bool  # due_used differs from due_base because of a rest day
+    due_estimated: bool  # the rest-day check fell in a year no holiday schedule covers
+    disputed_amount: Decimal  # 0 when undisputed; the whole amount when the dispute's size is not recorded
+    undisputed: Decimal  # amount - disputed_amount: the part that must be paid on time
+    wholly_disputed: bool
+    interest_state: str | None  # 已支付 | 已免除 | 未支付; None when no interest accrued
+    status_note: str | None  # e.g. 本金已清偿，逾期利息未支付
+    regulation: str  # the version of the payment regulation that applies (by contract date)
+    regulation_source: str
+    interest_article: str  # citation of the interest rule in that version
+    term_article: str
+    dispute_article: str | None
+    settled_on: date | None  # the day the part that had to be paid on time was fully paid
 
 
-def late_interest(item: model.ArrearsItem, repayments: Iterable[model.Repayment], as_of: date, daily_rate: Decimal) -> Decimal:
+def late_interest(item: model.ArrearsItem, repayments: Iterable[model.Repayment], as_of: date, daily_rate: Decimal,
+                  due: date | None = None, principal: Decimal | None = None) -> Decimal:
     """Interest on each yuan for every day it stayed unpaid after the due date.
 
     A payment on day d stops interest from d on: money paid on the due date or
     before bears none; the outstanding balance bears interest through the as-of date.
+    `due` is the date the debt fell due (default: the contract's); `principal` the part
+    that bears interest (default: the whole amount; a disputed part bears none, and
+    payments go to the undisputed part first).
     """
+    due = due or item.due_on
+    principal = item.amount if principal is None else principal
     rate = daily_rate / 100
     total = ZERO
-    balance = item.amount
+    balance = principal
     for r in repayments:
-        days = (r.paid_on - item.due_on).days
+        if balance <= 0:
+            break
+        part = min(r.amount, balance)
+        days = (r.paid_on - due).days
         if days > 0:
-            total += r.amount * rate * days
-        balance -= r.amount
-    if balance > 0 and as_of > item.due_on:
-        total += balance * rate * (as_of - item.due_on).days
+            total += part * rate * days
+        balance -= part
+    if balance > 0 and as_of > due:
+        total += balance * rate * (as_of - due).days
     return cents(total)
 
 
-def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rules: model.PaymentRules) -> ArrearsFacts:
+def _next_workday(day: date, calendar) -> date:
+    while not calendar.is_workday(day):
+        day += timedelta(days=1)
+    return day
+
+
+def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rules: model.PaymentRules,
+                   calendar=None, site_rules: model.Rules | None = None) -> ArrearsFacts:
     repayments = tuple(r for r in a.repayments if r.paid_on <= as_of)
     repaid = sum((r.amount for r in repayments), ZERO)
     outstanding = a.amount - repaid
     status = "已清偿" if outstanding == 0 else ("未清偿" if repaid == 0 else "部分清偿")
     cleared_on = repayments[-1].paid_on if status == "已清偿" else None
-    if cleared_on:
-        days_past_due = max(0, (cleared_on - a.due_on).days)
-    else:
-        days_past_due = max(0, (as_of - a.due_on).days)
     rate_agreed = a.agreed_daily_rate is not None
     daily_rate = a.agreed_daily_rate if rate_agreed else rules.default_daily_rate
     term_days = (a.due_on - a.delivered_on).days
+    exceeds = term_days > rules.max_term_days
+
+    # The due date used: the legal maximum when the contract's term is longer (条例: at most 60 days);
+    # a date that ends a period and falls on a rest day moves to the next working day (民法典 203).
+    legal_due = a.delivered_on + timedelta(days=rules.max_term_days)
+    due_base = legal_due if exceeds else a.due_on
+    is_period = exceeds or (a.due_kind or "期间") == "期间"
+    if calendar is not None and is_period:
+        due_used = _next_workday(due_base, calendar)
+        due_estimated = calendar.estimated(due_base, due_used)
+    else:
+        due_used, due_estimated = due_base, False
+    due_moved = due_used != due_base
+
+    # Disputes: the undisputed part must be paid on time; a wholly disputed debt is not overdue.
+    if a.disputed:
+        disputed_amount = a.disputed_amount if a.disputed_amount is not None else a.amount
+    else:
+        disputed_amount = ZERO
+    undisputed = a.amount - disputed_amount
+    wholly = a.disputed and undisputed <= 0
+    undisputed_open = max(ZERO, undisputed - repaid)  # payments go to the undisputed part first
+    undisputed_cleared_on = None
+    if undisputed > 0 and undisputed_open == 0:
+        running = ZERO
+        for r in repayments:
+            running += r.amount
+            if running >= undisputed:
+                undisputed_cleared_on = r.paid_on
+                break
+    if wholly:
+        days_past_due = 0
+    elif undisputed_cleared_on:
+        days_past_due = max(0, (undisputed_cleared_on - due_used).days)
+    else:
+        days_past_due = max(0, (as_of - due_used).days)
+    interest = ZERO if wholly else late_interest(a, repayments, as_of, daily_rate, due_used, undisputed)
+
+    regime = site_rules.payment_regime_on(a.signed_on or a.delivered_on) if site_rules else None
+    regulation = regime.name if regime else rules.regulation
+    regulation_source = regime.source if regime else rules.regulation
+    interest_article = regime.cite("interest") if regime else rules.regulation
+    term_article = regime.cite("term") if regime else rules.regulation
+    dispute_article = (regime.cite("dispute") if regime.articles.get("dispute") else None) if regime else None
+
+    if interest > 0:
+        interest_state = a.interest_state or "未支付"
+    else:
+        interest_state = a.interest_state
+    status_note = None
+    if status == "已清偿" and interest > 0 and interest_state == "未支付":
+        status_note = "本金已清偿，逾期利息未支付"
 
     instalments = []
     remaining = repaid
@@ -238,27 +318,38 @@ def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rul
     overdue_instalments = sum(i.overdue for i in instalments)
 
     badges = [Badge(status, {"已清偿": "ok", "部分清偿": "warn", "未清偿": "bad"}[status])]
-    if status != "已清偿" and days_past_due:
+    if status_note:
+        badges.append(Badge("逾期利息未支付", "bad"))
+    if status != "已清偿" and days_past_due and not undisputed_cleared_on:
         badges.append(Badge(f"逾期 {days_past_due} 天", "bad"))
     if overdue_instalments:
         badges.append(Badge(f"{overdue_instalments} 期未按计划清偿", "bad"))
     if a.disputed:
-        badges.append(Badge(f"有争议（{a.resolution}）", "muted"))
-    if term_days > rules.max_term_days:
+        label = "全部有争议" if wholly else "部分有争议"
+        badges.append(Badge(f"{label}（{a.resolution}）" if a.resolution else label, "muted"))
+    if exceeds:
         badges.append(Badge(f"约定期限 {term_days} 天，超过法定上限", "warn"))
 
     timeline = [Event(a.delivered_on, "交付（验收）", a.project), Event(a.due_on, "约定付款日期", ""),
                 Event(a.found_on, "认定为拖欠并纳入台账", "")]
+    if due_used != a.due_on:
+        timeline.append(Event(due_used, "计算逾期所用的付款期限", ""))
     timeline += [Event(r.paid_on, "清偿", f"{r.amount}") for r in repayments]
     timeline += [Event(i.due_on, "计划清偿", f"{i.amount}") for i in a.plan if i.due_on <= as_of]
     return ArrearsFacts(
         record=a, debtor_name=names.get(a.debtor, a.debtor), repayments=repayments, repaid=repaid,
         outstanding=outstanding, share_cleared=(repaid / a.amount).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
         status=status, cleared_on=cleared_on, days_past_due=days_past_due, term_days=term_days,
-        term_exceeds_max=term_days > rules.max_term_days, daily_rate=daily_rate, rate_agreed=rate_agreed,
-        interest=late_interest(a, repayments, as_of, daily_rate), instalments=tuple(instalments),
+        term_exceeds_max=exceeds, daily_rate=daily_rate, rate_agreed=rate_agreed,
+        interest=interest, instalments=tuple(instalments),
         overdue_instalments=overdue_instalments, badges=tuple(badges),
-        timeline=tuple(sorted((e for e in timeline if e.date <= as_of or e.label == "约定付款日期"), key=lambda e: e.date)),
+        timeline=tuple(sorted((e for e in timeline if e.date <= as_of or e.label in ("约定付款日期", "计算逾期所用的付款期限")),
+                              key=lambda e: e.date)),
+        legal_due=legal_due, due_base=due_base, due_used=due_used, due_moved=due_moved, due_estimated=due_estimated,
+        disputed_amount=disputed_amount, undisputed=undisputed, wholly_disputed=wholly,
+        interest_state=interest_state, status_note=status_note, regulation=regulation,
+        regulation_source=regulation_source, interest_article=interest_article, term_article=term_article,
+        dispute_article=dispute_article, settled_on=undisputed_cleared_on,
     )
 
 
@@ -311,10 +402,11 @@ class AnnualNotice:
     count: int
     amount: Decimal  # outstanding at the end of `year` on contracts overdue by then
     items: tuple[str, ...]  # arrears ids, for the reader who wants to check
+    regulation: str = ""  # the version of the regulation in force on publish_by, with its article
 
 
 def annual_notices(items: tuple[ArrearsFacts, ...], departments: tuple[model.Department, ...],
-                   as_of: date, rules: model.PaymentRules) -> tuple[AnnualNotice, ...]:
+                   as_of: date, rules: model.PaymentRules, site_rules: model.Rules | None = None) -> tuple[AnnualNotice, ...]:
     """One notice per department and per year the ledger covers whose deadline has come.
 
     A contract counts for year Y when it was due by 31 December Y and still
@@ -323,7 +415,7 @@ def annual_notices(items: tuple[ArrearsFacts, ...], departments: tuple[model.Dep
     if not items:
         return ()
     month, day = rules.annual_notice_due
-    first = min(f.record.due_on.year for f in items)
+    first = min(f.due_used.year for f in items)
     notices = []
     for year in range(first, as_of.year):
         year_end = date(year, 12, 31)
@@ -331,15 +423,19 @@ def annual_notices(items: tuple[ArrearsFacts, ...], departments: tuple[model.Dep
         per_dept: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
         for f in items:
             a = f.record
-            if a.due_on > year_end or a.found_on > as_of:
+            # overdue from the date used (legal maximum, rest days), on the undisputed part only
+            if f.due_used > year_end or a.found_on > as_of or f.wholly_disputed:
                 continue
             unpaid = a.amount - sum((r.amount for r in f.repayments if r.paid_on <= year_end), ZERO)
+            unpaid = min(unpaid, f.undisputed)
             if unpaid > 0:
                 per_dept[a.debtor].append((a.id, unpaid))
+        regime = site_rules.payment_regime_on(publish_by) if site_rules else None
+        regulation = regime.cite("notice") if regime else rules.regulation
         for d in departments:
             rows = per_dept.get(d.id, [])
             notices.append(AnnualNotice(d.id, d.name, year, publish_by, len(rows), sum((v for _, v in rows), ZERO),
-                                        tuple(i for i, _ in rows)))
+                                        tuple(i for i, _ in rows), regulation))
     return tuple(notices)
 
 
@@ -664,7 +760,8 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
     names = {d.id: d.name for d in dataset.departments}
     names.update({t: t for t in GROUP_TOKENS})
     commitments = tuple(derive_commitment(c, as_of, names) for c in dataset.commitments if c.promised_on <= as_of)
-    arrears = tuple(derive_arrears(a, as_of, names, site.rules.payment) for a in dataset.arrears if a.found_on <= as_of)
+    arrears = tuple(derive_arrears(a, as_of, names, site.rules.payment, dataset.calendar, site.rules)
+                    for a in dataset.arrears if a.found_on <= as_of)
     all_findings = tuple(derive_finding(f, as_of, names, site, dataset.calendar) for f in dataset.findings)
     reasons = Counter(f.hidden_reason for f in all_findings)
     hidden = HiddenFindings(reasons["公示期届满"], reasons["已撤销"], reasons["已修复"], reasons["未公示"])
@@ -676,7 +773,7 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
         TaskFacts(t, *(tuple(names.get(u.unit, u.unit) for u in t.units if u.role == role) for role in ("牵头", "配合", "责任")))
         for t in dataset.tasks
     )
-    notices = annual_notices(arrears, dataset.departments, as_of, site.rules.payment)
+    notices = annual_notices(arrears, dataset.departments, as_of, site.rules.payment, site.rules)
 
     # Each department's records, in the order above; grouped once (a scan per department
     # is quadratic: larger areas have more departments).

@@ -79,6 +79,21 @@ class SanctionRules:
 
 
 @dataclass(frozen=True)
+class PaymentRegime:
+    """A version of the SME payment regulation, applying to contracts (and annual notices) from `effective_from`."""
+
+    name: str
+    source: str
+    effective_from: date
+    articles: dict[str, str]  # term | dispute | interest | notice → 第九条 …; absent when the version has none
+    effective_until: date | None = None
+
+    def cite(self, key: str) -> str:
+        article = self.articles.get(key)
+        return f"{self.source}{article}" if article else self.source
+
+
+@dataclass(frozen=True)
 class PaymentRules:
     regulation: str
     default_term_days: int
@@ -97,6 +112,26 @@ class Rules:
     periods_source: str = ""
     serious_publish_source: str = ""
     objection_reply_source: str = ""
+    payment_regimes: tuple[PaymentRegime, ...] = ()  # oldest first
+    deadline_rest_day_source: str = ""
+    lpr_source: str = ""
+    lpr: dict[str, Decimal] | None = None  # YYYY-MM → one-year LPR, percent a year
+
+    def payment_regime_on(self, day: date) -> PaymentRegime | None:
+        found = None
+        for regime in self.payment_regimes:
+            if regime.effective_from <= day:
+                found = regime
+        return found
+
+    def lpr_floor(self, day: date) -> Decimal | None:
+        """The lower of the LPR quoted in `day`'s month and the month before (quotes come on the 20th)."""
+        if not self.lpr:
+            return None
+        this = f"{day.year}-{day.month:02d}"
+        prev_year, prev_month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+        rates = [r for r in (self.lpr.get(this), self.lpr.get(f"{prev_year}-{prev_month:02d}")) if r is not None]
+        return min(rates) if rates else None
 
     def regime_on(self, day: date) -> Regime | None:
         """The regime in force on `day` (the decision date)."""
@@ -220,6 +255,10 @@ class ArrearsItem:
     note: str | None
     plan: tuple[Instalment, ...]  # by due date
     repayments: tuple[Repayment, ...]  # by payment date
+    signed_on: date | None = None
+    due_kind: str | None = None  # 期间 (default) | 固定日期
+    disputed_amount: Decimal | None = None
+    interest_state: str | None = None  # 已支付 | 已免除 | 未支付
 
 
 @dataclass(frozen=True)

@@ -56,12 +56,34 @@ def rule_rows(site: model.Site) -> tuple[RuleRow, ...]:
     rows.append(RuleRow("工作日", "工作日", "按国务院办公厅公布的节假日安排（含调休上班日）；尚未公布的年份按周一至周五估算并标注",
                         "国务院办公厅每年《关于部分节假日安排的通知》；chinese-calendar 程序库和 data/calendar.yaml", None, None))
     pay = rules.payment
-    rows.append(RuleRow("账款", "机关、事业单位的付款期限",
-                        f"交付（验收）后 {pay.default_term_days} 日内；合同约定的最长 {pay.max_term_days} 日",
-                        pay.regulation, None, None))
-    rows.append(RuleRow("账款", "未约定逾期利率时的逾期利息", f"每日 {pay.default_daily_rate}%", pay.regulation, None, None))
-    rows.append(RuleRow("账款", "年度公告", f"每年 {pay.annual_notice_due[0]} 月 {pay.annual_notice_due[1]} 日前公布上一年度逾期未支付中小企业款项的合同数量和金额",
-                        pay.regulation, None, None))
+    regimes = rules.payment_regimes or ()
+    if not regimes:
+        regimes = (model.PaymentRegime(pay.regulation, pay.regulation, date(2020, 9, 1), {}),)
+    for r in regimes:
+        rows.append(RuleRow("账款", "适用的条例版本", "按合同订立日期（未登记的按交付日期）适用；年度公告按公布截止日期适用",
+                            r.source, r.effective_from, r.effective_until))
+        rows.append(RuleRow("账款", "机关、事业单位的付款期限",
+                            f"交付（验收）后 {pay.default_term_days} 日内；合同约定的最长 {pay.max_term_days} 日；"
+                            "约定超过最长期限的，按最长期限计算逾期和利息，并列出两个日期",
+                            r.cite("term"), r.effective_from, r.effective_until))
+        rows.append(RuleRow("账款", "逾期利息", f"按约定利率；未约定的每日 {pay.default_daily_rate}%；约定利率不得低于合同订立时1年期LPR",
+                            r.cite("interest"), r.effective_from, r.effective_until))
+        rows.append(RuleRow("账款", "有争议的账款",
+                            "全部有争议的不计逾期；部分有争议的，无争议部分应当及时支付，按无争议部分计算逾期和利息" +
+                            ("" if r.articles.get("dispute") else "（本版本无专门条文，本站按同一口径计算）"),
+                            r.cite("dispute") if r.articles.get("dispute") else r.source, r.effective_from, r.effective_until))
+        rows.append(RuleRow("账款", "年度公告",
+                            f"每年 {pay.annual_notice_due[0]} 月 {pay.annual_notice_due[1]} 日前公布上一年度逾期未支付中小企业款项的合同数量和金额",
+                            r.cite("notice"), r.effective_from, r.effective_until))
+    rows.append(RuleRow("账款", "付款期限届满日是法定休假日",
+                        "按期间约定的付款期限（交付后若干日），最后一日是法定休假日的，顺延至休假日结束的次日；约定固定日历日期的不顺延",
+                        rules.deadline_rest_day_source or "《中华人民共和国民法典》第二百零三条", date(2021, 1, 1), None))
+    if rules.lpr:
+        months = sorted(rules.lpr)
+        rows.append(RuleRow("账款", "1年期贷款市场报价利率（LPR）",
+                            f"{months[0]} 至 {months[-1]} 共 {len(months)} 个月的报价（见 data/site.yaml rules.lpr）；"
+                            "约定逾期利率折合年利率（日利率×365）低于订立当月与上月报价中较低者的，校验时提示",
+                            rules.lpr_source, None, None))
     return tuple(rows)
 
 
@@ -97,6 +119,12 @@ def rules_markdown(site: model.Site) -> str:
             when = "—"
         out.append(f"| {_cell(r.topic)} | {_cell(r.rule)} | {_cell(r.value)} | {_cell(r.source)} | {when} |")
     out.append("")
+    lpr = site.rules.lpr
+    if lpr:
+        out += ["## 1年期贷款市场报价利率（LPR）", "", f"来源：{site.rules.lpr_source}。每月报价，年利率。", "",
+                "| 月份 | 1年期 LPR（%） |", "|---|---|"]
+        out += [f"| {month} | {rate} |" for month, rate in sorted(lpr.items())]
+        out.append("")
     return "\n".join(out)
 
 

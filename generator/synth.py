@@ -863,7 +863,8 @@ def _arrears(rng: random.Random, n: int, depts: list[dict], dept_pick: _Picker, 
         note = _arrears_note(rng, a, bool(plan), overdue_plan)
         ledger.append((a["id"], a["debtor"], a["creditor"], a["code"], a["size"], a["project"], a["contract"],
                        _yuan(a["fen"]), _iso(a["delivered"]), _iso(a["due"]), _iso(a["found"]), a["rate"],
-                       "true" if a["disputed"] else "false", a["resolution"], note))
+                       "true" if a["disputed"] else "false", a["resolution"], note,
+                       "", "", _disputed_amount(a), ""))
         plans.extend((a["id"], _iso(due), _yuan(amount)) for due, amount, _paid in plan)
         repayments.extend((paid_on, a["id"], amount, text) for paid_on, amount, text in pays)
     repayments.sort(key=lambda r: (r[0], r[1]))
@@ -946,6 +947,15 @@ def _payments(rng: random.Random, a: dict) -> list[tuple[int, int, str]]:
     if a["disputed"] and outcome == "partly":
         return [(d, amount, "支付无争议部分") for d, amount in zip(dates, amounts)]
     return [(d, amount, fund) for d, amount in zip(dates, amounts)]
+
+
+def _disputed_amount(a: dict) -> str:
+    """The size of a dispute: what is still unpaid when the undisputed part was paid, else the whole amount."""
+    if not a["disputed"]:
+        return ""
+    if a["outcome"] == "partly" and 0 < a["paid"] < a["fen"]:
+        return _yuan(a["fen"] - a["paid"])
+    return _yuan(a["fen"])
 
 
 def _arrears_note(rng: random.Random, a: dict, planned: bool, overdue_plan: bool) -> str:
@@ -1329,7 +1339,8 @@ def generate(out_dir: Path, records: int, seed: int = 1, *, template: Path | Non
                [(d["id"], d["name"], d["kind"], d["sort"], d["active"]) for d in depts])
     _write_csv(out_dir / "arrears" / "ledger.csv",
                ["id", "debtor", "creditor", "creditor_code", "creditor_size", "project", "contract_no", "amount",
-                "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note"], ledger)
+                "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note",
+                "signed_on", "due_kind", "disputed_amount", "interest_state"], ledger)
     _write_csv(out_dir / "arrears" / "plan.csv", ["arrears_id", "due_on", "amount"], plan_rows)
     _write_csv(out_dir / "arrears" / "repayments.csv", ["arrears_id", "paid_on", "amount", "note"], repayment_rows)
     _write_csv(out_dir / "evaluations.csv",

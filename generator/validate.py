@@ -344,11 +344,34 @@ def arrears_dates_and_dispute(ctx: Context) -> Iterator[Problem]:
         elif a["due_on"] and a["delivered_on"] and (a["due_on"] - a["delivered_on"]).days > max_term:
             days = (a["due_on"] - a["delivered_on"]).days
             yield ctx.problem("arrears", i, "due_on", f"约定付款期限为交付后 {days} 天，超过法定最长 {max_term} 天",
-                              "保障中小企业款项支付条例规定机关、事业单位付款期限最长不超过 60 日；请核实合同条款", severity=WARNING)
+                              f"保障中小企业款项支付条例规定机关、事业单位付款期限最长不超过 {max_term} 日；本站按法定最长期限计算逾期和利息，"
+                              "页面同时列出约定日期；请核实合同条款", severity=WARNING)
         if _before(a["found_on"], a["delivered_on"]):
             yield ctx.problem("arrears", i, "found_on", "认定日期早于交付日期", "请核对两个日期")
         if a["disputed"] and not ctx.given("arrears", i, "resolution"):
             yield ctx.problem("arrears", i, "resolution", "有争议的账款必须填写争议解决方式", "可选：协商、调解、诉讼、仲裁")
+        amount, disputed_amount = a["amount"], a["disputed_amount"]
+        if a["disputed"] and disputed_amount is None and not ctx.given("arrears", i, "disputed_amount"):
+            yield ctx.problem("arrears", i, "disputed_amount", "有争议的账款没有填写争议金额",
+                              "请填写争议金额：无争议部分应当及时支付，按无争议部分计算逾期；未填写时按全部争议处理", severity=WARNING)
+        if disputed_amount and not a["disputed"]:
+            yield ctx.problem("arrears", i, "disputed_amount", "填写了争议金额，但“是否有争议”为 false", "有争议请把 disputed 改为 true，否则清空争议金额")
+        if disputed_amount is not None and amount is not None and disputed_amount > amount:
+            yield ctx.problem("arrears", i, "disputed_amount", f"争议金额 {disputed_amount} 元超过欠款金额 {amount} 元", "请核对金额")
+        rate = a["agreed_daily_rate"]
+        signed = a["signed_on"] or a["delivered_on"]
+        if rate is not None and signed is not None and ctx.site is not None and ctx.site.rules.lpr:
+            floor = ctx.site.rules.lpr_floor(signed)
+            annual = rate * 365
+            month = f"{signed.year}-{signed.month:02d}"
+            if floor is None:
+                yield ctx.problem("arrears", i, "agreed_daily_rate", f"LPR 表尚未收录 {month}，无法核对约定逾期利率",
+                                  "请在 data/site.yaml 的 rules.lpr.one_year 中补充该月公布的1年期LPR", severity=WARNING)
+            elif annual < floor:
+                yield ctx.problem("arrears", i, "agreed_daily_rate",
+                                  f"约定逾期利率每日 {rate}%（折合年利率 {annual.normalize()}%）低于合同订立时的1年期LPR {floor}%",
+                                  "保障中小企业款项支付条例规定约定利率不得低于合同订立时1年期贷款市场报价利率；请核实合同条款",
+                                  severity=WARNING)
         if a["disputed"] is False and a["resolution"]:
             yield ctx.problem("arrears", i, "resolution", "填写了争议解决方式，但“是否有争议”为 false", "有争议请把 disputed 改为 true，否则清空解决方式")
         code = a["creditor_code"]
@@ -670,6 +693,21 @@ def _site_settings(doc: YamlDoc | None, problems: list[Problem]) -> model.Site |
             raise _SettingsError(("rules", "disclosure_regimes"), "公示规则没有按施行日期先后排列", "请把较早的规则写在前面")
         regimes = [replace(r, effective_until=(regimes[k + 1].effective_from - timedelta(days=1)) if k + 1 < len(regimes) else None)
                    for k, r in enumerate(regimes)]
+        payment_regimes = []
+        for item in _get(raw, ("rules", "payment_regimes"), "list", required=False) or []:
+            articles = {str(a): str(v) for a, v in (_get(item, ("articles",), "map", required=False) or {}).items() if v}
+            payment_regimes.append(model.PaymentRegime(_get(item, ("name",)), _get(item, ("source",)),
+                                                       _get(item, ("effective_from",), "date"), articles))
+        payment_regimes = [replace(r, effective_until=(payment_regimes[k + 1].effective_from - timedelta(days=1))
+                                   if k + 1 < len(payment_regimes) else None) for k, r in enumerate(payment_regimes)]
+        lpr = None
+        if _get(raw, ("rules", "lpr"), "map", required=False) is not None:
+            lpr = {}
+            rates = _get(raw, ("rules", "lpr", "one_year"), "map")
+            for month in rates:
+                if not re.fullmatch(r"\d{4}-\d{2}", str(month)):
+                    raise _SettingsError(("rules", "lpr", "one_year", str(month)), f"月份“{month}”格式不对", "应写作 YYYY-MM，如 2019-08")
+                lpr[str(month)] = _get(rates, (month,), "decimal")
         sanctions = None
         if _get(raw, ("rules", "sanction_periods"), "map", required=False) is not None:
             base = ("rules", "sanction_periods")
@@ -692,6 +730,8 @@ def _site_settings(doc: YamlDoc | None, problems: list[Problem]) -> model.Site |
             _get(raw, ("rules", "periods_source"), required=False) or "",
             _get(raw, ("rules", "serious_publish_source"), required=False) or "",
             _get(raw, ("rules", "objection_reply_source"), required=False) or "",
+            tuple(payment_regimes), _get(raw, ("rules", "deadline_rest_day_source"), required=False) or "",
+            _get(raw, ("rules", "lpr", "source"), required=False) or "", lpr,
         )
         timezone = _get(raw, ("timezone",))
         try:
@@ -752,7 +792,8 @@ def _build(ctx: Context) -> model.Dataset:
     arrears = [
         model.ArrearsItem(
             **{k: a[k] for k in ("id", "debtor", "creditor", "creditor_code", "creditor_size", "project", "contract_no", "amount",
-                                  "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note")},
+                                  "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note",
+                                  "signed_on", "due_kind", "disputed_amount", "interest_state")},
             plan=tuple(model.Instalment(p["due_on"], p["amount"]) for p in _by(plan.get(a["id"]), "due_on")),
             repayments=tuple(model.Repayment(r["paid_on"], r["amount"], r["note"]) for r in _by(repaid.get(a["id"]), "paid_on")),
         )

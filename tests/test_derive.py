@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from generator import model
 from generator.derive import (
-    annual_notices, clearing_curve, derive, derive_arrears, derive_commitment, derive_finding, late_interest, mask_name,
+    annual_notices, cents, clearing_curve, derive, derive_arrears, derive_commitment, derive_finding, late_interest, mask_name,
     today,
 )
 from generator.load import load
@@ -348,3 +348,97 @@ def test_evaluation_ranks_share_ties():
                   for d, s in (("a", "90"), ("b", "85"), ("c", "85"), ("d", "80")))
     ranks = {e.record.department: e.rank for e in derive_evaluations(evals, {})}
     assert ranks == {"a": 1, "b": 2, "c": 2, "d": 4}
+
+
+# --- issue 11: the right due date, disputes, interest state, regulation by date ----------------
+
+RULES = SITE.rules
+
+
+def full(item: model.ArrearsItem, as_of: str):
+    return derive_arrears(item, D(as_of), NAMES, PAY, CAL, RULES)
+
+
+@pytest.mark.parametrize("due_kind, due_used, moved", [
+    (None, "2026-02-24", True),          # 交付后 60 日 ends in the 2026 Spring Festival (15–23 Feb): next working day
+    ("期间", "2026-02-24", True),
+    ("固定日期", "2026-02-18", False),    # a calendar date agreed as such does not move
+])
+def test_due_date_on_spring_festival_2026(due_kind, due_used, moved):
+    item = replace(debt(), delivered_on=D("2025-12-20"), due_on=D("2026-02-18"), found_on=D("2026-03-20"), due_kind=due_kind)
+    facts = full(item, "2026-03-01")
+    assert facts.due_used == D(due_used) and facts.due_moved is moved and not facts.due_estimated
+    assert facts.days_past_due == (D("2026-03-01") - D(due_used)).days
+    assert facts.interest == cents(Decimal("100000.00") * Decimal("0.0005") * facts.days_past_due)
+
+
+def test_due_date_in_an_uncovered_year_is_an_estimate():
+    # legal due 2027-01-02 (a Saturday in a year no schedule covers): moved to Monday 2027-01-04 on weekdays alone
+    item = replace(debt(), delivered_on=D("2026-11-03"), due_on=D("2027-01-02"), found_on=D("2027-01-10"))
+    facts = full(item, "2027-01-10")
+    assert facts.due_used == D("2027-01-04") and facts.due_estimated
+
+
+@pytest.mark.parametrize("delivered, due, legal, used", [
+    ("2023-12-20", "2024-03-19", "2024-02-18", "2024-02-18"),  # 90 days; day 60 is Sunday 18 Feb 2024, a make-up working day
+    ("2024-03-01", "2024-05-30", "2024-04-30", "2024-04-30"),  # 90 days; day 60 a Tuesday
+    ("2024-03-04", "2024-06-02", "2024-05-03", "2024-05-06"),  # 90 days; day 60 in the 劳动节 holiday (1–5 May)
+])
+def test_ninety_day_term_is_measured_from_the_legal_maximum(delivered, due, legal, used):
+    item = replace(debt(), delivered_on=D(delivered), due_on=D(due), found_on=D(due))
+    facts = full(item, "2024-07-01")
+    assert facts.term_days == 90 and facts.term_exceeds_max
+    assert facts.legal_due == D(legal) and facts.due_used == D(used)
+    assert facts.days_past_due == (D("2024-07-01") - D(used)).days  # more than from the contract's own date
+
+
+def test_wholly_disputed_debt_is_not_overdue():
+    item = replace(debt(), disputed=True, resolution="诉讼", disputed_amount=Decimal("100000.00"))
+    facts = full(item, "2024-12-31")
+    assert facts.wholly_disputed and facts.days_past_due == 0 and facts.interest == 0
+    assert not any(b.label.startswith("逾期") for b in facts.badges)
+    # a dispute whose size is not recorded counts as whole (validation warns)
+    unknown = full(replace(item, disputed_amount=None), "2024-12-31")
+    assert unknown.wholly_disputed and unknown.disputed_amount == Decimal("100000.00")
+
+
+def test_partly_disputed_debt_is_overdue_on_the_undisputed_part_only():
+    item = replace(debt(), disputed=True, resolution="协商", disputed_amount=Decimal("40000.00"))
+    facts = full(item, "2024-04-10")  # due 2024-03-31 (Sunday) → Monday 2024-04-01; 9 days
+    assert facts.undisputed == Decimal("60000.00") and not facts.wholly_disputed
+    assert facts.due_used == D("2024-04-01") and facts.days_past_due == 9
+    assert facts.interest == Decimal("270.00")  # 60,000 × 0.05 % × 9
+    paid = full(replace(item, repayments=(pay("2024-04-05", "60000.00"),)), "2024-12-31")
+    assert paid.settled_on == D("2024-04-05") and paid.days_past_due == 4 and paid.interest == Decimal("120.00")
+    assert paid.status == "部分清偿" and not any(b.label.startswith("逾期 ") for b in paid.badges)
+
+
+@pytest.mark.parametrize("state, note", [(None, "本金已清偿，逾期利息未支付"), ("未支付", "本金已清偿，逾期利息未支付"),
+                                         ("已支付", None), ("已免除", None)])
+def test_cleared_principal_with_owed_interest_is_qualified(state, note):
+    facts = full(replace(debt(), interest_state=state, repayments=(pay("2024-05-01", "100000.00"),)), "2024-06-01")
+    assert facts.status == "已清偿" and facts.interest > 0
+    assert facts.status_note == note and facts.interest_state == (state or "未支付")
+
+
+@pytest.mark.parametrize("signed, regulation, interest_article", [
+    ("2025-05-31", "国务院令第728号", "第十五条"),
+    ("2025-06-01", "国务院令第802号", "第十七条"),
+])
+def test_regulation_applies_by_contract_date(signed, regulation, interest_article):
+    facts = full(replace(debt(), signed_on=D(signed)), "2025-07-01")
+    assert facts.regulation == regulation and facts.interest_article.endswith(interest_article)
+
+
+def test_annual_notice_cites_the_regulation_in_force_when_due():
+    facts = derive(DEMO, D("2026-11-26"))
+    by_year = {n.year: n.regulation for n in facts.notices}
+    assert "728号" in by_year[2024] and by_year[2024].endswith("第十八条")  # published by 2025-03-31
+    assert "802号" in by_year[2025]  # published by 2026-03-31
+
+
+def test_annual_notice_counts_from_the_legal_maximum_and_skips_wholly_disputed_debts():
+    facts = derive(DEMO, D("2026-11-26"))
+    notice = {(n.department, n.year): n for n in facts.notices}
+    assert "AR-2023-007" not in notice[("gxj", 2023)].items  # wholly disputed (诉讼)
+    assert "AR-2023-006" in notice[("czj", 2023)].items and notice[("czj", 2023)].amount == Decimal("113400.00")

@@ -24,6 +24,10 @@ def test_every_disclosure_regime_is_listed_with_its_citation_and_dates():
     assert "2026年4月1日起" in page
     assert "公职人员政务处分法》第八条" in page and "警告 6 个月" in page
     assert "民法典》第二百零一条、第二百零二条" in page
+    assert "2020年9月1日至2025年5月31日" in page and "2025年6月1日起" in page  # 728, then 802
+    assert "国务院令第728号，2020年9月1日起施行）第十五条" in page and "施行）第十七条" in page
+    assert "民法典》第二百零三条" in page
+    assert "| 2019-08 | 4.25 |" in page and "| 2024-10 | 3.10 |" in page
     rows = rule_rows(SITE)
     assert all(r.source for r in rows), [r.rule for r in rows if not r.source]
     serious = [r for r in rows if r.rule.startswith("严重失信信息")]

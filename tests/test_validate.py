@@ -256,3 +256,42 @@ def test_upload_date_before_the_decision_is_refused(data_dir: Path):
     edit(data_dir / "findings" / "DF-2026-002.yaml", "uploaded_on: 2026-05-22", "uploaded_on: 2026-05-01")
     [p] = problems_of(data_dir)
     assert p.field == "uploaded_on"
+
+
+def _ledger_edit(data_dir: Path, record: str, field: str, value: str) -> None:
+    import csv
+    import io
+    path = data_dir / "arrears" / "ledger.csv"
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    column = rows[0].index(field)
+    for row in rows[1:]:
+        if row[0] == record:
+            row[column] = value
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+@pytest.mark.parametrize("signed, rate, warned", [
+    ("2024-08-15", "0.0092", False),  # 0.0092 % a day × 365 = 3.358 % ≥ LPR 3.35 % (Jul/Aug 2024)
+    ("2024-08-15", "0.0091", True),   # 3.3215 % < 3.35 %
+    ("2024-08-15", "0.0100", False),  # 3.65 %
+    ("2024-10-25", "0.0091", False),  # 3.3215 % ≥ 3.10 % (Oct 2024), the lower of Sep and Oct quotes
+])
+def test_agreed_rate_below_the_lpr_at_signing_is_warned(data_dir: Path, signed, rate, warned):
+    _ledger_edit(data_dir, "AR-2024-006", "signed_on", signed)
+    _ledger_edit(data_dir, "AR-2024-006", "agreed_daily_rate", rate)
+    report = validate(load(data_dir), date(2026, 11, 26))
+    assert report.errors == []
+    lpr = [p for p in report.problems if p.field == "agreed_daily_rate"]
+    assert bool(lpr) is warned
+    if lpr:
+        assert "LPR" in lpr[0].message and lpr[0].severity == "warning"
+
+
+def test_disputed_amount_rules(data_dir: Path):
+    _ledger_edit(data_dir, "AR-2023-006", "disputed_amount", "")
+    _ledger_edit(data_dir, "AR-2023-007", "disputed_amount", "95600.01")
+    report = validate(load(data_dir), date(2026, 11, 26))
+    by_id = {(p.line, p.severity) for p in report.problems if p.field == "disputed_amount"}
+    assert (7, "warning") in by_id and (8, "error") in by_id
