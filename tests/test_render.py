@@ -389,7 +389,7 @@ def test_department_page(build):
     assert f'<td class="zq-num">{yuan(owed)}</td>' in page
     # Annual statutory notice with the arrears ids linked.
     assert ("2025年度逾期未支付中小企业款项情况：2 笔，金额 107,777.77 元（应于 "
-            '<time datetime="2026-03-31">2026年3月31日</time> 前公布）') in page
+            '<time datetime="2026-03-31">2026年3月31日</time> 前公布，依据保障中小企业款项支付条例（国务院令第802号））') in page
     assert '<a href="../../arrears/AR-2025-001/">AR-2025-001</a>' in page
     # Evaluation trend: table and a chart (two years).
     assert "历年评价结果" in page and page.count("<svg") == 1
