@@ -22,6 +22,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from generator import sitedir
+from generator.dates import check_as_of
 from generator.files import write_if_changed
 from generator.derive import Facts, derive, today
 from generator.load import load
@@ -81,7 +82,7 @@ def prepare(data_dir: Path, as_of: date | None, timer: _Timer | None = None) -> 
     if report.dataset is None:
         raise DataInvalid(report.problems)
     with timer("计算"):
-        as_of = as_of or today(report.dataset.site.timezone)
+        as_of = check_as_of(as_of or today(report.dataset.site.timezone))
         facts = derive(report.dataset, as_of)
     return facts, [p for p in report.problems if not p.is_error]
 

@@ -79,10 +79,13 @@ def site_timezone(data_dir: Path) -> str:
 def site_today(data_dir: Path, fixed: str | None = None) -> date:
     """Today in the site's time zone, or the `--date` given (YYYY-MM-DD)."""
     if fixed:
+        from generator.dates import check_as_of
+
         try:
-            return date.fromisoformat(fixed)
+            day = date.fromisoformat(fixed)
         except ValueError:
             raise UsageError(f"--date“{fixed}”不是 YYYY-MM-DD 格式的日期，例如 2026-11-26") from None
+        return check_as_of(day, "--date")
     from generator.derive import today
 
     try:
@@ -151,10 +154,13 @@ def check_value(f: Field, value: str | None) -> list[str]:
 
 def format_number(f: Field, value: Decimal) -> str:
     """Money and scores keep their fixed places (1234.50, 94.0); other numbers as written."""
-    if f.decimals in (1, 2):
+    if f.decimals in (1, 2) and value.is_finite():
         exponent = Decimal(1).scaleb(-f.decimals)
-        if value == value.quantize(exponent):
-            return str(value.quantize(exponent))
+        try:
+            if value == value.quantize(exponent):
+                return str(value.quantize(exponent))
+        except InvalidOperation:  # more digits than Decimal carries (1e400): left as written, validation refuses it
+            pass
     return str(value)
 
 
