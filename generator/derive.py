@@ -140,7 +140,7 @@ def derive_commitment(c: model.Commitment, as_of: date, names: dict[str, str]) -
         if s.done_on:
             timeline.append(Event(s.done_on, "整改完成", s.step))
     if c.change_decided_on:
-        timeline.append(Event(c.change_decided_on, "依法变更", c.change_basis or ""))
+        timeline.append(Event(c.change_decided_on, "依法终止" if c.status == "已终止" else "依法变更", c.change_basis or ""))
     if c.fulfilled_on:
         timeline.append(Event(c.fulfilled_on, "全部兑现", ""))
     timeline.append(Event(c.deadline, "兑现期限", ""))
@@ -208,6 +208,7 @@ class ArrearsFacts:
     term_article: str
     dispute_article: str | None
     settled_on: date | None  # the day the part that had to be paid on time was fully paid
+    second_default: bool = False  # an agreed instalment missed: 二次失信 (实施意见四（一）)
 
 
 def late_interest(item: model.ArrearsItem, repayments: Iterable[model.Repayment], as_of: date, daily_rate: Decimal,
@@ -324,6 +325,7 @@ def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rul
         badges.append(Badge(f"逾期 {days_past_due} 天", "bad"))
     if overdue_instalments:
         badges.append(Badge(f"{overdue_instalments} 期未按计划清偿", "bad"))
+        badges.append(Badge("二次失信", "bad"))
     if a.disputed:
         label = "全部有争议" if wholly else "部分有争议"
         badges.append(Badge(f"{label}（{a.resolution}）" if a.resolution else label, "muted"))
@@ -349,7 +351,7 @@ def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rul
         disputed_amount=disputed_amount, undisputed=undisputed, wholly_disputed=wholly,
         interest_state=interest_state, status_note=status_note, regulation=regulation,
         regulation_source=regulation_source, interest_article=interest_article, term_article=term_article,
-        dispute_article=dispute_article, settled_on=undisputed_cleared_on,
+        dispute_article=dispute_article, settled_on=undisputed_cleared_on, second_default=overdue_instalments > 0,
     )
 
 
@@ -474,6 +476,7 @@ class FindingFacts:
     badges: tuple[Badge, ...]
     timeline: tuple[Event, ...]
     estimated: bool  # some working-day date here falls in a year no holiday schedule covers yet
+    rectification_overdue: bool = False  # serious finding not rectified by its due date (实施意见五（二）)
 
 
 def finding_period(f: model.Finding, rules: model.Rules) -> tuple[str, str, date, date | None]:
@@ -549,6 +552,11 @@ def derive_finding(f: model.Finding, as_of: date, names: dict[str, str], site: m
         badges.append(Badge("异议处理中", "warn"))
     elif state == "更正":
         badges.append(Badge("已更正", "muted"))
+    done = f.rectification_done_on if f.rectification_done_on and f.rectification_done_on <= as_of else None
+    rect_overdue = (serious and f.rectification_due is not None
+                    and ((done is None and as_of > f.rectification_due) or (done is not None and done > f.rectification_due)))
+    if rect_overdue:
+        badges.append(Badge("整改逾期", "bad"))
     if any(o.overdue for o in objections if not o.objection.decided_on):
         badges.append(Badge("异议答复逾期", "bad"))
 
@@ -575,6 +583,7 @@ def derive_finding(f: model.Finding, as_of: date, names: dict[str, str], site: m
         on_display=hidden is None, hidden_reason=hidden, badges=tuple(badges),
         timeline=tuple(sorted((e for e in timeline if e.date <= as_of), key=lambda e: e.date)),
         estimated=upload_estimated or any(o.reply_due_estimated for o in objections),
+        rectification_overdue=rect_overdue,
     )
 
 
@@ -671,7 +680,10 @@ class Summary:
     commitments_by_status: tuple[tuple[str, int], ...]
     commitments_kept: int
     commitments_overdue: int
-    second_defaults: int
+    second_defaults: int  # commitments with a late rectification step + arrears with a missed instalment
+    second_defaults_arrears: int
+    second_defaults_commitments: int
+    rectifications_overdue: int  # serious findings on display not rectified in time
     arrears: Totals
     arrears_by_status: tuple[tuple[str, int], ...]
     findings_on_display: int
@@ -715,8 +727,14 @@ def _counts(values: Iterable[str], order: tuple[str, ...]) -> tuple[tuple[str, i
     return tuple((k, counter.get(k, 0)) for k in order)
 
 
-def _covered_by_token(token: str, dept: model.Department) -> bool:
-    return (token == GROUP_TOKENS[1]) == (dept.kind == "街道办事处")
+def _covered_by_token(token: str, dept: model.Department, rules: model.Rules | None = None) -> bool:
+    """Whether a group token of the policy (区直各部门, 各街道办事处) covers a department, by its kind.
+
+    区直各部门 means the district government's departments: not the Party's organs (the
+    纪委监委 among them), not the court, not units stationed here by the city (rules.group_tokens)."""
+    if rules is not None:
+        return rules.token_covers(token, dept.kind)
+    return dept.kind in model.DEFAULT_GROUP_KINDS.get(token, ())
 
 
 def _changes(commitments, arrears, findings, as_of: date) -> tuple[Change, ...]:
@@ -727,7 +745,7 @@ def _changes(commitments, arrears, findings, as_of: date) -> tuple[Change, ...]:
         if r.fulfilled_on:
             out.append(Change(r.fulfilled_on, "status", r.id, "commitments", r.title, "状态：已兑现"))
         if r.change_decided_on:
-            out.append(Change(r.change_decided_on, "status", r.id, "commitments", r.title, "状态：依法变更"))
+            out.append(Change(r.change_decided_on, "status", r.id, "commitments", r.title, f"状态：{r.status if r.status == '已终止' else '依法变更'}"))
         for n in r.progress:
             out.append(Change(n.date, "progress", r.id, "commitments", r.title, n.note))
     for a in arrears:
@@ -790,7 +808,7 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
         debts = by_debtor.get(d.id, ())
         lead = tuple(t for t in tasks if any(u.unit == d.id and u.role == "牵头" for u in t.record.units))
         partner = tuple(t for t in tasks if t not in lead and any(
-            (u.unit == d.id) or (u.unit in GROUP_TOKENS and _covered_by_token(u.unit, d)) for u in t.record.units))
+            (u.unit == d.id) or (u.unit in GROUP_TOKENS and _covered_by_token(u.unit, d, site.rules)) for u in t.record.units))
         departments.append(DepartmentFacts(
             department=d, commitments=mine, commitment_counts=_counts((c.record.status for c in mine), COMMITMENT_STATUSES),
             overdue_commitments=sum(c.overdue for c in mine), arrears=debts, arrears_totals=arrears_totals(debts),
@@ -806,7 +824,10 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
         commitments_by_status=_counts((c.record.status for c in commitments), COMMITMENT_STATUSES),
         commitments_kept=sum(c.record.status == "已兑现" for c in commitments),
         commitments_overdue=sum(c.overdue for c in commitments),
-        second_defaults=sum(c.second_default for c in commitments),
+        second_defaults=sum(c.second_default for c in commitments) + sum(a.second_default for a in arrears),
+        second_defaults_arrears=sum(a.second_default for a in arrears),
+        second_defaults_commitments=sum(c.second_default for c in commitments),
+        rectifications_overdue=sum(f.rectification_overdue for f in findings),
         arrears=arrears_totals(arrears),
         arrears_by_status=_counts((a.status for a in arrears), ARREARS_STATUSES),
         findings_on_display=len(findings),

@@ -102,6 +102,10 @@ class PaymentRules:
     annual_notice_due: tuple[int, int]  # (month, day)
 
 
+#: 区直各部门 are the district government's departments: not Party organs (incl. the 纪委监委), not the court.
+DEFAULT_GROUP_KINDS = {"区直各部门": ("区直部门",), "各街道办事处": ("街道办事处",)}
+
+
 @dataclass(frozen=True)
 class Rules:
     serious_publish_workdays: int
@@ -116,6 +120,15 @@ class Rules:
     deadline_rest_day_source: str = ""
     lpr_source: str = ""
     lpr: dict[str, Decimal] | None = None  # YYYY-MM → one-year LPR, percent a year
+    # group token (区直各部门 …) → the department kinds it covers
+    group_kinds: dict[str, tuple[str, ...]] | None = None
+    group_source: str = ""
+    forbidden_reasons: tuple[str, ...] = ()
+    forbidden_reasons_source: str = ""
+
+    def token_covers(self, token: str, kind: str) -> bool:
+        kinds = (self.group_kinds or DEFAULT_GROUP_KINDS).get(token)
+        return kind in kinds if kinds else False
 
     def payment_regime_on(self, day: date) -> PaymentRegime | None:
         found = None

@@ -53,6 +53,9 @@ def rule_rows(site: model.Site) -> tuple[RuleRow, ...]:
                         rules.serious_publish_source or "《实施意见》五（一）", None, None))
     rows.append(RuleRow("失信记录", "异议答复期限", f"收到异议后 {rules.objection_reply_workdays} 个工作日",
                         rules.objection_reply_source, None, None))
+    kinds = rules.group_kinds or model.DEFAULT_GROUP_KINDS
+    rows.append(RuleRow("任务分工", "单位统称的范围", "；".join(f"“{t}”指{'、'.join(k)}" for t, k in kinds.items()),
+                        rules.group_source or "《实施意见》任务分工", None, None))
     rows.append(RuleRow("工作日", "工作日", "按国务院办公厅公布的节假日安排（含调休上班日）；尚未公布的年份按周一至周五估算并标注",
                         "国务院办公厅每年《关于部分节假日安排的通知》；chinese-calendar 程序库和 data/calendar.yaml", None, None))
     pay = rules.payment

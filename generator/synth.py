@@ -347,8 +347,8 @@ _COMPENSATIONS = ("对企业为原约定事项支出的前期费用经第三方�
 
 _FINDING_CATEGORIES = ("拖欠账款", "承诺不兑现", "合同违约", "统计造假", "不履行司法裁判", "其他")
 _BASIS = {
-    "拖欠账款": "《保障中小企业款项支付条例》（国务院令第802号）；《辽宁省政务严重失信行为联合惩戒实施办法（试行）》（辽政办发〔2022〕22号）",
-    "承诺不兑现": "《辽宁省政务严重失信行为联合惩戒实施办法（试行）》（辽政办发〔2022〕22号）；《营口市站前区人民政府关于加强诚信政府建设的实施意见》四（四）",
+    "拖欠账款": "《保障中小企业款项支付条例》（国务院令第802号）；《辽宁省政务严重失信行为联合惩戒实施办法（试行）》",
+    "承诺不兑现": "《辽宁省政务严重失信行为联合惩戒实施办法（试行）》；《营口市站前区人民政府关于加强诚信政府建设的实施意见》四（四）",
     "合同违约": "《中华人民共和国民法典》合同编；《营口市站前区人民政府关于加强诚信政府建设的实施意见》四（二）",
     "统计造假": "《中华人民共和国统计法》；《营口市站前区人民政府关于加强诚信政府建设的实施意见》四（五）",
     "不履行司法裁判": "《中华人民共和国民事诉讼法》关于执行的规定；《营口市站前区人民政府关于加强诚信政府建设的实施意见》五（一）",
@@ -636,10 +636,13 @@ def _commitment_history(rng: random.Random, c: dict) -> None:
         c["fulfilled"] = fulfilled
     elif status == "依法变更":
         decided = rng.randint(min(promised + 30, last), last)
-        c["change"] = (decided, rng.choice(_CHANGE_BASES), rng.choice(_COMPENSATIONS) if rng.random() < 0.7 else None)
+        # 实施意见四（四）: a lawful change states the compensation given (or that there was no loss)
+        c["change"] = (decided, rng.choice(_CHANGE_BASES),
+                       rng.choice(_COMPENSATIONS) if rng.random() < 0.7 else "经核实，变更未给企业造成财产损失，无需补偿。")
         final_note = (decided, "区政府常务会议审议决定依法变更承诺，并书面告知服务对象。")
     elif status == "已终止":
         ended = rng.randint(min(promised + 30, last), last)
+        c["change"] = (ended, "双方协商一致签订解除协议；《中华人民共和国民法典》第五百六十二条第一款（当事人协商一致，可以解除合同）。", None)
         final_note = (ended, "双方协商一致签订解除协议，已发生款项全部结清，承诺终止。")
     elif deadline < _REF - 30 and (status in ("部分兑现", "未兑现") and rng.random() < 0.75 or status == "履行中" and rng.random() < 0.4):
         start = deadline + rng.randint(20, 90)

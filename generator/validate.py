@@ -300,14 +300,24 @@ def commitment_status_fields(ctx: Context) -> Iterator[Problem]:
         if c["fulfilled_on"] is not None and status not in ("已兑现",):
             yield ctx.problem("commitments", i, "fulfilled_on", f"填写了兑现日期，但状态是“{status}”",
                               "全部兑现的请把状态改为“已兑现”；尚未全部兑现的请删除兑现日期")
-        if status == "依法变更":
+        if status in ("依法变更", "已终止"):
             if not ctx.given("commitments", i, "change_decided_on"):
-                yield ctx.problem("commitments", i, "change_decided_on", "状态为“依法变更”时必须填写变更决定日期", "在 change: 下填写 decided_on")
+                yield ctx.problem("commitments", i, "change_decided_on", f"状态为“{status}”时必须填写决定日期", "在 change: 下填写 decided_on")
             if not ctx.given("commitments", i, "change_basis"):
-                yield ctx.problem("commitments", i, "change_basis", "状态为“依法变更”时必须写明变更的法定依据", "在 change: 下填写 basis")
+                yield ctx.problem("commitments", i, "change_basis", f"状态为“{status}”时必须写明法定依据",
+                                  "在 change: 下填写 basis（实施意见四（四）：改变政府承诺应当严格依照法定权限和程序进行）")
+            if status == "依法变更" and not ctx.given("commitments", i, "change_compensation"):
+                yield ctx.problem("commitments", i, "change_compensation", "依法变更承诺时必须写明对企业和投资人财产损失的补偿情况",
+                                  "在 change: 下填写 compensation（实施意见四（四）：对相关企业和投资人的财产损失依法予以补偿）；未造成损失的请写明")
+            words = ctx.site.rules.forbidden_reasons if ctx.site else ()
+            said = [w for w in words if w in (c["change_basis"] or "")]
+            if said:
+                yield ctx.problem("commitments", i, "change_basis", f"变更或终止的理由提到“{said[0]}”",
+                                  "实施意见四（四）规定不得以政府换届、相关责任人更替、当地政策调整等理由不履行承诺；请核实变更依据",
+                                  severity=WARNING)
         elif c["change_decided_on"] or c["change_basis"]:
             yield ctx.problem("commitments", i, "change_decided_on", f"填写了变更情况，但状态是“{status}”",
-                              "依法变更的承诺请把状态改为“依法变更”", severity=WARNING)
+                              "依法变更的承诺请把状态改为“依法变更”，依法终止的改为“已终止”", severity=WARNING)
         if _before(c["deadline"], c["promised_on"]):
             yield ctx.problem("commitments", i, "deadline", "兑现期限早于承诺日期", "请核对两个日期")
         if _before(c["fulfilled_on"], c["promised_on"]):
@@ -708,6 +718,10 @@ def _site_settings(doc: YamlDoc | None, problems: list[Problem]) -> model.Site |
                 if not re.fullmatch(r"\d{4}-\d{2}", str(month)):
                     raise _SettingsError(("rules", "lpr", "one_year", str(month)), f"月份“{month}”格式不对", "应写作 YYYY-MM，如 2019-08")
                 lpr[str(month)] = _get(rates, (month,), "decimal")
+        group_kinds = None
+        if _get(raw, ("rules", "group_tokens"), "map", required=False) is not None:
+            kinds_map = _get(raw, ("rules", "group_tokens", "kinds"), "map")
+            group_kinds = {str(t): tuple(str(k) for k in _get(kinds_map, (t,), "list")) for t in kinds_map}
         sanctions = None
         if _get(raw, ("rules", "sanction_periods"), "map", required=False) is not None:
             base = ("rules", "sanction_periods")
@@ -732,6 +746,9 @@ def _site_settings(doc: YamlDoc | None, problems: list[Problem]) -> model.Site |
             _get(raw, ("rules", "objection_reply_source"), required=False) or "",
             tuple(payment_regimes), _get(raw, ("rules", "deadline_rest_day_source"), required=False) or "",
             _get(raw, ("rules", "lpr", "source"), required=False) or "", lpr,
+            group_kinds, _get(raw, ("rules", "group_tokens", "source"), required=False) or "",
+            tuple(str(w) for w in (_get(raw, ("rules", "forbidden_reasons", "words"), "list", required=False) or [])),
+            _get(raw, ("rules", "forbidden_reasons", "source"), required=False) or "",
         )
         timezone = _get(raw, ("timezone",))
         try:

@@ -442,3 +442,40 @@ def test_annual_notice_counts_from_the_legal_maximum_and_skips_wholly_disputed_d
     notice = {(n.department, n.year): n for n in facts.notices}
     assert "AR-2023-007" not in notice[("gxj", 2023)].items  # wholly disputed (诉讼)
     assert "AR-2023-006" in notice[("czj", 2023)].items and notice[("czj", 2023)].amount == Decimal("113400.00")
+
+
+def test_district_departments_token_covers_government_departments_only():
+    facts = derive(DEMO, D("2026-11-26"))
+    dept = {d.department.id: d for d in facts.departments}
+    token_tasks = {t.record.id for t in facts.tasks
+                   if any(u.unit == "区直各部门" for u in t.record.units)}
+    assert token_tasks
+    covered = lambda d: {t.record.id for t in d.tasks_partner} & token_tasks  # noqa: E731
+    assert covered(dept["fgj"]) or any(t.record.id in token_tasks for t in dept["fgj"].tasks_lead)
+    assert covered(dept["zjj"]) == token_tasks - {t.record.id for t in dept["zjj"].tasks_lead}
+    for not_government in ("jwjw", "fy", "zzb", "zrzy"):  # 纪委监委, court, Party organ, city's stationed unit
+        named = {t.record.id for t in facts.tasks if any(u.unit == not_government for u in t.record.units)}
+        assert covered(dept[not_government]) <= named, not_government
+
+
+def test_missed_instalment_is_a_second_default_and_counts_in_the_total():
+    plan = [model.Instalment(D("2024-05-31"), Decimal("50000.00")), model.Instalment(D("2024-08-31"), Decimal("50000.00"))]
+    item = derive_arrears(debt(plan=plan), D("2024-06-01"), NAMES, PAY)
+    assert item.second_default and any(b.label == "二次失信" for b in item.badges)
+    assert not derive_arrears(debt(plan=plan), D("2024-05-31"), NAMES, PAY).second_default
+    facts = derive(DEMO, D("2026-11-26"))
+    s = facts.summary
+    assert s.second_defaults == s.second_defaults_commitments + s.second_defaults_arrears
+    assert s.second_defaults_arrears == sum(a.overdue_instalments > 0 for a in facts.arrears) > 0
+
+
+@pytest.mark.parametrize("done, as_of, overdue", [
+    (None, "2024-09-30", False), (None, "2024-10-01", True),        # due 2024-09-30, not done
+    ("2024-09-30", "2024-12-01", False), ("2024-10-01", "2024-12-01", True),  # done on time / late
+])
+def test_serious_finding_rectification_overdue(done, as_of, overdue):
+    f = finding(severity="严重", rectification_due=D("2024-09-30"), rectification_done_on=D(done) if done else None)
+    facts = derive_finding(f, D(as_of), NAMES, SITE, CAL)
+    assert facts.rectification_overdue is overdue and any(b.label == "整改逾期" for b in facts.badges) is overdue
+    general = derive_finding(replace(f, severity="一般"), D(as_of), NAMES, SITE, CAL)
+    assert general.rectification_overdue is False

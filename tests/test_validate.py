@@ -295,3 +295,30 @@ def test_disputed_amount_rules(data_dir: Path):
     report = validate(load(data_dir), date(2026, 11, 26))
     by_id = {(p.line, p.severity) for p in report.problems if p.field == "disputed_amount"}
     assert (7, "warning") in by_id and (8, "error") in by_id
+
+
+def test_lawful_change_needs_its_compensation(data_dir: Path):
+    edit(data_dir / "commitments" / "CM-2024-004.yaml", "  compensation:", "  # compensation:")
+    [p] = problems_of(data_dir)
+    assert p.field == "change_compensation" and "补偿" in p.message
+
+
+def test_termination_needs_its_legal_basis(data_dir: Path):
+    edit(data_dir / "commitments" / "CM-2024-005.yaml", "  basis:", "  # basis:")
+    [p] = problems_of(data_dir)
+    assert p.field == "change_basis" and "已终止" in p.message
+
+
+@pytest.mark.parametrize("reason, flagged", [("因政府换届，原承诺不再履行。", True), ("因领导人员更替，暂缓兑现。", True),
+                                             ("经批准的国土空间规划调整为公共绿地。", False)])
+def test_forbidden_excuses_are_flagged(data_dir: Path, reason, flagged):
+    path = data_dir / "commitments" / "CM-2024-004.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  basis: ") + len("  basis: ")
+    path.write_text(text[:start] + reason + text[text.index("\n", start):], encoding="utf-8")
+    report = validate(load(data_dir), date(2026, 11, 26))
+    assert report.errors == []
+    warned = [p for p in report.problems if p.field == "change_basis"]
+    assert bool(warned) is flagged
+    if flagged:
+        assert "四（四）" in warned[0].hint
