@@ -871,7 +871,11 @@ def _arrears(rng: random.Random, n: int, depts: list[dict], dept_pick: _Picker, 
         plans.extend((a["id"], _iso(due), _yuan(amount)) for due, amount, _paid in plan)
         repayments.extend((paid_on, a["id"], amount, text) for paid_on, amount, text in pays)
     repayments.sort(key=lambda r: (r[0], r[1]))
-    repayment_rows = [(arrears_id, _iso(paid_on), _yuan(amount), text) for paid_on, arrears_id, amount, text in repayments]
+    seq: dict[tuple, int] = {}
+    repayment_rows = []
+    for paid_on, arrears_id, amount, text in repayments:  # the n-th payment of a debt on one day
+        seq[(arrears_id, paid_on)] = seq.get((arrears_id, paid_on), 0) + 1
+        repayment_rows.append((arrears_id, _iso(paid_on), str(seq[(arrears_id, paid_on)]), _yuan(amount), text))
     return [items[k] for k in order], ledger, (plans, repayment_rows)
 
 
@@ -1345,7 +1349,7 @@ def generate(out_dir: Path, records: int, seed: int = 1, *, template: Path | Non
                 "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note",
                 "signed_on", "due_kind", "disputed_amount", "interest_state"], ledger)
     _write_csv(out_dir / "arrears" / "plan.csv", ["arrears_id", "due_on", "amount"], plan_rows)
-    _write_csv(out_dir / "arrears" / "repayments.csv", ["arrears_id", "paid_on", "amount", "note"], repayment_rows)
+    _write_csv(out_dir / "arrears" / "repayments.csv", ["arrears_id", "paid_on", "seq", "amount", "note"], repayment_rows)
     _write_csv(out_dir / "evaluations.csv",
                ["year", "department", "evaluator", "method", "score", "grade", "published_on", "report", "objection",
                 "objection_outcome"], evaluations)

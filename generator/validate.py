@@ -812,7 +812,8 @@ def _build(ctx: Context) -> model.Dataset:
                                   "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note",
                                   "signed_on", "due_kind", "disputed_amount", "interest_state")},
             plan=tuple(model.Instalment(p["due_on"], p["amount"]) for p in _by(plan.get(a["id"]), "due_on")),
-            repayments=tuple(model.Repayment(r["paid_on"], r["amount"], r["note"]) for r in _by(repaid.get(a["id"]), "paid_on")),
+            repayments=tuple(model.Repayment(r["paid_on"], r["amount"], r["note"], r["seq"])
+                             for r in sorted(repaid.get(a["id"]) or [], key=lambda r: (r["paid_on"], r["seq"]))),
         )
         for a in rows["arrears"]
     ]
