@@ -1382,10 +1382,17 @@ _LABELS = (("departments", "单位"), ("commitments", "承诺"), ("commitment_pr
            ("findings", "失信记录"), ("finding_objections", "异议"), ("evaluations", "评价结果"))
 
 
+#: The largest synthetic folder `generator synth` makes (the benchmarks use up to 10,000).
+MAX_RECORDS = 1_000_000
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.records < 0:
         print(f"generator：记录数应为不小于 0 的整数，实际为 {args.records}。", file=sys.stderr)
+        return 2
+    if args.records > MAX_RECORDS:  # beyond this the run takes hours and runs out of memory
+        print(f"generator：记录数最多 {MAX_RECORDS:,}，实际为 {args.records:,}。", file=sys.stderr)
         return 2
     if out.exists() and not out.is_dir():
         print(f"generator：{out} 是一个文件，不是文件夹；请换一个输出文件夹。", file=sys.stderr)
