@@ -1159,8 +1159,9 @@ def export_template(out: Path, data_dir: Path, resources: list[str] | None = Non
         for col, f in enumerate(resource.fields, 1):
             letter = _letter(col)
             cell = ws.cell(1, col, f.title)
-            cell.font = Font(bold=True, color="C00000" if f.required else "000000")
-            cell.fill = required_fill if f.required else head_fill
+            must = _must_fill(resource, f)
+            cell.font = Font(bold=True, color="C00000" if must else "000000")
+            cell.fill = required_fill if must else head_fill
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
             cell.comment = Comment(_template_note(f, resource), "generator", width=320, height=160)
             ws.column_dimensions[letter].width = max(12, min(40, len(f.title) * 2 + 4))
@@ -1233,7 +1234,8 @@ def export_template(out: Path, data_dir: Path, resources: list[str] | None = Non
     for name in names:
         resource = package.resource(name)
         for f in resource.fields:
-            notes.append([resource.title, f.title, "必填" if f.required else "选填", f.description, _format_note(f, resource)])
+            notes.append([resource.title, f.title, "必填" if _must_fill(resource, f) else "选填", f.description,
+                          _format_note(f, resource)])
     for letter, width in zip("ABCDE", (18, 22, 10, 60, 36)):
         notes.column_dimensions[letter].width = width
     wb.active = wb.sheetnames.index(package.resource(names[0]).title)
@@ -1267,7 +1269,12 @@ def _format_note(f: Field, resource: Resource) -> str:
 
 
 def _template_note(f: Field, resource: Resource) -> str:
-    return f"{f.title}（{'必填' if f.required else '选填'}）\n{f.description}\n{_format_note(f, resource)}"
+    return f"{f.title}（{'必填' if _must_fill(resource, f) else '选填'}）\n{f.description}\n{_format_note(f, resource)}"
+
+
+def _must_fill(resource: Resource, f: Field) -> bool:
+    """Required in the workbook: required in the schema and without an import default (IMPORT_DEFAULTS)."""
+    return f.required and f.name not in IMPORT_DEFAULTS.get(resource.name, {})
 
 
 def cmd_export_template(args: argparse.Namespace) -> int:

@@ -119,3 +119,4 @@ def test_the_template_explains_blank_and_clear(tmp_path: Path, data_dir: Path, c
     text = "\n".join(str(c) for row in wb["填写说明"].iter_rows(values_only=True) for c in row if c)
     wb.close()
     assert "空白单元格表示“不修改”" in text and CLEAR_MARKER in text and "当日笔次" in text
+    assert "清偿记录\n当日笔次\n选填" in text  # defaults to 1 when left out
