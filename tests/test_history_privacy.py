@@ -61,6 +61,18 @@ def test_unmasked_names_are_shown_as_deleted(repo: Repo):
     assert revision.changes == (FieldChange("承诺事项", REDACTED, "由区政府办公室督办的企业开办改革"),)
 
 
+def test_an_unmasked_person_field_is_shown_as_deleted(repo: Repo):
+    finding = "id: DF-2024-001\nsubject: fgj\nsubject_kind: 公务员\nperson: {}\nseverity: 一般\nsummary: 未按期兑现承诺\n"
+    repo.write("findings/DF-2024-001.yaml", finding.format("王芳"))
+    repo.commit("2024-05-01T10:00:00+08:00")
+    repo.write("findings/DF-2024-001.yaml", finding.format("王某"))
+    repo.commit("2024-05-02T10:00:00+08:00")
+    h = repo.collect()
+    (_, revision) = h.of("DF-2024-001")
+    assert [(c.old, c.new) for c in revision.changes] == [(REDACTED, "王某")]
+    assert "王芳" not in repr(h)
+
+
 def test_redaction_list_suppresses_any_past_value(repo: Repo):
     repo.write("commitments/CM-2024-001.yaml", commitment(progress=progress(INTERNAL)))
     repo.commit("2024-05-01T10:00:00+08:00")
@@ -111,14 +123,14 @@ def test_removed_personal_data_is_written_nowhere_in_the_site(tmp_path: Path):
     shutil.rmtree(repo.data)
     shutil.copytree(DEMO_DATA, repo.data)
     cm = repo.data / "commitments" / "CM-2024-001.yaml"
-    df = repo.data / "findings" / "DF-2025-003.yaml"
+    df = repo.data / "findings" / "DF-2026-001.yaml"  # on display on the as-of date
     edit(cm, "note: 企业开办“一网通办”系统完成联调测试。", f"note: {LEAKY_NOTE}")
     edit(cm, "note: 企业开办全流程一个工作日内办结正式实施", f"note: {INTERNAL}。企业开办全流程一个工作日内办结正式实施")
-    edit(df, "person: 张某", "person: 王芳")
+    edit(df, "summary: 区财政局在", "summary: 经办人为副主任刘德华。区财政局在")
     repo.commit("2026-11-01T10:00:00+08:00")
     edit(cm, f"note: {LEAKY_NOTE}", "note: 企业开办“一网通办”系统完成联调测试。")
     edit(cm, f"note: {INTERNAL}。", "note: ")
-    edit(df, "person: 王芳", "person: 王某")
+    edit(df, "summary: 经办人为副主任刘德华。区财政局在", "summary: 区财政局在")
     old_note = f"{INTERNAL}。企业开办全流程一个工作日内办结正式实施，并在政务服务中心公开承诺。"
     (repo.data / "redactions.yaml").write_text(
         f"redactions:\n  - record: CM-2024-001\n    field: note\n    value_sha256: {value_sha256(old_note)}\n"
@@ -129,8 +141,8 @@ def test_removed_personal_data_is_written_nowhere_in_the_site(tmp_path: Path):
     build_site(repo.data, out, as_of=date(2026, 11, 26), history=True, build_dir=tmp_path / "build")
     page = (out / "commitments" / "CM-2024-001" / "index.html").read_text(encoding="utf-8")
     assert page.count(REDACTED) >= 2, "the history shows that values were deleted"
-    assert REDACTED in (out / "findings" / "DF-2025-003" / "index.html").read_text(encoding="utf-8")
-    secrets = ("19491231", "1949 1231", "138-1234", "12345678", "王芳", "拟以财政困难为由")
+    assert REDACTED in (out / "findings" / "DF-2026-001" / "index.html").read_text(encoding="utf-8")
+    secrets = ("19491231", "1949 1231", "138-1234", "12345678", "刘德华", "拟以财政困难为由")
     leaks = {}
     for path in out.rglob("*"):
         if path.is_file():
