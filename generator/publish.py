@@ -66,6 +66,12 @@ class _Timer:
 
 def prepare(data_dir: Path, as_of: date | None, timer: _Timer | None = None) -> tuple[Facts, list[Problem]]:
     """load → validate → derive; raises DataInvalid with every problem when the data has errors."""
+    facts, warnings, _ = prepare_with_dataset(data_dir, as_of, timer)
+    return facts, warnings
+
+
+def prepare_with_dataset(data_dir: Path, as_of: date | None, timer: _Timer | None = None):
+    """prepare(), and the validated dataset as well: (facts, warnings, dataset)."""
     timer = timer or _Timer({})
     with timer("读取"):
         raw = load(data_dir)
@@ -76,7 +82,7 @@ def prepare(data_dir: Path, as_of: date | None, timer: _Timer | None = None) -> 
     with timer("计算"):
         as_of = as_of or today(report.dataset.site.timezone)
         facts = derive(report.dataset, as_of)
-    return facts, [p for p in report.problems if not p.is_error]
+    return facts, [p for p in report.problems if not p.is_error], report.dataset
 
 
 def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool, timer: _Timer | None = None) -> int:
@@ -119,16 +125,25 @@ def _swap_into_place(built: Path, out_dir: Path) -> None:
 def build_site(data_dir: Path, out_dir: Path, as_of: date | None = None, history: bool = True,
                build_dir: Path | None = None, report: Callable[[str], None] = lambda line: None) -> BuildResult:
     """The whole pipeline into out_dir (see the module docstring)."""
+    timings: dict[str, float] = {}
+    facts, warnings = prepare(Path(data_dir), as_of, _Timer(timings))
+    for w in warnings:
+        report(w.text())
+    result = build_from_facts(facts, data_dir, out_dir, history=history, build_dir=build_dir, timings=timings)
+    result.warnings.extend(warnings)
+    return result
+
+
+def build_from_facts(facts: Facts, data_dir: Path, out_dir: Path, *, history: bool = True,
+                     build_dir: Path | None = None, timings: dict[str, float] | None = None) -> BuildResult:
+    """render → engine → swap into out_dir, for facts already derived."""
     from generator import engine
     from generator.render import BASE_CONFIG, DEFAULT_TEMPLATES_DIR, site_settings
 
     data_dir, out_dir = Path(data_dir), Path(out_dir).resolve()
     build_dir = Path(build_dir) if build_dir else REPO_ROOT / "build"
-    timings: dict[str, float] = {}
+    timings = {} if timings is None else timings
     timer = _Timer(timings)
-    facts, warnings = prepare(data_dir, as_of, timer)
-    for w in warnings:
-        report(w.text())
     pages = render_sources(facts, data_dir, build_dir, history, timer)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -145,4 +160,4 @@ def build_site(data_dir: Path, out_dir: Path, as_of: date | None = None, history
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return BuildResult(out_dir, facts.as_of, timings, warnings, pages, files, result.stamped_pages)
+    return BuildResult(out_dir, facts.as_of, timings, [], pages, files, result.stamped_pages)

@@ -511,6 +511,13 @@ def task_tone(status: str) -> str:
 
 
 _CHANGE_KIND = {"new": "新增", "status": "状态变化", "repayment": "清偿", "progress": "进展"}
+
+
+def change_kind(kind: str) -> str:
+    """新增 / 状态变化 / 清偿 / 进展 for a change on the home page."""
+    return _CHANGE_KIND.get(kind, kind)
+
+
 _ARREARS_AMOUNT_EVENTS = ("清偿", "计划清偿")
 
 
@@ -626,7 +633,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
     env.filters.update(
         cn_date=cn_date, iso=iso, yuan=yuan, wan=wan, money=money, percent=percent, text_br=text_br,
         num=plain_number, rate=rate, signed=signed, tone=tone, truncate_text=truncate,
-        markdown_html=markdown_html, task_tone=task_tone,
+        markdown_html=markdown_html, task_tone=task_tone, change_kind=change_kind,
     )
     env.globals.update(
         label=label, money_label=money_label, enum=enum, is_web_url=is_web_url, event_text=event_text,
