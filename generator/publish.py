@@ -9,14 +9,14 @@ good site untouched.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Callable
 
+from generator import sitedir
+from generator.dates import check_as_of
 from generator.derive import Facts, derive, today
 from generator.load import load
 from generator.problems import DataInvalid, GeneratorError, Problem
@@ -80,7 +80,7 @@ def prepare_with_dataset(data_dir: Path, as_of: date | None, timer: _Timer | Non
     if report.dataset is None:
         raise DataInvalid(report.problems)
     with timer("计算"):
-        as_of = as_of or today(report.dataset.site.timezone)
+        as_of = check_as_of(as_of or today(report.dataset.site.timezone))
         facts = derive(report.dataset, as_of)
     return facts, [p for p in report.problems if not p.is_error], report.dataset
 
@@ -111,20 +111,10 @@ def _repo_root_of(data_dir: Path) -> Path:
     return path
 
 
-def _swap_into_place(built: Path, out_dir: Path) -> None:
-    """Replace out_dir with built using renames, so readers never see a half-written site."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        out_dir.rename(old)
-    built.rename(out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def build_site(data_dir: Path, out_dir: Path, as_of: date | None = None, history: bool = True,
                build_dir: Path | None = None, report: Callable[[str], None] = lambda line: None) -> BuildResult:
     """The whole pipeline into out_dir (see the module docstring)."""
+    sitedir.check_target(out_dir, protect=[Path(data_dir)])  # before any work: never a data or repository folder
     timings: dict[str, float] = {}
     facts, warnings = prepare(Path(data_dir), as_of, _Timer(timings))
     for w in warnings:
@@ -140,15 +130,14 @@ def build_from_facts(facts: Facts, data_dir: Path, out_dir: Path, *, history: bo
     from generator import engine
     from generator.render import BASE_CONFIG, DEFAULT_TEMPLATES_DIR, site_settings
 
-    data_dir, out_dir = Path(data_dir), Path(out_dir).resolve()
+    data_dir = Path(data_dir)
+    out_dir = sitedir.check_target(out_dir, protect=[data_dir])
     build_dir = Path(build_dir) if build_dir else REPO_ROOT / "build"
     timings = {} if timings is None else timings
     timer = _Timer(timings)
     pages = render_sources(facts, data_dir, build_dir, history, timer)
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
-    try:
+    with sitedir.replacing(out_dir, protect=[data_dir]) as staging:  # the old site stays until the new is in
         with timer("构建网站"):
             engine.write_config(build_dir, BASE_CONFIG, DEFAULT_TEMPLATES_DIR, site_settings(facts))
             try:
@@ -156,8 +145,4 @@ def build_from_facts(facts: Facts, data_dir: Path, out_dir: Path, *, history: bo
             except engine.EngineFailed as exc:
                 raise BuildFailed(str(exc)) from None
         files = sum(1 for p in staging.rglob("*") if p.is_file())
-        _swap_into_place(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return BuildResult(out_dir, facts.as_of, timings, [], pages, files, result.stamped_pages)

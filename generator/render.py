@@ -230,6 +230,17 @@ def safe_title(text: str, limit: int = 120) -> str:
     return title
 
 
+def shell_text(text: str) -> str:
+    """Text for the theme's own settings (``site_name``), which Material prints unescaped
+    in <title>, the header and an ``aria-label="…"`` attribute, and escaped elsewhere.
+
+    A safe_title (no ``<``, ``>``, ``&``, controls or bidi characters) without ASCII
+    quotes either (``"`` and ``'`` become ＂ and ＇): the same text whether printed
+    raw or escaped, and it cannot leave an attribute.
+    """
+    return safe_title(text, limit=200).replace('"', "\uff02").replace("'", "\uff07")
+
+
 def text_br(value: object) -> Markup:
     """Escape plain text for an HTML block; line breaks become <br> (a blank line would end the block)."""
     if value is None:
@@ -990,7 +1001,7 @@ def site_settings(facts: Facts) -> dict:
     """What the theme shows on every page (site name, URL, publisher, contact …): plain data."""
     site = facts.site
     return {
-        "site_name": site.site_name,
+        "site_name": shell_text(site.site_name),
         "site_url": site.base_url,
         "zq": {
             "site_name": site.site_name,

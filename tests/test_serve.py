@@ -39,8 +39,13 @@ def preview(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(DEMO_DATA, data)
     log = tmp_path / "serve.log"
+    import socket
+
+    with socket.socket() as probe:  # a free port (the command refuses 0)
+        probe.bind(("127.0.0.1", 0))
+        free = str(probe.getsockname()[1])
     with open(log, "w", encoding="utf-8") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--data", str(data), "--port", "0",
+        proc = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--data", str(data), "--port", free,
                                  "--as-of", "2026-11-26", "--build-dir", str(tmp_path / "build")],
                                 stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
                                 env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})

@@ -23,6 +23,7 @@ import yaml
 
 from generator.engine import search
 from generator.engine.stamp import SHELL_MARKDOWN, Shell, TocEntry
+from generator.offline import keep_requests_on_site
 from generator.problems import GeneratorError
 
 #: The generator's pages rendered to HTML (written by the render stage).
@@ -123,6 +124,7 @@ def build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_u
         config = load_config(str(build_dir / "mkdocs.yml"), site_dir=str(site_dir), strict=True)
         site_url = config.site_url or ""
         mkdocs_build(config)
+        keep_requests_on_site(site_dir)  # the theme's CDN loads → the site's own files
     except (MkDocsException, SystemExit, OSError) as exc:
         details = "\n".join(f"  - {m}" for m in handler.messages) or f"  - {exc}"
         raise EngineFailed(f"MkDocs 构建失败（严格模式下任何警告都视为错误），原网站保持不变：\n{details}") from None

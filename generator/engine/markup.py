@@ -64,7 +64,9 @@ class _SafeTree(markdown.treeprocessors.Treeprocessor):
 
 class _SafeExtension(markdown.extensions.Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:
-        md.treeprocessors.register(_SafeTree(md), "zq-safe", 5)
+        # After Python-Markdown's own "unescape" step (priority 0): the check sees the href
+        # the browser will get, with backslash escapes undone (``/\\host`` is ``//host``).
+        md.treeprocessors.register(_SafeTree(md), "zq-safe", -1)
 
 
 @lru_cache(maxsize=1)
