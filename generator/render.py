@@ -265,6 +265,13 @@ def cn_date(value: date | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+def time_tag(value: date | None) -> Markup:
+    """<time datetime="2024-03-01">2024年3月1日</time>"""
+    if value is None:
+        return Markup('<time datetime=""></time>')
+    return Markup(f'<time datetime="{value.isoformat()}">{value.year}年{value.month}月{value.day}日</time>')
+
+
 def iso(value: date | None) -> str:
     return value.isoformat() if value else ""
 
@@ -642,7 +649,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         auto_reload=False,
     )
     env.filters.update(
-        cn_date=cn_date, iso=iso, yuan=yuan, wan=wan, money=money, percent=percent, text_br=text_br,
+        cn_date=cn_date, iso=iso, time_tag=time_tag, yuan=yuan, wan=wan, money=money, percent=percent, text_br=text_br,
         num=plain_number, rate=rate, signed=signed, tone=tone, truncate_text=truncate,
         markdown_html=markdown_html, task_tone=task_tone, change_kind=change_kind,
     )
@@ -705,6 +712,7 @@ class _Site:
         }
         self.departments = frozenset(d.department.id for d in facts.departments)
         self.rules = facts.site.rules
+        self.blocks: dict[str, list[str]] = {}  # raw HTML blocks of Markdown pages, see split_html_blocks
 
     def nav(self, page: str) -> Linker:
         return Linker(page, self.known, self.departments)
@@ -712,7 +720,12 @@ class _Site:
     def page(self, path: str, template: str, title: str, *, search: bool = True, **context) -> tuple[str, str]:
         body = self.env.get_template(template).render(
             facts=self.facts, rules=self.rules, nav=self.nav(path), page=path, **context)
-        return path, front_matter(title, search=search) + body.strip("\n") + "\n"
+        body = body.strip("\n") + "\n"
+        if not search:  # lists: their tables go to the engine as HTML, beside the Markdown
+            body, blocks = split_html_blocks(body)
+            if blocks:
+                self.blocks[path] = blocks
+        return path, front_matter(title, search=search) + body
 
     # home and lists
 
@@ -867,6 +880,37 @@ class _Site:
             yield self.finding(x)
         for d in f.departments:
             yield self.department(d)
+
+
+# --- raw HTML blocks of Markdown pages -----------------------------------------------------
+#
+# The list pages are a few Markdown headings around large raw HTML blocks (tables of
+# 500 rows). Markdown engines parse such blocks only to pass them through, and that is
+# most of their work. So each top-level raw HTML block of a page that is not searched
+# is replaced by a placeholder paragraph and handed to the engine beside the Markdown
+# (build/blocks.json), which puts it back into the built page. Blocks holding the
+# page's h1 stay (the engine looks for it), and so do unbalanced ones.
+
+BLOCKS_FILE = "blocks.json"
+BLOCK_PLACEHOLDER = "ZQBLOCK-{n}-ZQ"
+_BLOCK_TAGS = {"div", "table", "p", "ul", "ol", "dl", "figure", "details", "nav", "form", "section"}
+_BLOCK_START = re.compile(r"<([a-z][a-z0-9]*)[\s>]")
+
+
+def split_html_blocks(body: str) -> tuple[str, list[str]]:
+    """(Markdown with placeholders, the blocks in order)."""
+    out, blocks = [], []
+    for part in body.split("\n\n"):
+        m = _BLOCK_START.match(part)
+        tag = m.group(1) if m else ""
+        text = part.rstrip("\n")
+        if (tag in _BLOCK_TAGS and "<h1" not in part and text.endswith(f"</{tag}>")
+                and len(re.findall(f"<{tag}[\\s>]", part)) == part.count(f"</{tag}>")):
+            out.append(BLOCK_PLACEHOLDER.format(n=len(blocks)) + part[len(text):])
+            blocks.append(text)
+        else:
+            out.append(part)
+    return "\n\n".join(out), blocks
 
 
 # --- pages rendered to HTML ---------------------------------------------------------------
@@ -1196,6 +1240,8 @@ def render(facts: Facts, build_dir: Path, *, history: History | None = None,
     removed = _remove_stale(docs, writer.produced)
     pages_dir.mkdir(parents=True, exist_ok=True)
     removed += _remove_stale(pages_dir, html_writer.produced)
+    html_writer.put(build_dir / BLOCKS_FILE,
+                    json.dumps(site.blocks, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8"))
     html_writer.put(build_dir / PAGES_MANIFEST,
                     json.dumps({"pages": manifest}, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     if cache is not None:

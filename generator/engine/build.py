@@ -29,6 +29,9 @@ from generator.problems import GeneratorError
 #: The generator's pages rendered to HTML (written by the render stage).
 PAGES_MANIFEST = "pages.json"
 PAGES_DIR = "pages"
+#: Raw HTML blocks of Markdown pages (docs path → blocks), put back after the build.
+BLOCKS_FILE = "blocks.json"
+_BLOCK = re.compile(r"<p>ZQBLOCK-([0-9]+)-ZQ</p>")
 #: A shell's file name in its folder (docs/<folder>/<name>): built, split, then removed.
 SHELL_NAME = "zq-shell-{kind}.md"
 
@@ -140,11 +143,26 @@ def build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_u
             except FileNotFoundError:
                 pass
 
+    _restore_blocks(build_dir, site_dir)
     stamped = _stamp_all(build_dir, site_dir, pages, shells, site_url)
     _add_search_entries(site_dir, pages, {_url_of(p) for p in shells})
     _add_sitemap_entries(site_dir, pages, {_url_of(p) for p in shells}, site_url, epoch)
     markdown_pages = sum(1 for _ in docs.rglob("*.md"))
     return EngineResult(site_dir, markdown_pages, stamped)
+
+
+def _restore_blocks(build_dir: Path, site_dir: Path) -> None:
+    path = build_dir / BLOCKS_FILE
+    if not path.is_file():
+        return
+    for docs_path, blocks in json.loads(path.read_text(encoding="utf-8")).items():
+        stem = docs_path[:-3]
+        out = site_dir / (stem + ".html" if stem == "index" or stem.endswith("/index") else stem + "/index.html")
+        text = out.read_text(encoding="utf-8")
+        restored = _BLOCK.sub(lambda m: blocks[int(m.group(1))], text)
+        if _BLOCK.search(text) is None or restored.count("ZQBLOCK-") != sum(b.count("ZQBLOCK-") for b in blocks):
+            raise EngineFailed(f"{docs_path}：页面中的 HTML 块没有按预期还原。")
+        out.write_text(restored, encoding="utf-8")
 
 
 def _stamp_all(build_dir: Path, site_dir: Path, pages: list[dict], shells: dict[str, str], site_url: str) -> int:
