@@ -76,7 +76,7 @@ def prepare_with_dataset(data_dir: Path, as_of: date | None, timer: _Timer | Non
     with timer("读取"):
         raw = load(data_dir)
     with timer("校验"):
-        report = validate(raw)
+        report = validate(raw, as_of)
     if report.dataset is None:
         raise DataInvalid(report.problems)
     with timer("计算"):
