@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
+from generator import publication as publication_mod
 from generator import sitedir
 from generator.dates import check_as_of
 from generator.derive import Facts, derive, today
@@ -139,13 +140,17 @@ def build_from_facts(facts: Facts, data_dir: Path, out_dir: Path, *, history: bo
     timings = {} if timings is None else timings
     timer = _Timer(timings)
     pages = render_sources(facts, data_dir, build_dir, history, timer)
+    identity = publication_mod.identify(data_dir)
 
     with sitedir.replacing(out_dir, protect=[data_dir]) as staging:  # the old site stays until the new is in
         with timer("构建网站"):
-            engine.write_config(build_dir, BASE_CONFIG, DEFAULT_TEMPLATES_DIR, site_settings(facts))
+            engine.write_config(build_dir, BASE_CONFIG, DEFAULT_TEMPLATES_DIR,
+                                site_settings(facts, publication_mod.mkdocs_extra(identity)))
             try:
                 result = engine.build(build_dir, staging, as_of=facts.as_of, timezone=facts.site.timezone)
             except engine.EngineFailed as exc:
                 raise BuildFailed(str(exc)) from None
+        with timer("发布清单"):
+            publication_mod.write_manifest(staging, identity, facts.as_of)
         files = sum(1 for p in staging.rglob("*") if p.is_file())
     return BuildResult(out_dir, facts.as_of, timings, [], pages, files, result.stamped_pages)

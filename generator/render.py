@@ -1041,8 +1041,8 @@ def record_search_entries(facts: Facts) -> list[tuple[str, str, str]]:
 # --- site settings for the engine -----------------------------------------------------------
 
 
-def site_settings(facts: Facts) -> dict:
-    """What the theme shows on every page (site name, URL, publisher, contact …): plain data."""
+def site_settings(facts: Facts, publication: dict | None = None) -> dict:
+    """What the theme shows on every page (site name, URL, publisher, contact, the commit): plain data."""
     site = facts.site
     return {
         "site_name": shell_text(site.site_name),
@@ -1058,6 +1058,7 @@ def site_settings(facts: Facts) -> dict:
             "policy": {k: str(v) for k, v in site.policy.items()},
             "licence": {k: str(v) for k, v in site.licence.items()},
             "feed": "feed.xml",
+            "publication": dict(publication or {}),
         },
     }
 
