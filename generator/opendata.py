@@ -49,8 +49,9 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from generator import urls
+from generator.files import sweep_stale, write_if_changed
 from generator.rules import rules_json, rules_markdown
-from generator.files import write_if_changed
 from generator.derive import CENT, Facts
 from generator.schema import TYPE_LABELS, Field, Package, Resource, load_package
 
@@ -323,8 +324,7 @@ def _midnight(day: date, timezone: str) -> str:
 
 
 def _base_url(facts: Facts) -> str:
-    base = facts.site.base_url
-    return base if base.endswith("/") else base + "/"
+    return urls.base(facts.site.base_url)
 
 
 def package_descriptor(facts: Facts, package: Package, csv_files: dict[str, bytes]) -> dict:
@@ -490,8 +490,8 @@ def _money(value: Decimal | None) -> str | None:
 
 
 def _page(kind: str, record_id: str) -> str:
-    """A record's page, relative to the site root (use_directory_urls)."""
-    return f"{kind}/{record_id}/"
+    """A record's page, relative to the site root."""
+    return urls.record_page(kind, record_id)
 
 
 @dataclass(frozen=True)
@@ -966,11 +966,5 @@ def write_open_data(facts: Facts, docs_dir: Path) -> list[Path]:
     files = {docs_dir / rel: data for rel, data in open_data_files(facts).items()}
     for path, data in files.items():
         write_if_changed(path, data)
-    root = docs_dir / DATA
-    for path in sorted(root.rglob("*"), reverse=True):  # children before their folders
-        if path.is_dir():
-            if not any(path.iterdir()):
-                path.rmdir()
-        elif path not in files:
-            path.unlink()
+    sweep_stale(docs_dir / DATA, set(files))
     return sorted(files)
