@@ -127,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, default=8000, help="端口（默认 8000）")
     p.add_argument("--build-dir", default=None, help="中间文件和预览网站的文件夹（默认 build/）")
 
-    from generator import importer, scaffold, synth
+    from generator import synth
+    from generator.tools import importer, scaffold
 
     for register in (scaffold.register, importer.register, synth.register, *_EXTRA_COMMANDS):
         register(command)

@@ -19,8 +19,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from generator import cli, importer
-from generator.importer import convert_cell, convert_date, convert_number, normalise_header, synonyms
+from generator import cli
+from generator.tools import importer
+from generator.tools.importer import convert_cell, convert_date, convert_number, normalise_header, synonyms
 from generator.schema import load_package
 
 LEDGER = "arrears/ledger.csv"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from generator import cli
-from generator.scaffold import CsvDoc, next_id, record_template, yaml_scalar
+from generator.tools.scaffold import CsvDoc, next_id, record_template, yaml_scalar
 from generator.schema import load_package
 from tests.conftest import edit, problems_of
 

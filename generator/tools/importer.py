@@ -43,7 +43,7 @@ from typing import Any, Callable
 import yaml
 
 from generator.problems import GeneratorError, Problem
-from generator.scaffold import (
+from generator.tools.scaffold import (
     CsvDoc,
     CsvRecord,
     Departments,
@@ -57,7 +57,7 @@ from generator.scaffold import (
 from generator.schema import Field, Package, Resource, load_package
 
 IMPORTABLE = ("arrears", "arrears_plan", "arrears_repayments", "evaluations")
-SYNONYMS_PATH = Path(__file__).with_name("schemas") / "import_synonyms.yaml"
+SYNONYMS_PATH = Path(__file__).resolve().parent.parent / "schemas" / "import_synonyms.yaml"
 HEADER_SEARCH_ROWS = 10
 MIN_HEADER_MATCHES = 3
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
