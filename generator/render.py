@@ -280,6 +280,12 @@ def wan(value: Decimal | int) -> str:
     return f"{wan_number(value)}万元"
 
 
+def yuan_cell(value: Decimal | int) -> Markup:
+    """1,234,567.89 元 for a table cell: the unit in its own span, which print leaves out
+    (the printed column header carries it)."""
+    return Markup(f'{yuan_number(value)}<span class="zq-unit"> 元</span>')
+
+
 def money(value: Decimal | int) -> str:
     """1,234,567.89 元（123.46万元）; the 万元 form only from 10,000 yuan on."""
     if abs(_dec(value)) >= TEN_THOUSAND:
@@ -670,7 +676,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         auto_reload=False,
     )
     env.filters.update(
-        cn_date=cn_date, iso=iso, yuan=yuan, wan=wan, money=money, percent=percent, text_br=text_br,
+        cn_date=cn_date, iso=iso, yuan=yuan, yuan_cell=yuan_cell, wan=wan, money=money, percent=percent, text_br=text_br,
         num=plain_number, rate=rate, signed=signed, tone=tone, truncate_text=truncate,
         markdown_html=markdown_html,
     )

@@ -356,14 +356,15 @@ def test_arrears_list_totals_add_up(build):
     facts = facts_of()
     do_render(facts, build)
     page = read(build, "arrears/index.md")
-    body = page.split('<table class="zq-table zq-table--cards">\n<caption>拖欠中小企业账款列表</caption>', 1)[1]
+    body = page.split('<table class="zq-table zq-table--cards zq-arrears">\n<caption>拖欠中小企业账款列表</caption>', 1)[1]
     rows = re.findall(r"<tr data-department=.*?</tr>", body.split("<tfoot>")[0])
     assert len(rows) == 3
     sums = [sum(col, Decimal(0)) for col in zip(*(_money_cells(r) for r in rows))]
     total_row = re.search(r'<tr class="zq-total">.*?</tr>', body.split("<tfoot>")[1]).group(0)
     assert "合计（全部 3 条" in total_row
-    assert total_row.count(" 元<") == 3
-    assert [yuan(s) for s in sums] == re.findall(r'<td class="zq-num" data-label="[^"]*">([0-9,.]+ 元)</td>', total_row)
+    assert total_row.count(' 元</span></td>') == 3
+    assert [yuan(s) for s in sums] == [f"{n} 元" for n in re.findall(
+        r'<td class="zq-num" data-label="[^"]*">([0-9,.]+)<span class="zq-unit"> 元</span></td>', total_row)]
     assert sums == [Decimal("181234.56"), Decimal("73456.78"), Decimal("107777.78")]
     # The two charts each come with the same numbers as a table.
     assert page.count('<figure class="zq-figure-chart">') == 2
@@ -386,7 +387,7 @@ def test_department_page(build):
     rows = re.findall(r"<tr data-department=\"fgj\" data-status=.*?</tr>", page)
     owed = sum((_money_cells(r)[0] for r in rows if "data-size" in r), Decimal(0))
     assert owed == Decimal("131234.55")
-    assert f'<td class="zq-num" data-label="欠款金额">{yuan(owed)}</td>' in page
+    assert f'<td class="zq-num" data-label="欠款金额">{yuan(owed)[:-2]}<span class="zq-unit"> 元</span></td>' in page
     # Annual statutory notice with the arrears ids linked.
     assert ("2025年度逾期未支付中小企业款项情况：2 笔，金额 107,777.77 元（应于 "
             '<time datetime="2026-03-31">2026年3月31日</time> 前公布）') in page

@@ -297,6 +297,7 @@
     input.addEventListener("focus", function () { loadIndex(url).catch(function () {}); }, { once: true });
     input.addEventListener("input", function () {
       clearTimeout(timer);
+      status.textContent = "";
       timer = setTimeout(function () { show(false); }, 150);
     });
     form.addEventListener("submit", function (event) {
