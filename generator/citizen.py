@@ -213,6 +213,10 @@ class RecordHead:
     updated: date
 
 
+#: Timeline events that are dates set in advance, not changes to the record.
+SCHEDULED_EVENTS = ("兑现期限", "约定付款日期", "计划清偿")
+
+
 def index_no(site_code: str | None, record_id: str) -> str:
     """The page's 索引号: the site's identification code (政府网站标识码) and the record id."""
     return f"{site_code}-{record_id}" if site_code else record_id
@@ -222,8 +226,8 @@ def record_head(kind: str, item, facts: Facts) -> RecordHead:
     """The header block of a commitment, arrears item or finding page.
 
     发布日期 is the day the record entered the public ledger (the promise, the
-    ledger entry, the publication of the finding); 更新日期 the latest dated event
-    of the record up to the as-of date (never a future deadline).
+    ledger entry, the publication of the finding); 更新日期 the latest thing that
+    happened to the record up to the as-of date (not a deadline or a planned instalment).
     """
     r = item.record
     if kind == "commitments":
@@ -234,6 +238,7 @@ def record_head(kind: str, item, facts: Facts) -> RecordHead:
         published, unit = r.published_on or r.decision_decided_on, item.subject_name
     else:
         raise ValueError(f"unknown record kind: {kind!r}")
-    dated = [e.date for e in item.timeline if published <= e.date <= facts.as_of]
+    dated = [e.date for e in item.timeline
+             if published <= e.date <= facts.as_of and e.label not in SCHEDULED_EVENTS]
     return RecordHead(index_no(facts.site.identifiers.get("site_code"), r.id), KIND_NAMES[KIND_FOLDERS.index(kind)],
                       facts.site.publisher, unit, published, max([published, *dated]))
