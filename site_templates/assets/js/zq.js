@@ -167,7 +167,27 @@
     });
   }
 
+  /* Chromium does not repeat a printed table header that holds a button: print plain text. */
+  var printed = [];
+  function beforePrint() {
+    document.querySelectorAll("th > button.zq-sort").forEach(function (button) {
+      var span = document.createElement("span");
+      while (button.firstChild) span.appendChild(button.firstChild);
+      button.replaceWith(span);
+      printed.push([span, button]);
+    });
+  }
+  function afterPrint() {
+    printed.forEach(function (pair) {
+      while (pair[0].firstChild) pair[1].appendChild(pair[0].firstChild);
+      pair[0].replaceWith(pair[1]);
+    });
+    printed = [];
+  }
+
   function initLists() {
+    window.addEventListener("beforeprint", beforePrint);
+    window.addEventListener("afterprint", afterPrint);
     var lists = document.querySelectorAll("[data-zq-list]");
     // 网址里的筛选条件只对应页面上唯一的可筛选列表，避免多个列表互相干扰。
     var filterable = document.querySelectorAll("[data-zq-list] form.zq-filters").length;
