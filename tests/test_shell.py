@@ -36,6 +36,7 @@ NAV_PAGES = {
     "departments/index.md": "部门",
     "data/index.md": "开放数据",
     "data/dictionary.md": "数据字典",
+    "data/rules.md": "计算规则与法规依据",
 }
 CONTENT_PAGES = ["about.md", "policy.md", "objection.md", "methodology.md", "glossary.md"]
 
