@@ -355,8 +355,8 @@ def test_jargon_links_to_the_glossary(demo_tab):
     linked = set()
     for path in ("/", "/commitments/", "/arrears/", "/findings/", "/tasks/"):
         demo_tab.open(path)
-        linked |= set(demo_tab.page.eval_on_selector_all("a.zq-term", "as => as.map(a => a.textContent.trim())"))
-    assert {"二次失信", "依法变更", "逾期公示", "清偿比例", "常态化"} <= linked, linked
+        linked |= set(demo_tab.page.eval_on_selector_all("a.zq-term", "as => as.map(a => new URL(a.href).hash.slice(1))"))
+    assert {GLOSSARY_ANCHORS[w] for w in ("二次失信", "依法变更", "逾期公示", "清偿比例", "常态化")} <= linked, linked
 
 
 # --- 5. print ---------------------------------------------------------------------------------
