@@ -171,7 +171,25 @@ def do_render(facts, build: Path, **kwargs):
 
 
 def read(build: Path, rel: str) -> str:
-    return (build / "docs" / rel).read_text(encoding="utf-8")
+    """A Markdown page as written, or a record or department page (HTML) with its title as front matter."""
+    html_page = build / "pages" / (rel[:-3] + ".html")
+    if not html_page.is_file():
+        text = (build / "docs" / rel).read_text(encoding="utf-8")
+        blocks_file = build / "blocks.json"
+        if blocks_file.is_file():  # the tables handed to the engine beside the Markdown, put back as it does
+            import json
+
+            blocks = json.loads(blocks_file.read_text(encoding="utf-8")).get(rel, [])
+            text = re.sub(r"ZQBLOCK-([0-9]+)-ZQ", lambda m: blocks[int(m.group(1))], text)
+        return text
+    entry = next(p for p in pages_manifest(build) if p["file"] == rel[:-3] + ".html")
+    return "---\n" + yaml.safe_dump({"title": entry["title"]}, allow_unicode=True) + "---\n\n" + html_page.read_text(encoding="utf-8")
+
+
+def pages_manifest(build: Path) -> list[dict]:
+    import json
+
+    return json.loads((build / "pages.json").read_text(encoding="utf-8"))["pages"]
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:
@@ -598,8 +616,11 @@ def test_record_text_shows_literally_and_never_runs(build):
 
 
 def test_mkdocs_yml_is_data_not_template(build):
+    from generator import engine
+
     facts = facts_of(site=make_site(publisher="{{ config }}<script>x</script>", site_name="站点 {% raw %}"))
     do_render(facts, build)
+    engine.write_config(build, render_mod.BASE_CONFIG, render_mod.DEFAULT_TEMPLATES_DIR, render_mod.site_settings(facts))
     config = yaml.safe_load((build / "mkdocs.yml").read_text(encoding="utf-8"))
     assert (build / config["INHERIT"]).resolve() == ROOT / "mkdocs.yml"
     assert (build / config["theme"]["custom_dir"]).resolve() == ROOT / "site_templates" / "overrides"
@@ -655,21 +676,22 @@ def test_incremental_rendering(build):
     third = do_render(facts2, build)
     after = snapshot(build)
     rewritten = {k for k in after if after[k] != before.get(k)}
-    assert rewritten == {"docs/commitments/CM-2025-001.md", "docs/commitments/index.md", "docs/departments/fgj.md",
-                         "docs/index.md", "docs/lookup.json"}  # the lookup index carries the title
+    # (the list's table is in blocks.json: its Markdown, headings only, is unchanged; the lookup index carries the title)
+    assert rewritten == {"pages/commitments/CM-2025-001.html", "pages/departments/fgj.html", "docs/index.md",
+                         "pages.json", "blocks.json", "docs/lookup.json"}
     assert third.written == len(rewritten)
 
     # A page no longer produced is removed; other stages' files are left alone.
     (build / "docs/data").mkdir(exist_ok=True)
     (build / "docs/data/index.md").write_text("# 开放数据\n", encoding="utf-8")
     (build / "docs/feed.xml").write_text("<feed/>", encoding="utf-8")
-    (build / "docs/commitments/CM-1999-001.md").write_text("stale", encoding="utf-8")
+    (build / "pages/commitments/CM-1999-001.html").write_text("stale", encoding="utf-8")
     (build / "docs/old-folder").mkdir()
     (build / "docs/old-folder/x.md").write_text("stale", encoding="utf-8")
     facts3 = derive(dataclasses.replace(data, commitments=(data.commitments[0],)), AS_OF)
     fourth = do_render(facts3, build)
-    assert fourth.removed == 3  # CM-2025-001.md, CM-1999-001.md, old-folder/x.md
-    assert not (build / "docs/commitments/CM-2025-001.md").exists()
+    assert fourth.removed == 3  # CM-2025-001.html, CM-1999-001.html, old-folder/x.md
+    assert not (build / "pages/commitments/CM-2025-001.html").exists()
     assert not (build / "docs/old-folder").exists()
     assert (build / "docs/data/index.md").exists() and (build / "docs/feed.xml").exists()
 
@@ -711,8 +733,8 @@ def test_pagination_and_bounded_record_pages(tmp_path):
     # A record page does not grow with the number of records.
     small = do_render(facts_of(commitments=big[:3]), tmp_path / "small")
     assert "commitments/CM-2020-0001.md" in small.pages
-    page_big = (tmp_path / "big/docs/commitments/CM-2020-0001.md").read_bytes()
-    page_small = (tmp_path / "small/docs/commitments/CM-2020-0001.md").read_bytes()
+    page_big = (tmp_path / "big/pages/commitments/CM-2020-0001.html").read_bytes()
+    page_small = (tmp_path / "small/pages/commitments/CM-2020-0001.html").read_bytes()
     assert page_big == page_small
     assert len(page_big) < 40_000
 
@@ -738,11 +760,16 @@ def test_strict_mkdocs_build_of_hostile_records(tmp_path):
         path.write_text("# 开放数据\n\n桩页面。\n", encoding="utf-8")
     (build / "docs/feed.xml").write_text("<feed/>", encoding="utf-8")
     site = tmp_path / "site"
-    run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(build / "mkdocs.yml"),
-                          "-d", str(site)], capture_output=True, text=True, cwd=tmp_path,
-                         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    facts = hostile_facts()
+    script = ("import sys; from pathlib import Path; from datetime import date; from generator import engine, render; "
+              "from tests.test_render import hostile_facts; f = hostile_facts(); "
+              "engine.write_config(Path(sys.argv[1]), render.BASE_CONFIG, render.DEFAULT_TEMPLATES_DIR, render.site_settings(f)); "
+              "engine.build(Path(sys.argv[1]), Path(sys.argv[2]), as_of=f.as_of, timezone=f.site.timezone)")
+    run = subprocess.run([sys.executable, "-c", script, str(build), str(site)], capture_output=True, text=True,
+                         cwd=ROOT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
     assert run.returncode == 0, run.stderr
     assert not re.search(r"^(WARNING|ERROR)", run.stderr, re.M), run.stderr
+    assert facts.as_of == AS_OF
     for rel in ("commitments/CM-2024-001/index.html", "arrears/AR-2024-001/index.html", "index.html"):
         html = (site / rel).read_text(encoding="utf-8")
         article = html[html.index("<article"):html.index("</article>")]
