@@ -395,7 +395,7 @@ def test_department_page(build):
     do_render(facts, build)
     page = read(build, "departments/fgj.md")
     meta, _ = split_front_matter(page)
-    assert meta == {"title": "区发改局", "hide": ["navigation"]}  # searchable: no search exclude; full width
+    assert meta == {"title": "区发改局"}  # searchable: no search exclude
     # …but the record tables are not indexed twice (the record pages carry that text).
     assert page.count('<div class="zq-list" data-zq-list data-search-exclude>') == 3
     assert 'href="../../commitments/CM-2024-001/"' in page
@@ -424,7 +424,7 @@ def test_commitment_record_page(build):
     do_render(facts, build)
     page = read(build, "commitments/CM-2024-001.md")
     meta, body = split_front_matter(page)
-    assert meta == {"title": "承诺事项CM-2024-001（CM-2024-001）", "hide": ["navigation"]}
+    assert meta == {"title": "承诺事项CM-2024-001（CM-2024-001）"}
     assert body.lstrip().startswith('<div class="zq-record">')
     assert "<h1>承诺事项CM-2024-001</h1>" in page
     assert '<span class="zq-badge zq-badge--bad">逾期 514 天</span>' in page
