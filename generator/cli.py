@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("GENERATOR_DEBUG"):
             raise
         where = f"{exc.filename}：" if getattr(exc, "filename", None) else ""
-        print(f"generator：文件或系统操作失败：{where}{exc.strerror or exc}。请检查路径是否正确、是否有写入权限、磁盘是否已满。",
+        print(escape_log(f"generator：文件或系统操作失败：{where}{exc.strerror or exc}。请检查路径是否正确、是否有写入权限、磁盘是否已满。"),
               file=sys.stderr)
         return 2
     except Exception as exc:  # the last line of defence: staff never see a traceback

@@ -89,13 +89,16 @@ def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool,
     """Write the pages, downloads and feed into build_dir; returns files rewritten."""
     from generator import history as history_mod
     from generator.opendata import write_open_data
+    from generator.privacy import load_redactions
     from generator.render import render
 
     timer = timer or _Timer({})
     hist = None
     if history:
         with timer("修改记录"):
-            hist = history_mod.collect(_repo_root_of(data_dir), data_dir, facts.site.timezone).until(facts.as_of)
+            redactions, _ = load_redactions(data_dir)  # checked by the validate stage
+            hist = history_mod.collect(_repo_root_of(data_dir), data_dir, facts.site.timezone,
+                                       redactions=redactions).until(facts.as_of)
     with timer("生成页面"):
         result = render(facts, build_dir, history=hist, cache_file=build_dir / CACHE_DIR / "render-pages.json")
     with timer("开放数据"):

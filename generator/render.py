@@ -45,7 +45,7 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
-from generator import charts
+from generator import charts, citizen
 from generator.files import sweep_stale, write_if_changed
 from generator.urls import RECORD_KINDS, Linker, is_web_url, page_url, record_path, url  # noqa: F401 - re-exported
 from generator.engine.markup import markdown_field_html, safe_href  # noqa: F401 - safe_href re-exported
@@ -204,6 +204,12 @@ def wan_number(value: Decimal | int) -> str:
 def wan(value: Decimal | int) -> str:
     """123.46万元"""
     return f"{wan_number(value)}万元"
+
+
+def yuan_cell(value: Decimal | int) -> Markup:
+    """1,234,567.89 元 for a table cell: the unit in its own span, which print leaves out
+    (the printed column header carries it)."""
+    return Markup(f'{yuan_number(value)}<span class="zq-unit"> 元</span>')
 
 
 def money(value: Decimal | int) -> str:
@@ -553,13 +559,14 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         auto_reload=False,
     )
     env.filters.update(
-        cn_date=cn_date, iso=iso, time_tag=time_tag, yuan=yuan, wan=wan, money=money, percent=percent, text_br=text_br,
+        cn_date=cn_date, iso=iso, time_tag=time_tag, yuan=yuan, yuan_cell=yuan_cell, wan=wan, money=money, percent=percent, text_br=text_br,
         num=plain_number, rate=rate, signed=signed, tone=tone, truncate_text=truncate,
         markdown_html=markdown_html, task_tone=task_tone, change_kind=change_kind,
     )
     env.globals.update(
         label=label, money_label=money_label, enum=enum, is_web_url=is_web_url, event_text=event_text,
         task_units=task_units, month_label=month_label, latest_evaluations=latest_evaluations, GROUP_TOKENS=GROUP_TOKENS,
+        GLOSSARY_ANCHORS=citizen.GLOSSARY_ANCHORS,
         TASK_TONE=_TASK_TONE, CHANGE_KIND=_CHANGE_KIND, NOTICE_ITEMS=NOTICE_ITEMS,
     )
     return env
@@ -600,6 +607,10 @@ def front_matter(title: str, *, search: bool = True, extra: dict | None = None) 
 # --- the pages --------------------------------------------------------------------------
 
 
+#: What list pages hide of Material's layout: the tables get the whole width.
+LIST_HIDE = ("navigation", "toc")
+
+
 class _Site:
     """Renders every page of the site from one Facts."""
 
@@ -621,7 +632,10 @@ class _Site:
     def nav(self, page: str) -> Linker:
         return Linker(page, self.known, self.departments)
 
-    def page(self, path: str, template: str, title: str, *, search: bool = True, **context) -> tuple[str, str]:
+    def page(self, path: str, template: str, title: str, *, search: bool = True,
+             hide: tuple[str, ...] = ("navigation",), **context) -> tuple[str, str]:
+        """Generated pages use the full width: no navigation column (its only entry would be
+        the page itself); list pages hide the table of contents too (``LIST_HIDE``)."""
         body = self.env.get_template(template).render(
             facts=self.facts, rules=self.rules, nav=self.nav(path), page=path, **context)
         body = body.strip("\n") + "\n"
@@ -629,7 +643,8 @@ class _Site:
             body, blocks = split_html_blocks(body)
             if blocks:
                 self.blocks[path] = blocks
-        return path, front_matter(title, search=search) + body
+        extra = {"hide": list(hide)} if hide else None
+        return path, front_matter(title, search=search, extra=extra) + body
 
     # home and lists
 
@@ -651,7 +666,7 @@ class _Site:
                 Filter("year", "年度", _year_options(c.record.promised_on.year for c in chunk)),
             )
             yield self.page(paths[no - 1], "commitments.md.j2", "政府承诺" if no == 1 else f"政府承诺（第 {no} 页）",
-                            search=False, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
+                            search=False, hide=LIST_HIDE, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
                             status=status_chart(f.summary.commitments_by_status, "commitment-status", "政府承诺履行状态", "项")
                             if no == 1 else None)
 
@@ -668,12 +683,13 @@ class _Site:
             filters = (
                 Filter("department", label("arrears", "debtor"), _dept_options((a.record.debtor for a in chunk), f)),
                 Filter("status", "清偿状态", _options((a.status for a in chunk), ("未清偿", "部分清偿", "已清偿"))),
+                Filter("creditor", label("arrears", "creditor"), _options(a.record.creditor for a in chunk)),
                 Filter("size", label("arrears", "creditor_size"), _options((a.record.creditor_size for a in chunk), enum("arrears", "creditor_size"))),
                 Filter("year", "年度", _year_options(a.record.found_on.year for a in chunk)),
             )
             first = no == 1
             yield self.page(paths[no - 1], "arrears.md.j2", "拖欠中小企业账款" if first else f"拖欠中小企业账款（第 {no} 页）",
-                            search=False, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
+                            search=False, hide=LIST_HIDE, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
                             page_totals=arrears_totals(chunk), all_totals=f.arrears_totals,
                             curve=curve_chart(f.curve, "arrears-curve") if first else None,
                             debtors=debtors if first else (), debtor_svg=debtor_chart(debtors, "arrears-debtors") if first else None,
@@ -691,13 +707,18 @@ class _Site:
                 Filter("year", "年度", _year_options(x.record.decision_decided_on.year for x in chunk)),
             )
             yield self.page(paths[no - 1], "findings.md.j2", "政务失信记录" if no == 1 else f"政务失信记录（第 {no} 页）",
-                            search=False, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)))
+                            search=False, hide=LIST_HIDE, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)))
 
     def evaluations(self) -> tuple[str, str]:
         dist = grade_distribution(self.facts.evaluations)
-        return self.page("evaluations/index.md", "evaluations.md.j2", "评价结果", search=False,
+        matrices = citizen.evaluation_matrices(self.facts, enum("evaluations", "method"))
+        sparks = {(m.method, row.id): Markup(charts.sparkline(
+                      f"{row.name}{m.method}得分：" + "，".join(f"{y}年{s}分" for y, s in zip(m.years, row.scores) if s is not None),
+                      row.scores))
+                  for m in matrices for row in m.rows}
+        return self.page("evaluations/index.md", "evaluations.md.j2", "评价结果", search=False, hide=LIST_HIDE,
                          tables=ranking_tables(self.facts.evaluations), distribution=dist,
-                         grades_svg=grade_chart(dist, "grades"))
+                         grades_svg=grade_chart(dist, "grades"), matrices=matrices, sparks=sparks)
 
     def tasks(self) -> tuple[str, str]:
         sections: list[tuple[str, list]] = []
@@ -715,7 +736,9 @@ class _Site:
             members = [d for d in self.facts.departments if d.department.kind == k]
             if members:
                 groups.append((k, members))
-        return self.page("departments/index.md", "departments.md.j2", "部门", search=False, groups=groups)
+        return self.page("departments/index.md", "departments.md.j2", "部门", search=False, hide=LIST_HIDE, groups=groups,
+                         units=citizen.unit_rows(self.facts, enum("evaluations", "method")),
+                         kinds=[k for k, _ in groups])
 
     # records and departments: HTML, stamped into the engine's shell pages
 
@@ -738,12 +761,14 @@ class _Site:
     def commitment(self, c: CommitmentFacts) -> "HtmlPage":
         r = c.record
         return self.html_page("commitments", r.id, "commitment.html.j2", commitment_title(c), commitment_search(c),
-                              c=c, r=r, hist=history_view(self.history, r.id))
+                              c=c, r=r, hist=history_view(self.history, r.id),
+                              head=citizen.record_head("commitments", c, self.facts))
 
     def arrears_item(self, a: ArrearsFacts) -> "HtmlPage":
         r = a.record
         return self.html_page("arrears", r.id, "arrears_item.html.j2", arrears_title(a), arrears_search(a),
                               a=a, r=r, hist=history_view(self.history, r.id),
+                              head=citizen.record_head("arrears", a, self.facts),
                               repayments_total=sum((p.amount for p in a.repayments), Decimal(0)),
                               plan_total=sum((i.instalment.amount for i in a.instalments), Decimal(0)),
                               plan_paid=sum((i.paid for i in a.instalments), Decimal(0)),
@@ -752,7 +777,8 @@ class _Site:
     def finding(self, x: FindingFacts) -> "HtmlPage":
         r = x.record
         return self.html_page("findings", r.id, "finding.html.j2", finding_title(x), finding_search(x),
-                              x=x, r=r, hist=history_view(self.history, r.id))
+                              x=x, r=r, hist=history_view(self.history, r.id),
+                              head=citizen.record_head("findings", x, self.facts))
 
     def department(self, d: DepartmentFacts) -> "HtmlPage":
         commitments = _newest_commitments(d.commitments)
@@ -1118,6 +1144,9 @@ def render(facts: Facts, build_dir: Path, *, history: History | None = None,
     if assets.is_dir():
         for src in sorted(p for p in assets.rglob("*") if p.is_file()):
             writer.put(docs / "assets" / src.relative_to(assets), src.read_bytes())
+
+    # The lookup index: fetched by the lookup box only when a reader starts typing.
+    writer.put(docs / citizen.LOOKUP_FILE, citizen.lookup_json(facts))
 
     for path in writer.produced:
         if _is_foreign(path.relative_to(docs)):
