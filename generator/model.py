@@ -66,11 +66,25 @@ class PaymentRules:
 
 
 @dataclass(frozen=True)
+class AmountRange:
+    """Plausible amounts (yuan) for one kind of debt; outside them validate warns (site.yaml rules.plausible_amounts)."""
+
+    kind: str  # 工程款 …
+    keywords: tuple[str, ...]  # words of the project name that make a debt this kind; () matches any
+    minimum: Decimal | None
+    maximum: Decimal | None
+
+    def matches(self, project: str | None) -> bool:
+        return not self.keywords or any(k in (project or "") for k in self.keywords)
+
+
+@dataclass(frozen=True)
 class Rules:
     serious_publish_workdays: int
     objection_reply_workdays: int
     regimes: tuple[Regime, ...]  # oldest first
     payment: PaymentRules
+    plausible_amounts: tuple[AmountRange, ...] = ()  # first match wins
 
     def regime_on(self, day: date) -> Regime | None:
         """The regime in force on `day` (the decision date)."""
