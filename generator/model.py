@@ -120,6 +120,14 @@ class Department:
     kind: str
     sort: int
     active: bool
+    contact_office: str | None = None
+    contact_phone: str | None = None
+    contact_address: str | None = None
+    contact_hours: str | None = None
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.contact_office or self.contact_phone or self.contact_address)
 
 
 @dataclass(frozen=True)

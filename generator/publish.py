@@ -102,7 +102,7 @@ def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool,
     with timer("生成页面"):
         # The open-data files (the XLSX workbook above all: 5 s at 10,000 records) are written
         # by a second process while this one renders the pages: they touch different files.
-        open_data = _Forked(write_open_data, facts, build_dir / "docs") if parallel else None
+        open_data = _Forked(_write_downloads, facts, build_dir / "docs") if parallel else None
         try:
             result = render(facts, build_dir, history=hist, cache_file=build_dir / CACHE_DIR / "render-pages.json")
             write_if_changed(build_dir / SEARCH_ENTRIES_FILE, search_entries_json(facts))
@@ -111,10 +111,19 @@ def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool,
                 open_data.kill()
             raise
         if open_data is None:
-            write_open_data(facts, build_dir / "docs")
+            _write_downloads(facts, build_dir / "docs")
         else:
             open_data.join()
     return result.written
+
+
+def _write_downloads(facts: Facts, docs_dir: Path) -> None:
+    """Open data and feed (opendata.py), then letters, department feeds and calendar (extras.py)."""
+    from generator.extras import write_extras
+    from generator.opendata import write_open_data
+
+    write_open_data(facts, docs_dir)
+    write_extras(facts, docs_dir)
 
 
 def _can_fork() -> bool:
