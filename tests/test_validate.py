@@ -237,7 +237,7 @@ def test_cli_never_shows_a_traceback(monkeypatch, capsys):
 
 def test_department_id_index_is_reserved(data_dir: Path):
     with (data_dir / "departments.csv").open("a", encoding="utf-8") as f:
-        f.write("index,索引办,区直部门,999,true\n")
+        f.write("index,索引办,区直部门,999,true,,,,\n")
     [p] = problems_of(data_dir)
     assert p.field == "id" and "index" in p.hint
 
