@@ -39,7 +39,7 @@ def test_a_finding_letter_opens_from_its_page_and_prints_to_pdf(demo_tab, demo_f
     assert "信用信息异议申请书" in text and "DF-2026-005" in text
     assert "认定机关区发改局" in text and "本记录由区发改局认定" in text
     assert "区发改局信用建设科" in text and "0417-0000101" in text
-    assert f"答复期限：{due.year}年{due.month}月{due.day}日" in text
+    assert f"答复期限:{due.year}年{due.month}月{due.day}日" in text  # NFKC: the full-width colon is folded too
     assert "返回记录页面" not in text  # the screen-only bar is not printed
     assert_no_console_errors(tab, "on the letter")
     assert foreign_requests(tab) == []
