@@ -102,7 +102,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from generator.load import load
     from generator.validate import validate
 
-    report = validate(load(_data_dir(args)))
+    report = validate(load(_data_dir(args)), args.as_of)
     _print(FORMATTERS[args.format](report.problems))
     return 1 if report.errors else 0
 
@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("validate", "校验数据：列出所有问题（文件:行号: 字段: 问题 — 修改建议）", cmd_validate)
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text",
                    help="输出格式：text（默认）、github（GitHub Actions 注释）、json、markdown")
+    p.add_argument("--as-of", type=_as_of, default=None, help="按指定日期（YYYY-MM-DD）校验，默认为北京时间今天")
 
     p = command("build", "校验、计算并生成网站到 site/（失败时保留原有网站）", cmd_build)
     p.add_argument("--out", default="site", help="网站输出文件夹（默认 site/）")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
 from zoneinfo import ZoneInfo
@@ -141,7 +141,7 @@ def derive_commitment(c: model.Commitment, as_of: date, names: dict[str, str]) -
         if s.done_on:
             timeline.append(Event(s.done_on, "整改完成", s.step))
     if c.change_decided_on:
-        timeline.append(Event(c.change_decided_on, "依法变更", c.change_basis or ""))
+        timeline.append(Event(c.change_decided_on, "依法终止" if c.status == "已终止" else "依法变更", c.change_basis or ""))
     if c.fulfilled_on:
         timeline.append(Event(c.fulfilled_on, "全部兑现", ""))
     timeline.append(Event(c.deadline, "兑现期限", ""))
@@ -181,9 +181,9 @@ class ArrearsFacts:
     repaid: Decimal
     outstanding: Decimal
     share_cleared: Decimal  # 0..1, four decimals
-    status: str  # 未清偿 | 部分清偿 | 已清偿
+    status: str  # 未清偿 | 部分清偿 | 已清偿 (of the principal)
     cleared_on: date | None
-    days_past_due: int  # outstanding: days since the due date; cleared: days late at clearing
+    days_past_due: int  # outstanding undisputed part: days since due_used; cleared: days late at clearing
     term_days: int
     term_exceeds_max: bool
     daily_rate: Decimal  # percent a day
@@ -193,41 +193,122 @@ class ArrearsFacts:
     overdue_instalments: int
     badges: tuple[Badge, ...]
     timeline: tuple[Event, ...]
+    legal_due: date  # delivery + the legal maximum term (60 days)
+    due_base: date  # the contract's date, or the legal maximum when the contract's term is longer
+    due_used: date  # due_base, moved past rest days when it ends a period (民法典 第二百零三条)
+    due_moved: bool  # due_used differs from due_base because of a rest day
+    due_estimated: bool  # the rest-day check fell in a year no holiday schedule covers
+    disputed_amount: Decimal  # 0 when undisputed; the whole amount when the dispute's size is not recorded
+    undisputed: Decimal  # amount - disputed_amount: the part that must be paid on time
+    wholly_disputed: bool
+    interest_state: str | None  # 已支付 | 已免除 | 未支付; None when no interest accrued
+    status_note: str | None  # e.g. 本金已清偿，逾期利息未支付
+    regulation: str  # the version of the payment regulation that applies (by contract date)
+    regulation_source: str
+    interest_article: str  # citation of the interest rule in that version
+    term_article: str
+    dispute_article: str | None
+    settled_on: date | None  # the day the part that had to be paid on time was fully paid
+    second_default: bool = False  # an agreed instalment missed: 二次失信 (实施意见四（一）)
     handler: model.Department | None = None  # who answers an objection: the debtor department
 
 
-def late_interest(item: model.ArrearsItem, repayments: Iterable[model.Repayment], as_of: date, daily_rate: Decimal) -> Decimal:
+def late_interest(item: model.ArrearsItem, repayments: Iterable[model.Repayment], as_of: date, daily_rate: Decimal,
+                  due: date | None = None, principal: Decimal | None = None) -> Decimal:
     """Interest on each yuan for every day it stayed unpaid after the due date.
 
     A payment on day d stops interest from d on: money paid on the due date or
     before bears none; the outstanding balance bears interest through the as-of date.
+    `due` is the date the debt fell due (default: the contract's); `principal` the part
+    that bears interest (default: the whole amount; a disputed part bears none, and
+    payments go to the undisputed part first).
     """
+    due = due or item.due_on
+    principal = item.amount if principal is None else principal
     rate = daily_rate / 100
     total = ZERO
-    balance = item.amount
+    balance = principal
     for r in repayments:
-        days = (r.paid_on - item.due_on).days
+        if balance <= 0:
+            break
+        part = min(r.amount, balance)
+        days = (r.paid_on - due).days
         if days > 0:
-            total += r.amount * rate * days
-        balance -= r.amount
-    if balance > 0 and as_of > item.due_on:
-        total += balance * rate * (as_of - item.due_on).days
+            total += part * rate * days
+        balance -= part
+    if balance > 0 and as_of > due:
+        total += balance * rate * (as_of - due).days
     return cents(total)
 
 
-def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rules: model.PaymentRules) -> ArrearsFacts:
+def _next_workday(day: date, calendar) -> date:
+    while not calendar.is_workday(day):
+        day += timedelta(days=1)
+    return day
+
+
+def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rules: model.PaymentRules,
+                   calendar=None, site_rules: model.Rules | None = None) -> ArrearsFacts:
     repayments = tuple(r for r in a.repayments if r.paid_on <= as_of)
     repaid = sum((r.amount for r in repayments), ZERO)
     outstanding = a.amount - repaid
     status = "已清偿" if outstanding == 0 else ("未清偿" if repaid == 0 else "部分清偿")
     cleared_on = repayments[-1].paid_on if status == "已清偿" else None
-    if cleared_on:
-        days_past_due = max(0, (cleared_on - a.due_on).days)
-    else:
-        days_past_due = max(0, (as_of - a.due_on).days)
     rate_agreed = a.agreed_daily_rate is not None
     daily_rate = a.agreed_daily_rate if rate_agreed else rules.default_daily_rate
     term_days = (a.due_on - a.delivered_on).days
+    exceeds = term_days > rules.max_term_days
+
+    # The due date used: the legal maximum when the contract's term is longer (条例: at most 60 days);
+    # a date that ends a period and falls on a rest day moves to the next working day (民法典 203).
+    legal_due = a.delivered_on + timedelta(days=rules.max_term_days)
+    due_base = legal_due if exceeds else a.due_on
+    is_period = exceeds or (a.due_kind or "期间") == "期间"
+    if calendar is not None and is_period:
+        due_used = _next_workday(due_base, calendar)
+        due_estimated = calendar.estimated(due_base, due_used)
+    else:
+        due_used, due_estimated = due_base, False
+    due_moved = due_used != due_base
+
+    # Disputes: the undisputed part must be paid on time; a wholly disputed debt is not overdue.
+    if a.disputed:
+        disputed_amount = a.disputed_amount if a.disputed_amount is not None else a.amount
+    else:
+        disputed_amount = ZERO
+    undisputed = a.amount - disputed_amount
+    wholly = a.disputed and undisputed <= 0
+    undisputed_open = max(ZERO, undisputed - repaid)  # payments go to the undisputed part first
+    undisputed_cleared_on = None
+    if undisputed > 0 and undisputed_open == 0:
+        running = ZERO
+        for r in repayments:
+            running += r.amount
+            if running >= undisputed:
+                undisputed_cleared_on = r.paid_on
+                break
+    if wholly:
+        days_past_due = 0
+    elif undisputed_cleared_on:
+        days_past_due = max(0, (undisputed_cleared_on - due_used).days)
+    else:
+        days_past_due = max(0, (as_of - due_used).days)
+    interest = ZERO if wholly else late_interest(a, repayments, as_of, daily_rate, due_used, undisputed)
+
+    regime = site_rules.payment_regime_on(a.signed_on or a.delivered_on) if site_rules else None
+    regulation = regime.name if regime else rules.regulation
+    regulation_source = regime.source if regime else rules.regulation
+    interest_article = regime.cite("interest") if regime else rules.regulation
+    term_article = regime.cite("term") if regime else rules.regulation
+    dispute_article = (regime.cite("dispute") if regime.articles.get("dispute") else None) if regime else None
+
+    if interest > 0:
+        interest_state = a.interest_state or "未支付"
+    else:
+        interest_state = a.interest_state
+    status_note = None
+    if status == "已清偿" and interest > 0 and interest_state == "未支付":
+        status_note = "本金已清偿，逾期利息未支付"
 
     instalments = []
     remaining = repaid
@@ -240,27 +321,39 @@ def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rul
     overdue_instalments = sum(i.overdue for i in instalments)
 
     badges = [Badge(status, {"已清偿": "ok", "部分清偿": "warn", "未清偿": "bad"}[status])]
-    if status != "已清偿" and days_past_due:
+    if status_note:
+        badges.append(Badge("逾期利息未支付", "bad"))
+    if status != "已清偿" and days_past_due and not undisputed_cleared_on:
         badges.append(Badge(f"逾期 {days_past_due} 天", "bad"))
     if overdue_instalments:
         badges.append(Badge(f"{overdue_instalments} 期未按计划清偿", "bad"))
+        badges.append(Badge("二次失信", "bad"))
     if a.disputed:
-        badges.append(Badge(f"有争议（{a.resolution}）", "muted"))
-    if term_days > rules.max_term_days:
+        label = "全部有争议" if wholly else "部分有争议"
+        badges.append(Badge(f"{label}（{a.resolution}）" if a.resolution else label, "muted"))
+    if exceeds:
         badges.append(Badge(f"约定期限 {term_days} 天，超过法定上限", "warn"))
 
     timeline = [Event(a.delivered_on, "交付（验收）", a.project), Event(a.due_on, "约定付款日期", ""),
                 Event(a.found_on, "认定为拖欠并纳入台账", "")]
+    if due_used != a.due_on:
+        timeline.append(Event(due_used, "计算逾期所用的付款期限", ""))
     timeline += [Event(r.paid_on, "清偿", f"{r.amount}") for r in repayments]
     timeline += [Event(i.due_on, "计划清偿", f"{i.amount}") for i in a.plan if i.due_on <= as_of]
     return ArrearsFacts(
         record=a, debtor_name=names.get(a.debtor, a.debtor), repayments=repayments, repaid=repaid,
         outstanding=outstanding, share_cleared=(repaid / a.amount).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
         status=status, cleared_on=cleared_on, days_past_due=days_past_due, term_days=term_days,
-        term_exceeds_max=term_days > rules.max_term_days, daily_rate=daily_rate, rate_agreed=rate_agreed,
-        interest=late_interest(a, repayments, as_of, daily_rate), instalments=tuple(instalments),
+        term_exceeds_max=exceeds, daily_rate=daily_rate, rate_agreed=rate_agreed,
+        interest=interest, instalments=tuple(instalments),
         overdue_instalments=overdue_instalments, badges=tuple(badges),
-        timeline=tuple(sorted((e for e in timeline if e.date <= as_of or e.label == "约定付款日期"), key=lambda e: e.date)),
+        timeline=tuple(sorted((e for e in timeline if e.date <= as_of or e.label in ("约定付款日期", "计算逾期所用的付款期限")),
+                              key=lambda e: e.date)),
+        legal_due=legal_due, due_base=due_base, due_used=due_used, due_moved=due_moved, due_estimated=due_estimated,
+        disputed_amount=disputed_amount, undisputed=undisputed, wholly_disputed=wholly,
+        interest_state=interest_state, status_note=status_note, regulation=regulation,
+        regulation_source=regulation_source, interest_article=interest_article, term_article=term_article,
+        dispute_article=dispute_article, settled_on=undisputed_cleared_on, second_default=overdue_instalments > 0,
     )
 
 
@@ -315,10 +408,11 @@ class AnnualNotice:
     count: int
     amount: Decimal  # outstanding at the end of `year` on contracts overdue by then
     items: tuple[str, ...]  # arrears ids, for the reader who wants to check
+    regulation: str = ""  # the version of the regulation in force on publish_by, with its article
 
 
 def annual_notices(items: tuple[ArrearsFacts, ...], departments: tuple[model.Department, ...],
-                   as_of: date, rules: model.PaymentRules) -> tuple[AnnualNotice, ...]:
+                   as_of: date, rules: model.PaymentRules, site_rules: model.Rules | None = None) -> tuple[AnnualNotice, ...]:
     """One notice per department and per year the ledger covers whose deadline has come.
 
     A contract counts for year Y when it was due by 31 December Y and still
@@ -327,7 +421,7 @@ def annual_notices(items: tuple[ArrearsFacts, ...], departments: tuple[model.Dep
     if not items:
         return ()
     month, day = rules.annual_notice_due
-    first = min(f.record.due_on.year for f in items)
+    first = min(f.due_used.year for f in items)
     notices = []
     for year in range(first, as_of.year):
         year_end = date(year, 12, 31)
@@ -335,15 +429,19 @@ def annual_notices(items: tuple[ArrearsFacts, ...], departments: tuple[model.Dep
         per_dept: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
         for f in items:
             a = f.record
-            if a.due_on > year_end or a.found_on > as_of:
+            # overdue from the date used (legal maximum, rest days), on the undisputed part only
+            if f.due_used > year_end or a.found_on > as_of or f.wholly_disputed:
                 continue
             unpaid = a.amount - sum((r.amount for r in f.repayments if r.paid_on <= year_end), ZERO)
+            unpaid = min(unpaid, f.undisputed)
             if unpaid > 0:
                 per_dept[a.debtor].append((a.id, unpaid))
+        regime = site_rules.payment_regime_on(publish_by) if site_rules else None
+        regulation = regime.cite("notice") if regime else rules.regulation
         for d in departments:
             rows = per_dept.get(d.id, [])
             notices.append(AnnualNotice(d.id, d.name, year, publish_by, len(rows), sum((v for _, v in rows), ZERO),
-                                        tuple(i for i, _ in rows)))
+                                        tuple(i for i, _ in rows), regulation))
     return tuple(notices)
 
 
@@ -355,44 +453,79 @@ class ObjectionFacts:
     objection: model.Objection
     reply_due: date
     overdue: bool  # undecided past its reply deadline, or decided after it
+    reply_due_estimated: bool  # the deadline falls in a year no holiday schedule covers yet
 
 
 @dataclass(frozen=True)
 class FindingFacts:
     record: model.Finding
     subject_name: str
-    regime: str
+    regime: str  # the rule the display period follows: a disclosure regime, or the sanction rule
+    regime_source: str  # its full citation
     disclosure_end: date  # last day on display
     disclosure_end_overridden: bool
-    repair_from: date
-    publication_delay: int | None  # working days after the decision
-    published_late: bool
+    repair_from: date | None  # None: a civil servant's sanction ends by itself (no repair)
+    publication_delay: int | None  # working days from the decision to publication on this site
+    upload_due: date  # last day for the deciding authority to upload a serious finding
+    upload_due_estimated: bool  # upload_due (or the count to the upload) falls in a year no schedule covers
+    upload_delay: int | None  # working days from the decision to the upload; None: upload date unknown
+    upload_state: str | None  # 按期上传 | 逾期上传 | 上传日期未登记 | None (not a serious finding)
+    upload_late: bool  # uploaded after upload_due (the deciding authority is late)
     objection_state: str  # 无异议 | 异议处理中 | 维持 | 更正 | 撤销
     objections: tuple[ObjectionFacts, ...]
     on_display: bool
     hidden_reason: str | None  # 未公示 | 公示期届满 | 已撤销 | 已修复
     badges: tuple[Badge, ...]
     timeline: tuple[Event, ...]
+    estimated: bool  # some working-day date here falls in a year no holiday schedule covers yet
+    rectification_overdue: bool = False  # serious finding not rectified by its due date (实施意见五（二）)
     # The deciding authority (认定机关) when it is a registered department (matched by name):
     # it decides objections to its finding; None sends readers to the site's publisher.
     handler: model.Department | None = None
 
 
+def finding_period(f: model.Finding, rules: model.Rules) -> tuple[str, str, date, date | None]:
+    """(rule name, citation, last day on display, repair-from date) for a finding.
+
+    A civil servant's finding with a 政务处分 that has a period is shown for that period
+    (公职人员政务处分法 第八条), which ends by itself; everything else follows the disclosure
+    regime in force on the decision date. Months count per 民法典 201/202 (model.period_end).
+    """
+    decided = f.decision_decided_on
+    sanctions = rules.sanctions
+    if (f.subject_kind == "公务员" and f.sanction and sanctions is not None and f.sanction in sanctions.months
+            and decided >= sanctions.effective_from):
+        return (f"政务处分期间（{f.sanction} {sanctions.months[f.sanction]} 个月）", sanctions.source,
+                model.period_end(decided, sanctions.months[f.sanction]), None)
+    regime = rules.regime_on(decided)
+    assert regime is not None  # the validator guarantees a regime for every decision
+    return regime.name, regime.source, regime.last_day(decided, f.severity), regime.repair_from(decided, f.severity)
+
+
 def derive_finding(f: model.Finding, as_of: date, names: dict[str, str], site: model.Site, calendar) -> FindingFacts:
     rules = site.rules
     decided = f.decision_decided_on
-    regime = rules.regime_on(decided)
-    assert regime is not None  # the validator guarantees a regime for every decision
+    rule_name, rule_source, rule_end, repair_from = finding_period(f, rules)
     overridden = f.disclosure_until is not None
-    end = f.disclosure_until if overridden else regime.last_day(decided, f.severity)
+    end = f.disclosure_until if overridden else rule_end
     delay = calendar.workdays_between(decided, f.published_on) if f.published_on else None
-    late = f.severity == "严重" and delay is not None and delay > rules.serious_publish_workdays
+    upload_due = calendar.add_workdays(decided, rules.serious_publish_workdays)
+    upload_delay = calendar.workdays_between(decided, f.uploaded_on) if f.uploaded_on and f.uploaded_on <= as_of else None
+    serious = f.severity == "严重"
+    late = serious and upload_delay is not None and upload_delay > rules.serious_publish_workdays
+    if not serious:
+        upload_state = None
+    elif upload_delay is None:
+        upload_state = "上传日期未登记"
+    else:
+        upload_state = "逾期上传" if late else "按期上传"
+    upload_estimated = serious and calendar.estimated(decided, max(upload_due, f.uploaded_on or upload_due))
 
     objections = []
     for o in f.objections:
         due = calendar.add_workdays(o.filed_on, rules.objection_reply_workdays)
         overdue = (o.decided_on > due) if o.decided_on else as_of > due
-        objections.append(ObjectionFacts(o, due, overdue))
+        objections.append(ObjectionFacts(o, due, overdue, calendar.estimated(o.filed_on, due)))
     decided_objections = [o for o in f.objections if o.decided_on and o.decided_on <= as_of]
     pending = [o for o in f.objections if not o.decided_on or o.decided_on > as_of]
     revoked = any(o.outcome == "撤销" for o in decided_objections)
@@ -419,17 +552,24 @@ def derive_finding(f: model.Finding, as_of: date, names: dict[str, str], site: m
 
     badges = [Badge(f.severity, {"严重": "bad", "一般": "warn", "轻微": "muted"}[f.severity])]
     if late:
-        badges.append(Badge(f"逾期公示（认定后第 {delay} 个工作日）", "bad"))
+        badges.append(Badge(f"{f.decision_authority}逾期上传（认定后第 {upload_delay} 个工作日）", "bad"))
     if state == "异议处理中":
         badges.append(Badge("异议处理中", "warn"))
     elif state == "更正":
         badges.append(Badge("已更正", "muted"))
+    done = f.rectification_done_on if f.rectification_done_on and f.rectification_done_on <= as_of else None
+    rect_overdue = (serious and f.rectification_due is not None
+                    and ((done is None and as_of > f.rectification_due) or (done is not None and done > f.rectification_due)))
+    if rect_overdue:
+        badges.append(Badge("整改逾期", "bad"))
     if any(o.overdue for o in objections if not o.objection.decided_on):
         badges.append(Badge("异议答复逾期", "bad"))
 
     timeline = [Event(decided, "作出认定", f"{f.decision_authority} {f.decision_doc_no}")]
+    if f.uploaded_on:
+        timeline.append(Event(f.uploaded_on, "上传信用信息平台", f"认定后第 {upload_delay} 个工作日" if upload_delay is not None else ""))
     if f.published_on:
-        timeline.append(Event(f.published_on, "公示", f"认定后第 {delay} 个工作日" if delay is not None else ""))
+        timeline.append(Event(f.published_on, "本站公示", f"认定后第 {delay} 个工作日" if delay is not None else ""))
     for o in objections:
         timeline.append(Event(o.objection.filed_on, "提出异议", o.objection.summary))
         if o.objection.decided_on:
@@ -441,11 +581,14 @@ def derive_finding(f: model.Finding, as_of: date, names: dict[str, str], site: m
     if f.repair_decided_on:
         timeline.append(Event(f.repair_decided_on, f"信用修复：{f.repair_outcome}", ""))
     return FindingFacts(
-        record=f, subject_name=names.get(f.subject, f.subject), regime=regime.name, disclosure_end=end,
-        disclosure_end_overridden=overridden, repair_from=regime.repair_from(decided, f.severity),
-        publication_delay=delay, published_late=late, objection_state=state, objections=tuple(objections),
+        record=f, subject_name=names.get(f.subject, f.subject), regime=rule_name, regime_source=rule_source, disclosure_end=end,
+        disclosure_end_overridden=overridden, repair_from=repair_from, publication_delay=delay,
+        upload_due=upload_due, upload_due_estimated=upload_estimated, upload_delay=upload_delay, upload_state=upload_state, upload_late=late,
+        objection_state=state, objections=tuple(objections),
         on_display=hidden is None, hidden_reason=hidden, badges=tuple(badges),
         timeline=tuple(sorted((e for e in timeline if e.date <= as_of), key=lambda e: e.date)),
+        estimated=upload_estimated or any(o.reply_due_estimated for o in objections),
+        rectification_overdue=rect_overdue,
     )
 
 
@@ -542,12 +685,15 @@ class Summary:
     commitments_by_status: tuple[tuple[str, int], ...]
     commitments_kept: int
     commitments_overdue: int
-    second_defaults: int
+    second_defaults: int  # commitments with a late rectification step + arrears with a missed instalment
+    second_defaults_arrears: int
+    second_defaults_commitments: int
+    rectifications_overdue: int  # serious findings on display not rectified in time
     arrears: Totals
     arrears_by_status: tuple[tuple[str, int], ...]
     findings_on_display: int
     findings_by_severity: tuple[tuple[str, int], ...]
-    late_publications: int
+    late_uploads: int  # serious findings on display uploaded late by the deciding authority
     latest_evaluation_year: int | None
     latest_grades: tuple[tuple[str, int], ...]
     tasks_by_status: tuple[tuple[str, int], ...]
@@ -587,8 +733,14 @@ def _counts(values: Iterable[str], order: tuple[str, ...]) -> tuple[tuple[str, i
     return tuple((k, counter.get(k, 0)) for k in order)
 
 
-def _covered_by_token(token: str, dept: model.Department) -> bool:
-    return (token == GROUP_TOKENS[1]) == (dept.kind == "街道办事处")
+def _covered_by_token(token: str, dept: model.Department, rules: model.Rules | None = None) -> bool:
+    """Whether a group token of the policy (区直各部门, 各街道办事处) covers a department, by its kind.
+
+    区直各部门 means the district government's departments: not the Party's organs (the
+    纪委监委 among them), not the court, not units stationed here by the city (rules.group_tokens)."""
+    if rules is not None:
+        return rules.token_covers(token, dept.kind)
+    return dept.kind in model.DEFAULT_GROUP_KINDS.get(token, ())
 
 
 def _changes(commitments, arrears, findings, as_of: date) -> tuple[Change, ...]:
@@ -599,7 +751,7 @@ def _changes(commitments, arrears, findings, as_of: date) -> tuple[Change, ...]:
         if r.fulfilled_on:
             out.append(Change(r.fulfilled_on, "status", r.id, "commitments", r.title, "状态：已兑现"))
         if r.change_decided_on:
-            out.append(Change(r.change_decided_on, "status", r.id, "commitments", r.title, "状态：依法变更"))
+            out.append(Change(r.change_decided_on, "status", r.id, "commitments", r.title, f"状态：{r.status if r.status == '已终止' else '依法变更'}"))
         for n in r.progress:
             out.append(Change(n.date, "progress", r.id, "commitments", r.title, n.note))
     for a in arrears:
@@ -637,7 +789,8 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
     by_name = {d.name: d for d in dataset.departments}
     commitments = tuple(replace(derive_commitment(c, as_of, names), handler=by_id.get(c.department))
                         for c in dataset.commitments if c.promised_on <= as_of)
-    arrears = tuple(replace(derive_arrears(a, as_of, names, site.rules.payment), handler=by_id.get(a.debtor))
+    arrears = tuple(replace(derive_arrears(a, as_of, names, site.rules.payment, dataset.calendar, site.rules),
+                            handler=by_id.get(a.debtor))
                     for a in dataset.arrears if a.found_on <= as_of)
     all_findings = tuple(replace(derive_finding(f, as_of, names, site, dataset.calendar),
                                  handler=by_name.get(" ".join(f.decision_authority.split())))
@@ -652,7 +805,7 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
         TaskFacts(t, *(tuple(names.get(u.unit, u.unit) for u in t.units if u.role == role) for role in ("牵头", "配合", "责任")))
         for t in dataset.tasks
     )
-    notices = annual_notices(arrears, dataset.departments, as_of, site.rules.payment)
+    notices = annual_notices(arrears, dataset.departments, as_of, site.rules.payment, site.rules)
 
     # Each department's records, in the order above; grouped once (a scan per department
     # is quadratic: larger areas have more departments).
@@ -667,7 +820,7 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
         debts = by_debtor.get(d.id, ())
         lead = tuple(t for t in tasks if any(u.unit == d.id and u.role == "牵头" for u in t.record.units))
         partner = tuple(t for t in tasks if t not in lead and any(
-            (u.unit == d.id) or (u.unit in GROUP_TOKENS and _covered_by_token(u.unit, d)) for u in t.record.units))
+            (u.unit == d.id) or (u.unit in GROUP_TOKENS and _covered_by_token(u.unit, d, site.rules)) for u in t.record.units))
         departments.append(DepartmentFacts(
             department=d, commitments=mine, commitment_counts=_counts((c.record.status for c in mine), COMMITMENT_STATUSES),
             overdue_commitments=sum(c.overdue for c in mine), arrears=debts, arrears_totals=arrears_totals(debts),
@@ -683,12 +836,15 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
         commitments_by_status=_counts((c.record.status for c in commitments), COMMITMENT_STATUSES),
         commitments_kept=sum(c.record.status == "已兑现" for c in commitments),
         commitments_overdue=sum(c.overdue for c in commitments),
-        second_defaults=sum(c.second_default for c in commitments),
+        second_defaults=sum(c.second_default for c in commitments) + sum(a.second_default for a in arrears),
+        second_defaults_arrears=sum(a.second_default for a in arrears),
+        second_defaults_commitments=sum(c.second_default for c in commitments),
+        rectifications_overdue=sum(f.rectification_overdue for f in findings),
         arrears=arrears_totals(arrears),
         arrears_by_status=_counts((a.status for a in arrears), ARREARS_STATUSES),
         findings_on_display=len(findings),
         findings_by_severity=_counts((f.record.severity for f in findings), SEVERITIES),
-        late_publications=sum(f.published_late for f in findings),
+        late_uploads=sum(f.upload_late for f in findings),
         latest_evaluation_year=latest_year,
         latest_grades=_counts((e.record.grade for e in evaluations if e.record.year == latest_year), GRADES),
         tasks_by_status=_counts((t.record.status for t in tasks), TASK_STATUSES),

@@ -21,6 +21,17 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))
 
 
+def period_end(start: date, months: int) -> date:
+    """Last day of a period of `months` months that starts with the event on `start`.
+
+    民法典 第二百零一条: the day of the event does not count, counting starts the next
+    day; 第二百零二条: the period ends on the corresponding day of the last month, or on
+    that month's last day when it has no corresponding day. Decided 2024-04-15, 12
+    months → the period's last day is 2025-04-15; decided 2024-01-31, 1 month → 2024-02-29.
+    """
+    return add_months(start, months)
+
+
 # --- site settings ---------------------------------------------------------------------
 
 
@@ -40,20 +51,46 @@ class Regime:
     name: str
     effective_from: date
     periods: dict[str, Period]
+    source: str = ""  # the full citation
+    effective_until: date | None = None  # the day before the next regime takes effect
 
     def last_day(self, decided_on: date, severity: str, bound: str = "max") -> date:
         """Last day of display for a decision, at the regime's minimum or maximum period.
 
-        A period of N months from the decision date ends the day before the same
-        date N months later: decided 2024-04-15, 12 months → shown through 2025-04-14.
+        Periods follow 民法典 201/202 (see period_end): decided 2024-04-15,
+        12 months → shown through 2025-04-15.
         """
         period = self.periods[severity]
         months = period.max_months if bound == "max" else period.min_months
-        return add_months(decided_on, months) - timedelta(days=1)
+        return period_end(decided_on, months)
 
     def repair_from(self, decided_on: date, severity: str) -> date:
-        """Repair may be asked for once the minimum period has passed."""
-        return add_months(decided_on, self.periods[severity].min_months)
+        """Repair may be asked for once the minimum period has passed: the day after its last day."""
+        return period_end(decided_on, self.periods[severity].min_months) + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class SanctionRules:
+    """A civil servant's sanction period (公职人员政务处分法 第八条), in months from the decision."""
+
+    source: str
+    effective_from: date
+    months: dict[str, int]  # 警告 → 6 …; a sanction without a period (开除) is absent
+
+
+@dataclass(frozen=True)
+class PaymentRegime:
+    """A version of the SME payment regulation, applying to contracts (and annual notices) from `effective_from`."""
+
+    name: str
+    source: str
+    effective_from: date
+    articles: dict[str, str]  # term | dispute | interest | notice → 第九条 …; absent when the version has none
+    effective_until: date | None = None
+
+    def cite(self, key: str) -> str:
+        article = self.articles.get(key)
+        return f"{self.source}{article}" if article else self.source
 
 
 @dataclass(frozen=True)
@@ -63,6 +100,10 @@ class PaymentRules:
     max_term_days: int
     default_daily_rate: Decimal  # percent a day: 0.05 means 0.05 % (万分之五)
     annual_notice_due: tuple[int, int]  # (month, day)
+
+
+#: 区直各部门 are the district government's departments: not Party organs (incl. the 纪委监委), not the court.
+DEFAULT_GROUP_KINDS = {"区直各部门": ("区直部门",), "各街道办事处": ("街道办事处",)}
 
 
 @dataclass(frozen=True)
@@ -84,6 +125,39 @@ class Rules:
     objection_reply_workdays: int
     regimes: tuple[Regime, ...]  # oldest first
     payment: PaymentRules
+    sanctions: SanctionRules | None = None
+    periods_source: str = ""
+    serious_publish_source: str = ""
+    objection_reply_source: str = ""
+    payment_regimes: tuple[PaymentRegime, ...] = ()  # oldest first
+    deadline_rest_day_source: str = ""
+    lpr_source: str = ""
+    lpr: dict[str, Decimal] | None = None  # YYYY-MM → one-year LPR, percent a year
+    # group token (区直各部门 …) → the department kinds it covers
+    group_kinds: dict[str, tuple[str, ...]] | None = None
+    group_source: str = ""
+    forbidden_reasons: tuple[str, ...] = ()
+    forbidden_reasons_source: str = ""
+
+    def token_covers(self, token: str, kind: str) -> bool:
+        kinds = (self.group_kinds or DEFAULT_GROUP_KINDS).get(token)
+        return kind in kinds if kinds else False
+
+    def payment_regime_on(self, day: date) -> PaymentRegime | None:
+        found = None
+        for regime in self.payment_regimes:
+            if regime.effective_from <= day:
+                found = regime
+        return found
+
+    def lpr_floor(self, day: date) -> Decimal | None:
+        """The lower of the LPR quoted in `day`'s month and the month before (quotes come on the 20th)."""
+        if not self.lpr:
+            return None
+        this = f"{day.year}-{day.month:02d}"
+        prev_year, prev_month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+        rates = [r for r in (self.lpr.get(this), self.lpr.get(f"{prev_year}-{prev_month:02d}")) if r is not None]
+        return min(rates) if rates else None
     plausible_amounts: tuple[AmountRange, ...] = ()  # first match wins
 
     def regime_on(self, day: date) -> Regime | None:
@@ -195,6 +269,7 @@ class Repayment:
     paid_on: date
     amount: Decimal
     note: str | None
+    seq: int = 1  # the n-th payment of the debt on that day (with arrears_id and paid_on: the key)
 
 
 @dataclass(frozen=True)
@@ -216,6 +291,10 @@ class ArrearsItem:
     note: str | None
     plan: tuple[Instalment, ...]  # by due date
     repayments: tuple[Repayment, ...]  # by payment date
+    signed_on: date | None = None
+    due_kind: str | None = None  # 期间 (default) | 固定日期
+    disputed_amount: Decimal | None = None
+    interest_state: str | None = None  # 已支付 | 已免除 | 未支付
 
 
 @dataclass(frozen=True)
@@ -250,6 +329,8 @@ class Finding:
     related: tuple[str, ...]
     objections: tuple[Objection, ...]
     file: str
+    uploaded_on: date | None = None  # uploaded to the credit information platform (实施意见五（一）)
+    sanction: str | None = None  # a civil servant's 政务处分 (警告 …)
 
 
 @dataclass(frozen=True)

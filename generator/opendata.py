@@ -49,6 +49,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from generator.rules import rules_json, rules_markdown
 from generator.files import write_if_changed
 from generator.derive import CENT, Facts
 from generator.schema import TYPE_LABELS, Field, Package, Resource, load_package
@@ -162,7 +163,7 @@ def _arrears_plan(facts: Facts, res: Resource) -> Iterator[dict]:
 def _arrears_repayments(facts: Facts, res: Resource) -> Iterator[dict]:
     for a in facts.arrears:
         for r in a.repayments:  # those made by the as-of date
-            yield {"arrears_id": a.record.id, "paid_on": r.paid_on, "amount": r.amount, "note": r.note}
+            yield {"arrears_id": a.record.id, "paid_on": r.paid_on, "seq": r.seq, "amount": r.amount, "note": r.note}
 
 
 def _findings(facts: Facts, res: Resource) -> Iterator[dict]:
@@ -547,6 +548,17 @@ API_LISTS: tuple[ApiList, ...] = (
         ApiField("cleared_on", "全部清偿日期（未清偿为 null）", lambda a: _day(a.cleared_on)),
         ApiField("days_past_due", "逾期天数", lambda a: a.days_past_due),
         ApiField("disputed", "是否有争议", lambda a: a.record.disputed),
+        ApiField("disputed_amount", "争议金额（元，字符串；无争议为 0.00，未登记金额的按全部争议）", lambda a: _money(a.disputed_amount)),
+        ApiField("wholly_disputed", "是否全部有争议（全部争议不计逾期）", lambda a: a.wholly_disputed),
+        ApiField("legal_due", "法定最长付款期限（交付后 60 日）", lambda a: _day(a.legal_due)),
+        ApiField("due_used", "计算逾期所用的付款期限（超过法定最长期限的按法定期限；期间届满日为法定休假日的顺延）",
+                 lambda a: _day(a.due_used)),
+        ApiField("due_moved", "付款期限是否因法定休假日顺延", lambda a: a.due_moved),
+        ApiField("due_estimated", "顺延判断是否为估算（该年节假日安排尚未公布）", lambda a: a.due_estimated),
+        ApiField("interest_state", "逾期利息处理情况：已支付、已免除、未支付；无逾期利息为 null", lambda a: a.interest_state),
+        ApiField("status_note", "清偿状态的限定说明（如本金已清偿、逾期利息未支付）", lambda a: a.status_note),
+        ApiField("second_default", "分期清偿计划有未按期清偿的期次（二次失信）", lambda a: a.second_default),
+        ApiField("regulation", "适用的条例版本（按合同订立日期，未登记的按交付日期）", lambda a: a.regulation),
         ApiField("url", "记录页面（相对网站根目录）", lambda a: _page("arrears", a.record.id)),
     )),
     ApiList("findings", "政务失信记录（公示中）", lambda f: f.findings, (
@@ -561,7 +573,18 @@ API_LISTS: tuple[ApiList, ...] = (
         ApiField("disclosure_end", "公示截止日期（含当日）", lambda d: _day(d.disclosure_end)),
         ApiField("repair_from", "可申请信用修复之日", lambda d: _day(d.repair_from)),
         ApiField("objection_state", "异议状态", lambda d: d.objection_state),
-        ApiField("published_late", "是否逾期公示", lambda d: d.published_late),
+        ApiField("objections", "异议：提出日期 filed_on、答复期限 reply_due、答复期限是否为估算 reply_due_estimated"
+                 "（该年节假日安排尚未公布，按周一至周五推算）、是否逾期 overdue",
+                 lambda d: [{"filed_on": _day(o.objection.filed_on), "reply_due": _day(o.reply_due),
+                             "reply_due_estimated": o.reply_due_estimated, "overdue": o.overdue} for o in d.objections]),
+        ApiField("estimated", "是否含有按周一至周五估算的工作日期限", lambda d: d.estimated),
+        ApiField("uploaded_on", "上传信用信息平台日期（未登记为 null）", lambda d: _day(d.record.uploaded_on)),
+        ApiField("upload_due", "上传期限（认定后第 N 个工作日）", lambda d: _day(d.upload_due)),
+        ApiField("upload_due_estimated", "上传期限是否为估算（该年节假日安排尚未公布）", lambda d: d.upload_due_estimated),
+        ApiField("upload_state", "上传情况：按期上传、逾期上传、上传日期未登记；非严重失信为 null", lambda d: d.upload_state),
+        ApiField("upload_late", "认定机关是否逾期上传", lambda d: d.upload_late),
+        ApiField("period_rule", "公示期限所依据的规则", lambda d: d.regime),
+        ApiField("rectification_overdue", "严重失信行为是否逾期未整改（或逾期完成整改）", lambda d: d.rectification_overdue),
         ApiField("url", "记录页面（相对网站根目录）", lambda d: _page("findings", d.record.id)),
     )),
     ApiList("evaluations", "评价结果", lambda f: f.evaluations, (
@@ -613,10 +636,11 @@ SUMMARY_DOC = (
     ("sample", "是否演示数据"),
     ("site_name", "网站名称"),
     ("publisher", "发布机构"),
-    ("commitments", "承诺总数、按状态计数、已兑现数、逾期未兑现数、二次失信数"),
+    ("commitments", "承诺总数、按状态计数、已兑现数、逾期未兑现数、二次失信数（承诺整改步骤逾期与账款分期未按计划清偿之和；"
+                    "second_defaults_arrears 为其中的账款笔数）"),
     ("arrears", "账款笔数，欠款、已清偿、未清偿金额和逾期利息（元，字符串），清偿比例，按状态计数"),
     ("arrears_curve", "按月累计的欠款、清偿和未清偿金额（清偿曲线）"),
-    ("findings", "公示中的失信记录数、按失信程度计数、逾期公示数；hidden 为不再公示的记录数（期满、撤销、修复、未公示），只有数量"),
+    ("findings", "公示中的失信记录数、按失信程度计数、认定机关逾期上传信用平台数（late_uploads）、严重失信整改逾期数（rectifications_overdue）；hidden 为不再公示的记录数（期满、撤销、修复、未公示），只有数量"),
     ("evaluations", "最近评价年度和各等次的单位数"),
     ("tasks", "实施意见任务按推进状态计数"),
 )
@@ -633,14 +657,15 @@ def api_summary(facts: Facts) -> dict:
         "site_name": facts.site.site_name,
         "publisher": facts.site.publisher,
         "commitments": {"total": s.commitments, "by_status": dict(s.commitments_by_status), "kept": s.commitments_kept,
-                        "overdue": s.commitments_overdue, "second_defaults": s.second_defaults},
+                        "overdue": s.commitments_overdue, "second_defaults": s.second_defaults,
+                        "second_defaults_arrears": s.second_defaults_arrears},
         "arrears": {"count": totals.count, "owed": _money(totals.owed), "repaid": _money(totals.repaid),
                     "outstanding": _money(totals.outstanding), "interest": _money(totals.interest),
                     "share_cleared": format(totals.share_cleared, "f"), "by_status": dict(s.arrears_by_status)},
         "arrears_curve": [{"month": p.month, "owed": _money(p.owed), "repaid": _money(p.repaid),
                            "outstanding": _money(p.outstanding)} for p in facts.curve],
         "findings": {"on_display": s.findings_on_display, "by_severity": dict(s.findings_by_severity),
-                     "late_publications": s.late_publications,
+                     "late_uploads": s.late_uploads, "rectifications_overdue": s.rectifications_overdue,
                      "hidden": {"expired": hidden.expired, "revoked": hidden.revoked, "repaired": hidden.repaired,
                                 "unpublished": hidden.unpublished}},
         "evaluations": {"latest_year": s.latest_evaluation_year, "latest_grades": dict(s.latest_grades)},
@@ -944,10 +969,12 @@ def open_data_files(facts: Facts) -> dict[str, bytes]:
     data[f"{name}.zip"] = _fixed_zip([("datapackage.json", descriptor)] +
                                      [(f"csv/{r.name}.csv", csvs[r.name]) for r in resources], facts.as_of)
     data["api/summary.json"] = _dump(api_summary(facts))
+    data["api/rules.json"] = _dump({**_envelope(facts), "items": rules_json(facts.site)})
     for spec in API_LISTS:
         data[f"api/{spec.name}.json"] = _dump(api_list(facts, spec))
     files = [DataFile(path, len(b), rows.get(path)) for path, b in sorted(data.items())]
     data["index.md"] = data_page_markdown(facts, files).encode("utf-8")
+    data["rules.md"] = rules_markdown(facts.site).encode("utf-8")
     data["dictionary.md"] = dictionary_markdown(package).encode("utf-8")
     out = {f"{DATA}/{path}": b for path, b in data.items()}
     out[FEED] = atom_feed(facts)

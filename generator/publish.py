@@ -78,7 +78,7 @@ def prepare(data_dir: Path, as_of: date | None, timer: _Timer | None = None) -> 
     with timer("读取"):
         raw = load(data_dir)
     with timer("校验"):
-        report = validate(raw)
+        report = validate(raw, as_of)
     if report.dataset is None:
         raise DataInvalid(report.problems)
     with timer("计算"):

@@ -347,8 +347,8 @@ _COMPENSATIONS = ("对企业为原约定事项支出的前期费用经第三方�
 
 _FINDING_CATEGORIES = ("拖欠账款", "承诺不兑现", "合同违约", "统计造假", "不履行司法裁判", "其他")
 _BASIS = {
-    "拖欠账款": "《保障中小企业款项支付条例》（国务院令第802号）；《辽宁省政务严重失信行为联合惩戒实施办法（试行）》（辽政办发〔2022〕22号）",
-    "承诺不兑现": "《辽宁省政务严重失信行为联合惩戒实施办法（试行）》（辽政办发〔2022〕22号）；《营口市站前区人民政府关于加强诚信政府建设的实施意见》四（四）",
+    "拖欠账款": "《保障中小企业款项支付条例》（国务院令第802号）；《辽宁省政务严重失信行为联合惩戒实施办法（试行）》",
+    "承诺不兑现": "《辽宁省政务严重失信行为联合惩戒实施办法（试行）》；《营口市站前区人民政府关于加强诚信政府建设的实施意见》四（四）",
     "合同违约": "《中华人民共和国民法典》合同编；《营口市站前区人民政府关于加强诚信政府建设的实施意见》四（二）",
     "统计造假": "《中华人民共和国统计法》；《营口市站前区人民政府关于加强诚信政府建设的实施意见》四（五）",
     "不履行司法裁判": "《中华人民共和国民事诉讼法》关于执行的规定；《营口市站前区人民政府关于加强诚信政府建设的实施意见》五（一）",
@@ -360,7 +360,7 @@ _MEASURES = {
            "责令限期整改；取消当年度各类荣誉评选资格；予以公开通报批评；对主要负责人和直接责任人依规依纪依法处理。"),
     "一般": ("责令限期整改；在全区范围内通报。", "责令限期整改。", "责令限期履行；在全区范围内通报。"),
     "轻微": ("责令改正。", "约谈单位负责人，责令改正。"),
-    "公务员": ("给予政务警告处分；记入公务员诚信档案。", "给予诫勉谈话；记入公务员诚信档案。", "给予政务记过处分；记入公务员诚信档案。"),
+    "公务员": ("给予政务警告处分；记入公务员诚信档案。", "给予政务记大过处分；记入公务员诚信档案。", "给予政务记过处分；记入公务员诚信档案。"),
 }
 _DEPOSITS = ("履约保证金", "租赁保证金", "投标保证金", "质量保证金")
 _CONTRACTS = ("门市房租赁合同", "政府采购合同", "工程施工合同", "技术服务合同")
@@ -636,10 +636,13 @@ def _commitment_history(rng: random.Random, c: dict) -> None:
         c["fulfilled"] = fulfilled
     elif status == "依法变更":
         decided = rng.randint(min(promised + 30, last), last)
-        c["change"] = (decided, rng.choice(_CHANGE_BASES), rng.choice(_COMPENSATIONS) if rng.random() < 0.7 else None)
+        # 实施意见四（四）: a lawful change states the compensation given (or that there was no loss)
+        c["change"] = (decided, rng.choice(_CHANGE_BASES),
+                       rng.choice(_COMPENSATIONS) if rng.random() < 0.7 else "经核实，变更未给企业造成财产损失，无需补偿。")
         final_note = (decided, "区政府常务会议审议决定依法变更承诺，并书面告知服务对象。")
     elif status == "已终止":
         ended = rng.randint(min(promised + 30, last), last)
+        c["change"] = (ended, "双方协商一致签订解除协议；《中华人民共和国民法典》第五百六十二条第一款（当事人协商一致，可以解除合同）。", None)
         final_note = (ended, "双方协商一致签订解除协议，已发生款项全部结清，承诺终止。")
     elif deadline < _REF - 30 and (status in ("部分兑现", "未兑现") and rng.random() < 0.75 or status == "履行中" and rng.random() < 0.4):
         start = deadline + rng.randint(20, 90)
@@ -863,11 +866,16 @@ def _arrears(rng: random.Random, n: int, depts: list[dict], dept_pick: _Picker, 
         note = _arrears_note(rng, a, bool(plan), overdue_plan)
         ledger.append((a["id"], a["debtor"], a["creditor"], a["code"], a["size"], a["project"], a["contract"],
                        _yuan(a["fen"]), _iso(a["delivered"]), _iso(a["due"]), _iso(a["found"]), a["rate"],
-                       "true" if a["disputed"] else "false", a["resolution"], note))
+                       "true" if a["disputed"] else "false", a["resolution"], note,
+                       "", "", _disputed_amount(a), ""))
         plans.extend((a["id"], _iso(due), _yuan(amount)) for due, amount, _paid in plan)
         repayments.extend((paid_on, a["id"], amount, text) for paid_on, amount, text in pays)
     repayments.sort(key=lambda r: (r[0], r[1]))
-    repayment_rows = [(arrears_id, _iso(paid_on), _yuan(amount), text) for paid_on, arrears_id, amount, text in repayments]
+    seq: dict[tuple, int] = {}
+    repayment_rows = []
+    for paid_on, arrears_id, amount, text in repayments:  # the n-th payment of a debt on one day
+        seq[(arrears_id, paid_on)] = seq.get((arrears_id, paid_on), 0) + 1
+        repayment_rows.append((arrears_id, _iso(paid_on), str(seq[(arrears_id, paid_on)]), _yuan(amount), text))
     return [items[k] for k in order], ledger, (plans, repayment_rows)
 
 
@@ -946,6 +954,15 @@ def _payments(rng: random.Random, a: dict) -> list[tuple[int, int, str]]:
     if a["disputed"] and outcome == "partly":
         return [(d, amount, "支付无争议部分") for d, amount in zip(dates, amounts)]
     return [(d, amount, fund) for d, amount in zip(dates, amounts)]
+
+
+def _disputed_amount(a: dict) -> str:
+    """The size of a dispute: what is still unpaid when the undisputed part was paid, else the whole amount."""
+    if not a["disputed"]:
+        return ""
+    if a["outcome"] == "partly" and 0 < a["paid"] < a["fen"]:
+        return _yuan(a["fen"] - a["paid"])
+    return _yuan(a["fen"])
 
 
 def _arrears_note(rng: random.Random, a: dict, planned: bool, overdue_plan: bool) -> str:
@@ -1061,8 +1078,9 @@ def _findings(rng: random.Random, n: int, tmpl: dict, depts: list[dict], dept_pi
         decided_date = date.fromordinal(decided)
         disclosure_until = None
         if kind is None and severity != "轻微" and published and rng.random() < 0.1:
-            low = (add_months(decided_date, min_months)).toordinal() - 1
-            high = (add_months(decided_date, max_months)).toordinal() - 1
+            # 民法典 201/202: a period of N months ends on the corresponding day (model.period_end)
+            low = (add_months(decided_date, min_months)).toordinal()
+            high = (add_months(decided_date, max_months)).toordinal()
             disclosure_until = rng.randint(low, high)
 
         rect_due = rect_done = None
@@ -1104,7 +1122,7 @@ def _findings(rng: random.Random, n: int, tmpl: dict, depts: list[dict], dept_pi
         revoked = any(o[3] == "撤销" for o in objections)
 
         repair = None
-        repair_from = add_months(decided_date, min_months).toordinal()
+        repair_from = add_months(decided_date, min_months).toordinal() + 1  # the day after the minimum period
         if (published and not revoked and rect_done is not None and kind != "expired"
                 and (kind == "repaired" or (kind is None and rng.random() < 0.3))):
             floor = max(repair_from, rect_done, published)
@@ -1118,12 +1136,16 @@ def _findings(rng: random.Random, n: int, tmpl: dict, depts: list[dict], dept_pi
                     repair = (applied, None, None)
 
         measures_key = "公务员" if official else severity
+        measures = rng.choice(_MEASURES[measures_key])
+        sanction = next((k for k in ("记大过", "记过", "警告") if f"政务{k}处分" in measures), None) if official else None
+        # the upload to the credit platform: most serious findings record it (as published), some do not
+        uploaded = published if severity == "严重" and published and decided % 5 else None
         out.append({
             "subject": subject, "kind": "公务员" if official else "政府机构", "person": person,
             "severity": severity, "category": category, "summary": summary,
             "authority": authority, "prefix": prefix, "decided": decided,
             "basis": _BASIS["公务员" if official else category], "published": published,
-            "disclosure_until": disclosure_until, "measures": rng.choice(_MEASURES[measures_key]),
+            "disclosure_until": disclosure_until, "measures": measures, "sanction": sanction, "uploaded": uploaded,
             "rect_due": rect_due, "rect_done": rect_done, "related": related, "objections": objections,
             "repair": repair,
         })
@@ -1161,11 +1183,15 @@ def _finding_yaml(f: dict) -> str:
     out = [f"id: {f['id']}\n", f"subject: {f['subject']}\n", f"subject_kind: {f['kind']}\n"]
     if f["person"]:
         out.append(f"person: {f['person']}\n")
+    if f.get("sanction"):
+        out.append(f"sanction: {f['sanction']}\n")
     out += [f"severity: {f['severity']}\n", f"category: {f['category']}\n", f"summary: {_s(f['summary'])}\n",
             "decision:\n", f"  authority: {_s(f['authority'])}\n", f"  doc_no: {_s(f['doc_no'])}\n",
             f"  decided_on: {_iso(f['decided'])}\n", f"  basis: {_s(f['basis'])}\n"]
     if f["published"]:
         out.append(f"published_on: {_iso(f['published'])}\n")
+    if f.get("uploaded"):
+        out.append(f"uploaded_on: {_iso(f['uploaded'])}\n")
     if f["disclosure_until"]:
         out.append(f"disclosure_until: {_iso(f['disclosure_until'])}\n")
     out.append(f"measures: {_s(f['measures'])}\n")
@@ -1321,9 +1347,10 @@ def generate(out_dir: Path, records: int, seed: int = 1, *, template: Path | Non
     _write_csv(out_dir / "departments.csv", dept_columns, [tuple(d.get(c) or "" for c in dept_columns) for d in depts])
     _write_csv(out_dir / "arrears" / "ledger.csv",
                ["id", "debtor", "creditor", "creditor_code", "creditor_size", "project", "contract_no", "amount",
-                "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note"], ledger)
+                "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note",
+                "signed_on", "due_kind", "disputed_amount", "interest_state"], ledger)
     _write_csv(out_dir / "arrears" / "plan.csv", ["arrears_id", "due_on", "amount"], plan_rows)
-    _write_csv(out_dir / "arrears" / "repayments.csv", ["arrears_id", "paid_on", "amount", "note"], repayment_rows)
+    _write_csv(out_dir / "arrears" / "repayments.csv", ["arrears_id", "paid_on", "seq", "amount", "note"], repayment_rows)
     _write_csv(out_dir / "evaluations.csv",
                ["year", "department", "evaluator", "method", "score", "grade", "published_on", "report", "objection",
                 "objection_outcome"], evaluations)
@@ -1356,10 +1383,17 @@ _LABELS = (("departments", "单位"), ("commitments", "承诺"), ("commitment_pr
            ("findings", "失信记录"), ("finding_objections", "异议"), ("evaluations", "评价结果"))
 
 
+#: The largest synthetic folder `generator synth` makes (the benchmarks use up to 10,000).
+MAX_RECORDS = 1_000_000
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.records < 0:
         print(f"generator：记录数应为不小于 0 的整数，实际为 {args.records}。", file=sys.stderr)
+        return 2
+    if args.records > MAX_RECORDS:  # beyond this the run takes hours and runs out of memory
+        print(f"generator：记录数最多 {MAX_RECORDS:,}，实际为 {args.records:,}。", file=sys.stderr)
         return 2
     if out.exists() and not out.is_dir():
         print(f"generator：{out} 是一个文件，不是文件夹；请换一个输出文件夹。", file=sys.stderr)

@@ -16,8 +16,8 @@ import difflib
 import gc
 import re
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable, Iterator
 
@@ -28,7 +28,7 @@ from generator.load import RawData, Table, YamlDoc
 from generator.privacy import KIND_LABELS, find_identifiers, uscc_check_char, uscc_is_valid
 from generator.problems import WARNING, Problem, sort_problems
 from generator.schema import GROUP_TOKENS, Field, Package
-from generator.workdays import MissingCalendarYear, WorkdayCalendar, parse_calendar_data
+from generator.workdays import WorkdayCalendar, parse_calendar_data
 
 _TRUE = {"true", "True", "TRUE", "1"}
 _FALSE = {"false", "False", "FALSE", "0"}
@@ -186,6 +186,7 @@ class Context:
     rows: dict[str, list[dict[str, Any]]]  # typed rows; None where a cell was bad
     site: model.Site | None
     calendar: WorkdayCalendar
+    as_of: date | None = None  # the build's date, for warnings about the calendar ahead
 
     def given(self, table: str, index: int, field: str) -> bool:
         """Whether staff filled the cell at all (a bad value is given, but None once typed)."""
@@ -335,14 +336,24 @@ def commitment_status_fields(ctx: Context) -> Iterator[Problem]:
         if c["fulfilled_on"] is not None and status not in ("已兑现",):
             yield ctx.problem("commitments", i, "fulfilled_on", f"填写了兑现日期，但状态是“{status}”",
                               "全部兑现的请把状态改为“已兑现”；尚未全部兑现的请删除兑现日期")
-        if status == "依法变更":
+        if status in ("依法变更", "已终止"):
             if not ctx.given("commitments", i, "change_decided_on"):
-                yield ctx.problem("commitments", i, "change_decided_on", "状态为“依法变更”时必须填写变更决定日期", "在 change: 下填写 decided_on")
+                yield ctx.problem("commitments", i, "change_decided_on", f"状态为“{status}”时必须填写决定日期", "在 change: 下填写 decided_on")
             if not ctx.given("commitments", i, "change_basis"):
-                yield ctx.problem("commitments", i, "change_basis", "状态为“依法变更”时必须写明变更的法定依据", "在 change: 下填写 basis")
+                yield ctx.problem("commitments", i, "change_basis", f"状态为“{status}”时必须写明法定依据",
+                                  "在 change: 下填写 basis（实施意见四（四）：改变政府承诺应当严格依照法定权限和程序进行）")
+            if status == "依法变更" and not ctx.given("commitments", i, "change_compensation"):
+                yield ctx.problem("commitments", i, "change_compensation", "依法变更承诺时必须写明对企业和投资人财产损失的补偿情况",
+                                  "在 change: 下填写 compensation（实施意见四（四）：对相关企业和投资人的财产损失依法予以补偿）；未造成损失的请写明")
+            words = ctx.site.rules.forbidden_reasons if ctx.site else ()
+            said = [w for w in words if w in (c["change_basis"] or "")]
+            if said:
+                yield ctx.problem("commitments", i, "change_basis", f"变更或终止的理由提到“{said[0]}”",
+                                  "实施意见四（四）规定不得以政府换届、相关责任人更替、当地政策调整等理由不履行承诺；请核实变更依据",
+                                  severity=WARNING)
         elif c["change_decided_on"] or c["change_basis"]:
             yield ctx.problem("commitments", i, "change_decided_on", f"填写了变更情况，但状态是“{status}”",
-                              "依法变更的承诺请把状态改为“依法变更”", severity=WARNING)
+                              "依法变更的承诺请把状态改为“依法变更”，依法终止的改为“已终止”", severity=WARNING)
         if _before(c["deadline"], c["promised_on"]):
             yield ctx.problem("commitments", i, "deadline", "兑现期限早于承诺日期", "请核对两个日期")
         if _before(c["fulfilled_on"], c["promised_on"]):
@@ -379,11 +390,34 @@ def arrears_dates_and_dispute(ctx: Context) -> Iterator[Problem]:
         elif a["due_on"] and a["delivered_on"] and (a["due_on"] - a["delivered_on"]).days > max_term:
             days = (a["due_on"] - a["delivered_on"]).days
             yield ctx.problem("arrears", i, "due_on", f"约定付款期限为交付后 {days} 天，超过法定最长 {max_term} 天",
-                              "保障中小企业款项支付条例规定机关、事业单位付款期限最长不超过 60 日；请核实合同条款", severity=WARNING)
+                              f"保障中小企业款项支付条例规定机关、事业单位付款期限最长不超过 {max_term} 日；本站按法定最长期限计算逾期和利息，"
+                              "页面同时列出约定日期；请核实合同条款", severity=WARNING)
         if _before(a["found_on"], a["delivered_on"]):
             yield ctx.problem("arrears", i, "found_on", "认定日期早于交付日期", "请核对两个日期")
         if a["disputed"] and not ctx.given("arrears", i, "resolution"):
             yield ctx.problem("arrears", i, "resolution", "有争议的账款必须填写争议解决方式", "可选：协商、调解、诉讼、仲裁")
+        amount, disputed_amount = a["amount"], a["disputed_amount"]
+        if a["disputed"] and disputed_amount is None and not ctx.given("arrears", i, "disputed_amount"):
+            yield ctx.problem("arrears", i, "disputed_amount", "有争议的账款没有填写争议金额",
+                              "请填写争议金额：无争议部分应当及时支付，按无争议部分计算逾期；未填写时按全部争议处理", severity=WARNING)
+        if disputed_amount and not a["disputed"]:
+            yield ctx.problem("arrears", i, "disputed_amount", "填写了争议金额，但“是否有争议”为 false", "有争议请把 disputed 改为 true，否则清空争议金额")
+        if disputed_amount is not None and amount is not None and disputed_amount > amount:
+            yield ctx.problem("arrears", i, "disputed_amount", f"争议金额 {disputed_amount} 元超过欠款金额 {amount} 元", "请核对金额")
+        rate = a["agreed_daily_rate"]
+        signed = a["signed_on"] or a["delivered_on"]
+        if rate is not None and signed is not None and ctx.site is not None and ctx.site.rules.lpr:
+            floor = ctx.site.rules.lpr_floor(signed)
+            annual = rate * 365
+            month = f"{signed.year}-{signed.month:02d}"
+            if floor is None:
+                yield ctx.problem("arrears", i, "agreed_daily_rate", f"LPR 表尚未收录 {month}，无法核对约定逾期利率",
+                                  "请在 data/site.yaml 的 rules.lpr.one_year 中补充该月公布的1年期LPR", severity=WARNING)
+            elif annual < floor:
+                yield ctx.problem("arrears", i, "agreed_daily_rate",
+                                  f"约定逾期利率每日 {rate}%（折合年利率 {annual.normalize()}%）低于合同订立时的1年期LPR {floor}%",
+                                  "保障中小企业款项支付条例规定约定利率不得低于合同订立时1年期贷款市场报价利率；请核实合同条款",
+                                  severity=WARNING)
         if a["disputed"] is False and a["resolution"]:
             yield ctx.problem("arrears", i, "resolution", "填写了争议解决方式，但“是否有争议”为 false", "有争议请把 disputed 改为 true，否则清空解决方式")
         code = a["creditor_code"]
@@ -456,12 +490,19 @@ def repayments_within_debt(ctx: Context) -> Iterator[Problem]:
 @rule
 def finding_fields(ctx: Context) -> Iterator[Problem]:
     for i, f in enumerate(ctx.rows["findings"]):
+        decided = f["decision_decided_on"]
         if f["subject_kind"] == "公务员" and not ctx.given("findings", i, "person"):
             yield ctx.problem("findings", i, "person", "主体类型为公务员时须填写遮蔽后的姓名", "只写姓加“某”，如“张某”")
         if f["subject_kind"] == "政府机构" and ctx.given("findings", i, "person"):
             yield ctx.problem("findings", i, "person", "主体类型为政府机构时不填写个人姓名", "请删除 person")
-        decided = f["decision_decided_on"]
-        if _before(f["published_on"], decided):
+        if f["subject_kind"] == "公务员" and not ctx.given("findings", i, "sanction"):
+            yield ctx.problem("findings", i, "sanction", "主体类型为公务员时须填写政务处分种类",
+                              "可选：警告、记过、记大过、降级、撤职、开除；公示期限按《公职人员政务处分法》第八条的处分期间计算")
+        if f["subject_kind"] == "政府机构" and ctx.given("findings", i, "sanction"):
+            yield ctx.problem("findings", i, "sanction", "政务处分只适用于公务员", "主体类型为政府机构时请删除 sanction")
+        if _before(f.get("uploaded_on"), decided):
+            yield ctx.problem("findings", i, "uploaded_on", "上传信用信息平台日期早于认定日期", "请核对两个日期")
+        if _before(f["published_on"], f["decision_decided_on"]):
             yield ctx.problem("findings", i, "published_on", "公示日期早于认定日期", "请核对两个日期")
         if f["severity"] == "轻微" and f["published_on"] and ctx.site:
             regime = ctx.site.rules.regime_on(decided) if decided else None
@@ -518,27 +559,52 @@ def related_records_exist(ctx: Context) -> Iterator[Problem]:
                               "请填写已登记的承诺（CM-）或账款（AR-）编号")
 
 
+CALENDAR_HINT = ("国务院办公厅公布该年节假日安排后，请按通知在 data/calendar.yaml 中补充该年的放假和调休上班日期"
+                 "（格式见该文件开头的说明；chinese-calendar 程序库收录后可删除）")
+
+
+def _estimate_warning(ctx: Context, table: str, i: int, field: str, years: tuple[int, ...], what: str) -> Problem:
+    listed = "、".join(str(y) for y in years)
+    return ctx.problem(table, i, field, f"尚未收录 {listed} 年的节假日安排：{what}按周一至周五推算，页面和开放数据中标注为估算",
+                       CALENDAR_HINT, severity=WARNING, code="calendar")
+
+
 @rule
 def working_day_calendar_covers(ctx: Context) -> Iterator[Problem]:
-    """Working-day counts need the official calendar of every year they touch: never guess."""
+    """A working-day count that touches a year no schedule covers is an estimate: warn, never fail.
+
+    The build goes on (the daily rebuild is what takes expired findings down); the
+    dates are computed on weekdays alone and flagged as estimates by derive.
+    """
     if ctx.site is None:
         return
     rules = ctx.site.rules
+    cal = ctx.calendar
     for i, f in enumerate(ctx.rows["findings"]):
         start = f["decision_decided_on"]
         if start is None or f["severity"] != "严重":
             continue
-        for year in {start.year, (f["published_on"] or start).year}:
-            if not ctx.calendar.covers(year):
-                yield ctx.problem("findings", i, "decision_decided_on", str(MissingCalendarYear(year)),
-                                  f"计算“认定后 {rules.serious_publish_workdays} 个工作日内公示”需要该年的节假日安排")
+        event = f.get("uploaded_on") or f["published_on"]
+        end = max(event or start, cal.add_workdays(start, rules.serious_publish_workdays))
+        years = cal.uncovered_years(start, end)
+        if years:
+            yield _estimate_warning(ctx, "findings", i, "decision_decided_on", years,
+                                    f"“认定后 {rules.serious_publish_workdays} 个工作日内上传”的期限")
     for i, o in enumerate(ctx.rows["finding_objections"]):
         if o["filed_on"] is None:
             continue
-        for year in {o["filed_on"].year, (o["decided_on"] or o["filed_on"]).year}:
-            if not ctx.calendar.covers(year):
-                yield ctx.problem("finding_objections", i, "filed_on", str(MissingCalendarYear(year)),
-                                  f"计算异议答复期限（{rules.objection_reply_workdays} 个工作日）需要该年的节假日安排")
+        due = cal.add_workdays(o["filed_on"], rules.objection_reply_workdays)
+        years = cal.uncovered_years(o["filed_on"], max(due, o["decided_on"] or due))
+        if years:
+            yield _estimate_warning(ctx, "finding_objections", i, "filed_on", years,
+                                    f"异议答复期限（{rules.objection_reply_workdays} 个工作日，{due.isoformat()}）")
+    as_of = ctx.as_of
+    if as_of is not None:
+        missing = [y for y in (as_of.year, as_of.year + 1) if not cal.covers(y) and (y == as_of.year or as_of.month >= 11)]
+        if missing:
+            listed = "、".join(str(y) for y in missing)
+            yield Problem("calendar.yaml", 1, "years", f"尚未收录 {listed} 年的节假日安排：落在该年的工作日期限将按周一至周五估算",
+                          CALENDAR_HINT, WARNING, "calendar")
 
 
 @rule
@@ -695,9 +761,36 @@ def _site_settings(doc: YamlDoc | None, problems: list[Problem]) -> model.Site |
                     _get(item, p + ("published",), "bool"))
                 if periods[severity].min_months > periods[severity].max_months:
                     raise _SettingsError(base + p, "最短公示期限大于最长期限", "请核对 min_months 与 max_months")
-            regimes.append(model.Regime(_get(item, ("name",)), _get(item, ("effective_from",), "date"), periods))
+            regimes.append(model.Regime(_get(item, ("name",)), _get(item, ("effective_from",), "date"), periods,
+                                        _get(item, ("source",), required=False) or ""))
         if [r.effective_from for r in regimes] != sorted(r.effective_from for r in regimes):
             raise _SettingsError(("rules", "disclosure_regimes"), "公示规则没有按施行日期先后排列", "请把较早的规则写在前面")
+        regimes = [replace(r, effective_until=(regimes[k + 1].effective_from - timedelta(days=1)) if k + 1 < len(regimes) else None)
+                   for k, r in enumerate(regimes)]
+        payment_regimes = []
+        for item in _get(raw, ("rules", "payment_regimes"), "list", required=False) or []:
+            articles = {str(a): str(v) for a, v in (_get(item, ("articles",), "map", required=False) or {}).items() if v}
+            payment_regimes.append(model.PaymentRegime(_get(item, ("name",)), _get(item, ("source",)),
+                                                       _get(item, ("effective_from",), "date"), articles))
+        payment_regimes = [replace(r, effective_until=(payment_regimes[k + 1].effective_from - timedelta(days=1))
+                                   if k + 1 < len(payment_regimes) else None) for k, r in enumerate(payment_regimes)]
+        lpr = None
+        if _get(raw, ("rules", "lpr"), "map", required=False) is not None:
+            lpr = {}
+            rates = _get(raw, ("rules", "lpr", "one_year"), "map")
+            for month in rates:
+                if not re.fullmatch(r"\d{4}-\d{2}", str(month)):
+                    raise _SettingsError(("rules", "lpr", "one_year", str(month)), f"月份“{month}”格式不对", "应写作 YYYY-MM，如 2019-08")
+                lpr[str(month)] = _get(rates, (month,), "decimal")
+        group_kinds = None
+        if _get(raw, ("rules", "group_tokens"), "map", required=False) is not None:
+            kinds_map = _get(raw, ("rules", "group_tokens", "kinds"), "map")
+            group_kinds = {str(t): tuple(str(k) for k in _get(kinds_map, (t,), "list")) for t in kinds_map}
+        sanctions = None
+        if _get(raw, ("rules", "sanction_periods"), "map", required=False) is not None:
+            base = ("rules", "sanction_periods")
+            months = {str(k): int(v) for k, v in _get(raw, base + ("months",), "map").items()}
+            sanctions = model.SanctionRules(_get(raw, base + ("source",)), _get(raw, base + ("effective_from",), "date"), months)
         due = _get(raw, ("rules", "payment", "annual_notice_due"))
         if not re.fullmatch(r"\d{2}-\d{2}", due):
             raise _SettingsError(("rules", "payment", "annual_notice_due"), "年度公告截止日格式不对", "应写作 MM-DD，如 03-31")
@@ -722,7 +815,16 @@ def _site_settings(doc: YamlDoc | None, problems: list[Problem]) -> model.Site |
         rules = model.Rules(
             _get(raw, ("rules", "serious_publish_workdays"), "int"),
             _get(raw, ("rules", "objection_reply_workdays"), "int"),
-            tuple(regimes), payment, tuple(ranges),
+            tuple(regimes), payment, sanctions,
+            _get(raw, ("rules", "periods_source"), required=False) or "",
+            _get(raw, ("rules", "serious_publish_source"), required=False) or "",
+            _get(raw, ("rules", "objection_reply_source"), required=False) or "",
+            tuple(payment_regimes), _get(raw, ("rules", "deadline_rest_day_source"), required=False) or "",
+            _get(raw, ("rules", "lpr", "source"), required=False) or "", lpr,
+            group_kinds, _get(raw, ("rules", "group_tokens", "source"), required=False) or "",
+            tuple(str(w) for w in (_get(raw, ("rules", "forbidden_reasons", "words"), "list", required=False) or [])),
+            _get(raw, ("rules", "forbidden_reasons", "source"), required=False) or "",
+            plausible_amounts=tuple(ranges),
         )
         timezone = _get(raw, ("timezone",))
         try:
@@ -783,9 +885,11 @@ def _build(ctx: Context) -> model.Dataset:
     arrears = [
         model.ArrearsItem(
             **{k: a[k] for k in ("id", "debtor", "creditor", "creditor_code", "creditor_size", "project", "contract_no", "amount",
-                                  "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note")},
+                                  "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note",
+                                  "signed_on", "due_kind", "disputed_amount", "interest_state")},
             plan=tuple(model.Instalment(p["due_on"], p["amount"]) for p in _by(plan.get(a["id"]), "due_on")),
-            repayments=tuple(model.Repayment(r["paid_on"], r["amount"], r["note"]) for r in _by(repaid.get(a["id"]), "paid_on")),
+            repayments=tuple(model.Repayment(r["paid_on"], r["amount"], r["note"], r["seq"])
+                             for r in sorted(repaid.get(a["id"]) or [], key=lambda r: (r["paid_on"], r["seq"]))),
         )
         for a in rows["arrears"]
     ]
@@ -844,26 +948,32 @@ class Report:
         return [p for p in self.problems if p.is_error]
 
 
-def validate(raw: RawData) -> Report:
-    """Check everything; the dataset is None whenever any error was found."""
+def validate(raw: RawData, as_of: date | None = None) -> Report:
+    """Check everything; the dataset is None whenever any error was found.
+
+    as_of: the date the site is built for (default: today in the site's time zone);
+    only warnings depend on it (a year ahead the calendar does not cover yet)."""
     # Hundreds of thousands of row dicts and records, none of them in a reference cycle:
     # the cyclic garbage collector would scan them again and again (a fifth of the time).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _validate(raw)
+        return _validate(raw, as_of)
     finally:
         if enabled:
             gc.enable()
 
 
-def _validate(raw: RawData) -> Report:
+def _validate(raw: RawData, as_of: date | None) -> Report:
     problems = list(raw.problems)
     site = _site_settings(raw.site, problems)
     problems.extend(_site_markup(raw.site))
     calendar = _calendar(raw.calendar, problems)
     typed = _typed_tables(raw, problems)
-    ctx = Context(raw.package, raw.tables, typed, site, calendar)
+    if as_of is None and site is not None:
+        from generator.derive import today
+        as_of = today(site.timezone)
+    ctx = Context(raw.package, raw.tables, typed, site, calendar, as_of)
     problems.extend(_check_keys(ctx))
     for check in RULES:
         problems.extend(check(ctx))

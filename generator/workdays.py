@@ -2,8 +2,13 @@
 
 The State Council publishes each year's holidays and make-up working days (调休上班)
 late in the preceding year. chinese-calendar ships them; a year it does not know yet
-can be supplied from data/calendar.yaml. A year known to neither is an error, never a
-guess: a deadline computed from weekends alone could be wrong by a week around 春节.
+can be supplied from data/calendar.yaml. A year known to neither is computed on
+weekdays alone (Monday to Friday) and every date that touches it is an *estimate*:
+`estimated()` says so, derive carries the flag to the page and the open data, and
+validation warns, naming data/calendar.yaml. It never stops the build, because the
+daily rebuild is what takes expired, repaired and revoked findings off the site.
+`strict=True` restores the old behaviour (raise MissingCalendarYear) for callers that
+must not estimate.
 """
 
 from __future__ import annotations
@@ -51,8 +56,9 @@ class YearSchedule:
 class WorkdayCalendar:
     """Working-day arithmetic over chinese-calendar plus years supplied as data."""
 
-    def __init__(self, extra_years: Mapping[int, YearSchedule] | None = None):
+    def __init__(self, extra_years: Mapping[int, YearSchedule] | None = None, strict: bool = False):
         self._extra = dict(extra_years or {})
+        self._strict = strict
         self._library_covers: dict[int, bool] = {}
         # Per year, the sorted ordinals of its working days: membership and counting
         # then cost one bisect, which keeps deadline checks over many records cheap.
@@ -65,6 +71,16 @@ class WorkdayCalendar:
         if year not in self._library_covers:
             self._library_covers[year] = _library_covers(year)
         return self._library_covers[year]
+
+    def estimated(self, start: date, end: date | None = None) -> bool:
+        """Whether a date computed over start..end relies on a year no schedule covers."""
+        end = end or start
+        low, high = min(start, end), max(start, end)
+        return not all(self.covers(y) for y in range(low.year, high.year + 1))
+
+    def uncovered_years(self, start: date, end: date) -> tuple[int, ...]:
+        low, high = min(start, end), max(start, end)
+        return tuple(y for y in range(low.year, high.year + 1) if not self.covers(y))
 
     def is_workday(self, day: date) -> bool:
         self._year_ordinals(day.year)
@@ -111,9 +127,12 @@ class WorkdayCalendar:
         if cached is not None:
             return cached
         if not self.covers(year):
-            raise MissingCalendarYear(year)
-        schedule = self._extra.get(year)
-        is_working = _library_is_workday if schedule is None else _schedule_rule(schedule)
+            if self._strict:
+                raise MissingCalendarYear(year)
+            is_working = _weekday_rule  # an estimate: see estimated()
+        else:
+            schedule = self._extra.get(year)
+            is_working = _library_is_workday if schedule is None else _schedule_rule(schedule)
         first = date(year, 1, 1).toordinal()
         last = date(year, 12, 31).toordinal()
         ordinals = tuple(
@@ -136,6 +155,10 @@ def _library_covers(year: int) -> bool:
 
 def _library_is_workday(day: date) -> bool:
     return chinese_calendar.is_workday(day)
+
+
+def _weekday_rule(day: date) -> bool:
+    return day.weekday() < 5
 
 
 def _schedule_rule(schedule: YearSchedule):

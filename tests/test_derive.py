@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from generator import model
 from generator.derive import (
-    annual_notices, clearing_curve, derive, derive_arrears, derive_commitment, derive_finding, late_interest, mask_name,
+    annual_notices, cents, clearing_curve, derive, derive_arrears, derive_commitment, derive_finding, late_interest, mask_name,
     today,
 )
 from generator.load import load
@@ -62,21 +62,63 @@ def shown(f: model.Finding, as_of: str) -> tuple[bool, str | None]:
 @pytest.mark.parametrize("as_of, expected", [
     ("2024-04-17", (False, "未公示")),        # decided, not yet published
     ("2024-04-18", (True, None)),             # the day of publication
-    ("2025-04-14", (True, None)),             # the last day of a 12-month period: still shown
-    ("2025-04-15", (False, "公示期届满")),     # the day after: gone
+    # 民法典 201/202: decided 2024-04-15, 12 months run from 04-16 and end on the corresponding day.
+    ("2025-04-15", (True, None)),             # the last day of the 12-month period: still shown
+    ("2025-04-16", (False, "公示期届满")),     # the day after: gone
 ])
 def test_disclosure_period_edges(as_of: str, expected):
     assert shown(finding(), as_of) == expected
 
 
-def test_serious_finding_under_the_2019_and_2026_regimes():
-    old = derive_finding(finding(severity="严重", decision_decided_on=D("2026-03-31"), published_on=D("2026-04-02")),
-                         D("2026-05-01"), NAMES, SITE, CAL)
-    new = derive_finding(finding(severity="严重", decision_decided_on=D("2026-04-01"), published_on=D("2026-04-02")),
-                         D("2026-05-01"), NAMES, SITE, CAL)
-    assert old.regime.startswith("发改办财金") and old.repair_from == D("2026-09-30")  # 6 months
-    assert new.regime.startswith("国办发") and new.repair_from == D("2027-04-01")  # 12 months
-    assert old.disclosure_end == D("2029-03-30") and new.disclosure_end == D("2029-03-31")
+@pytest.mark.parametrize("decided, months, last", [
+    ("2024-04-15", 12, "2025-04-15"),
+    ("2024-01-31", 1, "2024-02-29"),   # no corresponding day: the month's last day (202)
+    ("2023-01-31", 1, "2023-02-28"),
+    ("2024-08-31", 6, "2025-02-28"),
+    ("2024-12-31", 3, "2025-03-31"),
+])
+def test_month_periods_follow_the_civil_code(decided, months, last):
+    assert model.period_end(D(decided), months) == D(last)
+
+
+# Each regime at its edges: the last decision day before it and its first day (severity 严重).
+@pytest.mark.parametrize("decided, regime, repair_from, end", [
+    ("2023-04-30", "发改办财金〔2019〕527号", "2023-10-31", "2026-04-30"),   # 527: 6 months – 3 years
+    ("2023-05-01", "国家发展改革委令第58号", "2024-05-02", "2026-05-01"),    # order 58: 1 year – 3 years
+    ("2026-03-31", "国家发展改革委令第58号", "2027-04-01", "2029-03-31"),
+    ("2026-04-01", "国办发〔2025〕22号、国家发展改革委令第36号", "2027-04-02", "2029-04-01"),
+])
+def test_serious_finding_regime_edges(decided, regime, repair_from, end):
+    facts = derive_finding(finding(severity="严重", decision_decided_on=D(decided), published_on=D(decided)),
+                           D(decided), NAMES, SITE, CAL)
+    assert facts.regime == regime
+    assert facts.repair_from == D(repair_from) and facts.disclosure_end == D(end)
+    assert facts.regime_source  # every regime carries its citation
+
+
+def test_demo_repair_of_DF_2024_002_respects_order_58():
+    f = next(f for f in DEMO.findings if f.id == "DF-2024-002")
+    facts = derive_finding(f, D("2026-11-26"), NAMES, SITE, CAL)
+    assert facts.regime == "国家发展改革委令第58号" and facts.repair_from == D("2025-06-21")
+    assert f.repair_applied_on >= facts.repair_from
+
+
+@pytest.mark.parametrize("sanction, last", [("警告", "2026-06-10"), ("记过", "2026-12-10"), ("记大过", "2027-06-10"),
+                                            ("降级", "2027-12-10"), ("撤职", "2027-12-10")])
+def test_civil_servant_sanction_period_follows_article_8(sanction, last):
+    f = finding(subject_kind="公务员", person="张某", sanction=sanction, decision_decided_on=D("2025-12-10"),
+                published_on=D("2025-12-16"))
+    facts = derive_finding(f, D("2025-12-20"), NAMES, SITE, CAL)
+    assert facts.disclosure_end == D(last) and facts.repair_from is None
+    assert "政务处分" in facts.regime and "第八条" in facts.regime_source
+    assert shown(f, last) == (True, None)
+    assert shown(f, str(D(last) + (D("2000-01-02") - D("2000-01-01")))) == (False, "公示期届满")
+
+
+def test_civil_servant_warning_in_the_demo_is_shown_six_months():
+    f = next(f for f in DEMO.findings if f.id == "DF-2025-003")
+    assert f.sanction == "警告"
+    assert shown(f, "2026-06-10") == (True, None) and shown(f, "2026-06-11") == (False, "公示期届满")
 
 
 def test_override_ends_display_early():
@@ -108,20 +150,32 @@ def test_granted_repair_ends_display_refused_does_not():
     assert shown(refused, "2024-08-10") == (True, None)
 
 
-@pytest.mark.parametrize("published, delay, late", [
+@pytest.mark.parametrize("uploaded, delay, late", [
     ("2025-10-13", 7, False),  # decided Fri 26 Sep 2025; 国庆 1–8 Oct; Sun 28 Sep and Sat 11 Oct are make-up days
     ("2025-10-14", 8, True),
     ("2025-09-30", 3, False),  # Sun 28 Sep (make-up day), Mon 29, Tue 30
 ])
-def test_late_publication_counts_working_days_across_national_day(published: str, delay: int, late: bool):
-    f = finding(severity="严重", decision_decided_on=D("2025-09-26"), published_on=D(published))
+def test_late_upload_counts_working_days_across_national_day(uploaded: str, delay: int, late: bool):
+    # The event measured is the upload to the credit platform, not publication on this site.
+    f = finding(severity="严重", decision_decided_on=D("2025-09-26"), published_on=D("2025-12-01"), uploaded_on=D(uploaded))
     facts = derive_finding(f, D("2025-12-01"), NAMES, SITE, CAL)
-    assert facts.publication_delay == delay and facts.published_late is late
+    assert facts.upload_delay == delay and facts.upload_late is late
+    assert facts.upload_due == D("2025-10-13")
+    assert facts.upload_state == ("逾期上传" if late else "按期上传")
+    blamed = [b.label for b in facts.badges if "逾期上传" in b.label]
+    assert blamed == ([f"区发改局逾期上传（认定后第 {delay} 个工作日）"] if late else [])
 
 
-def test_general_finding_is_never_late():
-    f = finding(decision_decided_on=D("2025-09-26"), published_on=D("2025-11-30"))
-    assert derive_finding(f, D("2025-12-01"), NAMES, SITE, CAL).published_late is False
+def test_unknown_upload_date_is_said_not_guessed():
+    f = finding(severity="严重", decision_decided_on=D("2025-09-26"), published_on=D("2025-11-30"))
+    facts = derive_finding(f, D("2025-12-01"), NAMES, SITE, CAL)
+    assert facts.upload_state == "上传日期未登记" and facts.upload_delay is None and facts.upload_late is False
+
+
+def test_general_finding_has_no_upload_duty():
+    f = finding(decision_decided_on=D("2025-09-26"), published_on=D("2025-11-30"), uploaded_on=D("2025-11-30"))
+    facts = derive_finding(f, D("2025-12-01"), NAMES, SITE, CAL)
+    assert facts.upload_late is False and facts.upload_state is None
 
 
 def test_objection_reply_deadline_across_spring_festival():
@@ -139,10 +193,12 @@ def test_objection_reply_deadline_across_spring_festival():
 def test_derive_drops_hidden_findings_and_keeps_only_counts():
     facts = derive(DEMO, D("2026-11-26"))
     ids = {f.record.id for f in facts.findings}
-    assert {"DF-2024-001", "DF-2024-002", "DF-2025-001", "DF-2026-004"}.isdisjoint(ids)
-    assert facts.hidden_findings == type(facts.hidden_findings)(expired=1, revoked=1, repaired=1, unpublished=1)
+    # DF-2025-003: a civil servant's 警告, shown for its six-month sanction period (ended 2026-06-10).
+    hidden = {"DF-2024-001", "DF-2024-002", "DF-2025-001", "DF-2025-003", "DF-2026-004"}
+    assert hidden.isdisjoint(ids)
+    assert facts.hidden_findings == type(facts.hidden_findings)(expired=2, revoked=1, repaired=1, unpublished=1)
     assert all(f.on_display for f in facts.findings)
-    assert all(c.record_id not in {"DF-2024-001", "DF-2024-002", "DF-2025-001", "DF-2026-004"} for c in facts.changes)
+    assert all(c.record_id not in hidden for c in facts.changes)
     for dept in facts.departments:
         assert all(f.on_display for f in dept.findings)
 
@@ -292,3 +348,134 @@ def test_evaluation_ranks_share_ties():
                   for d, s in (("a", "90"), ("b", "85"), ("c", "85"), ("d", "80")))
     ranks = {e.record.department: e.rank for e in derive_evaluations(evals, {})}
     assert ranks == {"a": 1, "b": 2, "c": 2, "d": 4}
+
+
+# --- issue 11: the right due date, disputes, interest state, regulation by date ----------------
+
+RULES = SITE.rules
+
+
+def full(item: model.ArrearsItem, as_of: str):
+    return derive_arrears(item, D(as_of), NAMES, PAY, CAL, RULES)
+
+
+@pytest.mark.parametrize("due_kind, due_used, moved", [
+    (None, "2026-02-24", True),          # 交付后 60 日 ends in the 2026 Spring Festival (15–23 Feb): next working day
+    ("期间", "2026-02-24", True),
+    ("固定日期", "2026-02-18", False),    # a calendar date agreed as such does not move
+])
+def test_due_date_on_spring_festival_2026(due_kind, due_used, moved):
+    item = replace(debt(), delivered_on=D("2025-12-20"), due_on=D("2026-02-18"), found_on=D("2026-03-20"), due_kind=due_kind)
+    facts = full(item, "2026-03-01")
+    assert facts.due_used == D(due_used) and facts.due_moved is moved and not facts.due_estimated
+    assert facts.days_past_due == (D("2026-03-01") - D(due_used)).days
+    assert facts.interest == cents(Decimal("100000.00") * Decimal("0.0005") * facts.days_past_due)
+
+
+def test_due_date_in_an_uncovered_year_is_an_estimate():
+    # legal due 2027-01-02 (a Saturday in a year no schedule covers): moved to Monday 2027-01-04 on weekdays alone
+    item = replace(debt(), delivered_on=D("2026-11-03"), due_on=D("2027-01-02"), found_on=D("2027-01-10"))
+    facts = full(item, "2027-01-10")
+    assert facts.due_used == D("2027-01-04") and facts.due_estimated
+
+
+@pytest.mark.parametrize("delivered, due, legal, used", [
+    ("2023-12-20", "2024-03-19", "2024-02-18", "2024-02-18"),  # 90 days; day 60 is Sunday 18 Feb 2024, a make-up working day
+    ("2024-03-01", "2024-05-30", "2024-04-30", "2024-04-30"),  # 90 days; day 60 a Tuesday
+    ("2024-03-04", "2024-06-02", "2024-05-03", "2024-05-06"),  # 90 days; day 60 in the 劳动节 holiday (1–5 May)
+])
+def test_ninety_day_term_is_measured_from_the_legal_maximum(delivered, due, legal, used):
+    item = replace(debt(), delivered_on=D(delivered), due_on=D(due), found_on=D(due))
+    facts = full(item, "2024-07-01")
+    assert facts.term_days == 90 and facts.term_exceeds_max
+    assert facts.legal_due == D(legal) and facts.due_used == D(used)
+    assert facts.days_past_due == (D("2024-07-01") - D(used)).days  # more than from the contract's own date
+
+
+def test_wholly_disputed_debt_is_not_overdue():
+    item = replace(debt(), disputed=True, resolution="诉讼", disputed_amount=Decimal("100000.00"))
+    facts = full(item, "2024-12-31")
+    assert facts.wholly_disputed and facts.days_past_due == 0 and facts.interest == 0
+    assert not any(b.label.startswith("逾期") for b in facts.badges)
+    # a dispute whose size is not recorded counts as whole (validation warns)
+    unknown = full(replace(item, disputed_amount=None), "2024-12-31")
+    assert unknown.wholly_disputed and unknown.disputed_amount == Decimal("100000.00")
+
+
+def test_partly_disputed_debt_is_overdue_on_the_undisputed_part_only():
+    item = replace(debt(), disputed=True, resolution="协商", disputed_amount=Decimal("40000.00"))
+    facts = full(item, "2024-04-10")  # due 2024-03-31 (Sunday) → Monday 2024-04-01; 9 days
+    assert facts.undisputed == Decimal("60000.00") and not facts.wholly_disputed
+    assert facts.due_used == D("2024-04-01") and facts.days_past_due == 9
+    assert facts.interest == Decimal("270.00")  # 60,000 × 0.05 % × 9
+    paid = full(replace(item, repayments=(pay("2024-04-05", "60000.00"),)), "2024-12-31")
+    assert paid.settled_on == D("2024-04-05") and paid.days_past_due == 4 and paid.interest == Decimal("120.00")
+    assert paid.status == "部分清偿" and not any(b.label.startswith("逾期 ") for b in paid.badges)
+
+
+@pytest.mark.parametrize("state, note", [(None, "本金已清偿，逾期利息未支付"), ("未支付", "本金已清偿，逾期利息未支付"),
+                                         ("已支付", None), ("已免除", None)])
+def test_cleared_principal_with_owed_interest_is_qualified(state, note):
+    facts = full(replace(debt(), interest_state=state, repayments=(pay("2024-05-01", "100000.00"),)), "2024-06-01")
+    assert facts.status == "已清偿" and facts.interest > 0
+    assert facts.status_note == note and facts.interest_state == (state or "未支付")
+
+
+@pytest.mark.parametrize("signed, regulation, interest_article", [
+    ("2025-05-31", "国务院令第728号", "第十五条"),
+    ("2025-06-01", "国务院令第802号", "第十七条"),
+])
+def test_regulation_applies_by_contract_date(signed, regulation, interest_article):
+    facts = full(replace(debt(), signed_on=D(signed)), "2025-07-01")
+    assert facts.regulation == regulation and facts.interest_article.endswith(interest_article)
+
+
+def test_annual_notice_cites_the_regulation_in_force_when_due():
+    facts = derive(DEMO, D("2026-11-26"))
+    by_year = {n.year: n.regulation for n in facts.notices}
+    assert "728号" in by_year[2024] and by_year[2024].endswith("第十八条")  # published by 2025-03-31
+    assert "802号" in by_year[2025]  # published by 2026-03-31
+
+
+def test_annual_notice_counts_from_the_legal_maximum_and_skips_wholly_disputed_debts():
+    facts = derive(DEMO, D("2026-11-26"))
+    notice = {(n.department, n.year): n for n in facts.notices}
+    assert "AR-2023-007" not in notice[("gxj", 2023)].items  # wholly disputed (诉讼)
+    assert "AR-2023-006" in notice[("czj", 2023)].items and notice[("czj", 2023)].amount == Decimal("113400.00")
+
+
+def test_district_departments_token_covers_government_departments_only():
+    facts = derive(DEMO, D("2026-11-26"))
+    dept = {d.department.id: d for d in facts.departments}
+    token_tasks = {t.record.id for t in facts.tasks
+                   if any(u.unit == "区直各部门" for u in t.record.units)}
+    assert token_tasks
+    covered = lambda d: {t.record.id for t in d.tasks_partner} & token_tasks  # noqa: E731
+    assert covered(dept["fgj"]) or any(t.record.id in token_tasks for t in dept["fgj"].tasks_lead)
+    assert covered(dept["zjj"]) == token_tasks - {t.record.id for t in dept["zjj"].tasks_lead}
+    for not_government in ("jwjw", "fy", "zzb", "zrzy"):  # 纪委监委, court, Party organ, city's stationed unit
+        named = {t.record.id for t in facts.tasks if any(u.unit == not_government for u in t.record.units)}
+        assert covered(dept[not_government]) <= named, not_government
+
+
+def test_missed_instalment_is_a_second_default_and_counts_in_the_total():
+    plan = [model.Instalment(D("2024-05-31"), Decimal("50000.00")), model.Instalment(D("2024-08-31"), Decimal("50000.00"))]
+    item = derive_arrears(debt(plan=plan), D("2024-06-01"), NAMES, PAY)
+    assert item.second_default and any(b.label == "二次失信" for b in item.badges)
+    assert not derive_arrears(debt(plan=plan), D("2024-05-31"), NAMES, PAY).second_default
+    facts = derive(DEMO, D("2026-11-26"))
+    s = facts.summary
+    assert s.second_defaults == s.second_defaults_commitments + s.second_defaults_arrears
+    assert s.second_defaults_arrears == sum(a.overdue_instalments > 0 for a in facts.arrears) > 0
+
+
+@pytest.mark.parametrize("done, as_of, overdue", [
+    (None, "2024-09-30", False), (None, "2024-10-01", True),        # due 2024-09-30, not done
+    ("2024-09-30", "2024-12-01", False), ("2024-10-01", "2024-12-01", True),  # done on time / late
+])
+def test_serious_finding_rectification_overdue(done, as_of, overdue):
+    f = finding(severity="严重", rectification_due=D("2024-09-30"), rectification_done_on=D(done) if done else None)
+    facts = derive_finding(f, D(as_of), NAMES, SITE, CAL)
+    assert facts.rectification_overdue is overdue and any(b.label == "整改逾期" for b in facts.badges) is overdue
+    general = derive_finding(replace(f, severity="一般"), D(as_of), NAMES, SITE, CAL)
+    assert general.rectification_overdue is False

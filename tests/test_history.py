@@ -26,7 +26,7 @@ EMAIL = "secret@example.invalid"
 MESSAGE = "commit message that must stay private"
 
 LEDGER_HEADER = ("id,debtor,creditor,creditor_code,creditor_size,project,contract_no,amount,delivered_on,due_on,"
-                 "found_on,agreed_daily_rate,disputed,resolution,note\n")
+                 "found_on,agreed_daily_rate,disputed,resolution,note,signed_on,due_kind,disputed_amount,interest_state\n")
 DEPARTMENTS = ("id,name,kind,sort,active,contact_office,contact_phone,contact_address,contact_hours\n"
                "fgj,区发改局,区直部门,1,true,,,,\nzjj,区住建局,区直部门,2,true,,,,\n")
 
@@ -161,7 +161,7 @@ def test_values_are_shown_as_on_the_site(repo: Repo):
 
 
 def test_arrears_amount_changed_and_repayment_added(repo: Repo):
-    row = "AR-2024-001,zjj,营口某某建筑工程有限公司,,小型,老旧小区改造,ZQ-2024-1,{amount},2024-01-10,2024-02-09,2024-03-01,,false,,\n"
+    row = "AR-2024-001,zjj,营口某某建筑工程有限公司,,小型,老旧小区改造,ZQ-2024-1,{amount},2024-01-10,2024-02-09,2024-03-01,,false,,,,,,\n"
     repo.write("arrears/ledger.csv", LEDGER_HEADER + row.format(amount="300000.00"))
     repo.write("arrears/plan.csv", "arrears_id,due_on,amount\nAR-2024-001,2024-06-30,300000.00\n")
     repo.write("arrears/repayments.csv", "arrears_id,paid_on,amount,note\n")
@@ -410,7 +410,7 @@ def _fast_import_repo(root: Path, commits: int, records: int) -> None:
 
     def ledger() -> str:
         rows = "".join(f"AR-2024-{i:03d},zjj,营口某某建筑工程有限公司,,小型,项目{i},HT-{i},{amounts[i]}.00,2024-01-10,"
-                       f"2024-02-09,2024-03-01,,false,,\n" for i in range(ledger_count))
+                       f"2024-02-09,2024-03-01,,false,,,,,,\n" for i in range(ledger_count))
         return LEDGER_HEADER + rows
 
     start = 1704067200  # 2024-01-01T00:00:00Z

@@ -65,7 +65,7 @@ def test_bom_is_an_error_with_the_fix(data_dir: Path):
 def test_csv_header_problems(data_dir: Path):
     path = data_dir / "arrears" / "ledger.csv"
     edit(path, "id,debtor,creditor,", "id,债务单位,creditor,")
-    edit(path, ",note\n", ",note,extra\n")
+    edit(path, ",interest_state\n", ",interest_state,extra\n")
     problems = only(problems_of(data_dir), "arrears/ledger.csv")
     messages = " ".join(p.message + p.hint for p in problems)
     assert "中文标题“债务单位”" in messages and "debtor" in messages

@@ -18,7 +18,7 @@ from generator.validate import validate
 from tests.conftest import DEMO_DATA, edit
 
 AS_OF = date(2026, 11, 26)
-HIDDEN = ("DF-2024-001", "DF-2024-002", "DF-2025-001", "DF-2026-004")
+HIDDEN = ("DF-2024-001", "DF-2024-002", "DF-2025-001", "DF-2025-003", "DF-2026-004")
 pytestmark = pytest.mark.slow
 
 
@@ -148,3 +148,39 @@ def test_a_failing_mkdocs_build_also_keeps_the_old_site(built: Path, tmp_path: P
             build_site(DEMO_DATA, site, as_of=AS_OF, history=False, build_dir=build_dir)
     assert "no-such-page.md" in str(failure.value)
     assert tree_digest(site) == before
+
+
+def test_objection_reply_date_in_an_uncovered_year_never_stops_the_build(data_dir: Path, tmp_path: Path, capsys):
+    """Issue 11, item 3: an objection filed 2026-12-18 has its reply date in 2027 (no schedule yet).
+
+    The build exits 0; the date is computed on weekdays, marked as an estimate on the page and in
+    the api JSON, and validation warns, naming data/calendar.yaml."""
+    edit(data_dir / "findings" / "DF-2026-002.yaml", "objections: []",
+         "objections:\n  - filed_on: 2026-12-18\n    summary: 申请更正欠款金额的表述。")
+    out = tmp_path / "site"
+    code = main(["build", "--data", str(data_dir), "--out", str(out), "--as-of", "2027-01-15", "--no-history"])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "data/calendar.yaml" in captured.out + captured.err
+    page = (out / "findings" / "DF-2026-002" / "index.html").read_text(encoding="utf-8")
+    assert "2027年1月8日" in page and "估算" in page
+    import json
+    api = json.loads((out / "data" / "api" / "findings.json").read_text(encoding="utf-8"))
+    item = next(i for i in api["items"] if i["id"] == "DF-2026-002")
+    assert item["objections"] == [{"filed_on": "2026-12-18", "reply_due": "2027-01-08", "reply_due_estimated": True,
+                                   "overdue": True}]
+    assert item["estimated"] is True
+    code = main(["validate", "--data", str(data_dir), "--as-of", "2027-01-15"])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "2027 年的节假日安排" in text and "DF-2026-002.yaml" in text and "data/calendar.yaml" in text
+
+
+@pytest.mark.parametrize("as_of, warned", [("2026-10-31", False), ("2026-11-01", True), ("2026-12-31", True)])
+def test_validation_warns_in_november_when_next_year_is_not_covered(as_of, warned):
+    report = validate(load(DEMO_DATA), date.fromisoformat(as_of))
+    calendar = [p for p in report.problems if p.code == "calendar" and p.file == "calendar.yaml"]
+    assert report.errors == []
+    assert bool(calendar) is warned
+    if warned:
+        assert "2027 年" in calendar[0].message and "data/calendar.yaml" in calendar[0].hint

@@ -389,7 +389,7 @@ def test_department_page(build):
     assert f'<td class="zq-num">{yuan(owed)}</td>' in page
     # Annual statutory notice with the arrears ids linked.
     assert ("2025年度逾期未支付中小企业款项情况：2 笔，金额 107,777.77 元（应于 "
-            '<time datetime="2026-03-31">2026年3月31日</time> 前公布）') in page
+            '<time datetime="2026-03-31">2026年3月31日</time> 前公布，依据保障中小企业款项支付条例（国务院令第802号））') in page
     assert '<a href="../../arrears/AR-2025-001/">AR-2025-001</a>' in page
     # Evaluation trend: table and a chart (two years).
     assert "历年评价结果" in page and page.count("<svg") == 1
@@ -442,8 +442,8 @@ def test_finding_record_page(build):
     assert "<h1>区发改局：拖欠账款</h1>" in page
     assert "认定后第 3 个工作日" in page
     assert "国办发〔2025〕22号" in page
-    assert '<dt>公示截止</dt><dd><time datetime="2027-10-14">2027年10月14日</time>' in page
-    assert '<dt>可申请信用修复</dt><dd><time datetime="2027-01-15">2027年1月15日</time>起</dd>' in page
+    assert '<dt>公示截止</dt><dd><time datetime="2027-10-15">2027年10月15日</time>' in page
+    assert '<dt>可申请信用修复</dt><dd><time datetime="2027-01-16">2027年1月16日</time>起</dd>' in page
     assert "异议处理中" in page and "答复期限" in page
     # Related records: linked when on the site, plain text otherwise.
     assert '<a href="../../arrears/AR-2024-001/">AR-2024-001</a>' in page
@@ -728,7 +728,7 @@ def test_department_tables_are_bounded(tmp_path, monkeypatch):
 def test_strict_mkdocs_build_of_hostile_records(tmp_path):
     build = tmp_path / "build"
     do_render(hostile_facts(), build)
-    for stub in ("data/index.md", "data/dictionary.md", "feeds/index.md"):  # written by the open-data and extras stages
+    for stub in ("data/index.md", "data/dictionary.md", "data/rules.md", "feeds/index.md"):  # open-data and extras stages
         path = build / "docs" / stub
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("# 开放数据\n\n桩页面。\n", encoding="utf-8")

@@ -116,7 +116,8 @@ def test_synthetic_folders_validate_clean(sizes):
         folder = sizes[n][0]
         report = validate(load(folder))
         assert [p.text() for p in report.errors] == [], n
-        assert {p.code for p in report.problems} <= {"rule"}, n  # only synth's deliberate warnings
+        # only synth's deliberate warnings (and, in November and December, next year's calendar reminder)
+        assert {p.code for p in report.problems if p.file != "calendar.yaml"} <= {"rule"}, n
 
 
 def test_record_page_does_not_grow_with_the_number_of_records(sizes, carried):

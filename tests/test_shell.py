@@ -36,6 +36,8 @@ NAV_PAGES = {
     "departments/index.md": "部门",
     "data/index.md": "开放数据",
     "data/dictionary.md": "数据字典",
+    "data/rules.md": "计算规则与法规依据",
+    "feeds/index.md": "订阅更新",
 }
 CONTENT_PAGES = ["about.md", "policy.md", "objection.md", "methodology.md", "guide.md"]
 

@@ -45,8 +45,9 @@ def test_generated_folder_validates(folder300, report300):
     assert [p.text() for p in report300.errors] == []
     warnings = [p for p in report300.problems if not p.is_error]
     print(f"合成数据 300 条：{len(warnings)} 条提示（warning）")
-    # only the deliberate warnings: long payment terms and a published minor finding
-    assert {p.code for p in warnings} <= {"rule"}
+    # only the deliberate warnings: long payment terms and a published minor finding (and, in November and
+    # December, the reminder that next year's holiday schedule is not yet in the calendar)
+    assert {p.code for p in warnings if p.file != "calendar.yaml"} <= {"rule"}
     assert report300.dataset is not None
     assert counts["records"] == 300
     assert counts["commitments"] + counts["arrears"] + counts["findings"] + counts["evaluations"] == 300

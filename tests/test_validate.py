@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -113,21 +114,21 @@ def test_deadline_before_promise(data_dir: Path):
 
 def test_repayments_may_not_exceed_the_debt(data_dir: Path):
     with (data_dir / "arrears" / "repayments.csv").open("a", encoding="utf-8") as f:
-        f.write("AR-2023-003,2026-01-05,99999999.00,多付\n")
+        f.write("AR-2023-003,2026-01-05,1,99999999.00,多付\n")
     [p] = problems_of(data_dir)
     assert p.file == "arrears/repayments.csv" and p.field == "amount" and "超过欠款金额" in p.message
 
 
 def test_repayment_before_delivery_is_an_error(data_dir: Path):
     with (data_dir / "arrears" / "repayments.csv").open("a", encoding="utf-8") as f:
-        f.write("AR-2026-001,2000-01-05,1.00,\n")
+        f.write("AR-2026-001,2000-01-05,1,1.00,\n")
     [p] = problems_of(data_dir)
     assert p.field == "paid_on" and "早于交付日期" in p.message
 
 
 def test_repayment_for_an_unknown_debt(data_dir: Path):
     with (data_dir / "arrears" / "repayments.csv").open("a", encoding="utf-8") as f:
-        f.write("AR-2099-001,2024-01-05,1.00,\n")
+        f.write("AR-2099-001,2024-01-05,1,1.00,\n")
     [p] = problems_of(data_dir)
     assert p.field == "arrears_id" and "AR-2099-001" in p.message
 
@@ -161,7 +162,7 @@ def test_civil_servant_needs_a_masked_name(data_dir: Path):
 def test_override_must_lie_within_the_regime(data_dir: Path):
     edit(data_dir / "findings" / "DF-2026-003.yaml", "disclosure_until: 2027-03-15", "disclosure_until: 2030-01-01")
     [p] = problems_of(data_dir)
-    assert p.field == "disclosure_until" and "2026-09-14 至 2027-06-14" in p.hint
+    assert p.field == "disclosure_until" and "2026-09-15 至 2027-06-15" in p.hint
 
 
 def test_related_record_must_exist(data_dir: Path):
@@ -180,20 +181,23 @@ def test_repair_before_the_minimum_period(data_dir: Path):
     path = data_dir / "findings" / "DF-2026-003.yaml"
     edit(path, "objections: []", "objections: []\nrepair:\n  applied_on: 2026-07-01\n  decided_on: 2026-07-10\n  outcome: 准予修复")
     [p] = problems_of(data_dir)
-    assert p.field == "repair_applied_on" and "2026-09-15" in p.hint
+    assert p.field == "repair_applied_on" and "2026-09-16" in p.hint
 
 
-def test_missing_calendar_year_is_an_error_naming_the_year(data_dir: Path):
-    edit(data_dir / "findings" / "DF-2026-002.yaml", "published_on: ", "published_on: 2027-01-08  # ", 1)
-    problems = problems_of(data_dir)
-    assert any("缺少 2027 年的节假日安排" in p.message for p in problems)
+def test_missing_calendar_year_is_a_warning_naming_the_year_and_the_file(data_dir: Path):
+    edit(data_dir / "findings" / "DF-2026-002.yaml", "uploaded_on: ", "uploaded_on: 2027-01-08  # ", 1)
+    assert problems_of(data_dir) == []  # never an error: the build must go on
+    report = validate(load(data_dir), date(2027, 1, 15))
+    [p] = [p for p in report.problems if p.file.startswith("findings/")]
+    assert p.severity == "warning" and "2027 年的节假日安排" in p.message and "data/calendar.yaml" in p.hint
+    assert report.dataset is not None
 
 
 def test_calendar_year_supplied_as_data_is_used(data_dir: Path):
-    edit(data_dir / "findings" / "DF-2026-002.yaml", "published_on: ", "published_on: 2027-01-08  # ", 1)
+    edit(data_dir / "findings" / "DF-2026-002.yaml", "uploaded_on: ", "uploaded_on: 2027-01-08  # ", 1)
     (data_dir / "calendar.yaml").write_text(
         "years:\n  2027:\n    notice: 测试用通知\n    holidays: [2027-01-01]\n    workdays: []\n", encoding="utf-8")
-    assert problems_of(data_dir) == []
+    assert [p for p in validate(load(data_dir), date(2027, 1, 15)).problems if p.code == "calendar"] == []
 
 
 @pytest.mark.parametrize("kind", ["id_card", "mobile", "bank_card"])
@@ -240,6 +244,84 @@ def test_department_id_index_is_reserved(data_dir: Path):
         f.write("index,索引办,区直部门,999,true,,,,\n")
     [p] = problems_of(data_dir)
     assert p.field == "id" and "index" in p.hint
+
+
+def test_civil_servant_finding_needs_its_sanction(data_dir: Path):
+    edit(data_dir / "findings" / "DF-2025-003.yaml", "sanction: 警告\n", "")
+    [p] = problems_of(data_dir)
+    assert p.field == "sanction" and "政务处分" in p.message
+
+
+def test_upload_date_before_the_decision_is_refused(data_dir: Path):
+    edit(data_dir / "findings" / "DF-2026-002.yaml", "uploaded_on: 2026-05-22", "uploaded_on: 2026-05-01")
+    [p] = problems_of(data_dir)
+    assert p.field == "uploaded_on"
+
+
+def _ledger_edit(data_dir: Path, record: str, field: str, value: str) -> None:
+    import csv
+    import io
+    path = data_dir / "arrears" / "ledger.csv"
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    column = rows[0].index(field)
+    for row in rows[1:]:
+        if row[0] == record:
+            row[column] = value
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+@pytest.mark.parametrize("signed, rate, warned", [
+    ("2024-08-15", "0.0092", False),  # 0.0092 % a day × 365 = 3.358 % ≥ LPR 3.35 % (Jul/Aug 2024)
+    ("2024-08-15", "0.0091", True),   # 3.3215 % < 3.35 %
+    ("2024-08-15", "0.0100", False),  # 3.65 %
+    ("2024-10-25", "0.0091", False),  # 3.3215 % ≥ 3.10 % (Oct 2024), the lower of Sep and Oct quotes
+])
+def test_agreed_rate_below_the_lpr_at_signing_is_warned(data_dir: Path, signed, rate, warned):
+    _ledger_edit(data_dir, "AR-2024-006", "signed_on", signed)
+    _ledger_edit(data_dir, "AR-2024-006", "agreed_daily_rate", rate)
+    report = validate(load(data_dir), date(2026, 11, 26))
+    assert report.errors == []
+    lpr = [p for p in report.problems if p.field == "agreed_daily_rate"]
+    assert bool(lpr) is warned
+    if lpr:
+        assert "LPR" in lpr[0].message and lpr[0].severity == "warning"
+
+
+def test_disputed_amount_rules(data_dir: Path):
+    _ledger_edit(data_dir, "AR-2023-006", "disputed_amount", "")
+    _ledger_edit(data_dir, "AR-2023-007", "disputed_amount", "95600.01")
+    report = validate(load(data_dir), date(2026, 11, 26))
+    by_id = {(p.line, p.severity) for p in report.problems if p.field == "disputed_amount"}
+    assert (7, "warning") in by_id and (8, "error") in by_id
+
+
+def test_lawful_change_needs_its_compensation(data_dir: Path):
+    edit(data_dir / "commitments" / "CM-2024-004.yaml", "  compensation:", "  # compensation:")
+    [p] = problems_of(data_dir)
+    assert p.field == "change_compensation" and "补偿" in p.message
+
+
+def test_termination_needs_its_legal_basis(data_dir: Path):
+    edit(data_dir / "commitments" / "CM-2024-005.yaml", "  basis:", "  # basis:")
+    [p] = problems_of(data_dir)
+    assert p.field == "change_basis" and "已终止" in p.message
+
+
+@pytest.mark.parametrize("reason, flagged", [("因政府换届，原承诺不再履行。", True), ("因领导人员更替，暂缓兑现。", True),
+                                             ("经批准的国土空间规划调整为公共绿地。", False)])
+def test_forbidden_excuses_are_flagged(data_dir: Path, reason, flagged):
+    path = data_dir / "commitments" / "CM-2024-004.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  basis: ") + len("  basis: ")
+    path.write_text(text[:start] + reason + text[text.index("\n", start):], encoding="utf-8")
+    report = validate(load(data_dir), date(2026, 11, 26))
+    assert report.errors == []
+    warned = [p for p in report.problems if p.field == "change_basis"]
+    assert bool(warned) is flagged
+    if flagged:
+        assert "四（四）" in warned[0].hint
 
 
 # --- messages in the staff's own terms (issue 14, items 4, 5 and 7) ---------------------------

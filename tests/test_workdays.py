@@ -142,8 +142,8 @@ def test_accepts_datetime():
 
 
 @pytest.mark.parametrize("year", [2027, 1999])
-def test_uncovered_year_raises_and_never_guesses(year):
-    cal = WorkdayCalendar()
+def test_strict_calendar_raises_for_an_uncovered_year(year):
+    cal = WorkdayCalendar(strict=True)
     assert not cal.covers(year)
     with pytest.raises(MissingCalendarYear) as info:
         cal.is_workday(date(year, 6, 1))
@@ -152,12 +152,36 @@ def test_uncovered_year_raises_and_never_guesses(year):
     assert "data/calendar.yaml" in str(info.value)
 
 
-def test_counting_into_an_uncovered_year_raises():
+def test_strict_counting_into_an_uncovered_year_raises():
+    strict = WorkdayCalendar(strict=True)
     with pytest.raises(MissingCalendarYear) as info:
-        CAL.add_workdays(date(2026, 12, 31), 1)
+        strict.add_workdays(date(2026, 12, 31), 1)
     assert info.value.year == 2027
     with pytest.raises(MissingCalendarYear):
-        CAL.workdays_between(date(2026, 12, 1), date(2027, 1, 5))
+        strict.workdays_between(date(2026, 12, 1), date(2027, 1, 5))
+
+
+@pytest.mark.parametrize(("start", "n", "expected", "estimated"), [
+    # The case: an objection filed on Friday 2026-12-18, 15 working days to reply.
+    # 2026 is covered (no holiday left after 12-18); 2027 is not: weekdays only, an estimate.
+    (date(2026, 12, 18), 15, date(2027, 1, 8), True),
+    (date(2026, 12, 30), 1, date(2026, 12, 31), False),  # last working day of a covered year
+    (date(2026, 12, 31), 1, date(2027, 1, 1), True),  # 元旦 2027 would be a holiday: only a guess
+    (date(2027, 6, 4), 1, date(2027, 6, 7), True),  # Friday → Monday, weekends skipped
+])
+def test_uncovered_year_is_estimated_on_weekdays(start, n, expected, estimated):
+    cal = WorkdayCalendar()
+    due = cal.add_workdays(start, n)
+    assert due == expected
+    assert cal.estimated(start, due) is estimated
+    assert cal.workdays_between(start, due) == n
+
+
+def test_estimated_names_the_uncovered_years():
+    assert CAL.uncovered_years(date(2026, 12, 1), date(2028, 1, 5)) == (2027, 2028)
+    assert CAL.uncovered_years(date(2025, 1, 1), date(2026, 12, 31)) == ()
+    assert not CAL.estimated(date(2026, 5, 1))
+    assert CAL.estimated(date(2027, 5, 1))
 
 
 def test_covers_probes_the_library_once_per_year(monkeypatch):
@@ -185,7 +209,7 @@ SCHEDULE_2030 = YearSchedule(
 
 
 def test_extra_years_supply_a_missing_year():
-    cal = WorkdayCalendar({2030: SCHEDULE_2030})
+    cal = WorkdayCalendar({2030: SCHEDULE_2030}, strict=True)
     assert cal.covers(2030)
     assert not cal.covers(2031)
     assert cal.is_workday(date(2030, 9, 29)) is True  # make-up Sunday

@@ -46,17 +46,29 @@ def test_a_finding_letter_opens_from_its_page_and_prints_to_pdf(demo_tab, demo_f
 
 
 def test_the_reply_deadline_follows_the_chosen_filing_date(demo_tab):
-    from datetime import date
+    from datetime import date, timedelta
 
     from generator.workdays import WorkdayCalendar
+
+    from generator.letters import workday_table
 
     tab = demo_tab
     tab.open("/letters/AR-2024-001.html")
     calendar = WorkdayCalendar()
-    for filed in (date(2026, 9, 28), date(2026, 1, 30), date(2026, 12, 31)):
+    for filed in (date(2026, 9, 28), date(2026, 1, 30)):  # across National Day and the Spring Festival
         tab.page.fill("#zq-filed", filed.isoformat())
         due = calendar.add_workdays(filed, 15)
-        assert tab.page.locator("#zq-due").inner_text().startswith(f"{due.year}年{due.month}月{due.day}日"), filed
+        shown = tab.page.locator("#zq-due").inner_text()
+        assert shown.startswith(f"{due.year}年{due.month}月{due.day}日") and "估算" not in shown, filed
+    # A deadline in a year the official calendar does not cover yet: weekdays, marked as an estimate,
+    # the same date the generator computes.
+    table = workday_table(calendar, date(2026, 11, 26))
+    filed = table.end - timedelta(days=3)
+    due, estimated = table.add_workdays(filed, 15)
+    assert estimated
+    tab.page.fill("#zq-filed", filed.isoformat())
+    shown = tab.page.locator("#zq-due").inner_text()
+    assert shown.startswith(f"{due.year}年{due.month}月{due.day}日") and "估算：该年节假日安排尚未公布" in shown
     assert_no_console_errors(tab, "on the letter")
 
 
