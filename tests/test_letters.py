@@ -82,7 +82,7 @@ def test_a_finding_letter_names_the_record_its_authority_and_the_deadline(files,
     assert "受理科室 区发改局信用建设科" in text and "电话 0417-0000101（演示号码）" in text
     assert "地址 （演示地址）辽宁省营口市站前区建设街道某某路 10 号 3 楼 301 室" in text
     assert "受理时间 工作日 8:30—11:30、13:30—17:00（演示）" in text
-    assert x.record.summary.split("，")[0] in text and "公示截止 2027-10-14" in text
+    assert x.record.summary.split("，")[0] in text and f"公示截止 {x.disclosure_end.isoformat()}" in text
     due = WorkdayCalendar().add_workdays(AS_OF, 15)
     assert f'<output id="zq-due" for="zq-filed">{due.year}年{due.month}月{due.day}日（星期四）</output>' in html
     assert '<input id="zq-filed" type="date" value="2026-11-26" data-workdays="15">' in html
@@ -127,7 +127,8 @@ def test_only_records_on_the_site_get_a_letter_and_stale_ones_go(demo, files, tm
     docs = tmp_path / "docs"
     write_extras(demo, docs)
     assert (docs / "letters" / "DF-2026-001.html").exists()
-    later = facts_of(as_of=date(2027, 1, 20))  # DF-2026-001 was on display through 2027-01-19
+    end = next(f.disclosure_end for f in demo.findings if f.record.id == "DF-2026-001")
+    later = facts_of(as_of=end + timedelta(days=1))  # DF-2026-001's disclosure period is over
     assert "DF-2026-001" not in {f.record.id for f in later.findings}
     write_extras(later, docs)
     assert not (docs / "letters" / "DF-2026-001.html").exists()

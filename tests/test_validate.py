@@ -363,6 +363,7 @@ def test_implausible_amounts_for_the_kind_are_warnings(data_dir: Path):
     assert warnings == [f"{LEDGER}:{line}: amount: 提示： 欠款金额 800 元对工程款而言过小（通常不少于 1000 元）"
                         " — 请核对金额是否以元为单位、有无多写或漏写位数；金额无误可忽略本提示"]
     ledger_cell(data_dir, "AR-2026-006", "amount", "412560.00")
+    ledger_cell(data_dir, "AR-2025-007", "disputed_amount", "")  # the whole amount disputed: no cap to break
     ledger_cell(data_dir, "AR-2025-007", "amount", "50.00")  # 政府投资项目结算审核服务: no repayments
     [w] = [p for p in problems_of(data_dir, errors_only=False) if p.code == "plausibility"]
     assert w.message == "欠款金额 50 元对货物和服务款而言过小（通常不少于 100 元）"

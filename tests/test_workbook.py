@@ -45,7 +45,7 @@ def test_one_sheet_per_kind_after_the_explanation(book):
     assert about["数据截至"].date() == AS_OF
     assert about["是否演示数据"].startswith("是")
     assert "逾期利息（元）" in "".join(str(k) for k in about)  # definitions of the derived values
-    assert about["拖欠账款：逾期天数"].startswith("未清偿完毕的：数据截至日期距约定付款日期的天数")
+    assert about["拖欠账款：逾期天数"].startswith("未清偿完毕的：数据截至日期距计算逾期所用付款日期的天数")
 
 
 def test_arrears_have_names_and_the_derived_values_the_site_shows(book, demo):
@@ -62,7 +62,14 @@ def test_arrears_have_names_and_the_derived_values_the_site_shows(book, demo):
         assert row["是否有争议"] == ("是" if shown["disputed"] else "否")
     facts = {a.record.id: a for a in demo.arrears}
     for row in rows:
-        assert row["网站显示的状态"] == "、".join(b.label for b in facts[row["账款编号"]].badges)
+        a = facts[row["账款编号"]]
+        assert row["网站显示的状态"] == "、".join(b.label for b in a.badges)
+        # The legal values of issue 11: interest state, disputed amount, the due date the law makes.
+        assert row["逾期利息状态"] == a.interest_state and row["状态说明"] == a.status_note
+        assert Decimal(str(row["有争议的金额（元）"])) == a.disputed_amount
+        assert row["计算逾期所用付款日期"].date() == a.due_used
+        assert row["二次失信"] == ("是" if a.second_default else "否")
+    assert any(r["逾期利息状态"] == "未支付" for r in rows)
 
 
 def test_yes_no_instead_of_true_false_everywhere(book):
