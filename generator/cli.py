@@ -117,10 +117,11 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from generator.publish import serve
+    from generator.serve import serve
 
     try:
-        serve(_data_dir(args), as_of=args.as_of, host=args.host, port=args.port)
+        serve(_data_dir(args), as_of=args.as_of, host=args.host, port=args.port,
+              build_dir=Path(args.build_dir) if args.build_dir else None)
     except OSError as exc:
         raise GeneratorError(f"无法在 {args.host}:{args.port} 启动预览：{exc.strerror or exc}"
                              "（端口可能已被占用，可用 --port 换一个端口）") from None
@@ -151,8 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("serve", "本地预览网站，修改记录后自动刷新", cmd_serve)
     p.add_argument("--as-of", type=_as_of, default=None, help="按指定日期（YYYY-MM-DD，2000-01-01 至 2099-12-31）生成")
-    p.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，只允许本机访问）")
+    p.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
     p.add_argument("--port", type=_port, default=8000, help="端口（默认 8000）")
+    p.add_argument("--build-dir", default=None, help="中间文件和预览网站的文件夹（默认 build/）")
 
     from generator import importer, scaffold, synth
 
@@ -195,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("GENERATOR_DEBUG"):
             raise
         where = f"{exc.filename}：" if getattr(exc, "filename", None) else ""
-        print(f"generator：文件或系统操作失败：{where}{exc.strerror or exc}。请检查路径是否正确、是否有写入权限、磁盘是否已满。",
+        print(escape_log(f"generator：文件或系统操作失败：{where}{exc.strerror or exc}。请检查路径是否正确、是否有写入权限、磁盘是否已满。"),
               file=sys.stderr)
         return 2
     except Exception as exc:  # the last line of defence: staff never see a traceback

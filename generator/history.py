@@ -52,6 +52,10 @@ Rules (the tests hold each of them):
   departments.csv at HEAD), true/false become 是/否, money has two decimals,
   and a counterparty shown masked at HEAD (or in that version) is masked in
   every version.
+- Privacy: every value shown passes ``privacy.HistoryFilter`` — a past value that
+  fails the checks current data must pass (an identifier in any form, an unmasked
+  name) or that the reviewed list ``data/redactions.yaml`` names is shown as
+  ``（已删除）``; the value itself is never returned.
 - Without a usable history (no git, not a repository, shallow clone, no
   commit, data folder outside the repository) the result is
   ``History(available=False, reason=…)``; nothing here ever raises.
@@ -74,6 +78,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from generator.derive import mask_name
+from generator.privacy import REDACTED, HistoryFilter, Redaction
 from generator.load import MAX_CSV_BYTES, MAX_YAML_BYTES, Table, _flatten, parse_yaml
 from generator.schema import Field, Package, Resource, load_package
 
@@ -716,9 +721,12 @@ def _department_names(package: Package, data: bytes | None) -> dict[str, str]:
 class _Shown:
     """Turns versions of one kind of record into the texts the site shows."""
 
-    def __init__(self, kind: _Kind, names: dict[str, str], head: _Version):
+    def __init__(self, kind: _Kind, names: dict[str, str], head: _Version, record_id: str = "",
+                 value_filter: HistoryFilter | None = None):
         self.kind = kind
         self.names = names
+        self.record_id = record_id
+        self.value_filter = value_filter  # privacy: every value shown passes it (privacy.HistoryFilter)
         resource = kind.resource
         self.units = {f for fk in resource.foreign_keys if fk.resource == "departments" for f in fk.fields}
         self.masks = {f.name: resource.field_names.index(f.name + "_masked")
@@ -728,6 +736,10 @@ class _Shown:
     def value(self, f: Field, value: str | None) -> str:
         if value is None:
             return ""
+        if self.value_filter is not None:
+            value = self.value_filter(self.record_id, f, value)
+            if value == REDACTED or value is None:
+                return value or ""
         if f.type == "boolean":
             return {"true": "是", "false": "否"}.get(value, value)
         if f.name in self.units or f.name == "unit":
@@ -738,7 +750,7 @@ class _Shown:
         out = []
         for f, value in zip(self.kind.resource.fields, version.fields):
             text = self.value(f, value)
-            if text and f.name in self.masks and (f.name in self.head_masked or version.fields[self.masks[f.name]] == "true"):
+            if text and text != REDACTED and f.name in self.masks and (f.name in self.head_masked or version.fields[self.masks[f.name]] == "true"):
                 text = mask_name(text)
             out.append(text)
         return out
@@ -859,8 +871,12 @@ def _locate(repo_root: Path) -> tuple[Path | None, str]:
 
 
 def collect(repo_root: Path, data_dir: Path, timezone: str = "Asia/Shanghai",
-            package: Package | None = None) -> History:
-    """Every record's revisions, from the history of `data_dir` in the git work tree at `repo_root`."""
+            package: Package | None = None, redactions: tuple[Redaction, ...] | list[Redaction] = ()) -> History:
+    """Every record's revisions, from the history of `data_dir` in the git work tree at `repo_root`.
+
+    Every value shown passes privacy.HistoryFilter: a past value that current data could
+    not hold (an identifier, an unmasked name) or that `redactions` names is shown as
+    privacy.REDACTED, and never reaches a page."""
     try:
         tz = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
@@ -873,6 +889,7 @@ def collect(repo_root: Path, data_dir: Path, timezone: str = "Asia/Shanghai",
     except ValueError:
         return History(False, REASON_OUTSIDE)
     prefix = "" if rel == Path(".") else rel.as_posix().strip("/") + "/"
+    value_filter = HistoryFilter(redactions)
     try:
         package = package or load_package()
         groups, lineages, names = _run_pass(top, prefix, tz, package)
@@ -882,7 +899,7 @@ def collect(repo_root: Path, data_dir: Path, timezone: str = "Asia/Shanghai",
                 head = group.get(record_id)
                 if head is None or record_id in records:
                     continue  # not at HEAD: not published, nor its history
-                records[record_id] = _revisions(_Shown(group.kind, names, head), lineage)
+                records[record_id] = _revisions(_Shown(group.kind, names, head, record_id, value_filter), lineage)
     except _GitError as exc:
         return History(False, REASON_FAILED.format(exc))
     except Exception as exc:  # noqa: BLE001 - the history is an extra: a failure never stops a build

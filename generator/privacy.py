@@ -9,19 +9,32 @@ which records legitimately contain, are left alone.
 
 from __future__ import annotations
 
+import os
 import re
+import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 __all__ = [
+    "REDACTED",
+    "HistoryFilter",
+    "Redaction",
+    "load_redactions",
+    "value_sha256",
     "KIND_LABELS",
     "IdentifierMatch",
     "find_identifiers",
+    "find_titled_names",
     "id_card_check_char",
     "luhn_is_valid",
+    "masked_suggestion",
+    "might_hold_identifier",
+    "might_hold_titled_name",
+    "scan_form",
     "scan_text_files",
+    "strip_invisible",
     "uscc_check_char",
     "uscc_is_valid",
 ]
@@ -92,36 +105,89 @@ def luhn_is_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-# --- detection ---------------------------------------------------------------
+# --- normalisation -----------------------------------------------------------
 
-# Chinese documents often type numbers in full-width forms; mapping them one to one
-# keeps match positions valid in the original text.
-_NARROW = str.maketrans(
-    {
-        **{chr(0xFF10 + i): chr(0x30 + i) for i in range(10)},
-        **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
-        **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
-        "\uff0b": "+",
-        "\uff0d": "-",
-        "\u3000": " ",
-        "\u00a0": " ",
-    }
-)
+#: Characters that show nothing (zero-width spaces and joiners, soft hyphen, BOM, variation
+#: selectors, Hangul fillers) or reorder what is shown (bidirectional controls, U+202E
+#: among them). They hide identifiers from a scan and disguise text on a page, so the
+#: scan ignores them and published text drops them (strip_invisible).
+INVISIBLE = ("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+             "\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0")
+#: The scan also ignores variation selectors; published text keeps them (emoji presentation: 🏛️).
+_INVISIBLE_RE = re.compile(f"[{INVISIBLE}\ufe00-\ufe0f]")
+_EMOJI = "\u2600-\u27bf\ufe0f\U0001f000-\U0001faff"
+#: Published text keeps a zero-width joiner only inside an emoji sequence (👨‍👩‍👧).
+_UNPUBLISHED_RE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b\u200c\u200e\u200f"
+                             "\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0]"
+                             f"|(?<![{_EMOJI}])\u200d|\u200d(?![{_EMOJI}])")
+
+
+_DASHES = set("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
+
+
+def strip_invisible(text: str) -> str:
+    """`text` without invisible and bidirectional control characters (see INVISIBLE;
+    a zero-width joiner between emoji stays)."""
+    return _UNPUBLISHED_RE.sub("", text)
+
+
+class _ScanForm(dict):
+    """str.translate table for scanning, filled on first use of each character: invisible
+    characters go, dashes become "-", and a character whose NFKC form is one ASCII letter,
+    digit, space or "+" (full-width digits, ideographic space, circled digits …) becomes it."""
+
+    def __missing__(self, code: int) -> int | None:
+        char = chr(code)
+        value: int | None = code
+        if _INVISIBLE_RE.match(char):
+            value = None
+        elif char in _DASHES:
+            value = ord("-")
+        elif code > 127:
+            nfkc = unicodedata.normalize("NFKC", char)
+            if len(nfkc) == 1 and nfkc.isascii() and (nfkc.isalnum() or nfkc in " +-"):
+                value = ord(nfkc)
+        self[code] = value
+        return value
+
+
+_SCAN_FORM = _ScanForm({c: c for c in range(128)})
+
+
+def scan_form(text: str) -> tuple[str, list[int] | None]:
+    """The text a scan looks at, and for each of its characters the index in `text`
+    (None when nothing was dropped: the indexes are the same)."""
+    normal = text.translate(_SCAN_FORM)
+    if len(normal) == len(text):
+        return normal, None
+    return normal, [i for i, c in enumerate(text) if _SCAN_FORM[ord(c)] is not None]
+
+
+# --- detection ---------------------------------------------------------------
 
 # Digits that belong to a decimal number are an amount, whatever their checksum.
 _AFTER_NO_POINT = r"(?<![0-9]\.)"
 _BEFORE_NO_POINT = r"(?!\.[0-9])"
+_SEP = r"[ -]?"  # one optional space or hyphen between digits (dashes and odd spaces are mapped)
 
-_ID_RE = re.compile(
-    r"(?<![0-9A-Za-z])" + _AFTER_NO_POINT
-    + r"(?:[0-9]{17}[0-9Xx]|[0-9]{6}(?P<s>[ -])[0-9]{8}(?P=s)[0-9]{3}[0-9Xx])"
-    + r"(?![0-9A-Za-z])" + _BEFORE_NO_POINT,
-    re.ASCII,
-)
+# 居民身份证号: 18 characters (or the older 15 digits), glued to letters or not ("ID…"),
+# whole or in groups of at least three characters (the last may be two: "…2X") split by
+# spaces or hyphens: 6-8-4, 6-4-4-4, 4-4-4-4-2 … What makes a candidate an ID is its
+# shape (a province code, a real birth date), not its check character: a mistyped
+# number is still someone's number. Runs of such groups are cut into candidates by
+# _id_candidates (a run may hold an ID next to a phone number).
+_GROUP_RUN = re.compile(r"(?<![0-9])[0-9]+[Xx]?(?:[ -][0-9]+[Xx]?)*", re.ASCII)
+_GROUP = re.compile(r"[0-9]+[Xx]?", re.ASCII)
+#: First two digits of the administrative division code (GB/T 2260) of a 居民身份证号.
+_PROVINCES = frozenset({11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
+                        50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83})
 
+# Mobiles: 1[3-9] and 9 more digits, written 11, 3-4-4, 3-8, 4-3-4, 4-7 or 7-4, with
+# spaces or hyphens (mixed, too), optionally after +86 / 86 / 0086.
 _MOBILE_RE = re.compile(
     r"(?<![0-9])" + _AFTER_NO_POINT
-    + r"(?:(?:\+|00)?86[ -]?)?1[3-9][0-9](?P<s>[ -]?)[0-9]{4}(?P=s)[0-9]{4}"
+    + r"(?:(?:\+|00)?86[ -]?)?1[3-9][0-9](?:" + _SEP + r"[0-9]{4}" + _SEP + r"[0-9]{4}|[0-9]"
+    + _SEP + r"[0-9]{3}" + _SEP + r"[0-9]{4})"
     + r"(?![0-9])" + _BEFORE_NO_POINT,
     re.ASCII,
 )
@@ -129,14 +195,15 @@ _MOBILE_RE = re.compile(
 # Bank cards start with 2–6 (ISO/IEC 7812 banking and financial issuers) or 9 (older
 # domestic cards such as 9558…). Excluding 0, 1, 7 and 8 keeps millisecond timestamps
 # and serial numbers out, since Luhn alone passes one number in ten. A run glued to
-# Latin letters or hyphenated onto a code is part of that code. Grouped numbers are
-# 4-4-4-(1..4) or 4-4-4-4-(1..3), one separator throughout.
+# Latin letters or hyphenated onto a code is part of that code — except after "No"
+# ("No6222…", "No.6222…"). Grouped numbers are 4-4-4-(1..4), 4-4-4-4-(1..3) or
+# 6-(7..13), with spaces or hyphens.
 _BANK_RE = re.compile(
-    r"(?<![0-9A-Za-z])(?<![0-9A-Za-z]-)" + _AFTER_NO_POINT
+    r"(?:(?<=[Nn][Oo])|(?<![0-9A-Za-z])(?<![0-9A-Za-z]-))" + _AFTER_NO_POINT
     + r"(?:[2-69][0-9]{12,18}"
-    + r"|(?<![0-9] )[2-69][0-9]{3}(?P<s>[ -])[0-9]{4}(?P=s)[0-9]{4}(?P=s)"
-    + r"(?:[0-9]{4}(?P=s)[0-9]{1,3}|[0-9]{1,4}))"
-    + r"(?![0-9A-Za-z])(?!-[0-9A-Za-z])(?!(?P=s)[0-9])" + _BEFORE_NO_POINT,
+    + r"|(?<![0-9] )[2-69][0-9]{3}[ -][0-9]{4}[ -][0-9]{4}[ -](?:[0-9]{4}[ -][0-9]{1,3}|[0-9]{1,4})"
+    + r"|(?<![0-9] )[2-69][0-9]{5}[ -][0-9]{7,13})"
+    + r"(?![0-9A-Za-z])(?!-[0-9A-Za-z])(?![ -][0-9])" + _BEFORE_NO_POINT,
     re.ASCII,
 )
 
@@ -145,15 +212,54 @@ def _digits(text: str) -> str:
     return "".join(c for c in text if c.isdigit() or c in "Xx")
 
 
-def _is_id_card(candidate: str) -> bool:
-    number = _digits(candidate).upper()
-    if id_card_check_char(number[:17]) != number[17]:
-        return False
+def _born(year: int, month: int, day: int) -> bool:
     try:
-        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        date(year, month, day)
     except ValueError:
         return False
-    return 1900 <= born.year <= 2100
+    return 1900 <= year <= 2100
+
+
+def _id_candidates(text: str):
+    """(start, end) of every run of digit groups that could be one 18- or 15-character ID."""
+    for run in _GROUP_RUN.finditer(text):
+        if run.end() - run.start() < 15:
+            continue
+        groups = [(g.start(), g.end()) for g in _GROUP.finditer(text, run.start(), run.end())]
+        for first in range(len(groups)):
+            start = groups[first][0]
+            if first == 0 and start >= 2 and text[start - 1] == "." and text[start - 2].isdigit():
+                continue  # the decimals of an amount
+            length = 0
+            for last in range(first, min(len(groups), first + 6)):
+                g_start, g_end = groups[last]
+                size = g_end - g_start
+                if last > first and (groups[last - 1][1] - groups[last - 1][0] < 3 or size < 2):
+                    break  # in a grouped number, only the last group may be shorter than three
+                length += size
+                if length > 18:
+                    break
+                if length not in (15, 18):
+                    continue
+                if text[g_end - 1] in "Xx" and length == 15 or "X" in text[start:g_end - 1].upper():
+                    continue
+                if last == len(groups) - 1 and text[g_end:g_end + 1] == "." and text[g_end + 1:g_end + 2].isdigit():
+                    continue
+                yield start, g_end
+
+
+def _is_id_card(candidate: str) -> bool:
+    number = _digits(candidate).upper()
+    if len(number) != 18 or "X" in number[:17] or int(number[:2]) not in _PROVINCES:
+        return False
+    return _born(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def _is_old_id_card(candidate: str) -> bool:
+    number = _digits(candidate)
+    if len(number) != 15 or int(number[:2]) not in _PROVINCES:
+        return False
+    return _born(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
 
 
 def _is_bank_card(candidate: str) -> bool:
@@ -164,8 +270,34 @@ def _is_bank_card(candidate: str) -> bool:
     return not (len(number) == 18 and number == candidate and uscc_is_valid(number))
 
 
+class _IdCandidates:
+    """The finditer() of _id_candidates, for the detector table."""
+
+    @staticmethod
+    def finditer(text: str):
+        for start, end in _id_candidates(text):
+            yield _Span(text, start, end)
+
+
+@dataclass(frozen=True)
+class _Span:
+    text: str
+    start_: int
+    end_: int
+
+    def span(self) -> tuple[int, int]:
+        return self.start_, self.end_
+
+    def group(self) -> str:
+        return self.text[self.start_:self.end_]
+
+
+def _is_any_id_card(candidate: str) -> bool:
+    return _is_id_card(candidate) if len(_digits(candidate)) == 18 else _is_old_id_card(candidate)
+
+
 _DETECTORS = (
-    ("id_card", _ID_RE, _is_id_card),
+    ("id_card", _IdCandidates, _is_any_id_card),
     ("mobile", _MOBILE_RE, None),
     ("bank_card", _BANK_RE, _is_bank_card),
 )
@@ -174,15 +306,21 @@ _DETECTORS = (
 def find_identifiers(text: str) -> list[IdentifierMatch]:
     """Every personal identifier in `text`, ordered by position, never overlapping.
 
-    Recognised: 18-character 居民身份证号 (GB 11643 check character and a real birth
-    date; also written 6-8-4 with spaces or hyphens), mainland mobile numbers
-    (1[3-9] + 9 digits, optionally 3-4-4 with spaces or hyphens, optionally +86/86/0086),
-    and 13–19 digit bank card numbers passing Luhn (optionally in groups of four).
-    None of them may be part of a longer run of digits or of a decimal number. Bank
-    cards must also start with 2–6 or 9, stand apart from Latin letters and hyphenated
-    codes, and not be an all-digit valid 统一社会信用代码. Full-width digits count.
+    The text is scanned in its scan_form: invisible and bidirectional control
+    characters ignored, full-width and other compatibility forms read as ASCII,
+    dashes as hyphens; positions refer to `text` itself.
+
+    Recognised: 居民身份证号 of 18 characters (a province code, a real birth date from
+    1900 to 2100, a last character 0–9 or X — a wrong check character still counts) or
+    the older 15 digits (province code, birth date), grouped by spaces or hyphens in any
+    way and also glued to letters; mainland mobile numbers (1[3-9] + 9 digits, in the
+    usual groups, optionally +86/86/0086); 13–19 digit bank card numbers passing Luhn
+    (optionally in groups, also right after "No"). None of them may be part of a longer
+    run of digits or of a decimal number. Bank cards must also start with 2–6 or 9,
+    stand apart from Latin letters and hyphenated codes, and not be an all-digit valid
+    统一社会信用代码.
     """
-    narrow = text.translate(_NARROW)
+    narrow, origin = scan_form(text)
     taken: list[IdentifierMatch] = []  # kept sorted by start; never overlapping
     for kind, pattern, is_valid in _DETECTORS:
         for found in pattern.finditer(narrow):
@@ -195,7 +333,222 @@ def find_identifiers(text: str) -> list[IdentifierMatch]:
             if index < len(taken) and taken[index].start < end:
                 continue
             taken.insert(index, IdentifierMatch(kind, start, end))
+    if origin is not None:
+        taken = [IdentifierMatch(m.kind, origin[m.start], origin[m.end - 1] + 1) for m in taken]
     return taken
+
+
+def masked_suggestion(kind: str, identifier: str) -> str:
+    """How the identifier may be shown instead, by kind: 110105********002X, 138****5678, 6222***********1234."""
+    number = _digits(identifier).upper()
+    if kind == "mobile":
+        number = number[-11:]  # without +86
+        return number[:3] + "****" + number[-4:]
+    if kind == "id_card":
+        return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def might_hold_identifier(text: str) -> bool:
+    """A cheap test that is True for every text find_identifiers could find something in:
+    an identifier has at least 11 digits (full-width and other digits count)."""
+    return len(text) >= 11 and sum(map(str.isdigit, text)) >= 11
+
+
+# --- names -------------------------------------------------------------------
+
+#: Titles and roles after which a person's full name is usually written (副主任刘德华,
+#: 联系人：张伟). A cheap first signal: only text that has one is segmented.
+_TITLES = ("主任科员|主任|局长|科长|处长|书记|区长|县长|市长|镇长|乡长|部长|股长|所长|站长|队长|组长|院长|庭长|"
+           "检察长|秘书长|主席|经理|董事长|负责人|法定代表人|联系人|经办人|承办人|经手人|审判员|检察官|法官|民警|科员|"
+           "委员|干部|职工|同志|先生|女士")
+#: Common surnames (single and compound): a name follows a title only if one of them does.
+_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+                "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+                "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季"
+                "裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄"
+                "窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池"
+                "查麻苑迟邝")
+_COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
+                      "夏侯", "令狐", "端木", "独孤", "南宫", "西门", "呼延", "澹台", "闻人", "万俟", "申屠", "钟离")
+_TITLE_THEN_NAME = re.compile(f"(?:{_TITLES})[：:　 ]?(?=[\u4e00-\u9fff]{{2}})")
+_HAN_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
+
+
+def might_hold_titled_name(text: str) -> bool:
+    """A cheap test that is True for every text find_titled_names could find something in."""
+    return _TITLE_THEN_NAME.search(text) is not None
+
+
+def _jieba_posseg():
+    import logging
+
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)  # it announces loading its dictionary otherwise
+    return jieba.posseg
+
+
+def find_titled_names(text: str) -> list[str]:
+    """Full names of persons written right after a title or role (副主任刘德华 → 刘德华).
+
+    A warning-level signal, not proof: a title followed by a common surname is the cheap
+    test; then jieba's part-of-speech tagger must tag the word after the title as a
+    person's name (``nr``). Masked forms (王某, 张某某) are not names.
+    """
+    names: list[str] = []
+    posseg = None
+    for m in _TITLE_THEN_NAME.finditer(text):
+        after = text[m.end():m.end() + 4]
+        if not (after[:1] in _SURNAMES or after[:2] in _COMPOUND_SURNAMES) or after[1:2] == "某" or after[2:3] == "某":
+            continue
+        if posseg is None:
+            posseg = _jieba_posseg()
+        window = text[m.start():m.end() + 5]
+        offset = m.start()
+        for word in posseg.cut(window):
+            start = text.find(word.word, offset)
+            offset = start + len(word.word) if start >= 0 else offset
+            if start == m.end() and word.flag.startswith("nr") and "某" not in word.word and _HAN_NAME.fullmatch(word.word):
+                names.append(word.word)
+                break
+            if start > m.end():
+                break
+    return names
+
+
+# --- revision history ----------------------------------------------------------
+
+#: What the revision history shows instead of a past value that must not be published.
+REDACTED = "（已删除）"
+#: The reviewed list of past values staff suppress (data/redactions.yaml).
+REDACTIONS_FILE = "redactions.yaml"
+_RECORD_ID = re.compile(r"[A-Z]{2}-[0-9]{4}-[0-9]{3,}|[0-9]+(?:\.[0-9]+)+")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """One past value of one record that the history never shows (data/redactions.yaml)."""
+
+    record: str  # the record's id at HEAD
+    field: str | None  # the schema field name (note, content …); None: any field of the record
+    value_sha256: str  # SHA-256 of the value as written (UTF-8, line ends \n, outer white space trimmed)
+    reason: str
+    approved_by: str
+    approved_on: date
+
+
+def value_sha256(value: str) -> str:
+    """The hash a redaction names a past value by (see Redaction.value_sha256)."""
+    import hashlib
+
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_redactions(data_dir: Path, field_names: set[str] | None = None) -> tuple[list[Redaction], list]:
+    """The redaction list of `data_dir` (absent: none) and the problems found in it.
+
+    Every entry needs record, value_sha256, reason, approved_by and approved_on (a
+    reviewed list: who approved it, and when); field is optional and, when given,
+    must be a field of the schema (`field_names`)."""
+    from generator.load import read_yaml
+    from generator.problems import Problem
+
+    problems: list = []
+    path = Path(data_dir) / REDACTIONS_FILE
+    if not os.path.lexists(path):
+        return [], problems
+    doc = read_yaml(path, Path(data_dir), problems)
+    if doc is None:
+        return [], problems
+    if doc.value is None:
+        return [], problems
+    items = doc.value.get("redactions", ()) if isinstance(doc.value, dict) else ...
+    if items is None:
+        items = ()
+    if not isinstance(items, (list, tuple)):
+        problems.append(Problem(REDACTIONS_FILE, doc.line(("redactions",)), "redactions", "应为“redactions:”下的列表",
+                                "格式见文件开头的说明", code="redactions"))
+        return [], problems
+    out: list[Redaction] = []
+    for k, item in enumerate(items or ()):
+        where = ("redactions", k)
+
+        def bad(key: str, message: str, hint: str) -> None:
+            problems.append(Problem(REDACTIONS_FILE, doc.line(where + (key,)), key, message, hint, code="redactions"))
+
+        if not isinstance(item, dict):
+            bad("record", f"第 {k + 1} 项应为“键: 值”的映射", "每项写 record、value_sha256、reason、approved_by、approved_on")
+            continue
+        text = {key: (item.get(key).strip() if isinstance(item.get(key), str) else None)
+                for key in ("record", "field", "value_sha256", "reason", "approved_by", "approved_on")}
+        ok = True
+        if not text["record"] or not _RECORD_ID.fullmatch(text["record"]):
+            bad("record", f"记录编号“{text['record'] or ''}”格式不对", "如 CM-2024-001，任务写 3.1")
+            ok = False
+        if item.get("field") is not None and (not text["field"] or (field_names is not None and text["field"] not in field_names)):
+            bad("field", f"字段“{item.get('field')}”不存在", "写数据字典中的字段名（如 note、content），或删去此项表示该记录的任何字段")
+            ok = False
+        if not text["value_sha256"] or not _SHA256.fullmatch(text["value_sha256"]):
+            bad("value_sha256", "value_sha256 应为 64 位小写十六进制", "计算方法：printf '%s' '旧值原文' | sha256sum")
+            ok = False
+        for key, label in (("reason", "删除原因"), ("approved_by", "审核人")):
+            if not text[key]:
+                bad(key, f"缺少{label}（{key}）", "删除清单须经审核：写明原因和审核人")
+                ok = False
+        approved_on = None
+        try:
+            approved_on = date.fromisoformat(text["approved_on"] or "")
+        except ValueError:
+            bad("approved_on", f"审核日期“{text['approved_on'] or ''}”格式不对", "日期格式为 YYYY-MM-DD")
+            ok = False
+        if ok and approved_on is not None:
+            out.append(Redaction(text["record"], text["field"], text["value_sha256"], text["reason"],
+                                 text["approved_by"], approved_on))
+    return out, problems
+
+
+class HistoryFilter:
+    """Applied to every past and present value the revision history shows.
+
+    A value is shown as REDACTED when it fails the checks current data must pass —
+    a personal identifier in any form (find_identifiers), a full name after a title
+    (find_titled_names), a person field that is not in masked form (the schema
+    pattern) — or when the redaction list names it. Other values lose invisible and
+    bidirectional control characters, as published text does.
+    """
+
+    def __init__(self, redactions: "tuple[Redaction, ...] | list[Redaction]" = ()):
+        self._cache: dict[tuple[str, str, str], str] = {}
+        self._redacted: dict[tuple[str, str], set[str | None]] = {}
+        for r in redactions:
+            self._redacted.setdefault((r.record, r.value_sha256), set()).add(r.field)
+
+    def __call__(self, record_id: str, field, value: str | None) -> str | None:
+        """The value to show for `field` (a schema Field) of record `record_id`."""
+        if not value:
+            return value
+        key = (record_id, field.name, value)  # a value recurs in every version of its record
+        shown = self._cache.get(key)
+        if shown is None:
+            shown = self._cache[key] = self._shown(record_id, field, value)
+        return shown
+
+    def _shown(self, record_id: str, field, value: str) -> str:
+        if self._redacted:
+            fields = self._redacted.get((record_id, value_sha256(value)))
+            if fields is not None and (None in fields or field.name in fields):
+                return REDACTED
+        if might_hold_identifier(value) and find_identifiers(value):
+            return REDACTED
+        if field.name == "person" and field.pattern and not re.fullmatch(field.pattern, strip_invisible(value)):
+            return REDACTED
+        if might_hold_titled_name(value) and find_titled_names(value):
+            return REDACTED
+        return strip_invisible(value)
 
 
 # --- site scan ---------------------------------------------------------------

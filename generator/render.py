@@ -32,9 +32,9 @@ import html as _html
 import json
 import logging
 import os
+import dataclasses
 import re
 import unicodedata
-import xml.etree.ElementTree as etree
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -44,11 +44,12 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 import jinja2
-import markdown
 import yaml
 from markupsafe import Markup, escape
 
-from generator import charts
+from generator import charts, citizen
+from generator.files import write_if_changed
+from generator.engine.markup import markdown_field_html, safe_href
 from generator.derive import (
     ArrearsFacts,
     CommitmentFacts,
@@ -68,6 +69,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONTENT_DIR = REPO_ROOT / "content"
 DEFAULT_TEMPLATES_DIR = REPO_ROOT / "site_templates"
 BASE_CONFIG = REPO_ROOT / "mkdocs.yml"
+#: Pages rendered straight to HTML (record and department pages), stamped by the engine.
+PAGES_DIR = "pages"
+PAGES_MANIFEST = "pages.json"
 
 #: Rows per list page; longer lists are split into page-2.md, page-3.md …
 PER_PAGE = 500
@@ -261,6 +265,13 @@ def cn_date(value: date | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+def time_tag(value: date | None) -> Markup:
+    """<time datetime="2024-03-01">2024年3月1日</time>"""
+    if value is None:
+        return Markup('<time datetime=""></time>')
+    return Markup(f'<time datetime="{value.isoformat()}">{value.year}年{value.month}月{value.day}日</time>')
+
+
 def iso(value: date | None) -> str:
     return value.isoformat() if value else ""
 
@@ -289,6 +300,12 @@ def wan_number(value: Decimal | int) -> str:
 def wan(value: Decimal | int) -> str:
     """123.46万元"""
     return f"{wan_number(value)}万元"
+
+
+def yuan_cell(value: Decimal | int) -> Markup:
+    """1,234,567.89 元 for a table cell: the unit in its own span, which print leaves out
+    (the printed column header carries it)."""
+    return Markup(f'{yuan_number(value)}<span class="zq-unit"> 元</span>')
 
 
 def money(value: Decimal | int) -> str:
@@ -337,59 +354,6 @@ def truncate(value: str, limit: int = HISTORY_VALUE_CHARS) -> str:
 
 # --- the one Markdown field -------------------------------------------------------------
 
-_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*:")
-
-
-def safe_href(href: str) -> bool:
-    """http(s) with a host, or a relative path; never javascript:, data:, vbscript:, //host …
-
-    Checked after undoing HTML entities, lower-casing and dropping white space and
-    control characters, the way a browser would read the URL.
-    """
-    s = href
-    for _ in range(5):
-        unescaped = _html.unescape(s)
-        if unescaped == s:
-            break
-        s = unescaped
-    s = "".join(ch for ch in s if not (ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf"))).lower()
-    if s.startswith(("http://", "https://")):
-        return len(s) > s.index("//") + 2 and s[s.index("//") + 2] not in "/\\"
-    if "\\" in s or s.startswith("//"):
-        return False
-    return _SCHEME.match(s) is None
-
-
-class _SafeTree(markdown.treeprocessors.Treeprocessor):
-    def run(self, root: etree.Element) -> None:
-        for el in list(root.iter()):
-            if el.tag == "a":
-                href = el.get("href", "")
-                if safe_href(href):
-                    if href.strip().lower().startswith(("http://", "https://")):
-                        el.set("rel", "noopener noreferrer")
-                else:
-                    el.tag = "span"
-                    el.attrib.clear()
-            elif el.tag == "img":  # nothing is fetched from another host: an image shows its alt text
-                alt = el.get("alt", "")
-                el.tag = "span"
-                el.attrib.clear()
-                el.text = alt
-            elif el.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-                el.tag = f"h{min(6, int(el.tag[1]) + 2)}"  # under the page's own h1/h2
-            elif el.tag == "code" and el.text:
-                # The source was escaped before conversion and code is escaped again:
-                # undo the second level so that `<b>` shows as <b>, not &lt;b&gt;.
-                el.text = markdown.util.AtomicString(el.text.replace("&amp;", "&"))
-
-
-class _SafeExtension(markdown.extensions.Extension):
-    def extendMarkdown(self, md: markdown.Markdown) -> None:
-        # After Python-Markdown's own "unescape" step (priority 0): the check sees the href
-        # the browser will get, with backslash escapes undone (``/\\host`` is ``//host``).
-        md.treeprocessors.register(_SafeTree(md), "zq-safe", -1)
-
 
 def _no_blank_lines(text: str) -> str:
     """Keep an HTML fragment free of blank lines (they could end the raw HTML block).
@@ -400,18 +364,12 @@ def _no_blank_lines(text: str) -> str:
     return re.sub(r"\n(?=[ \t]*\n)", "&#10;", text.strip("\n"))
 
 
-@lru_cache(maxsize=1)
-def _converter() -> markdown.Markdown:
-    """One converter, reset before each use (building one per record is the slow part)."""
-    return markdown.Markdown(extensions=["sane_lists", _SafeExtension()], output_format="html")
-
-
 def markdown_html(source: str | None) -> Markup:
     """Render the Markdown field safely (see the module docstring)."""
     if not source:
         return Markup("")
     escaped = _html.escape(clean(source).replace("\r\n", "\n").replace("\r", "\n"), quote=False)
-    converted = _converter().reset().convert(escaped)
+    converted = markdown_field_html(escaped)
     return Markup(_no_blank_lines(converted))
 
 
@@ -569,7 +527,21 @@ def task_units(task, role: str, names: dict[str, str]) -> list[tuple[str, str]]:
 
 
 _TASK_TONE = {"未启动": "muted", "推进中": "warn", "已完成": "ok", "常态化": "ok"}
+
+
+def task_tone(status: str) -> str:
+    """The badge tone of a task status."""
+    return _TASK_TONE.get(status, "muted")
+
+
 _CHANGE_KIND = {"new": "新增", "status": "状态变化", "repayment": "清偿", "progress": "进展"}
+
+
+def change_kind(kind: str) -> str:
+    """新增 / 状态变化 / 清偿 / 进展 for a change on the home page."""
+    return _CHANGE_KIND.get(kind, kind)
+
+
 _ARREARS_AMOUNT_EVENTS = ("清偿", "计划清偿")
 
 
@@ -683,13 +655,14 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         auto_reload=False,
     )
     env.filters.update(
-        cn_date=cn_date, iso=iso, yuan=yuan, wan=wan, money=money, percent=percent, text_br=text_br,
+        cn_date=cn_date, iso=iso, time_tag=time_tag, yuan=yuan, yuan_cell=yuan_cell, wan=wan, money=money, percent=percent, text_br=text_br,
         num=plain_number, rate=rate, signed=signed, tone=tone, truncate_text=truncate,
-        markdown_html=markdown_html,
+        markdown_html=markdown_html, task_tone=task_tone, change_kind=change_kind,
     )
     env.globals.update(
         label=label, money_label=money_label, enum=enum, is_web_url=is_web_url, event_text=event_text,
         task_units=task_units, month_label=month_label, latest_evaluations=latest_evaluations, GROUP_TOKENS=GROUP_TOKENS,
+        GLOSSARY_ANCHORS=citizen.GLOSSARY_ANCHORS,
         TASK_TONE=_TASK_TONE, CHANGE_KIND=_CHANGE_KIND, NOTICE_ITEMS=NOTICE_ITEMS,
     )
     return env
@@ -730,6 +703,10 @@ def front_matter(title: str, *, search: bool = True, extra: dict | None = None) 
 # --- the pages --------------------------------------------------------------------------
 
 
+#: What list pages hide of Material's layout: the tables get the whole width.
+LIST_HIDE = ("navigation", "toc")
+
+
 class _Site:
     """Renders every page of the site from one Facts."""
 
@@ -746,26 +723,24 @@ class _Site:
         }
         self.departments = frozenset(d.department.id for d in facts.departments)
         self.rules = facts.site.rules
+        self.blocks: dict[str, list[str]] = {}  # raw HTML blocks of Markdown pages, see split_html_blocks
 
     def nav(self, page: str) -> Linker:
         return Linker(page, self.known, self.departments)
 
-    def page(self, path: str, template: str, title: str, *, search: bool = True, **context) -> tuple[str, str]:
+    def page(self, path: str, template: str, title: str, *, search: bool = True,
+             hide: tuple[str, ...] = ("navigation",), **context) -> tuple[str, str]:
+        """Generated pages use the full width: no navigation column (its only entry would be
+        the page itself); list pages hide the table of contents too (``LIST_HIDE``)."""
         body = self.env.get_template(template).render(
             facts=self.facts, rules=self.rules, nav=self.nav(path), page=path, **context)
-        return path, front_matter(title, search=search) + body.strip("\n") + "\n"
-
-    def cached_page(self, path: str, template: str, title: str, **context) -> tuple[str, str | None]:
-        """A page whose template reads nothing of the facts but as_of and the site (record and
-        department pages): (path, None) when the cache says its file is already right."""
-        if self.cache is None:
-            return self.page(path, template, title, **context)
-        key = self.cache.key(path, template, title, context)
-        if self.cache.fresh(path, key):
-            return path, None
-        out = self.page(path, template, title, **context)
-        self.cache.rendered(path, key)
-        return out
+        body = body.strip("\n") + "\n"
+        if not search:  # lists: their tables go to the engine as HTML, beside the Markdown
+            body, blocks = split_html_blocks(body)
+            if blocks:
+                self.blocks[path] = blocks
+        extra = {"hide": list(hide)} if hide else None
+        return path, front_matter(title, search=search, extra=extra) + body
 
     # home and lists
 
@@ -787,7 +762,7 @@ class _Site:
                 Filter("year", "年度", _year_options(c.record.promised_on.year for c in chunk)),
             )
             yield self.page(paths[no - 1], "commitments.md.j2", "政府承诺" if no == 1 else f"政府承诺（第 {no} 页）",
-                            search=False, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
+                            search=False, hide=LIST_HIDE, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
                             status=status_chart(f.summary.commitments_by_status, "commitment-status", "政府承诺履行状态", "项")
                             if no == 1 else None)
 
@@ -804,12 +779,13 @@ class _Site:
             filters = (
                 Filter("department", label("arrears", "debtor"), _dept_options((a.record.debtor for a in chunk), f)),
                 Filter("status", "清偿状态", _options((a.status for a in chunk), ("未清偿", "部分清偿", "已清偿"))),
+                Filter("creditor", label("arrears", "creditor"), _options(a.record.creditor for a in chunk)),
                 Filter("size", label("arrears", "creditor_size"), _options((a.record.creditor_size for a in chunk), enum("arrears", "creditor_size"))),
                 Filter("year", "年度", _year_options(a.record.found_on.year for a in chunk)),
             )
             first = no == 1
             yield self.page(paths[no - 1], "arrears.md.j2", "拖欠中小企业账款" if first else f"拖欠中小企业账款（第 {no} 页）",
-                            search=False, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
+                            search=False, hide=LIST_HIDE, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
                             page_totals=arrears_totals(chunk), all_totals=f.arrears_totals,
                             curve=curve_chart(f.curve, "arrears-curve") if first else None,
                             debtors=debtors if first else (), debtor_svg=debtor_chart(debtors, "arrears-debtors") if first else None,
@@ -827,13 +803,18 @@ class _Site:
                 Filter("year", "年度", _year_options(x.record.decision_decided_on.year for x in chunk)),
             )
             yield self.page(paths[no - 1], "findings.md.j2", "政务失信记录" if no == 1 else f"政务失信记录（第 {no} 页）",
-                            search=False, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)))
+                            search=False, hide=LIST_HIDE, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)))
 
     def evaluations(self) -> tuple[str, str]:
         dist = grade_distribution(self.facts.evaluations)
-        return self.page("evaluations/index.md", "evaluations.md.j2", "评价结果", search=False,
+        matrices = citizen.evaluation_matrices(self.facts, enum("evaluations", "method"))
+        sparks = {(m.method, row.id): Markup(charts.sparkline(
+                      f"{row.name}{m.method}得分：" + "，".join(f"{y}年{s}分" for y, s in zip(m.years, row.scores) if s is not None),
+                      row.scores))
+                  for m in matrices for row in m.rows}
+        return self.page("evaluations/index.md", "evaluations.md.j2", "评价结果", search=False, hide=LIST_HIDE,
                          tables=ranking_tables(self.facts.evaluations), distribution=dist,
-                         grades_svg=grade_chart(dist, "grades"))
+                         grades_svg=grade_chart(dist, "grades"), matrices=matrices, sparks=sparks)
 
     def tasks(self) -> tuple[str, str]:
         sections: list[tuple[str, list]] = []
@@ -851,41 +832,62 @@ class _Site:
             members = [d for d in self.facts.departments if d.department.kind == k]
             if members:
                 groups.append((k, members))
-        return self.page("departments/index.md", "departments.md.j2", "部门", search=False, groups=groups)
+        return self.page("departments/index.md", "departments.md.j2", "部门", search=False, hide=LIST_HIDE, groups=groups,
+                         units=citizen.unit_rows(self.facts, enum("evaluations", "method")),
+                         kinds=[k for k, _ in groups])
 
-    # records
+    # records and departments: HTML, stamped into the engine's shell pages
 
-    def commitment(self, c: CommitmentFacts) -> tuple[str, str]:
+    def html_page(self, kind: str, record_id: str, template: str, title: str,
+                  search: str | None, **context) -> "HtmlPage":
+        path = record_path(kind, record_id)
+        page = HtmlPage(path=path, url=page_url(path), shell=kind, title=safe_title(title),
+                        file=f"{path[:-3]}.html", search=search)
+        if self.cache is not None:
+            key = self.cache.key(path, template, title, context)
+            toc = self.cache.fresh(page.file, key)
+            if toc is not None:
+                return dataclasses.replace(page, toc=toc)
+        body = self.env.get_template(template).render(facts=self.facts, rules=self.rules, nav=self.nav(path), **context)
+        body, toc = headings_and_toc(body.strip("\n") + "\n")
+        if self.cache is not None:
+            self.cache.rendered(page.file, key, toc)
+        return dataclasses.replace(page, toc=toc, body=body)
+
+    def commitment(self, c: CommitmentFacts) -> "HtmlPage":
         r = c.record
-        return self.cached_page(record_path("commitments", r.id), "commitment.md.j2", commitment_title(c),
-                                c=c, r=r, hist=history_view(self.history, r.id))
+        return self.html_page("commitments", r.id, "commitment.html.j2", commitment_title(c), commitment_search(c),
+                              c=c, r=r, hist=history_view(self.history, r.id),
+                              head=citizen.record_head("commitments", c, self.facts))
 
-    def arrears_item(self, a: ArrearsFacts) -> tuple[str, str]:
+    def arrears_item(self, a: ArrearsFacts) -> "HtmlPage":
         r = a.record
-        return self.cached_page(record_path("arrears", r.id), "arrears_item.md.j2", arrears_title(a),
-                                a=a, r=r, hist=history_view(self.history, r.id),
-                                repayments_total=sum((p.amount for p in a.repayments), Decimal(0)),
-                                plan_total=sum((i.instalment.amount for i in a.instalments), Decimal(0)),
-                                plan_paid=sum((i.paid for i in a.instalments), Decimal(0)),
-                                plan_shortfall=sum((i.shortfall for i in a.instalments), Decimal(0)))
+        return self.html_page("arrears", r.id, "arrears_item.html.j2", arrears_title(a), arrears_search(a),
+                              a=a, r=r, hist=history_view(self.history, r.id),
+                              head=citizen.record_head("arrears", a, self.facts),
+                              repayments_total=sum((p.amount for p in a.repayments), Decimal(0)),
+                              plan_total=sum((i.instalment.amount for i in a.instalments), Decimal(0)),
+                              plan_paid=sum((i.paid for i in a.instalments), Decimal(0)),
+                              plan_shortfall=sum((i.shortfall for i in a.instalments), Decimal(0)))
 
-    def finding(self, x: FindingFacts) -> tuple[str, str]:
+    def finding(self, x: FindingFacts) -> "HtmlPage":
         r = x.record
-        return self.cached_page(record_path("findings", r.id), "finding.md.j2", finding_title(x),
-                                x=x, r=r, hist=history_view(self.history, r.id))
+        return self.html_page("findings", r.id, "finding.html.j2", finding_title(x), finding_search(x),
+                              x=x, r=r, hist=history_view(self.history, r.id),
+                              head=citizen.record_head("findings", x, self.facts))
 
-    def department(self, d: DepartmentFacts) -> tuple[str, str]:
+    def department(self, d: DepartmentFacts) -> "HtmlPage":
         commitments = _newest_commitments(d.commitments)
         arrears = _newest_arrears(d.arrears)
-        return self.cached_page(record_path("departments", d.department.id), "department.md.j2", d.department.name,
-                                d=d, commitments=commitments[:DEPARTMENT_ROWS], commitments_all=len(commitments),
-                                arrears=arrears[:DEPARTMENT_ROWS], arrears_all=len(arrears),
-                                shown_totals=arrears_totals(arrears[:DEPARTMENT_ROWS]),
-                                findings=_newest_findings(d.findings)[:DEPARTMENT_ROWS], findings_all=len(d.findings),
-                                trend=trend_chart(d, "trend"), latest=latest_evaluations(d))
+        return self.html_page("departments", d.department.id, "department.html.j2", d.department.name,
+                              department_search(d),
+                              d=d, commitments=commitments[:DEPARTMENT_ROWS], commitments_all=len(commitments),
+                              arrears=arrears[:DEPARTMENT_ROWS], arrears_all=len(arrears),
+                              shown_totals=arrears_totals(arrears[:DEPARTMENT_ROWS]),
+                              findings=_newest_findings(d.findings)[:DEPARTMENT_ROWS], findings_all=len(d.findings),
+                              trend=trend_chart(d, "trend"), latest=latest_evaluations(d))
 
-    def all_pages(self) -> Iterator[tuple[str, str]]:
-        f = self.facts
+    def markdown_pages(self) -> Iterator[tuple[str, str]]:
         yield self.home()
         yield from self.commitment_lists()
         yield from self.arrears_lists()
@@ -893,6 +895,9 @@ class _Site:
         yield self.evaluations()
         yield self.tasks()
         yield self.department_list()
+
+    def html_pages(self) -> Iterator["HtmlPage"]:
+        f = self.facts
         for c in f.commitments:
             yield self.commitment(c)
         for a in f.arrears:
@@ -903,19 +908,89 @@ class _Site:
             yield self.department(d)
 
 
-# --- the search index of record pages -----------------------------------------------------
+# --- raw HTML blocks of Markdown pages -----------------------------------------------------
 #
-# Material's search plugin would index every table cell of every record page: 4.6 MB
-# of index for 1,000 records, and a third of the MkDocs build spent parsing and
-# segmenting it. Record pages are indexed from the facts instead, one entry per page
-# with what people search for: the title, the kind, departments, the other party,
-# the status and a short summary. publish.py keeps Material from indexing record
-# pages and adds these entries to its search_index.json.
+# The list pages are a few Markdown headings around large raw HTML blocks (tables of
+# 500 rows). Markdown engines parse such blocks only to pass them through, and that is
+# most of their work. So each top-level raw HTML block of a page that is not searched
+# is replaced by a placeholder paragraph and handed to the engine beside the Markdown
+# (build/blocks.json), which puts it back into the built page. Blocks holding the
+# page's h1 stay (the engine looks for it), and so do unbalanced ones.
+
+BLOCKS_FILE = "blocks.json"
+BLOCK_PLACEHOLDER = "ZQBLOCK-{n}-ZQ"
+_BLOCK_TAGS = {"div", "table", "p", "ul", "ol", "dl", "figure", "details", "nav", "form", "section"}
+_BLOCK_START = re.compile(r"<([a-z][a-z0-9]*)[\s>]")
+
+
+def split_html_blocks(body: str) -> tuple[str, list[str]]:
+    """(Markdown with placeholders, the blocks in order)."""
+    out, blocks = [], []
+    for part in body.split("\n\n"):
+        m = _BLOCK_START.match(part)
+        tag = m.group(1) if m else ""
+        text = part.rstrip("\n")
+        if (tag in _BLOCK_TAGS and "<h1" not in part and text.endswith(f"</{tag}>")
+                and len(re.findall(f"<{tag}[\\s>]", part)) == part.count(f"</{tag}>")):
+            out.append(BLOCK_PLACEHOLDER.format(n=len(blocks)) + part[len(text):])
+            blocks.append(text)
+        else:
+            out.append(part)
+    return "\n\n".join(out), blocks
+
+
+# --- pages rendered to HTML ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HtmlPage:
+    """A record or department page: its body is HTML, stamped by the engine into a shell."""
+
+    path: str  # docs-relative identity, as links use it: commitments/CM-2024-001.md
+    url: str  # site-relative: commitments/CM-2024-001/
+    shell: str  # which shell it is stamped into (the record kind)
+    title: str  # plain text (safe_title)
+    file: str  # the body, under build/pages/
+    search: str | None  # plain text for the search index, None: not indexed
+    toc: tuple = ()  # ((level, anchor, title), …)
+    body: str | None = None  # None: the file under build/pages/ is already right
+
+
+#: Headings of the page templates: <h2 data-zq-toc [attributes]>text</h2> (h2 and h3 only).
+_TOC_HEADING = re.compile(r"<h([23]) data-zq-toc((?: [a-z][a-z-]*)*)>([^<]*)</h\1>")
+_SLUG_DROP = re.compile(r"[^\w\- ]")
+
+
+def heading_id(text: str) -> str:
+    """A heading's id: the text in lower case without punctuation, spaces as '-' (Chinese kept)."""
+    return _SLUG_DROP.sub("", _html.unescape(text).strip().lower()).replace(" ", "-")
+
+
+def headings_and_toc(body: str) -> tuple[str, tuple]:
+    """Give the template's headings their ids and collect the table of contents."""
+    toc: list[tuple[int, str, str]] = []
+    seen: Counter = Counter()
+
+    def one(m: re.Match) -> str:
+        level, attrs, text = m.group(1), m.group(2), m.group(3)
+        base = heading_id(text) or "_"
+        anchor = base if not seen[base] else f"{base}_{seen[base]}"
+        seen[base] += 1
+        toc.append((int(level), anchor, _html.unescape(text)))
+        return f'<h{level}{attrs} id="{_html.escape(anchor)}">{text}</h{level}>'
+
+    return _TOC_HEADING.sub(one, body), tuple(toc)
+
+
+# --- search entries of the HTML pages ---------------------------------------------------
+#
+# Record and department pages are indexed from the facts, one entry per page with what
+# people search for: the title, the kind, departments, the other party, the status and
+# a short summary (the engine segments the Chinese words). The engine's own search
+# indexes the Markdown pages.
 
 #: Characters of a summary (commitment content, arrears note, finding summary) in the index.
 SEARCH_SUMMARY_CHARS = 200
-#: Written next to mkdocs.yml (not under docs/, so MkDocs does not publish it).
-SEARCH_ENTRIES_FILE = "search-records.json"
 
 _MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
 _MD_MARKS = re.compile(r"[*_`#>|~]+")
@@ -951,94 +1026,66 @@ def _plain(text: str) -> str:
     return " ".join("".join(ch for ch in clean(text) if ch not in _BIDI).split())
 
 
-def _entry(page: str, title: str, parts: Iterable[str | None]) -> tuple[str, str, str]:
-    """(location, title, text) of a record page: plain text, not yet escaped or segmented.
+def _search_text(parts: Iterable[str | None]) -> str:
+    return " ".join(p for p in (_plain(q) for q in parts if q) if p)
 
-    The title is the page's (front matter) title, which Material would have used.
-    """
-    return page_url(page), safe_title(title), " ".join(p for p in (_plain(q) for q in parts if q) if p)
+
+def commitment_search(c: CommitmentFacts) -> str:
+    r = c.record
+    return _search_text(("政府承诺", r.category, c.department_name, *c.partner_names, c.counterparty_shown, r.status,
+                         search_summary(r.content, markdown_source=True)))
+
+
+def arrears_search(a: ArrearsFacts) -> str:
+    r = a.record
+    return _search_text(("拖欠中小企业账款", a.debtor_name, r.creditor, a.status, search_summary(r.note)))
+
+
+def finding_search(x: FindingFacts) -> str:
+    r = x.record
+    return _search_text(("政务失信记录", x.subject_name, r.severity, r.category, search_summary(r.summary)))
+
+
+def department_search(d: DepartmentFacts) -> str:
+    dep = d.department
+    return _search_text((dep.kind, "部门", "政府承诺", "拖欠中小企业账款", "政务失信记录", "评价结果", "任务分工",
+                         *(t.record.title for t in (*d.tasks_lead, *d.tasks_partner))))
 
 
 def record_search_entries(facts: Facts) -> list[tuple[str, str, str]]:
-    """One search entry per record page, in the order of the pages (see above)."""
-    entries = []
+    """(location, title, text) of every record page, in page order."""
+    out = []
     for c in facts.commitments:
-        r = c.record
-        entries.append(_entry(record_path("commitments", r.id), commitment_title(c), (
-            "政府承诺", r.category, c.department_name, *c.partner_names, c.counterparty_shown, r.status,
-            search_summary(r.content, markdown_source=True))))
+        out.append((page_url(record_path("commitments", c.record.id)), safe_title(commitment_title(c)), commitment_search(c)))
     for a in facts.arrears:
-        r = a.record
-        entries.append(_entry(record_path("arrears", r.id), arrears_title(a), (
-            "拖欠中小企业账款", a.debtor_name, r.creditor, a.status, search_summary(r.note))))
+        out.append((page_url(record_path("arrears", a.record.id)), safe_title(arrears_title(a)), arrears_search(a)))
     for x in facts.findings:
-        r = x.record
-        entries.append(_entry(record_path("findings", r.id), finding_title(x), (
-            "政务失信记录", x.subject_name, r.severity, r.category, search_summary(r.summary))))
-    return entries
+        out.append((page_url(record_path("findings", x.record.id)), safe_title(finding_title(x)), finding_search(x)))
+    return out
 
 
-_HAN = None
+# --- site settings for the engine -----------------------------------------------------------
 
 
-def segment_for_search(text: str) -> str:
-    """Escape and segment text as Material's search plugin does for the text of a page.
-
-    Material escapes the text (``<`` → ``&lt;``: the search results show it as HTML)
-    and joins jieba's words of every run of Han characters with U+200B. Runs repeat
-    (departments, statuses, kinds), so each run is segmented once.
-    """
-    global _HAN
-    if _HAN is None:
-        from backrefs import bre
-
-        _HAN = bre.compile(r"(\p{script: Han}+)", bre.UNICODE)
-    return _HAN.sub(lambda m: _segment_run(m.group(0)), _html.escape(text, quote=False)).strip("\u200b")
-
-
-@lru_cache(maxsize=100_000)
-def _segment_run(run: str) -> str:
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)  # it announces loading its dictionary otherwise
-    return "\u200b" + "\u200b".join(jieba.cut(run.encode("utf-8"))) + "\u200b"
-
-
-def search_entries_json(facts: Facts) -> bytes:
-    """The record entries as Material's search index has them: location, title, text."""
-    docs = [{"location": loc, "title": segment_for_search(title), "text": segment_for_search(text)}
-            for loc, title, text in record_search_entries(facts)]
-    return json.dumps(docs, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-# --- mkdocs.yml -------------------------------------------------------------------------
-
-
-def mkdocs_config(facts: Facts, build_dir: Path, templates_dir: Path) -> str:
+def site_settings(facts: Facts) -> dict:
+    """What the theme shows on every page (site name, URL, publisher, contact …): plain data."""
     site = facts.site
-    build_dir = Path(build_dir).resolve()
-    config = {
-        "INHERIT": Path(os.path.relpath(BASE_CONFIG, build_dir)).as_posix(),
-        "docs_dir": "docs",
+    return {
         "site_name": shell_text(site.site_name),
         "site_url": site.base_url,
-        "theme": {"custom_dir": Path(os.path.relpath(Path(templates_dir).resolve() / "overrides", build_dir)).as_posix()},
-        "extra": {
-            "zq": {
-                "site_name": site.site_name,
-                "publisher": site.publisher,
-                "region": site.region,
-                "sample": bool(site.sample),
-                "as_of": facts.as_of.isoformat(),
-                "contact": {k: str(v) for k, v in site.contact.items()},
-                "identifiers": {k: str(v) for k, v in site.identifiers.items()},
-                "policy": {k: str(v) for k, v in site.policy.items()},
-                "licence": {k: str(v) for k, v in site.licence.items()},
-                "feed": "feed.xml",
-            }
+        "zq": {
+            "site_name": site.site_name,
+            "publisher": site.publisher,
+            "region": site.region,
+            "sample": bool(site.sample),
+            "as_of": facts.as_of.isoformat(),
+            "contact": {k: str(v) for k, v in site.contact.items()},
+            "identifiers": {k: str(v) for k, v in site.identifiers.items()},
+            "policy": {k: str(v) for k, v in site.policy.items()},
+            "licence": {k: str(v) for k, v in site.licence.items()},
+            "feed": "feed.xml",
         },
     }
-    return yaml.safe_dump(config, allow_unicode=True, sort_keys=True, width=10_000)
 
 
 # --- incremental writing ----------------------------------------------------------------
@@ -1101,19 +1148,20 @@ class _PageCache:
     record changed renders a handful of pages instead of all of them.
 
     A page's key digests everything its template reads: the template files, this
-    module, the chart module and the schema (field labels), the as-of date and the site settings, the ids of
-    the records and departments on the site (links), and the repr of the page's
-    context (frozen dataclasses of dates, Decimals and strings: deterministic). A page
-    is skipped only when its key matches and its file still has the size and mtime
-    that render left. The cache is a JSON file, rewritten only when it changed.
+    module, the chart module and the schema (field labels), the as-of date and the site
+    settings, the ids of the records and departments on the site (links), and the repr
+    of the page's context (frozen dataclasses of dates, Decimals and strings:
+    deterministic). A page is skipped only when its key matches and its body file still
+    has the size and mtime that render left. The cache is a JSON file (with each page's
+    table of contents), rewritten only when it changed.
     """
 
-    VERSION = 1
+    VERSION = 2
 
-    def __init__(self, path: Path, facts: Facts, history: History | None, templates_dir: Path, docs: Path):
+    def __init__(self, path: Path, facts: Facts, history: History | None, templates_dir: Path, pages_dir: Path):
         import hashlib
 
-        self.path, self.docs = path, docs
+        self.path, self.pages_dir = path, pages_dir
         self._sha = hashlib.sha1
         digest = hashlib.sha1()
         code = [Path(__file__), Path(charts.__file__), *sorted((Path(__file__).parent / "schemas").rglob("*"))]
@@ -1121,7 +1169,7 @@ class _PageCache:
             if src.is_file():
                 digest.update(src.as_posix().encode() + b"\0" + src.read_bytes() + b"\0")
         known = [sorted(x.record.id for x in getattr(facts, kind)) for kind in ("commitments", "arrears", "findings")]
-        digest.update(repr((self.VERSION, jinja2.__version__, markdown.__version__, facts.as_of, facts.site, known,
+        digest.update(repr((self.VERSION, jinja2.__version__, facts.as_of, facts.site, known,
                             sorted(d.department.id for d in facts.departments), history is None)).encode())
         self.common = digest.hexdigest()
         self.old: dict[str, list] = {}
@@ -1131,49 +1179,46 @@ class _PageCache:
                 self.old = saved.get("pages", {})
         except (OSError, ValueError, AttributeError):
             pass
-        self.new: dict[str, str] = {}
+        self.new: dict[str, tuple[str, tuple]] = {}
 
     def key(self, path: str, template: str, title: str, context: dict) -> str:
         return self._sha(repr((path, template, title, sorted(context.items()))).encode()).hexdigest()
 
-    def fresh(self, path: str, key: str) -> bool:
-        self.new[path] = key
-        old = self.old.get(path)
+    def fresh(self, file: str, key: str) -> tuple | None:
+        """The page's table of contents if its body file is already right, else None."""
+        old = self.old.get(file)
         if not old or old[0] != key:
-            return False
+            return None
         try:
-            st = (self.docs / path).stat()
+            st = (self.pages_dir / file).stat()
         except OSError:
-            return False
-        return [st.st_size, st.st_mtime_ns] == old[1:]
+            return None
+        if [st.st_size, st.st_mtime_ns] != old[1:3]:
+            return None
+        toc = tuple((level, anchor, title) for level, anchor, title in old[3])
+        self.new[file] = (key, toc)
+        return toc
 
-    def rendered(self, path: str, key: str) -> None:
-        self.new[path] = key
+    def rendered(self, file: str, key: str, toc: tuple) -> None:
+        self.new[file] = (key, toc)
 
-    def save(self, writer: "_Writer") -> None:
+    def save(self) -> None:
         pages = {}
-        for path, key in sorted(self.new.items()):
+        for file, (key, toc) in sorted(self.new.items()):
             try:
-                st = (self.docs / path).stat()
+                st = (self.pages_dir / file).stat()
             except OSError:
                 continue
-            pages[path] = [key, st.st_size, st.st_mtime_ns]
-        data = json.dumps({"common": self.common, "pages": pages}, separators=(",", ":")).encode()
-        try:
-            if self.path.read_bytes() == data:
-                return
-        except OSError:
-            pass
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, self.path)
+            pages[file] = [key, st.st_size, st.st_mtime_ns, [list(t) for t in toc]]
+        data = json.dumps({"common": self.common, "pages": pages}, ensure_ascii=False, separators=(",", ":")).encode()
+        write_if_changed(self.path, data)
 
 
 def render(facts: Facts, build_dir: Path, *, history: History | None = None,
            content_dir: Path = DEFAULT_CONTENT_DIR, templates_dir: Path = DEFAULT_TEMPLATES_DIR,
            cache_file: Path | None = None) -> RenderResult:
-    """Write build_dir/docs/** and build_dir/mkdocs.yml for these facts (see the module docstring).
+    """Write build_dir/docs/** (Markdown pages, content, assets), build_dir/pages/** (record and
+    department pages as HTML) and build_dir/pages.json (their titles, URLs, contents, search text).
 
     With a cache_file, record and department pages whose inputs did not change since
     the render that wrote the cache (and whose files are as that render left them)
@@ -1182,17 +1227,26 @@ def render(facts: Facts, build_dir: Path, *, history: History | None = None,
     build_dir = Path(build_dir)
     docs = build_dir / "docs"
     docs.mkdir(parents=True, exist_ok=True)
+    pages_dir = build_dir / PAGES_DIR
     writer = _Writer()
     pages: list[str] = []
 
-    cache = _PageCache(Path(cache_file), facts, history, Path(templates_dir), docs) if cache_file else None
+    cache = _PageCache(Path(cache_file), facts, history, Path(templates_dir), pages_dir) if cache_file else None
     site = _Site(facts, history, make_environment(Path(templates_dir)), cache)
-    for rel, text in site.all_pages():
-        if text is None:  # unchanged, says the cache
-            writer.keep(docs / rel)
-        else:
-            writer.put(docs / rel, text.encode("utf-8"))
+    for rel, text in site.markdown_pages():
+        writer.put(docs / rel, text.encode("utf-8"))
         pages.append(rel)
+
+    manifest = []
+    html_writer = _Writer()
+    for page in site.html_pages():
+        if page.body is None:  # unchanged, says the cache
+            html_writer.keep(pages_dir / page.file)
+        else:
+            html_writer.put(pages_dir / page.file, page.body.encode("utf-8"))
+        manifest.append({"url": page.url, "shell": page.shell, "title": page.title, "file": page.file,
+                         "toc": [list(t) for t in page.toc], "search": page.search})
+        pages.append(page.path)
 
     content_dir = Path(content_dir)
     for src in sorted(content_dir.glob("*.md")) if content_dir.is_dir() else ():
@@ -1206,11 +1260,20 @@ def render(facts: Facts, build_dir: Path, *, history: History | None = None,
         for src in sorted(p for p in assets.rglob("*") if p.is_file()):
             writer.put(docs / "assets" / src.relative_to(assets), src.read_bytes())
 
+    # The lookup index: fetched by the lookup box only when a reader starts typing.
+    writer.put(docs / citizen.LOOKUP_FILE, citizen.lookup_json(facts))
+
     for path in writer.produced:
         if _is_foreign(path.relative_to(docs)):
             raise ValueError(f"render must not write {path}: it belongs to the open-data stage")
     removed = _remove_stale(docs, writer.produced)
-    writer.put(build_dir / "mkdocs.yml", mkdocs_config(facts, build_dir, Path(templates_dir)).encode("utf-8"))
+    pages_dir.mkdir(parents=True, exist_ok=True)
+    removed += _remove_stale(pages_dir, html_writer.produced)
+    html_writer.put(build_dir / BLOCKS_FILE,
+                    json.dumps(site.blocks, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8"))
+    html_writer.put(build_dir / PAGES_MANIFEST,
+                    json.dumps({"pages": manifest}, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     if cache is not None:
-        cache.save(writer)
-    return RenderResult(writer.written, writer.unchanged, removed, sorted(pages))
+        cache.save()
+    return RenderResult(writer.written + html_writer.written, writer.unchanged + html_writer.unchanged, removed,
+                        sorted(pages))

@@ -25,7 +25,18 @@ import pandas as pd
 
 from generator import model
 from generator.load import RawData, Table, YamlDoc
-from generator.privacy import KIND_LABELS, find_identifiers, uscc_check_char, uscc_is_valid
+from generator.privacy import (
+    KIND_LABELS,
+    find_identifiers,
+    find_titled_names,
+    load_redactions,
+    masked_suggestion,
+    might_hold_identifier,
+    might_hold_titled_name,
+    strip_invisible,
+    uscc_check_char,
+    uscc_is_valid,
+)
 from generator.problems import WARNING, Problem, sort_problems
 from generator.schema import GROUP_TOKENS, Field, Package
 from generator.workdays import WorkdayCalendar, parse_calendar_data
@@ -96,7 +107,8 @@ def _cast_column(series: pd.Series, f: Field, report: Callable[[int, str, str], 
     ok = pd.Series(True, index=text.index)
 
     if f.type == "string":
-        pass
+        # Zero-width and bidirectional control characters (U+202E …) are never published.
+        text = text.map(strip_invisible)
     elif f.type == "integer":
         good = text.str.fullmatch(_INT_RE)
         for i in text.index[~good]:
@@ -621,7 +633,9 @@ def evaluation_grade_matches_score(ctx: Context) -> Iterator[Problem]:
 
 @rule
 def no_personal_identifiers(ctx: Context) -> Iterator[Problem]:
-    """Free text is published: an ID card, mobile or bank card number must never be in it."""
+    """Free text is published: an ID card, mobile or bank card number must never be in it,
+    in whatever form it was typed (privacy.find_identifiers); a full name after a title
+    (副主任刘德华) is a warning (privacy.find_titled_names)."""
     found: dict[str, tuple] = {}  # the same text recurs (notes, names): look at it once
     for resource in ctx.package.resources:
         fields = [f.name for f in resource.fields if f.is_free_text]
@@ -630,17 +644,22 @@ def no_personal_identifiers(ctx: Context) -> Iterator[Problem]:
                 value = row.get(name)
                 if not value:
                     continue
-                matches = found.get(value)
-                if matches is None:
-                    # An identifier has at least 11 digits: most text has none, so skip it cheaply.
-                    if len(value) < 11 or sum(map(str.isdigit, value)) < 11:
-                        matches = found[value] = ()
-                    else:
-                        matches = found[value] = tuple(find_identifiers(value))
-                for match in matches:
-                    label = KIND_LABELS[match.kind]
-                    yield ctx.problem(resource.name, i, name, f"疑似包含{label}，公开文本中不得出现个人身份信息",
-                                      "请删除，或改为遮蔽形式（如 138****5678）", code="personal-data")
+                hits = found.get(value)
+                if hits is None:
+                    # An identifier has at least 11 digits; a name follows a title: most text has
+                    # neither, so both scans are skipped cheaply.
+                    ids = tuple((m.kind, value[m.start:m.end]) for m in find_identifiers(value)) \
+                        if might_hold_identifier(value) else ()
+                    names = tuple(find_titled_names(value)) if might_hold_titled_name(value) else ()
+                    hits = found[value] = (ids, names)
+                ids, names = hits
+                for kind, text in ids:
+                    yield ctx.problem(resource.name, i, name, f"疑似包含{KIND_LABELS[kind]}，公开文本中不得出现个人身份信息",
+                                      f"请删除，或改为遮蔽形式（如 {masked_suggestion(kind, text)}）", code="personal-data")
+                for person in names:
+                    yield ctx.problem(resource.name, i, name, f"疑似写有个人全名“{person[0]}{'*' * (len(person) - 1)}”（职务后的姓名）",
+                                      f"公开文本中的个人姓名请只写姓加“某”，如“{person[0]}某”；如确属应公开的姓名可忽略此提示",
+                                      severity=WARNING, code="personal-name")
 
 
 #: Files whose text names the site and its offices: printed in page shells (title, header,
@@ -719,7 +738,7 @@ def _get(doc: dict, path: tuple, kind: str = "text", required: bool = True) -> A
         if kind == "text":
             if not isinstance(value, str):
                 raise ValueError
-            return value
+            return strip_invisible(value)
         if kind == "int":
             return int(value)
         if kind == "bool":
@@ -832,7 +851,7 @@ def _site_settings(doc: YamlDoc | None, problems: list[Problem]) -> model.Site |
             ZoneInfo(timezone)
         except Exception:
             raise _SettingsError(("timezone",), f"无法识别的时区“{timezone}”", "应为 Asia/Shanghai") from None
-        strings = lambda key: {k: str(v) for k, v in (_get(raw, (key,), "map", required=False) or {}).items() if v is not None}  # noqa: E731
+        strings = lambda key: {k: strip_invisible(str(v)) for k, v in (_get(raw, (key,), "map", required=False) or {}).items() if v is not None}  # noqa: E731
         return model.Site(
             site_name=_get(raw, ("site_name",)), publisher=_get(raw, ("publisher",)), region=_get(raw, ("region",)),
             sample=_get(raw, ("sample",), "bool"), timezone=timezone,
@@ -968,6 +987,7 @@ def _validate(raw: RawData, as_of: date | None) -> Report:
     problems = list(raw.problems)
     site = _site_settings(raw.site, problems)
     problems.extend(_site_markup(raw.site))
+    problems.extend(load_redactions(raw.data_dir, {f.name for r in raw.package.resources for f in r.fields})[1])
     calendar = _calendar(raw.calendar, problems)
     typed = _typed_tables(raw, problems)
     if as_of is None and site is not None:

@@ -145,6 +145,11 @@ def test_kind_labels_are_chinese():
         (f"<td>{ID_BEIJING}</td>", "id_card", ID_BEIJING),
         (f"id,{ID_WITH_X}\n", "id_card", ID_WITH_X),
         ("11010519491231002X", "id_card", "11010519491231002X"),
+        # issue 12: a mistyped check character is still someone's number; glued to letters too
+        (f"号码{wrong_check(ID_BEIJING)}。", "id_card", wrong_check(ID_BEIJING)),
+        (f"号码{wrong_check(ID_WITH_X)}。", "id_card", wrong_check(ID_WITH_X)),
+        ("A" + ID_BEIJING, "id_card", ID_BEIJING),
+        ("电话 138 12345678，", "mobile", "138 12345678"),
         # Mobiles
         ("联系人电话13812345678请", "mobile", "13812345678"),
         ("电话：19987654321。", "mobile", "19987654321"),
@@ -217,17 +222,13 @@ def test_an_id_card_is_not_also_a_bank_card():
         "电话 0411-82345678",
         "金额 1,234,567.89 元",
         # Near misses
-        wrong_check(ID_BEIJING),
-        wrong_check(ID_WITH_X),
         ID_BEIJING[:6] + "19901301" + ID_BEIJING[14:17] + id_card(ID_BEIJING[:6] + "19901301" + ID_BEIJING[14:17])[-1],
         id_card("11010518990101123"),  # born before 1900
         ID_BEIJING + "5",  # part of a longer run
-        "A" + ID_BEIJING,
         "12812345678",  # no such mobile prefix
         "1381234567",  # too short
         "138123456789",  # too long
         "21381234567",
-        "138 12345678",  # separators must match
         non_luhn_card("622202123456789012"),
         group4(non_luhn_card("622202123456789012")),
         CARD_19 + "7",  # 20 digits
@@ -264,7 +265,8 @@ def test_every_valid_id_card_is_found(region, born, seq):
     number = id_card(f"{region}{born:%Y%m%d}{seq:03d}")
     text = f"当事人身份证号{number}，住址不详"
     assert find_identifiers(text) == [IdentifierMatch("id_card", 7, 25)]
-    assert "id_card" not in kinds(f"当事人身份证号{wrong_check(number)}，住址不详")
+    # issue 12: a wrong check character does not make it someone else's business
+    assert kinds(f"当事人身份证号{wrong_check(number)}，住址不详") == ["id_card"]
 
 
 @given(

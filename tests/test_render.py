@@ -171,7 +171,25 @@ def do_render(facts, build: Path, **kwargs):
 
 
 def read(build: Path, rel: str) -> str:
-    return (build / "docs" / rel).read_text(encoding="utf-8")
+    """A Markdown page as written, or a record or department page (HTML) with its title as front matter."""
+    html_page = build / "pages" / (rel[:-3] + ".html")
+    if not html_page.is_file():
+        text = (build / "docs" / rel).read_text(encoding="utf-8")
+        blocks_file = build / "blocks.json"
+        if blocks_file.is_file():  # the tables handed to the engine beside the Markdown, put back as it does
+            import json
+
+            blocks = json.loads(blocks_file.read_text(encoding="utf-8")).get(rel, [])
+            text = re.sub(r"ZQBLOCK-([0-9]+)-ZQ", lambda m: blocks[int(m.group(1))], text)
+        return text
+    entry = next(p for p in pages_manifest(build) if p["file"] == rel[:-3] + ".html")
+    return "---\n" + yaml.safe_dump({"title": entry["title"]}, allow_unicode=True) + "---\n\n" + html_page.read_text(encoding="utf-8")
+
+
+def pages_manifest(build: Path) -> list[dict]:
+    import json
+
+    return json.loads((build / "pages.json").read_text(encoding="utf-8"))["pages"]
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:
@@ -349,21 +367,22 @@ def test_home_page_figures(build):
 
 
 def _money_cells(row: str) -> list[Decimal]:
-    return [Decimal(v) for v in re.findall(r'<td class="zq-num" data-value="([0-9.]+)">', row)]
+    return [Decimal(v) for v in re.findall(r'<td class="zq-num[^"]*" data-label="[^"]*" data-value="([0-9.]+)">', row)]
 
 
 def test_arrears_list_totals_add_up(build):
     facts = facts_of()
     do_render(facts, build)
     page = read(build, "arrears/index.md")
-    body = page.split('<table class="zq-table">\n<caption>拖欠中小企业账款列表</caption>', 1)[1]
+    body = page.split('<table class="zq-table zq-table--cards zq-arrears">\n<caption>拖欠中小企业账款列表</caption>', 1)[1]
     rows = re.findall(r"<tr data-department=.*?</tr>", body.split("<tfoot>")[0])
     assert len(rows) == 3
     sums = [sum(col, Decimal(0)) for col in zip(*(_money_cells(r) for r in rows))]
     total_row = re.search(r'<tr class="zq-total">.*?</tr>', body.split("<tfoot>")[1]).group(0)
     assert "合计（全部 3 条" in total_row
-    assert total_row.count(" 元<") == 3
-    assert [yuan(s) for s in sums] == re.findall(r'<td class="zq-num">([0-9,.]+ 元)</td>', total_row)
+    assert total_row.count(' 元</span></td>') == 3
+    assert [yuan(s) for s in sums] == [f"{n} 元" for n in re.findall(
+        r'<td class="zq-num" data-label="[^"]*">([0-9,.]+)<span class="zq-unit"> 元</span></td>', total_row)]
     assert sums == [Decimal("181234.56"), Decimal("73456.78"), Decimal("107777.78")]
     # The two charts each come with the same numbers as a table.
     assert page.count('<figure class="zq-figure-chart">') == 2
@@ -386,7 +405,7 @@ def test_department_page(build):
     rows = re.findall(r"<tr data-department=\"fgj\" data-status=.*?</tr>", page)
     owed = sum((_money_cells(r)[0] for r in rows if "data-size" in r), Decimal(0))
     assert owed == Decimal("131234.55")
-    assert f'<td class="zq-num">{yuan(owed)}</td>' in page
+    assert f'<td class="zq-num" data-label="欠款金额">{yuan(owed)[:-2]}<span class="zq-unit"> 元</span></td>' in page
     # Annual statutory notice with the arrears ids linked.
     assert ("2025年度逾期未支付中小企业款项情况：2 笔，金额 107,777.77 元（应于 "
             '<time datetime="2026-03-31">2026年3月31日</time> 前公布，依据保障中小企业款项支付条例（国务院令第802号））') in page
@@ -461,9 +480,10 @@ def test_list_pages_follow_the_filter_contract(build):
             "</select>") in page
     assert '<option value="履行中">履行中</option><option value="已兑现">已兑现</option>' in page  # schema order
     assert '<button type="reset">清除筛选</button>' in page and '<p class="zq-count" aria-live="polite"></p>' in page
-    assert '<th scope="col" data-sort="date">兑现期限</th>' in page
+    assert '<th scope="col" class="zq-key" data-sort="date">兑现期限</th>' in page
     assert ('<tr data-department="fgj" data-status="履行中" data-category="招商引资" data-year="2024">'
-            '<td><a href="CM-2024-001/">') in page
+            '<td class="zq-key zq-card-title"><a href="CM-2024-001/">') in page
+    assert meta["hide"] == ["navigation", "toc"]  # the table gets the whole width
     # Newest first.
     assert page.index("CM-2025-001/") < page.index("CM-2024-001/")
     findings = read(build, "findings/index.md")
@@ -489,7 +509,11 @@ def test_evaluations_and_tasks_pages(build):
     assert '<a href="../departments/fgj/">区发改局</a>' in tasks and "区直各部门" in tasks
     assert '<span class="zq-badge zq-badge--ok">常态化</span>' in tasks
     depts = read(build, "departments/index.md")
-    assert depts.index("## 区直部门") < depts.index("## 街道办事处")
+    # One district-wide table of every unit (not one per kind), sortable by each measure.
+    assert depts.count("<table ") == 1 and depts.count("<tr data-department=") == len(facts.departments)
+    for measure in ("逾期未兑现", "未清偿欠款", "其中严重", "最近评价"):
+        assert re.search(rf'<th scope="col" class="[^"]*" data-sort="number">{measure}</th>', depts), measure
+    assert '<select data-filter="kind">' in depts
 
 
 def test_history_section(build):
@@ -592,8 +616,11 @@ def test_record_text_shows_literally_and_never_runs(build):
 
 
 def test_mkdocs_yml_is_data_not_template(build):
+    from generator import engine
+
     facts = facts_of(site=make_site(publisher="{{ config }}<script>x</script>", site_name="站点 {% raw %}"))
     do_render(facts, build)
+    engine.write_config(build, render_mod.BASE_CONFIG, render_mod.DEFAULT_TEMPLATES_DIR, render_mod.site_settings(facts))
     config = yaml.safe_load((build / "mkdocs.yml").read_text(encoding="utf-8"))
     assert (build / config["INHERIT"]).resolve() == ROOT / "mkdocs.yml"
     assert (build / config["theme"]["custom_dir"]).resolve() == ROOT / "site_templates" / "overrides"
@@ -652,21 +679,22 @@ def test_incremental_rendering(build):
     third = do_render(facts2, build)
     after = snapshot(build)
     rewritten = {k for k in after if after[k] != before.get(k)}
-    assert rewritten == {"docs/commitments/CM-2025-001.md", "docs/commitments/index.md", "docs/departments/fgj.md",
-                         "docs/index.md"}
+    # (the list's table is in blocks.json: its Markdown, headings only, is unchanged; the lookup index carries the title)
+    assert rewritten == {"pages/commitments/CM-2025-001.html", "pages/departments/fgj.html", "docs/index.md",
+                         "pages.json", "blocks.json", "docs/lookup.json"}
     assert third.written == len(rewritten)
 
     # A page no longer produced is removed; other stages' files are left alone.
     (build / "docs/data").mkdir(exist_ok=True)
     (build / "docs/data/index.md").write_text("# 开放数据\n", encoding="utf-8")
     (build / "docs/feed.xml").write_text("<feed/>", encoding="utf-8")
-    (build / "docs/commitments/CM-1999-001.md").write_text("stale", encoding="utf-8")
+    (build / "pages/commitments/CM-1999-001.html").write_text("stale", encoding="utf-8")
     (build / "docs/old-folder").mkdir()
     (build / "docs/old-folder/x.md").write_text("stale", encoding="utf-8")
     facts3 = derive(dataclasses.replace(data, commitments=(data.commitments[0],)), AS_OF)
     fourth = do_render(facts3, build)
-    assert fourth.removed == 3  # CM-2025-001.md, CM-1999-001.md, old-folder/x.md
-    assert not (build / "docs/commitments/CM-2025-001.md").exists()
+    assert fourth.removed == 3  # CM-2025-001.html, CM-1999-001.html, old-folder/x.md
+    assert not (build / "pages/commitments/CM-2025-001.html").exists()
     assert not (build / "docs/old-folder").exists()
     assert (build / "docs/data/index.md").exists() and (build / "docs/feed.xml").exists()
 
@@ -700,15 +728,16 @@ def test_pagination_and_bounded_record_pages(tmp_path):
     assert '<nav class="zq-pager" aria-label="分页（页首）">' in first and '分页（页尾）' in first
     assert 'href="page-2/"' in first and 'href="../"' in last  # page 3 links back to page 1
     assert 'href="../CM-' in last  # records from page-3/ are one level up
-    assert split_front_matter(last)[0] == {"search": {"exclude": True}, "title": "政府承诺（第 3 页）"}
+    assert split_front_matter(last)[0] == {"search": {"exclude": True}, "title": "政府承诺（第 3 页）",
+                                           "hide": ["navigation", "toc"]}
     # Newest first across pages.
     newest = max(big, key=lambda c: (c.promised_on, c.id))
     assert f'href="{newest.id}/"' in first
     # A record page does not grow with the number of records.
     small = do_render(facts_of(commitments=big[:3]), tmp_path / "small")
     assert "commitments/CM-2020-0001.md" in small.pages
-    page_big = (tmp_path / "big/docs/commitments/CM-2020-0001.md").read_bytes()
-    page_small = (tmp_path / "small/docs/commitments/CM-2020-0001.md").read_bytes()
+    page_big = (tmp_path / "big/pages/commitments/CM-2020-0001.html").read_bytes()
+    page_small = (tmp_path / "small/pages/commitments/CM-2020-0001.html").read_bytes()
     assert page_big == page_small
     assert len(page_big) < 40_000
 
@@ -734,11 +763,16 @@ def test_strict_mkdocs_build_of_hostile_records(tmp_path):
         path.write_text("# 开放数据\n\n桩页面。\n", encoding="utf-8")
     (build / "docs/feed.xml").write_text("<feed/>", encoding="utf-8")
     site = tmp_path / "site"
-    run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(build / "mkdocs.yml"),
-                          "-d", str(site)], capture_output=True, text=True, cwd=tmp_path,
-                         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    facts = hostile_facts()
+    script = ("import sys; from pathlib import Path; from datetime import date; from generator import engine, render; "
+              "from tests.test_render import hostile_facts; f = hostile_facts(); "
+              "engine.write_config(Path(sys.argv[1]), render.BASE_CONFIG, render.DEFAULT_TEMPLATES_DIR, render.site_settings(f)); "
+              "engine.build(Path(sys.argv[1]), Path(sys.argv[2]), as_of=f.as_of, timezone=f.site.timezone)")
+    run = subprocess.run([sys.executable, "-c", script, str(build), str(site)], capture_output=True, text=True,
+                         cwd=ROOT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
     assert run.returncode == 0, run.stderr
     assert not re.search(r"^(WARNING|ERROR)", run.stderr, re.M), run.stderr
+    assert facts.as_of == AS_OF
     for rel in ("commitments/CM-2024-001/index.html", "arrears/AR-2024-001/index.html", "index.html"):
         html = (site / rel).read_text(encoding="utf-8")
         article = html[html.index("<article"):html.index("</article>")]

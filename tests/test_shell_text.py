@@ -18,8 +18,9 @@ import pytest
 from generator.cli import main
 from generator.derive import derive
 from generator.load import load
-from generator.publish import mkdocs_build, render_sources
-from generator.render import mkdocs_config, shell_text
+from generator.publish import render_sources
+from generator import engine
+from generator.render import BASE_CONFIG, DEFAULT_TEMPLATES_DIR, shell_text, site_settings
 from generator.validate import validate
 from tests.conftest import DEMO_DATA, edit, problems_of
 
@@ -99,12 +100,13 @@ def test_hostile_shell_text_is_escaped_on_every_page(tmp_path: Path):
                         for d in dataset.departments)
     tasks = tuple(dataclasses.replace(t, title=t.title + "<svg onload=alert(5)>") for t in dataset.tasks)
     facts = derive(dataclasses.replace(dataset, site=site, departments=departments, tasks=tasks), AS_OF)
-    assert "site_name: 站前区＜img src=x onerror=alert(1)＞\n" in mkdocs_config(facts, tmp_path / "build", DEMO_DATA.parent / "site_templates")
+    config = engine.write_config(tmp_path / "build", BASE_CONFIG, DEFAULT_TEMPLATES_DIR, site_settings(facts))
+    assert "site_name: 站前区＜img src=x onerror=alert(1)＞\n" in config.read_text(encoding="utf-8")
 
     render_sources(facts, DEMO_DATA, tmp_path / "build", history=False)
     out = tmp_path / "site"
     out.mkdir()
-    mkdocs_build(tmp_path / "build", out, AS_OF, "Asia/Shanghai")
+    engine.build(tmp_path / "build", out, as_of=AS_OF, timezone="Asia/Shanghai")
     pages = sorted(out.rglob("*.html"))
     assert len(pages) > 50
     for page in pages:

@@ -62,7 +62,7 @@ def test_hostile_text_shows_literally(open_tab, hostile_server, path):
     page = tab.page
     text = page.inner_text("article")
     for prefix in RECORDS[path]:
-        expected = hostile_text(prefix)
+        expected = hostile_text(prefix).replace(RLO, "")  # bidi controls are never published (issue 12, item 3)
         assert expected in text, (f"{path}: the field starting {prefix}： does not show literally.\n"
                                   f"expected: {expected!r}\nnear: {text[max(0, text.find(prefix + '：') - 20):][:300]!r}")
     for payload in PLAIN_PAYLOADS:

@@ -1,0 +1,27 @@
+"""The seam to the site engine (MkDocs + Material for MkDocs today).
+
+This package is the only place that imports ``mkdocs``, ``markdown`` or ``material``,
+and it uses their public, documented interfaces only: ``mkdocs.config.load_config``,
+``mkdocs.commands.build.build``, configuration keys, front matter (``search.exclude``)
+and the theme's template blocks in ``site_templates/overrides``. Replacing the engine
+means rewriting this package and the theme overrides, nothing else.
+
+What it receives is plain data, written by the render stage into the build folder:
+
+* ``docs/`` — pages to build from Markdown (hand-written pages, lists, dashboards), the
+  assets and the downloads;
+* ``pages.json`` and ``pages/`` — pages the generator rendered straight to HTML (record
+  and department pages): URL, shell kind, title, table of contents, search text, and
+  the body as an HTML file;
+* the site settings (name, URL, publisher …).
+
+It builds the Markdown pages plus one *shell* page per kind and folder (an ordinary
+engine page whose title, table of contents and content are placeholders), stamps every
+HTML page into its shell (see ``stamp.py``), adds their search and sitemap entries,
+and returns the built folder.
+"""
+
+from generator.engine.build import EngineFailed, build, write_config
+from generator.engine.markup import markdown_field_html
+
+__all__ = ["EngineFailed", "build", "markdown_field_html", "write_config"]
