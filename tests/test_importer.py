@@ -213,7 +213,7 @@ def test_row_that_breaks_existing_records_is_rejected(data_dir: Path, tmp_path: 
     code, out, _ = run(capsys, "import", simple_ledger(tmp_path / "a.xlsx", [row]), "--data", data_dir)
     assert code == 1
     assert ("第 2 行 G 列“欠款金额”（AR-2024-003）：" not in out)
-    assert ("第 2 行（AR-2024-003）：会使已有的清偿记录（AR-2024-003 2024-05-23 156920.36）出现错误："
+    assert ("第 2 行（AR-2024-003）：会使已有的清偿记录（AR-2024-003 2024-05-23 1）出现错误："
             "累计清偿 156920.36 元，超过欠款金额 150000.00 元 — 请核对支付金额；多付的款项不属于清偿\n") in out
     assert ".csv" not in out.split("拒绝（未导入）")[1].split("\n")[1]
     assert (data_dir / LEDGER).read_bytes() == before
