@@ -85,7 +85,7 @@ HISTORY_REVISIONS = 30
 HISTORY_VALUE_CHARS = 120
 
 #: Files under docs/ that other stages write: never touched here.
-FOREIGN_DIRS = ("data",)
+FOREIGN_DIRS = ("data", "letters", "feeds")  # opendata.py; extras.py (letters, feeds, calendar)
 FOREIGN_FILES = ("feed.xml",)
 
 

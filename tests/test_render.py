@@ -640,6 +640,9 @@ def test_links_resolve_to_pages_of_this_render(build):
     facts = facts_of()
     result = do_render(facts, build)
     urls = {page_url(p) for p in result.pages} | {"data/", "feed.xml"}
+    from generator.letters import letter_path  # written by the extras stage, for records on the site only
+
+    urls |= {letter_path(x.record.id) for x in (*facts.commitments, *facts.arrears, *facts.findings)}
     for rel in result.pages:
         if not rel.count("/") and rel != "index.md":
             continue  # hand-written content pages use Markdown links, checked by MkDocs
@@ -754,7 +757,7 @@ def test_department_tables_are_bounded(tmp_path, monkeypatch):
 def test_strict_mkdocs_build_of_hostile_records(tmp_path):
     build = tmp_path / "build"
     do_render(hostile_facts(), build)
-    for stub in ("data/index.md", "data/dictionary.md", "data/rules.md"):  # written by the open-data stage
+    for stub in ("data/index.md", "data/dictionary.md", "data/rules.md", "feeds/index.md"):  # open-data and extras stages
         path = build / "docs" / stub
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("# 开放数据\n\n桩页面。\n", encoding="utf-8")

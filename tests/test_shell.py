@@ -37,6 +37,7 @@ NAV_PAGES = {
     "data/index.md": "开放数据",
     "data/dictionary.md": "数据字典",
     "data/rules.md": "计算规则与法规依据",
+    "feeds/index.md": "订阅更新",
 }
 CONTENT_PAGES = ["about.md", "policy.md", "objection.md", "methodology.md", "glossary.md"]
 
