@@ -697,3 +697,34 @@ def stacked_bar(
         body.append(f'<text x="{_n(PAD + starts[i] + 5)}" y="{_n(vy)}">{_esc(txt)}</text>')
     body.append("</g>")
     return _svg(chart_id, title, desc, top + len(cats) * _ROW_H, body)
+
+
+#: Sparkline geometry (user units): wide enough for a few years, as tall as a line of text.
+SPARK_W, SPARK_H, SPARK_PAD = 60.0, 20.0, 3.0
+
+
+def sparkline(label: str, values: Sequence[Optional[Number]]) -> str:
+    """A tiny trend line for a table cell: ``<svg class="zq-spark" role="img">``.
+
+    ``label`` names the values in words (the accessible name); the caller prints the
+    numbers next to it as text. Missing values (None) are skipped; one value gives a dot.
+    """
+    points = [(i, _to_decimal(v)) for i, v in enumerate(values) if v is not None]
+    body: list[str] = []
+    if points:
+        lo = min(v for _, v in points)
+        hi = max(v for _, v in points)
+        span = float(hi - lo) or 1.0
+        n = max(len(values) - 1, 1)
+
+        def xy(i: int, v: Decimal) -> str:
+            x = SPARK_PAD + (SPARK_W - 2 * SPARK_PAD) * i / n
+            y = SPARK_H - SPARK_PAD - (SPARK_H - 2 * SPARK_PAD) * (float(v - lo) / span if hi != lo else 0.5)
+            return f"{_n(x)},{_n(y)}"
+
+        if len(points) > 1:
+            body.append(f'<polyline points="{" ".join(xy(i, v) for i, v in points)}"/>')
+        last = xy(*points[-1]).split(",")
+        body.append(f'<circle cx="{last[0]}" cy="{last[1]}" r="2.5"/>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="zq-spark" viewBox="0 0 {_n(SPARK_W)} {_n(SPARK_H)}" '
+            f'role="img" aria-label="{_esc(label)}"><title>{_esc(label)}</title>{"".join(body)}</svg>')

@@ -25,14 +25,42 @@ FORMATTERS: dict[str, Callable[[list[Problem]], str]] = {
 }
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Help in Chinese: the usage line starts with 用法：."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[override]
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with Chinese usage errors and exit code 2."""
+    """argparse with Chinese help and usage errors, and exit code 2.
+
+    Every argument goes into one of two argument groups with Chinese titles
+    (位置参数, 选项), and -h is added here with Chinese help: argparse's own
+    default groups stay empty and so are never printed.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs["add_help"] = False
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+        self.positional_group = self.add_argument_group("位置参数")
+        self.option_group = self.add_argument_group("选项")
+        self.option_group.add_argument("-h", "--help", action="help", help="显示本帮助信息并退出")
+
+    def add_argument(self, *args, **kwargs):  # type: ignore[override]
+        group = getattr(self, "option_group", None)
+        if group is None:  # pragma: no cover - only during argparse's own set-up
+            return super().add_argument(*args, **kwargs)
+        positional = bool(args) and not args[0][:1] in self.prefix_chars
+        return (self.positional_group if positional else group).add_argument(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         translated = (message.replace("the following arguments are required", "缺少必需的参数")
                       .replace("invalid choice", "无效的选项").replace("unrecognized arguments", "无法识别的参数")
-                      .replace("expected one argument", "需要一个值").replace("argument", "参数"))
+                      .replace("expected one argument", "需要一个值").replace("choose from", "可选")
+                      .replace("invalid int value", "不是整数").replace("argument", "参数"))
         print(f"generator：{translated}", file=sys.stderr)
         raise SystemExit(2)
 
@@ -102,12 +130,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="generator", description="诚信政府建设信息公开站点生成器：校验记录、生成网站。")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}", help="显示版本号并退出")
+    sub = parser.add_subparsers(dest="command", metavar="命令名", parser_class=_Parser, title="命令",
+                                description="运行 generator 命令 -h 查看各命令的用法")
 
     def command(name: str, help_text: str, fn: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--data", default="data", help="数据文件夹（默认 data/）")
+        p.add_argument("--data", default="data", metavar="文件夹", help="数据文件夹（默认 data/）")
         p.set_defaults(func=fn)
         return p
 
@@ -127,7 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, default=8000, help="端口（默认 8000）")
     p.add_argument("--build-dir", default=None, help="中间文件和预览网站的文件夹（默认 build/）")
 
-    from generator import importer, publication, scaffold, synth
+    from generator import synth
+    from generator.tools import importer, scaffold
+    from generator import publication
 
     for register in (scaffold.register, importer.register, synth.register, publication.register, *_EXTRA_COMMANDS):
         register(command)

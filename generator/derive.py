@@ -19,7 +19,7 @@ Conventions (stated on the methodology page as well):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
@@ -99,6 +99,7 @@ class CommitmentFacts:
     steps: tuple[StepFacts, ...]
     badges: tuple[Badge, ...]
     timeline: tuple[Event, ...]
+    handler: model.Department | None = None  # who answers an objection: the department that made the promise
 
 
 _STATUS_TONE = {"已兑现": "ok", "履行中": "warn", "部分兑现": "warn", "未兑现": "bad", "依法变更": "muted", "已终止": "muted"}
@@ -209,6 +210,7 @@ class ArrearsFacts:
     dispute_article: str | None
     settled_on: date | None  # the day the part that had to be paid on time was fully paid
     second_default: bool = False  # an agreed instalment missed: 二次失信 (实施意见四（一）)
+    handler: model.Department | None = None  # who answers an objection: the debtor department
 
 
 def late_interest(item: model.ArrearsItem, repayments: Iterable[model.Repayment], as_of: date, daily_rate: Decimal,
@@ -477,6 +479,9 @@ class FindingFacts:
     timeline: tuple[Event, ...]
     estimated: bool  # some working-day date here falls in a year no holiday schedule covers yet
     rectification_overdue: bool = False  # serious finding not rectified by its due date (实施意见五（二）)
+    # The deciding authority (认定机关) when it is a registered department (matched by name):
+    # it decides objections to its finding; None sends readers to the site's publisher.
+    handler: model.Department | None = None
 
 
 def finding_period(f: model.Finding, rules: model.Rules) -> tuple[str, str, date, date | None]:
@@ -713,6 +718,7 @@ class Facts:
     evaluations: tuple[EvaluationFacts, ...]
     summary: Summary
     changes: tuple[Change, ...]  # newest first
+    calendar: object = None  # the working-day calendar (workdays.WorkdayCalendar) the deadlines were computed on
 
 
 COMMITMENT_STATUSES = ("履行中", "已兑现", "部分兑现", "未兑现", "依法变更", "已终止")
@@ -779,10 +785,16 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
     site = dataset.site
     names = {d.id: d.name for d in dataset.departments}
     names.update({t: t for t in GROUP_TOKENS})
-    commitments = tuple(derive_commitment(c, as_of, names) for c in dataset.commitments if c.promised_on <= as_of)
-    arrears = tuple(derive_arrears(a, as_of, names, site.rules.payment, dataset.calendar, site.rules)
+    by_id = {d.id: d for d in dataset.departments}
+    by_name = {d.name: d for d in dataset.departments}
+    commitments = tuple(replace(derive_commitment(c, as_of, names), handler=by_id.get(c.department))
+                        for c in dataset.commitments if c.promised_on <= as_of)
+    arrears = tuple(replace(derive_arrears(a, as_of, names, site.rules.payment, dataset.calendar, site.rules),
+                            handler=by_id.get(a.debtor))
                     for a in dataset.arrears if a.found_on <= as_of)
-    all_findings = tuple(derive_finding(f, as_of, names, site, dataset.calendar) for f in dataset.findings)
+    all_findings = tuple(replace(derive_finding(f, as_of, names, site, dataset.calendar),
+                                 handler=by_name.get(" ".join(f.decision_authority.split())))
+                         for f in dataset.findings)
     reasons = Counter(f.hidden_reason for f in all_findings)
     hidden = HiddenFindings(reasons["公示期届满"], reasons["已撤销"], reasons["已修复"], reasons["未公示"])
     # From here on only findings on display exist: nothing downstream can leak the others.
@@ -841,5 +853,5 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
         as_of=as_of, site=site, departments=tuple(departments), department_names=names, tasks=tasks,
         commitments=commitments, arrears=arrears, arrears_totals=summary.arrears, curve=clearing_curve(arrears, as_of),
         notices=notices, findings=findings, hidden_findings=hidden, evaluations=evaluations, summary=summary,
-        changes=_changes(commitments, arrears, findings, as_of),
+        changes=_changes(commitments, arrears, findings, as_of), calendar=dataset.calendar,
     )

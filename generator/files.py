@@ -1,9 +1,14 @@
-"""Writing generated files: only when their bytes change, and never half-written."""
+"""Writing generated files: only when their bytes change, never half-written; removing the stale ones.
+
+The one atomic writer (write_if_changed) and the one stale-file sweep (sweep_stale) of the
+render, open-data and engine stages.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -22,3 +27,22 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     tmp.write_bytes(data)
     os.replace(tmp, path)
     return True
+
+
+def sweep_stale(root: Path, produced: set[Path], skip: Callable[[Path], bool] = lambda rel: False) -> int:
+    """Remove every file under root that is not in `produced` (and folders left empty);
+    `skip(relative path)` protects what other stages write there. Returns files removed."""
+    removed = 0
+    for path in sorted(Path(root).rglob("*"), reverse=True):  # children before their folders
+        rel = path.relative_to(root)
+        if skip(rel):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            try:
+                path.rmdir()  # only when empty
+            except OSError:
+                pass
+        elif path not in produced:
+            path.unlink()
+            removed += 1
+    return removed

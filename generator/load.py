@@ -20,6 +20,7 @@ import csv
 import difflib
 import io
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -224,8 +225,27 @@ def _walk(node: yaml.Node, path: Path_, lines: dict, seen: set, depth: int) -> A
     raise _YamlError(node.start_mark.line + 1, "无法识别的 YAML 内容")  # pragma: no cover
 
 
+#: A key followed by a full-width colon (title：…), as a Chinese input method types it.
+_FULL_WIDTH_KEY = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*：")
+
+
+def _full_width_colon(text: str) -> _YamlError | None:
+    """YAML reads `title：x` as one plain text, not a key: name the colon before anything else."""
+    if "：" not in text:
+        return None
+    for n, line in enumerate(text.splitlines(), 1):
+        m = _FULL_WIDTH_KEY.match(line)
+        if m:
+            key = m.group(1)
+            return _YamlError(n, f"“{key}：”用了全角冒号（：）", f"YAML 的键后面要用半角冒号加空格，应写作“{key}: ”")
+    return None
+
+
 def parse_yaml(text: str) -> YamlDoc:
     """Parse one YAML document; raises _YamlError with a Chinese message."""
+    colon = _full_width_colon(text)
+    if colon is not None:
+        raise colon
     loader = _YamlLoader(text)
     try:
         node = loader.get_single_node()

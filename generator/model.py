@@ -107,6 +107,19 @@ DEFAULT_GROUP_KINDS = {"区直各部门": ("区直部门",), "各街道办事处
 
 
 @dataclass(frozen=True)
+class AmountRange:
+    """Plausible amounts (yuan) for one kind of debt; outside them validate warns (site.yaml rules.plausible_amounts)."""
+
+    kind: str  # 工程款 …
+    keywords: tuple[str, ...]  # words of the project name that make a debt this kind; () matches any
+    minimum: Decimal | None
+    maximum: Decimal | None
+
+    def matches(self, project: str | None) -> bool:
+        return not self.keywords or any(k in (project or "") for k in self.keywords)
+
+
+@dataclass(frozen=True)
 class Rules:
     serious_publish_workdays: int
     objection_reply_workdays: int
@@ -145,6 +158,7 @@ class Rules:
         prev_year, prev_month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
         rates = [r for r in (self.lpr.get(this), self.lpr.get(f"{prev_year}-{prev_month:02d}")) if r is not None]
         return min(rates) if rates else None
+    plausible_amounts: tuple[AmountRange, ...] = ()  # first match wins
 
     def regime_on(self, day: date) -> Regime | None:
         """The regime in force on `day` (the decision date)."""
@@ -180,6 +194,14 @@ class Department:
     kind: str
     sort: int
     active: bool
+    contact_office: str | None = None
+    contact_phone: str | None = None
+    contact_address: str | None = None
+    contact_hours: str | None = None
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.contact_office or self.contact_phone or self.contact_address)
 
 
 @dataclass(frozen=True)

@@ -49,8 +49,9 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from generator import urls
+from generator.files import sweep_stale, write_if_changed
 from generator.rules import rules_json, rules_markdown
-from generator.files import write_if_changed
 from generator.derive import CENT, Facts
 from generator.schema import TYPE_LABELS, Field, Package, Resource, load_package
 
@@ -323,8 +324,7 @@ def _midnight(day: date, timezone: str) -> str:
 
 
 def _base_url(facts: Facts) -> str:
-    base = facts.site.base_url
-    return base if base.endswith("/") else base + "/"
+    return urls.base(facts.site.base_url)
 
 
 def package_descriptor(facts: Facts, package: Package, csv_files: dict[str, bytes]) -> dict:
@@ -490,8 +490,8 @@ def _money(value: Decimal | None) -> str | None:
 
 
 def _page(kind: str, record_id: str) -> str:
-    """A record's page, relative to the site root (use_directory_urls)."""
-    return f"{kind}/{record_id}/"
+    """A record's page, relative to the site root."""
+    return urls.record_page(kind, record_id)
 
 
 @dataclass(frozen=True)
@@ -791,9 +791,17 @@ def data_page_markdown(facts: Facts, files: list[DataFile]) -> str:
         f"- 数据包说明：{link('datapackage.json', 'datapackage.json')}，"
         "符合 Frictionless Data Package 标准，列明每张表的字段、类型、约束和说明",
         f"- 全部数据表（CSV 与 datapackage.json 打包）：{link(name + '.zip', name + '.zip')}",
-        f"- Excel 工作簿：{link(name + '.xlsx', name + '.xlsx')}，每张表一个工作表，表头为中文字段名",
+        f"- 读者版 Excel 工作簿：{link(name + '-reader.xlsx', name + '-reader.xlsx')}，按网站显示的内容整理："
+        "单位写名称，附已清偿、未清偿、逾期天数、逾期利息、状态等计算结果，是否类写“是/否”；"
+        "每类记录一个工作表，“说明”工作表列出数据截至日期和各项定义",
+        f"- Excel 工作簿（原始数据表）：{link(name + '.xlsx', name + '.xlsx')}，每张表一个工作表，表头为中文字段名",
+        f"- SQLite 数据库：{link(name + '.sqlite', name + '.sqlite')}，供 Datasette、DB Browser for SQLite "
+        "或 sqlite3 命令行查询：含全部原始数据表（表名、字段与 CSV 相同），按网站显示整理的 "
+        "<code>commitments&#95;shown</code>、<code>arrears&#95;shown</code> 等表，"
+        "以及列出每个字段中文名称和定义的 <code>columns</code> 表；金额单位为元",
         "- 字段说明：[数据字典](dictionary.md)",
-        f"- 更新订阅：[Atom 订阅源](../{FEED})（最近 {FEED_LIMIT} 条变化）",
+        f"- 更新订阅：[Atom 订阅源](../{FEED})（最近 {FEED_LIMIT} 条变化），按部门的订阅源和截止日期日历见"
+        "[订阅更新](../feeds/index.md)",
         "",
         "## 数据表",
         "",
@@ -878,11 +886,21 @@ def _tag_authority(facts: Facts) -> str:
     return f"{host},{year if year.isdigit() else '2024'}"
 
 
-def atom_feed(facts: Facts) -> bytes:
-    """The latest changes (newest first, at most FEED_LIMIT) as an Atom 1.0 feed."""
+#: The XSLT stylesheet that makes a feed readable in a browser (docs-relative; see generator/feed.py).
+FEED_STYLESHEET = "feeds/feed.xsl"
+
+
+def atom_feed(facts: Facts, changes: tuple | None = None, path: str = FEED, title: str | None = None,
+              feed_key: str = "feed") -> bytes:
+    """The latest changes (newest first, at most FEED_LIMIT) as an Atom 1.0 feed.
+
+    `changes`, `path`, `title` and `feed_key` make a feed of a subset (one department's
+    records, generator/feed.py); by default the whole site's feed at /feed.xml. The
+    feed names an XSLT stylesheet, so a browser that still runs XSLT shows a page.
+    """
     site, base = facts.site, _base_url(facts)
     tag = _tag_authority(facts)
-    changes = facts.changes[:FEED_LIMIT]
+    changes = (facts.changes if changes is None else changes)[:FEED_LIMIT]
 
     def sub(parent: ET.Element, tag_name: str, text: str | None = None, **attrs: str) -> ET.Element:
         el = ET.SubElement(parent, tag_name, attrs)
@@ -891,12 +909,12 @@ def atom_feed(facts: Facts) -> bytes:
         return el
 
     feed = ET.Element("feed", {"xmlns": ATOM_NS, _XML_LANG: "zh-CN"})
-    sub(feed, "title", f"{site.site_name} 更新", type="text")
+    sub(feed, "title", title or f"{site.site_name} 更新", type="text")
     if site.sample:
         sub(feed, "subtitle", "【演示数据】本订阅源中的记录为演示数据，不是真实记录。", type="text")
     sub(feed, "link", rel="alternate", type="text/html", href=base)
-    sub(feed, "link", rel="self", type="application/atom+xml", href=base + FEED)
-    sub(feed, "id", f"tag:{tag}:feed")
+    sub(feed, "link", rel="self", type="application/atom+xml", href=base + path)
+    sub(feed, "id", f"tag:{tag}:{feed_key}")
     sub(feed, "updated", _midnight(changes[0].date if changes else facts.as_of, site.timezone))
     author = sub(feed, "author")
     sub(author, "name", site.publisher)
@@ -920,7 +938,11 @@ def atom_feed(facts: Facts) -> bytes:
         sub(entry, "category", term=c.record_kind, label=label)
         sub(entry, "summary", f"{c.date.isoformat()} {c.record_id} {c.text}", type="text")
     ET.indent(feed)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+    depth = path.count("/")
+    stylesheet = "../" * depth + FEED_STYLESHEET
+    body = ET.tostring(feed, encoding="unicode")
+    return (f'<?xml version="1.0" encoding="utf-8"?>\n<?xml-stylesheet type="text/xsl" href="{stylesheet}"?>\n'
+            + body + "\n").encode("utf-8")
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -941,6 +963,9 @@ def open_data_files(facts: Facts) -> dict[str, bytes]:
         data[f"json/{r.name}.json"] = json_bytes(r, tables[r.name])
         rows[f"csv/{r.name}.csv"] = rows[f"json/{r.name}.json"] = len(tables[r.name])
     data[f"{name}.xlsx"] = xlsx_bytes(facts, package, tables)
+    from generator.workbook import reader_files  # the reader's workbook and the SQLite file
+
+    data.update(reader_files(facts, name))
     data[f"{name}.zip"] = _fixed_zip([("datapackage.json", descriptor)] +
                                      [(f"csv/{r.name}.csv", csvs[r.name]) for r in resources], facts.as_of)
     data["api/summary.json"] = _dump(api_summary(facts))
@@ -966,11 +991,5 @@ def write_open_data(facts: Facts, docs_dir: Path) -> list[Path]:
     files = {docs_dir / rel: data for rel, data in open_data_files(facts).items()}
     for path, data in files.items():
         write_if_changed(path, data)
-    root = docs_dir / DATA
-    for path in sorted(root.rglob("*"), reverse=True):  # children before their folders
-        if path.is_dir():
-            if not any(path.iterdir()):
-                path.rmdir()
-        elif path not in files:
-            path.unlink()
+    sweep_stale(docs_dir / DATA, set(files))
     return sorted(files)

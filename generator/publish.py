@@ -89,7 +89,6 @@ def prepare_with_dataset(data_dir: Path, as_of: date | None, timer: _Timer | Non
 def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool, timer: _Timer | None = None) -> int:
     """Write the pages, downloads and feed into build_dir; returns files rewritten."""
     from generator import history as history_mod
-    from generator.opendata import write_open_data
     from generator.privacy import load_redactions
     from generator.render import render
 
@@ -103,8 +102,17 @@ def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool,
     with timer("生成页面"):
         result = render(facts, build_dir, history=hist, cache_file=build_dir / CACHE_DIR / "render-pages.json")
     with timer("开放数据"):
-        write_open_data(facts, build_dir / "docs")
+        _write_downloads(facts, build_dir / "docs")
     return result.written
+
+
+def _write_downloads(facts: Facts, docs_dir: Path) -> None:
+    """Open data and feed (opendata.py), then letters, department feeds and calendar (extras.py)."""
+    from generator.extras import write_extras
+    from generator.opendata import write_open_data
+
+    write_open_data(facts, docs_dir)
+    write_extras(facts, docs_dir)
 
 
 def _repo_root_of(data_dir: Path) -> Path:

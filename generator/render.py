@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import html as _html
 import json
-import logging
-import os
 import dataclasses
 import re
 import unicodedata
@@ -47,9 +45,10 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
-from generator import charts
-from generator.files import write_if_changed
-from generator.engine.markup import markdown_field_html, safe_href
+from generator import charts, citizen
+from generator.files import sweep_stale, write_if_changed
+from generator.urls import RECORD_KINDS, Linker, is_web_url, page_url, record_path, url  # noqa: F401 - re-exported
+from generator.engine.markup import markdown_field_html, safe_href  # noqa: F401 - safe_href re-exported
 from generator.derive import (
     ArrearsFacts,
     CommitmentFacts,
@@ -86,14 +85,9 @@ HISTORY_REVISIONS = 30
 HISTORY_VALUE_CHARS = 120
 
 #: Files under docs/ that other stages write: never touched here.
-FOREIGN_DIRS = ("data",)
+FOREIGN_DIRS = ("data", "letters", "feeds")  # opendata.py; extras.py (letters, feeds, calendar)
 FOREIGN_FILES = ("feed.xml",)
 
-RECORD_KINDS = {"commitments": "CM", "arrears": "AR", "findings": "DF"}
-_RECORD_ID = re.compile(r"[A-Z]{2}-[0-9]{4}-[0-9]{3,}", re.ASCII)
-_DEPARTMENT_ID = re.compile(r"[a-z][a-z0-9-]*", re.ASCII)
-_RESERVED_NAMES = {"index"}  # departments/index.md is the department list
-_WEB_URL = re.compile(r"https?://[^\s/\\?#]", re.ASCII | re.IGNORECASE)
 
 CENT = Decimal("0.01")
 TEN_THOUSAND = Decimal(10000)
@@ -105,96 +99,6 @@ class RenderResult:
     unchanged: int  # files whose bytes were already right (left alone)
     removed: int  # stale files removed from docs/
     pages: list[str]  # every Markdown page under docs/ this render produced, sorted
-
-
-# --- ids, paths and links ---------------------------------------------------------------
-
-
-def record_path(kind: str, record_id: str) -> str:
-    """The docs-relative page of a record or department: ``commitments/CM-2024-001.md``.
-
-    Raises ValueError for anything that is not a validated id of that kind, so
-    that no id can become a path outside its folder.
-    """
-    if kind == "departments":
-        if not isinstance(record_id, str) or not _DEPARTMENT_ID.fullmatch(record_id) or record_id in _RESERVED_NAMES:
-            raise ValueError(f"not a department id: {record_id!r}")
-        return f"departments/{record_id}.md"
-    prefix = RECORD_KINDS.get(kind)
-    if prefix is None:
-        raise ValueError(f"unknown record kind: {kind!r}")
-    if not isinstance(record_id, str) or not _RECORD_ID.fullmatch(record_id) or not record_id.startswith(prefix + "-"):
-        raise ValueError(f"not a {kind} id: {record_id!r}")
-    return f"{kind}/{record_id}.md"
-
-
-def page_url(page: str) -> str:
-    """Site URL (relative to the site root) of a docs file, with ``use_directory_urls``.
-
-    ``index.md`` → ``""``, ``commitments/index.md`` → ``commitments/``,
-    ``commitments/CM-2024-001.md`` → ``commitments/CM-2024-001/``; other files keep their path.
-    """
-    if page.startswith("/") or "\\" in page or any(part in ("", ".", "..") for part in page.split("/")):
-        raise ValueError(f"not a docs-relative path: {page!r}")
-    if not page.endswith(".md"):
-        return page
-    stem = page[:-3]
-    if stem == "index":
-        return ""
-    if stem.endswith("/index"):
-        return stem[: -len("index")]
-    return stem + "/"
-
-
-def url(from_page: str, to_page: str, anchor: str = "") -> str:
-    """Relative URL from one docs page to another docs file, as the browser needs it.
-
-    url("commitments/index.md", "commitments/CM-2024-001.md") == "CM-2024-001/"
-    url("departments/fgj.md", "commitments/CM-2024-001.md") == "../../commitments/CM-2024-001/"
-    """
-    if not from_page.endswith(".md"):
-        raise ValueError(f"links start from a page: {from_page!r}")
-    here = [part for part in page_url(from_page).split("/") if part]  # the folder the browser is in
-    target = page_url(to_page)
-    parts = target.split("/")  # a directory URL ends in "" (its trailing slash)
-    common = 0
-    while common < min(len(here), len(parts) - 1) and here[common] == parts[common]:
-        common += 1
-    rel = "../" * (len(here) - common) + "/".join(parts[common:])
-    return (rel or "./") + (f"#{anchor}" if anchor else "")
-
-
-def is_web_url(value: str | None) -> bool:
-    """An absolute http(s) link with a host (report links, the policy link)."""
-    return bool(value) and _WEB_URL.match(value) is not None and not any(ch.isspace() or ord(ch) < 32 for ch in value)
-
-
-class Linker:
-    """Links from one page: ``nav.record("commitments", id)``, ``nav.dept(id)``, ``nav.to(path)``."""
-
-    def __init__(self, page: str, known: dict[str, frozenset[str]], departments: frozenset[str]):
-        self.page = page
-        self._known = known
-        self._departments = departments
-
-    def to(self, target: str, anchor: str = "") -> str:
-        return url(self.page, target, anchor)
-
-    def record(self, kind: str, record_id: str) -> str:
-        return url(self.page, record_path(kind, record_id))
-
-    def dept(self, dept_id: str) -> str | None:
-        """Link to a department page, or None for a group token or an unknown unit."""
-        if dept_id in self._departments:
-            return url(self.page, record_path("departments", dept_id))
-        return None
-
-    def related(self, record_id: str) -> str | None:
-        """Link to a related record only if that record is on the site."""
-        for kind, prefix in RECORD_KINDS.items():
-            if record_id.startswith(prefix + "-") and record_id in self._known[kind]:
-                return self.record(kind, record_id)
-        return None
 
 
 # --- text -------------------------------------------------------------------------------
@@ -300,6 +204,12 @@ def wan_number(value: Decimal | int) -> str:
 def wan(value: Decimal | int) -> str:
     """123.46万元"""
     return f"{wan_number(value)}万元"
+
+
+def yuan_cell(value: Decimal | int) -> Markup:
+    """1,234,567.89 元 for a table cell: the unit in its own span, which print leaves out
+    (the printed column header carries it)."""
+    return Markup(f'{yuan_number(value)}<span class="zq-unit"> 元</span>')
 
 
 def money(value: Decimal | int) -> str:
@@ -649,13 +559,14 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         auto_reload=False,
     )
     env.filters.update(
-        cn_date=cn_date, iso=iso, time_tag=time_tag, yuan=yuan, wan=wan, money=money, percent=percent, text_br=text_br,
+        cn_date=cn_date, iso=iso, time_tag=time_tag, yuan=yuan, yuan_cell=yuan_cell, wan=wan, money=money, percent=percent, text_br=text_br,
         num=plain_number, rate=rate, signed=signed, tone=tone, truncate_text=truncate,
         markdown_html=markdown_html, task_tone=task_tone, change_kind=change_kind,
     )
     env.globals.update(
         label=label, money_label=money_label, enum=enum, is_web_url=is_web_url, event_text=event_text,
         task_units=task_units, month_label=month_label, latest_evaluations=latest_evaluations, GROUP_TOKENS=GROUP_TOKENS,
+        GLOSSARY_ANCHORS=citizen.GLOSSARY_ANCHORS,
         TASK_TONE=_TASK_TONE, CHANGE_KIND=_CHANGE_KIND, NOTICE_ITEMS=NOTICE_ITEMS,
     )
     return env
@@ -696,6 +607,10 @@ def front_matter(title: str, *, search: bool = True, extra: dict | None = None) 
 # --- the pages --------------------------------------------------------------------------
 
 
+#: What list pages hide of Material's layout: the tables get the whole width.
+LIST_HIDE = ("navigation", "toc")
+
+
 class _Site:
     """Renders every page of the site from one Facts."""
 
@@ -717,7 +632,10 @@ class _Site:
     def nav(self, page: str) -> Linker:
         return Linker(page, self.known, self.departments)
 
-    def page(self, path: str, template: str, title: str, *, search: bool = True, **context) -> tuple[str, str]:
+    def page(self, path: str, template: str, title: str, *, search: bool = True,
+             hide: tuple[str, ...] = ("navigation",), **context) -> tuple[str, str]:
+        """Generated pages use the full width: no navigation column (its only entry would be
+        the page itself); list pages hide the table of contents too (``LIST_HIDE``)."""
         body = self.env.get_template(template).render(
             facts=self.facts, rules=self.rules, nav=self.nav(path), page=path, **context)
         body = body.strip("\n") + "\n"
@@ -725,7 +643,8 @@ class _Site:
             body, blocks = split_html_blocks(body)
             if blocks:
                 self.blocks[path] = blocks
-        return path, front_matter(title, search=search) + body
+        extra = {"hide": list(hide)} if hide else None
+        return path, front_matter(title, search=search, extra=extra) + body
 
     # home and lists
 
@@ -747,7 +666,7 @@ class _Site:
                 Filter("year", "年度", _year_options(c.record.promised_on.year for c in chunk)),
             )
             yield self.page(paths[no - 1], "commitments.md.j2", "政府承诺" if no == 1 else f"政府承诺（第 {no} 页）",
-                            search=False, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
+                            search=False, hide=LIST_HIDE, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
                             status=status_chart(f.summary.commitments_by_status, "commitment-status", "政府承诺履行状态", "项")
                             if no == 1 else None)
 
@@ -764,12 +683,13 @@ class _Site:
             filters = (
                 Filter("department", label("arrears", "debtor"), _dept_options((a.record.debtor for a in chunk), f)),
                 Filter("status", "清偿状态", _options((a.status for a in chunk), ("未清偿", "部分清偿", "已清偿"))),
+                Filter("creditor", label("arrears", "creditor"), _options(a.record.creditor for a in chunk)),
                 Filter("size", label("arrears", "creditor_size"), _options((a.record.creditor_size for a in chunk), enum("arrears", "creditor_size"))),
                 Filter("year", "年度", _year_options(a.record.found_on.year for a in chunk)),
             )
             first = no == 1
             yield self.page(paths[no - 1], "arrears.md.j2", "拖欠中小企业账款" if first else f"拖欠中小企业账款（第 {no} 页）",
-                            search=False, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
+                            search=False, hide=LIST_HIDE, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
                             page_totals=arrears_totals(chunk), all_totals=f.arrears_totals,
                             curve=curve_chart(f.curve, "arrears-curve") if first else None,
                             debtors=debtors if first else (), debtor_svg=debtor_chart(debtors, "arrears-debtors") if first else None,
@@ -787,13 +707,18 @@ class _Site:
                 Filter("year", "年度", _year_options(x.record.decision_decided_on.year for x in chunk)),
             )
             yield self.page(paths[no - 1], "findings.md.j2", "政务失信记录" if no == 1 else f"政务失信记录（第 {no} 页）",
-                            search=False, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)))
+                            search=False, hide=LIST_HIDE, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)))
 
     def evaluations(self) -> tuple[str, str]:
         dist = grade_distribution(self.facts.evaluations)
-        return self.page("evaluations/index.md", "evaluations.md.j2", "评价结果", search=False,
+        matrices = citizen.evaluation_matrices(self.facts, enum("evaluations", "method"))
+        sparks = {(m.method, row.id): Markup(charts.sparkline(
+                      f"{row.name}{m.method}得分：" + "，".join(f"{y}年{s}分" for y, s in zip(m.years, row.scores) if s is not None),
+                      row.scores))
+                  for m in matrices for row in m.rows}
+        return self.page("evaluations/index.md", "evaluations.md.j2", "评价结果", search=False, hide=LIST_HIDE,
                          tables=ranking_tables(self.facts.evaluations), distribution=dist,
-                         grades_svg=grade_chart(dist, "grades"))
+                         grades_svg=grade_chart(dist, "grades"), matrices=matrices, sparks=sparks)
 
     def tasks(self) -> tuple[str, str]:
         sections: list[tuple[str, list]] = []
@@ -811,7 +736,9 @@ class _Site:
             members = [d for d in self.facts.departments if d.department.kind == k]
             if members:
                 groups.append((k, members))
-        return self.page("departments/index.md", "departments.md.j2", "部门", search=False, groups=groups)
+        return self.page("departments/index.md", "departments.md.j2", "部门", search=False, hide=LIST_HIDE, groups=groups,
+                         units=citizen.unit_rows(self.facts, enum("evaluations", "method")),
+                         kinds=[k for k, _ in groups])
 
     # records and departments: HTML, stamped into the engine's shell pages
 
@@ -834,12 +761,14 @@ class _Site:
     def commitment(self, c: CommitmentFacts) -> "HtmlPage":
         r = c.record
         return self.html_page("commitments", r.id, "commitment.html.j2", commitment_title(c), commitment_search(c),
-                              c=c, r=r, hist=history_view(self.history, r.id))
+                              c=c, r=r, hist=history_view(self.history, r.id),
+                              head=citizen.record_head("commitments", c, self.facts))
 
     def arrears_item(self, a: ArrearsFacts) -> "HtmlPage":
         r = a.record
         return self.html_page("arrears", r.id, "arrears_item.html.j2", arrears_title(a), arrears_search(a),
                               a=a, r=r, hist=history_view(self.history, r.id),
+                              head=citizen.record_head("arrears", a, self.facts),
                               repayments_total=sum((p.amount for p in a.repayments), Decimal(0)),
                               plan_total=sum((i.instalment.amount for i in a.instalments), Decimal(0)),
                               plan_paid=sum((i.paid for i in a.instalments), Decimal(0)),
@@ -848,7 +777,8 @@ class _Site:
     def finding(self, x: FindingFacts) -> "HtmlPage":
         r = x.record
         return self.html_page("findings", r.id, "finding.html.j2", finding_title(x), finding_search(x),
-                              x=x, r=r, hist=history_view(self.history, r.id))
+                              x=x, r=r, hist=history_view(self.history, r.id),
+                              head=citizen.record_head("findings", x, self.facts))
 
     def department(self, d: DepartmentFacts) -> "HtmlPage":
         commitments = _newest_commitments(d.commitments)
@@ -1083,17 +1013,10 @@ class _Writer:
         if path in self.produced:
             raise ValueError(f"two sources for one output file: {path}")
         self.produced.add(path)
-        try:
-            if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
-                self.unchanged += 1
-                return
-        except OSError:
-            pass
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-        self.written += 1
+        if write_if_changed(path, data):
+            self.written += 1
+        else:
+            self.unchanged += 1
 
 
 def _is_foreign(rel: Path) -> bool:
@@ -1102,20 +1025,8 @@ def _is_foreign(rel: Path) -> bool:
 
 
 def _remove_stale(docs: Path, produced: set[Path]) -> int:
-    removed = 0
-    for path in sorted(docs.rglob("*"), reverse=True):
-        rel = path.relative_to(docs)
-        if rel.parts and rel.parts[0] in FOREIGN_DIRS or rel.as_posix() in FOREIGN_FILES:
-            continue
-        if path.is_dir() and not path.is_symlink():
-            try:
-                path.rmdir()  # only when empty
-            except OSError:
-                pass
-        elif path not in produced:
-            path.unlink()
-            removed += 1
-    return removed
+    return sweep_stale(docs, produced, skip=lambda rel: bool(rel.parts) and rel.parts[0] in FOREIGN_DIRS
+                       or rel.as_posix() in FOREIGN_FILES)
 
 
 class _PageCache:
@@ -1234,6 +1145,9 @@ def render(facts: Facts, build_dir: Path, *, history: History | None = None,
     if assets.is_dir():
         for src in sorted(p for p in assets.rglob("*") if p.is_file()):
             writer.put(docs / "assets" / src.relative_to(assets), src.read_bytes())
+
+    # The lookup index: fetched by the lookup box only when a reader starts typing.
+    writer.put(docs / citizen.LOOKUP_FILE, citizen.lookup_json(facts))
 
     for path in writer.produced:
         if _is_foreign(path.relative_to(docs)):

@@ -1342,8 +1342,9 @@ def generate(out_dir: Path, records: int, seed: int = 1, *, template: Path | Non
     if tmpl["calendar_text"] is not None:
         _write_text(out_dir / "calendar.yaml", tmpl["calendar_text"])
     _write_text(out_dir / "tasks.yaml", tmpl["tasks_text"])
-    _write_csv(out_dir / "departments.csv", ["id", "name", "kind", "sort", "active"],
-               [(d["id"], d["name"], d["kind"], d["sort"], d["active"]) for d in depts])
+    dept_columns = ["id", "name", "kind", "sort", "active", "contact_office", "contact_phone", "contact_address",
+                    "contact_hours"]
+    _write_csv(out_dir / "departments.csv", dept_columns, [tuple(d.get(c) or "" for c in dept_columns) for d in depts])
     _write_csv(out_dir / "arrears" / "ledger.csv",
                ["id", "debtor", "creditor", "creditor_code", "creditor_size", "project", "contract_no", "amount",
                 "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note",

@@ -64,16 +64,33 @@ def _date_hint(value: str) -> str:
     return "日期格式为 YYYY-MM-DD，例如 2024-03-01"
 
 
-def _number_hint(value: str, f: Field) -> str:
-    unit = "金额单位为元，" if f.decimals == 2 else ""
+_WAN = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(万|亿)\s*元?$")
+
+
+def _number_problem(value: str, f: Field) -> tuple[str, str]:
+    """(message, hint) for a cell that is not a number."""
+    money = f.decimals == 2
+    unit = "金额单位为元，" if money else ""
     plain = value.replace(",", "").replace("，", "").strip()
+    wan = _WAN.match(plain)
+    if money and wan:
+        factor = Decimal(10000) if wan.group(2) == "万" else Decimal(100000000)
+        yuan = Decimal(wan.group(1)) * factor
+        yuan_text = format(yuan.quantize(Decimal(1)) if yuan == yuan.to_integral_value() else yuan.normalize(), "f")
+        return (f"“{value}”的单位不对：金额以元为单位",
+                f"{wan.group(1)} {wan.group(2)}元即 {yuan_text} 元，应写作 {yuan_text}")
+    message = f"“{value}”不是有效的数字"
     if plain != value.strip() and re.fullmatch(_NUM_RE, plain):
-        return f"{unit}不要加千位分隔符，应写作 {plain}"
+        return message, f"{unit}不要加千位分隔符，应写作 {plain}"
     if re.search(r"[零〇一二三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟]", value):
-        return f"{unit}请用阿拉伯数字书写，如 10000"
+        return message, f"{unit}请用阿拉伯数字书写，如 10000"
     if re.search(r"[元¥￥%％]", value):
-        return f"{unit}只写数字，不要带单位或符号，应写作 {re.sub(r'[元¥￥%％]', '', plain)}"
-    return f"{unit}请填写数字，如 1234.5"
+        return message, f"{unit}只写数字，不要带单位或符号，应写作 {re.sub(r'[元¥￥%％]', '', plain)}"
+    return message, f"{unit}请填写数字，如 1234.5"
+
+
+def _number_hint(value: str, f: Field) -> str:
+    return _number_problem(value, f)[1]
 
 
 def _cast_column(series: pd.Series, f: Field, report: Callable[[int, str, str], None]) -> list[Any]:
@@ -100,7 +117,7 @@ def _cast_column(series: pd.Series, f: Field, report: Callable[[int, str, str], 
     elif f.type == "number":
         good = text.str.fullmatch(_NUM_RE)
         for i in text.index[~good]:
-            report(i, f"“{text[i]}”不是有效的数字", _number_hint(text[i], f))
+            report(i, *_number_problem(text[i], f))
         ok &= good
         if f.decimals is not None:
             frac = text.str.extract(r"\.(\d*)$", expand=False).fillna("").str.rstrip("0").str.len()
@@ -114,9 +131,9 @@ def _cast_column(series: pd.Series, f: Field, report: Callable[[int, str, str], 
         good = shaped & parsed.notna()
         for i in text.index[~good]:
             if shaped[i]:
-                report(i, f"“{text[i]}”不是存在的日期", "请核对月份和日期")
+                report(i, f"{f.title}“{text[i]}”不是存在的日期", "请核对月份和日期")
             else:
-                report(i, f"日期“{text[i]}”的格式不对", _date_hint(text[i]))
+                report(i, f"{f.title}“{text[i]}”的格式不对", _date_hint(text[i]))
         ok &= good
     elif f.type == "boolean":
         good = text.isin(_TRUE | _FALSE)
@@ -251,13 +268,33 @@ def _check_keys(ctx: Context) -> Iterator[Problem]:
                 value = key[0]
                 if fk.resource == "departments":
                     ids = sorted(t[0] for t in targets_of() if t[0])
-                    guess = difflib.get_close_matches(str(value), ids, n=1)
-                    hint = f"是不是 {guess[0]}？" if guess else "单位代码见 data/departments.csv"
-                    yield ctx.problem(resource.name, i, field, f"“{value}”不是已登记的单位代码", hint, code="foreign-key")
+                    message, hint = _unknown_unit(ctx, str(value), ids, "单位代码见 data/departments.csv")
+                    yield ctx.problem(resource.name, i, field, message, hint, code="foreign-key")
                 else:
                     target = ctx.package.resource(fk.resource)
                     yield ctx.problem(resource.name, i, field, f"{target.title}中没有编号“{value}”",
                                       f"请先在 {target.source.path or target.name} 中登记", code="foreign-key")
+
+
+def _unknown_unit(ctx: Context, value: str, ids: list[str], fallback: str) -> tuple[str, str]:
+    """(message, hint) for a department reference that is not a registered id.
+
+    Records refer to departments by code, never by name (a name changes with a
+    reorganisation, the code in every URL does not): a name, or something close
+    to one, gets its code suggested. `generator import` converts names itself.
+    """
+    by_name = {r["name"]: r["id"] for r in ctx.rows["departments"] if r["id"] and r["name"]}
+    if value in by_name:
+        return (f"“{value}”是单位名称，这里要填单位代码",
+                f"应写作 {by_name[value]}（{value}的单位代码，见 data/departments.csv）")
+    guess = difflib.get_close_matches(value, ids, n=1)
+    if guess:
+        return f"“{value}”不是已登记的单位代码", f"是不是 {guess[0]}？"
+    close = difflib.get_close_matches(value, sorted(by_name), n=1, cutoff=0.7)
+    if close:
+        return (f"“{value}”不是已登记的单位代码",
+                f"是不是{close[0]}？其单位代码为 {by_name[close[0]]}（见 data/departments.csv）")
+    return f"“{value}”不是已登记的单位代码", fallback
 
 
 # --- cross-record rules (records.md) ---------------------------------------------------
@@ -294,9 +331,8 @@ def units_are_known(ctx: Context) -> Iterator[Problem]:
             unit = row["unit"]
             if unit is None or unit in ids or unit in GROUP_TOKENS:
                 continue
-            guess = difflib.get_close_matches(unit, sorted(ids), n=1)
-            hint = f"是不是 {guess[0]}？" if guess else f"请填写 data/departments.csv 中的单位代码，或“{GROUP_TOKENS[0]}”“{GROUP_TOKENS[1]}”"
-            yield ctx.problem(table, i, "unit", f"“{unit}”不是已登记的单位代码", hint, code="foreign-key")
+            message, hint = _unknown_unit(ctx, unit, sorted(ids), f"请填写 data/departments.csv 中的单位代码，或“{GROUP_TOKENS[0]}”“{GROUP_TOKENS[1]}”")
+            yield ctx.problem(table, i, "unit", message, hint, code="foreign-key")
 
 
 def _before(a: date | None, b: date | None) -> bool:
@@ -403,6 +439,34 @@ def arrears_dates_and_dispute(ctx: Context) -> Iterator[Problem]:
                               f"按 GB 32100 计算，第 18 位应为 {right}；请与营业执照核对")
         elif code:
             valid_codes.add(code)
+
+
+def _yuan(value: Decimal) -> str:
+    return format(value.quantize(Decimal(1)) if value == value.to_integral_value() else value, "f")
+
+
+@rule
+def amounts_are_plausible(ctx: Context) -> Iterator[Problem]:
+    """An amount far outside what its kind of debt usually costs is most likely a unit slip (万元 for 元)."""
+    if ctx.site is None or not ctx.site.rules.plausible_amounts:
+        return
+    ranges = ctx.site.rules.plausible_amounts
+    for i, a in enumerate(ctx.rows["arrears"]):
+        amount = a["amount"]
+        if amount is None:
+            continue
+        found = next((r for r in ranges if r.matches(a["project"])), None)
+        if found is None:
+            continue
+        check = "请核对金额是否以元为单位、有无多写或漏写位数；金额无误可忽略本提示"
+        if found.minimum is not None and amount < found.minimum:
+            yield ctx.problem("arrears", i, "amount",
+                              f"欠款金额 {_yuan(amount)} 元对{found.kind}而言过小（通常不少于 {_yuan(found.minimum)} 元）",
+                              check, severity=WARNING, code="plausibility")
+        elif found.maximum is not None and amount > found.maximum:
+            yield ctx.problem("arrears", i, "amount",
+                              f"欠款金额 {_yuan(amount)} 元对{found.kind}而言过大（通常不超过 {_yuan(found.maximum)} 元）",
+                              check, severity=WARNING, code="plausibility")
 
 
 @rule
@@ -756,6 +820,17 @@ def _site_settings(doc: YamlDoc | None, problems: list[Problem]) -> model.Site |
             _get(raw, ("rules", "payment", "default_daily_rate"), "decimal"),
             (int(due[:2]), int(due[3:])),
         )
+        ranges = []
+        for k, item in enumerate(_get(raw, ("rules", "plausible_amounts"), "list", required=False) or []):
+            base = ("rules", "plausible_amounts", k)
+            keywords = _get(item, ("keywords",), "list", required=False) or []
+            if not all(isinstance(w, str) and w for w in keywords):
+                raise _SettingsError(base + ("keywords",), "关键词应为文字列表", "如 [工程, 施工]")
+            low = _get(item, ("min",), "decimal", required=False)
+            high = _get(item, ("max",), "decimal", required=False)
+            if low is not None and high is not None and low > high:
+                raise _SettingsError(base, "金额下限大于上限", "请核对 min 与 max")
+            ranges.append(model.AmountRange(_get(item, ("kind",)), tuple(keywords), low, high))
         rules = model.Rules(
             _get(raw, ("rules", "serious_publish_workdays"), "int"),
             _get(raw, ("rules", "objection_reply_workdays"), "int"),
@@ -768,6 +843,7 @@ def _site_settings(doc: YamlDoc | None, problems: list[Problem]) -> model.Site |
             group_kinds, _get(raw, ("rules", "group_tokens", "source"), required=False) or "",
             tuple(str(w) for w in (_get(raw, ("rules", "forbidden_reasons", "words"), "list", required=False) or [])),
             _get(raw, ("rules", "forbidden_reasons", "source"), required=False) or "",
+            plausible_amounts=tuple(ranges),
         )
         timezone = _get(raw, ("timezone",))
         try:

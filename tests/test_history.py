@@ -27,7 +27,8 @@ MESSAGE = "commit message that must stay private"
 
 LEDGER_HEADER = ("id,debtor,creditor,creditor_code,creditor_size,project,contract_no,amount,delivered_on,due_on,"
                  "found_on,agreed_daily_rate,disputed,resolution,note,signed_on,due_kind,disputed_amount,interest_state\n")
-DEPARTMENTS = "id,name,kind,sort,active\nfgj,区发改局,区直部门,1,true\nzjj,区住建局,区直部门,2,true\n"
+DEPARTMENTS = ("id,name,kind,sort,active,contact_office,contact_phone,contact_address,contact_hours\n"
+               "fgj,区发改局,区直部门,1,true,,,,\nzjj,区住建局,区直部门,2,true,,,,\n")
 
 
 def _env(when: str, author_when: str | None = None) -> dict[str, str]:

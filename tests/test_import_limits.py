@@ -13,7 +13,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from generator import cli, importer
+from generator import cli
+from generator.tools import importer
 
 REPO = Path(__file__).resolve().parent.parent
 HEADER = ["账款编号", "债务单位", "债权企业", "企业规模", "项目名称", "合同编号", "欠款金额（元）",

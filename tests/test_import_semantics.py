@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 
 from generator import cli
-from generator.importer import CLEAR_MARKER
+from generator.tools.importer import CLEAR_MARKER
 from generator.schema import load_package
 from tests.conftest import problems_of
 

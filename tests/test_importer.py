@@ -19,8 +19,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from generator import cli, importer
-from generator.importer import convert_cell, convert_date, convert_number, normalise_header, synonyms
+from generator import cli
+from generator.tools import importer
+from generator.tools.importer import convert_cell, convert_date, convert_number, normalise_header, synonyms
 from generator.schema import load_package
 
 LEDGER = "arrears/ledger.csv"
@@ -128,11 +129,11 @@ def test_office_workbook_is_merged_into_the_ledger(data_dir: Path, tmp_path: Pat
     assert "导入结果：新增 2、更新 1、未变 1、拒绝 2" in out
     assert "表头在第 3 行" in out
     assert "AR-2024-003：欠款金额 156920.36 → 160000.00（第 4 行）" in out
-    assert "第 7 行（AR-2026-008）：欠款金额“壹万元”不是有效的数字 — 金额单位为元，请用阿拉伯数字书写" in out
-    assert "第 8 行（AR-2026-009）：欠款金额（H8 单元格）：公式单元格没有计算结果，请在 Excel 中重新计算并保存" in out
+    assert "第 7 行 H 列“欠款金额（元）”（AR-2026-008）：“壹万元”不是有效的数字 — 金额单位为元，请用阿拉伯数字书写，如 10000\n" in out
+    assert "第 8 行 H 列“欠款金额（元）”（AR-2026-009）：公式单元格没有计算结果，请在 Excel 中重新计算并保存\n" in out
     assert "工作表“旧台账”是隐藏的，已忽略" in out
     assert "第 11 行是合计行，已跳过" in out
-    assert "列 O“联系人”无法对应到任何字段，已忽略" in out
+    assert "工作表“台账”的O 列“联系人”无法对应到任何字段，已忽略" in out
     assert f"拖欠中小企业账款：Excel 中未包含的 {len(before) - 2} 条记录保持不变。" in out
 
     after = ledger_rows(data_dir)
@@ -212,7 +213,10 @@ def test_row_that_breaks_existing_records_is_rejected(data_dir: Path, tmp_path: 
     before = (data_dir / LEDGER).read_bytes()
     code, out, _ = run(capsys, "import", simple_ledger(tmp_path / "a.xlsx", [row]), "--data", data_dir)
     assert code == 1
-    assert "第 2 行（AR-2024-003）：会使清偿记录中已有的记录" in out and "超过欠款金额" in out
+    assert ("第 2 行 G 列“欠款金额”（AR-2024-003）：" not in out)
+    assert ("第 2 行（AR-2024-003）：会使已有的清偿记录（AR-2024-003 2024-05-23 1）出现错误："
+            "累计清偿 156920.36 元，超过欠款金额 150000.00 元 — 请核对支付金额；多付的款项不属于清偿\n") in out
+    assert ".csv" not in out.split("拒绝（未导入）")[1].split("\n")[1]
     assert (data_dir / LEDGER).read_bytes() == before
 
 
@@ -224,9 +228,9 @@ def test_rule_errors_and_unknown_department_are_rejected_with_the_row_number(dat
     code, out, _ = run(capsys, "import", simple_ledger(tmp_path / "a.xlsx", [NEW_ROW, late, unknown]), "--data", data_dir)
     assert code == 1
     assert "新增 1、更新 0、未变 0、拒绝 2" in out
-    assert "第 3 行（AR-2026-008）：约定付款日期早于交付日期" in out
-    assert ("第 4 行（AR-2026-009）：债务单位“区宇宙局”不是已登记的单位代码 — "
-            "请填写 data/departments.csv 中的单位名称或单位代码") in out
+    assert "第 3 行 I 列“约定付款日期”（AR-2026-008）：约定付款日期早于交付日期 — 请核对两个日期\n" in out
+    assert ("第 4 行 B 列“债务单位”（AR-2026-009）：“区宇宙局”不是已登记的单位代码 — "
+            "请填写单位名称或单位代码（见“填写说明”或 generator export-template 生成的模板）\n") in out
     assert "AR-2026-007" in ledger_rows(data_dir)
     assert run(capsys, "validate", "--data", data_dir)[0] == 0
 
@@ -235,7 +239,7 @@ def test_missing_id_gets_a_hint_and_duplicate_rows_are_rejected(data_dir: Path, 
     no_id = [None, *NEW_ROW[1:]]
     code, out, _ = run(capsys, "import", simple_ledger(tmp_path / "a.xlsx", [NEW_ROW, no_id, NEW_ROW]), "--data", data_dir)
     assert code == 1
-    assert "第 3 行：缺少账款编号 — 新记录请填写下一个编号，如 AR-" in out
+    assert "第 3 行 A 列“账款编号”：缺少账款编号 — 新记录请填写下一个编号，如 AR-" in out
     assert "第 4 行（AR-2026-007）：账款编号与第 2 行重复" in out
 
 
@@ -336,7 +340,7 @@ def test_header_merged_across_two_columns_is_reported(data_dir: Path, tmp_path: 
     wb.save(book)
     code, _, err = run(capsys, "import", book, "--data", data_dir)
     assert code == 2
-    assert "列 G、H 都对应“欠款金额（元）”" in err
+    assert "G、H 列都对应“欠款金额（元）”" in err
 
 
 def test_forced_sheet_and_resource(data_dir: Path, tmp_path: Path, capsys):
@@ -504,4 +508,24 @@ def test_an_amount_in_wan_yuan_is_never_read_as_yuan(data_dir: Path, tmp_path: P
     code, _, err = run(capsys, "import", simple_ledger(tmp_path / "a.xlsx", [row], header=header), "--data", data_dir)
     assert code == 2
     assert "缺少必填列：欠款金额（元）" in err
-    assert "列 G“欠款金额（万元）”以万元为单位，不能直接导入：请换算为元，并把列名改为“欠款金额（元）”" in err
+    assert "G 列“欠款金额（万元）”以万元为单位，不能直接导入：请换算为元，并把列名改为“欠款金额（元）”" in err
+
+
+def test_messages_speak_in_sheet_column_header_and_excel_row(data_dir: Path, tmp_path: Path, capsys):
+    """Excel users never see the CSV files: a problem names the row, the column letter and its header."""
+    bad_date = [*NEW_ROW]
+    bad_date[7] = "2026年13月1日"
+    wan = [*NEW_ROW]
+    wan[0], wan[6] = "AR-2026-008", "41.26万元"
+    header = ["账款编号", "债务单位", "交付日期", "债权企业", "企业规模", "项目名称", "合同编号", "欠款金额（元）",
+              "约定付款日期", "认定日期", "是否有争议"]
+    order = [0, 1, 7, 2, 3, 4, 5, 6, 8, 9, 10]  # 交付日期 moved to column C
+    rows = [[r[i] for i in order] for r in (bad_date, wan)]
+    book = simple_ledger(tmp_path / "a.xlsx", rows, header=header, sheet="住建局台账")
+    code, out, _ = run(capsys, "import", book, "--data", data_dir, "--dry-run")
+    assert code == 1
+    assert ("  第 2 行 C 列“交付日期”（AR-2026-007）：“2026年13月1日”的格式不对 — "
+            "日期格式为 YYYY-MM-DD，例如 2024-03-01\n") in out
+    assert ("  第 3 行 H 列“欠款金额（元）”（AR-2026-008）：“41.26万元”的单位不对：金额以元为单位 — "
+            "41.26 万元即 412600 元，应写作 412600\n") in out
+    assert ".csv" not in out.split("拒绝（未导入）：")[1]

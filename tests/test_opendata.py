@@ -80,6 +80,9 @@ def demo():
 def docs(demo, tmp_path_factory):
     out = tmp_path_factory.mktemp("demo") / "docs"
     opendata.write_open_data(demo, out)
+    from generator.extras import write_extras  # the pages the data page links to: feeds/index.md
+
+    write_extras(demo, out)
     return out
 
 
@@ -106,6 +109,14 @@ def texts(root: Path):
             with zipfile.ZipFile(path) as z:
                 for member in z.namelist():
                     yield f"{path.name}!{member}", html.unescape(z.read(member).decode("utf-8"))
+        elif path.suffix == ".sqlite":  # every table, as SQL text
+            import sqlite3
+
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                yield path.name, "\n".join(conn.iterdump())
+            finally:
+                conn.close()
         else:
             text = path.read_text(encoding="utf-8-sig")
             yield path.name, html.unescape(text) if path.suffix in (".md", ".xml") else text
@@ -299,7 +310,9 @@ def test_xlsx_is_typed_and_readable(docs, demo):
 
 def test_two_builds_give_the_same_bytes(demo, docs, tmp_path):
     again = tmp_path / "docs"
-    written = opendata.write_open_data(demo, again)
+    from generator.extras import write_extras
+
+    written = opendata.write_open_data(demo, again) + write_extras(demo, again)
     first = sorted(p.relative_to(docs) for p in docs.rglob("*") if p.is_file())
     assert sorted(p.relative_to(again) for p in written) == first
     for rel in first:

@@ -367,21 +367,22 @@ def test_home_page_figures(build):
 
 
 def _money_cells(row: str) -> list[Decimal]:
-    return [Decimal(v) for v in re.findall(r'<td class="zq-num" data-value="([0-9.]+)">', row)]
+    return [Decimal(v) for v in re.findall(r'<td class="zq-num[^"]*" data-label="[^"]*" data-value="([0-9.]+)">', row)]
 
 
 def test_arrears_list_totals_add_up(build):
     facts = facts_of()
     do_render(facts, build)
     page = read(build, "arrears/index.md")
-    body = page.split('<table class="zq-table">\n<caption>拖欠中小企业账款列表</caption>', 1)[1]
+    body = page.split('<table class="zq-table zq-table--cards zq-arrears">\n<caption>拖欠中小企业账款列表</caption>', 1)[1]
     rows = re.findall(r"<tr data-department=.*?</tr>", body.split("<tfoot>")[0])
     assert len(rows) == 3
     sums = [sum(col, Decimal(0)) for col in zip(*(_money_cells(r) for r in rows))]
     total_row = re.search(r'<tr class="zq-total">.*?</tr>', body.split("<tfoot>")[1]).group(0)
     assert "合计（全部 3 条" in total_row
-    assert total_row.count(" 元<") == 3
-    assert [yuan(s) for s in sums] == re.findall(r'<td class="zq-num">([0-9,.]+ 元)</td>', total_row)
+    assert total_row.count(' 元</span></td>') == 3
+    assert [yuan(s) for s in sums] == [f"{n} 元" for n in re.findall(
+        r'<td class="zq-num" data-label="[^"]*">([0-9,.]+)<span class="zq-unit"> 元</span></td>', total_row)]
     assert sums == [Decimal("181234.56"), Decimal("73456.78"), Decimal("107777.78")]
     # The two charts each come with the same numbers as a table.
     assert page.count('<figure class="zq-figure-chart">') == 2
@@ -404,7 +405,7 @@ def test_department_page(build):
     rows = re.findall(r"<tr data-department=\"fgj\" data-status=.*?</tr>", page)
     owed = sum((_money_cells(r)[0] for r in rows if "data-size" in r), Decimal(0))
     assert owed == Decimal("131234.55")
-    assert f'<td class="zq-num">{yuan(owed)}</td>' in page
+    assert f'<td class="zq-num" data-label="欠款金额">{yuan(owed)[:-2]}<span class="zq-unit"> 元</span></td>' in page
     # Annual statutory notice with the arrears ids linked.
     assert ("2025年度逾期未支付中小企业款项情况：2 笔，金额 107,777.77 元（应于 "
             '<time datetime="2026-03-31">2026年3月31日</time> 前公布，依据保障中小企业款项支付条例（国务院令第802号））') in page
@@ -479,9 +480,10 @@ def test_list_pages_follow_the_filter_contract(build):
             "</select>") in page
     assert '<option value="履行中">履行中</option><option value="已兑现">已兑现</option>' in page  # schema order
     assert '<button type="reset">清除筛选</button>' in page and '<p class="zq-count" aria-live="polite"></p>' in page
-    assert '<th scope="col" data-sort="date">兑现期限</th>' in page
+    assert '<th scope="col" class="zq-key" data-sort="date">兑现期限</th>' in page
     assert ('<tr data-department="fgj" data-status="履行中" data-category="招商引资" data-year="2024">'
-            '<td><a href="CM-2024-001/">') in page
+            '<td class="zq-key zq-card-title"><a href="CM-2024-001/">') in page
+    assert meta["hide"] == ["navigation", "toc"]  # the table gets the whole width
     # Newest first.
     assert page.index("CM-2025-001/") < page.index("CM-2024-001/")
     findings = read(build, "findings/index.md")
@@ -507,7 +509,11 @@ def test_evaluations_and_tasks_pages(build):
     assert '<a href="../departments/fgj/">区发改局</a>' in tasks and "区直各部门" in tasks
     assert '<span class="zq-badge zq-badge--ok">常态化</span>' in tasks
     depts = read(build, "departments/index.md")
-    assert depts.index("## 区直部门") < depts.index("## 街道办事处")
+    # One district-wide table of every unit (not one per kind), sortable by each measure.
+    assert depts.count("<table ") == 1 and depts.count("<tr data-department=") == len(facts.departments)
+    for measure in ("逾期未兑现", "未清偿欠款", "其中严重", "最近评价"):
+        assert re.search(rf'<th scope="col" class="[^"]*" data-sort="number">{measure}</th>', depts), measure
+    assert '<select data-filter="kind">' in depts
 
 
 def test_history_section(build):
@@ -634,6 +640,9 @@ def test_links_resolve_to_pages_of_this_render(build):
     facts = facts_of()
     result = do_render(facts, build)
     urls = {page_url(p) for p in result.pages} | {"data/", "feed.xml"}
+    from generator.letters import letter_path  # written by the extras stage, for records on the site only
+
+    urls |= {letter_path(x.record.id) for x in (*facts.commitments, *facts.arrears, *facts.findings)}
     for rel in result.pages:
         if not rel.count("/") and rel != "index.md":
             continue  # hand-written content pages use Markdown links, checked by MkDocs
@@ -670,9 +679,9 @@ def test_incremental_rendering(build):
     third = do_render(facts2, build)
     after = snapshot(build)
     rewritten = {k for k in after if after[k] != before.get(k)}
-    # (the list's table is in blocks.json: its Markdown, headings only, is unchanged)
+    # (the list's table is in blocks.json: its Markdown, headings only, is unchanged; the lookup index carries the title)
     assert rewritten == {"pages/commitments/CM-2025-001.html", "pages/departments/fgj.html", "docs/index.md",
-                         "pages.json", "blocks.json"}
+                         "pages.json", "blocks.json", "docs/lookup.json"}
     assert third.written == len(rewritten)
 
     # A page no longer produced is removed; other stages' files are left alone.
@@ -719,7 +728,8 @@ def test_pagination_and_bounded_record_pages(tmp_path):
     assert '<nav class="zq-pager" aria-label="分页（页首）">' in first and '分页（页尾）' in first
     assert 'href="page-2/"' in first and 'href="../"' in last  # page 3 links back to page 1
     assert 'href="../CM-' in last  # records from page-3/ are one level up
-    assert split_front_matter(last)[0] == {"search": {"exclude": True}, "title": "政府承诺（第 3 页）"}
+    assert split_front_matter(last)[0] == {"search": {"exclude": True}, "title": "政府承诺（第 3 页）",
+                                           "hide": ["navigation", "toc"]}
     # Newest first across pages.
     newest = max(big, key=lambda c: (c.promised_on, c.id))
     assert f'href="{newest.id}/"' in first
@@ -747,7 +757,7 @@ def test_department_tables_are_bounded(tmp_path, monkeypatch):
 def test_strict_mkdocs_build_of_hostile_records(tmp_path):
     build = tmp_path / "build"
     do_render(hostile_facts(), build)
-    for stub in ("data/index.md", "data/dictionary.md", "data/rules.md"):  # written by the open-data stage
+    for stub in ("data/index.md", "data/dictionary.md", "data/rules.md", "feeds/index.md"):  # open-data and extras stages
         path = build / "docs" / stub
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("# 开放数据\n\n桩页面。\n", encoding="utf-8")

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from generator import cli
-from generator.scaffold import CsvDoc, next_id, record_template, yaml_scalar
+from generator.tools.scaffold import CsvDoc, next_id, record_template, yaml_scalar
 from generator.schema import load_package
 from tests.conftest import edit, problems_of
 
@@ -88,7 +88,7 @@ def test_new_commitment_with_options_is_nearly_complete(data_dir: Path, capsys):
     ("argv", "message"),
     [
         (["--category", "招商"], "--category：“招商”不是允许的取值 — 是不是“招商引资”？"),
-        (["--deadline", "2026/12/31"], "--deadline：日期“2026/12/31”的格式不对 — 日期应写作 2026-12-31"),
+        (["--deadline", "2026/12/31"], "--deadline：兑现期限“2026/12/31”的格式不对 — 日期应写作 2026-12-31"),
         (["--department", "区宇宙局"], "--department：“区宇宙局”不是已登记的单位代码或单位名称"),
         (["--status", "完成"], "--status：“完成”不是允许的取值"),
         (["--title", "长" * 81], "--title：内容过长（81 字），上限 80 字"),

@@ -37,8 +37,9 @@ NAV_PAGES = {
     "data/index.md": "开放数据",
     "data/dictionary.md": "数据字典",
     "data/rules.md": "计算规则与法规依据",
+    "feeds/index.md": "订阅更新",
 }
-CONTENT_PAGES = ["about.md", "policy.md", "objection.md", "methodology.md", "guide.md"]
+CONTENT_PAGES = ["about.md", "policy.md", "objection.md", "methodology.md", "glossary.md"]
 
 LIST_TABLE = """\
 <div class="zq-list" data-zq-list>
@@ -286,7 +287,7 @@ def test_content_pages_state_the_configured_rules():
 
 
 def test_scripts_stay_small():
-    assert (ROOT / "site_templates/assets/js/zq.js").stat().st_size < 9000
+    assert (ROOT / "site_templates/assets/js/zq.js").stat().st_size < 15000  # the lookup box is the largest part
 
 
 # --- zq.js in a real browser --------------------------------------------------------------

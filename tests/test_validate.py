@@ -241,7 +241,7 @@ def test_cli_never_shows_a_traceback(monkeypatch, capsys):
 
 def test_department_id_index_is_reserved(data_dir: Path):
     with (data_dir / "departments.csv").open("a", encoding="utf-8") as f:
-        f.write("index,索引办,区直部门,999,true\n")
+        f.write("index,索引办,区直部门,999,true,,,,\n")
     [p] = problems_of(data_dir)
     assert p.field == "id" and "index" in p.hint
 
@@ -322,3 +322,97 @@ def test_forbidden_excuses_are_flagged(data_dir: Path, reason, flagged):
     assert bool(warned) is flagged
     if flagged:
         assert "四（四）" in warned[0].hint
+
+
+# --- messages in the staff's own terms (issue 14, items 4, 5 and 7) ---------------------------
+
+
+def _texts(data_dir: Path, errors_only: bool = True) -> list[str]:
+    return [p.text() for p in problems_of(data_dir, errors_only)]
+
+
+def test_department_written_by_name_gets_its_code_suggested(data_dir: Path):
+    # Decision: records hold department codes, never names (a name changes with a
+    # reorganisation, the code in every URL does not); a name gets its code suggested.
+    line = ledger_cell(data_dir, "AR-2024-002", "debtor", "区住建局")
+    assert _texts(data_dir) == [
+        f"{LEDGER}:{line}: debtor: “区住建局”是单位名称，这里要填单位代码 — 应写作 zjj（区住建局的单位代码，见 data/departments.csv）"]
+
+
+def test_department_name_in_a_yaml_record_and_a_near_name(data_dir: Path):
+    edit(data_dir / "findings" / "DF-2026-003.yaml", "subject: wjj", "subject: 区卫健局")
+    [p] = problems_of(data_dir)
+    assert (p.message, p.hint) == ("“区卫健局”是单位名称，这里要填单位代码", "应写作 wjj（区卫健局的单位代码，见 data/departments.csv）")
+    edit(data_dir / "findings" / "DF-2026-003.yaml", "subject: 区卫健局", "subject: 卫健局")
+    [p] = problems_of(data_dir)
+    assert (p.message, p.hint) == ("“卫健局”不是已登记的单位代码", "是不是区卫健局？其单位代码为 wjj（见 data/departments.csv）")
+
+
+def test_amount_in_wan_yuan_names_the_unit_and_the_yuan_value(data_dir: Path):
+    line = ledger_cell(data_dir, "AR-2024-002", "amount", "41.26万元")
+    assert _texts(data_dir) == [
+        f"{LEDGER}:{line}: amount: “41.26万元”的单位不对：金额以元为单位 — 41.26 万元即 412600 元，应写作 412600"]
+    ledger_cell(data_dir, "AR-2024-002", "amount", "1.5亿")
+    [p] = problems_of(data_dir)
+    assert p.hint == "1.5 亿元即 150000000 元，应写作 150000000"
+
+
+def test_implausible_amounts_for_the_kind_are_warnings(data_dir: Path):
+    line = ledger_cell(data_dir, "AR-2026-006", "amount", "800.00")  # 辖区老旧小区道路修缮工程
+    warnings = [p.text() for p in problems_of(data_dir, errors_only=False) if p.code == "plausibility"]
+    assert warnings == [f"{LEDGER}:{line}: amount: 提示： 欠款金额 800 元对工程款而言过小（通常不少于 1000 元）"
+                        " — 请核对金额是否以元为单位、有无多写或漏写位数；金额无误可忽略本提示"]
+    ledger_cell(data_dir, "AR-2026-006", "amount", "412560.00")
+    ledger_cell(data_dir, "AR-2025-007", "disputed_amount", "")  # the whole amount disputed: no cap to break
+    ledger_cell(data_dir, "AR-2025-007", "amount", "50.00")  # 政府投资项目结算审核服务: no repayments
+    [w] = [p for p in problems_of(data_dir, errors_only=False) if p.code == "plausibility"]
+    assert w.message == "欠款金额 50 元对货物和服务款而言过小（通常不少于 100 元）"
+    assert problems_of(data_dir) == []  # a warning only: the build goes on
+    ledger_cell(data_dir, "AR-2025-007", "amount", "900000000.00")
+    [w] = [p for p in problems_of(data_dir, errors_only=False) if p.code == "plausibility"]
+    assert w.message == "欠款金额 900000000 元对货物和服务款而言过大（通常不超过 100000000 元）"
+
+
+def test_amount_thresholds_are_data(data_dir: Path):
+    edit(data_dir / "site.yaml", 'min: "1000"', 'min: "10"')
+    ledger_cell(data_dir, "AR-2026-006", "amount", "800.00")
+    assert [p for p in problems_of(data_dir, errors_only=False) if p.code == "plausibility"] == []
+
+
+def test_every_date_problem_names_its_column(data_dir: Path):
+    line = ledger_cell(data_dir, "AR-2024-002", "delivered_on", "2024/13/01")
+    [p] = problems_of(data_dir)
+    assert p.text() == f"{LEDGER}:{line}: delivered_on: 交付（验收）日期“2024/13/01”的格式不对 — 日期格式为 YYYY-MM-DD，例如 2024-03-01"
+    ledger_cell(data_dir, "AR-2024-002", "delivered_on", "2024-02-30")
+    [p] = problems_of(data_dir)
+    assert p.message == "交付（验收）日期“2024-02-30”不是存在的日期"
+
+
+def test_full_width_colon_in_yaml_is_named(data_dir: Path):
+    edit(data_dir / "findings" / "DF-2026-003.yaml", "severity: ", "severity：")
+    [p] = problems_of(data_dir)
+    line = (data_dir / "findings" / "DF-2026-003.yaml").read_text(encoding="utf-8").splitlines().index(
+        next(x for x in (data_dir / "findings" / "DF-2026-003.yaml").read_text(encoding="utf-8").splitlines() if x.startswith("severity："))) + 1
+    assert p.text() == (f"findings/DF-2026-003.yaml:{line}: “severity：”用了全角冒号（：） — "
+                        "YAML 的键后面要用半角冒号加空格，应写作“severity: ”")
+
+
+def test_help_is_chinese_throughout(capsys):
+    from generator.cli import build_parser
+
+    parser = build_parser()
+    commands = ["validate", "build", "serve", "new", "import", "export-template", "synth"]
+    for argv in [["--help"]] + [[c, "--help"] for c in commands]:
+        with pytest.raises(SystemExit) as exit_:
+            parser.parse_args(argv)
+        assert exit_.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith("用法：generator"), out
+        for english in ("usage", "positional arguments", "options:", "optional arguments", "show this help",
+                        "show program", "subcommands"):
+            assert english not in out, (argv, english)
+        assert "-h, --help" in out and "显示本帮助信息并退出" in out
+    with pytest.raises(SystemExit):
+        parser.parse_args(["import", "--help"])
+    out = capsys.readouterr().out
+    assert "位置参数:" in out and "选项:" in out

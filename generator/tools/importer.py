@@ -43,7 +43,7 @@ from typing import Any, Callable
 import yaml
 
 from generator.problems import GeneratorError, Problem
-from generator.scaffold import (
+from generator.tools.scaffold import (
     CsvDoc,
     CsvRecord,
     Departments,
@@ -57,7 +57,7 @@ from generator.scaffold import (
 from generator.schema import Field, Package, Resource, load_package
 
 IMPORTABLE = ("arrears", "arrears_plan", "arrears_repayments", "evaluations")
-SYNONYMS_PATH = Path(__file__).with_name("schemas") / "import_synonyms.yaml"
+SYNONYMS_PATH = Path(__file__).resolve().parent.parent / "schemas" / "import_synonyms.yaml"
 HEADER_SEARCH_ROWS = 10
 MIN_HEADER_MATCHES = 3
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -431,6 +431,12 @@ def find_header(sheet: Sheet, mapping: Mapping) -> Header | None:
     return None
 
 
+def column_label(col: int, header_text: Any) -> str:
+    """How an Excel user finds a cell's column: C 列“交付日期”."""
+    text = " ".join(str(header_text or "").split())
+    return f"{_letter(col)} 列“{text}”" if text else f"{_letter(col)} 列"
+
+
 def _letter(col: int) -> str:
     from openpyxl.utils import get_column_letter
 
@@ -609,15 +615,30 @@ def convert_cell(f: Field, value: Any, epoch: datetime | None = None) -> str | N
 # --- rows from the workbook -----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Reason:
+    """Why a row is rejected (or a note on it), and the Excel column it is about ("C 列“交付日期”")."""
+
+    text: str
+    column: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.column}：{self.text}" if self.column else self.text
+
+
 @dataclass
 class SheetRow:
     sheet: str
     row: int
     resource: str
     values: dict[str, str | None]  # the fields the sheet has columns for
-    reasons: list[str] = field(default_factory=list)  # why it is rejected
-    notes: list[str] = field(default_factory=list)  # warnings shown with the row
+    reasons: list[Reason] = field(default_factory=list)  # why it is rejected
+    notes: list[Reason] = field(default_factory=list)  # warnings shown with the row
     cleared: set[str] = field(default_factory=set)  # fields whose cell says CLEAR_MARKER
+    headers: dict[str, str] = field(default_factory=dict)  # field name -> "C 列“交付日期”" as the sheet has it
+
+    def column(self, name: str | None) -> str:
+        return self.headers.get(name or "", "")
 
     @property
     def uid(self) -> tuple[str, int]:
@@ -636,6 +657,7 @@ def read_rows(sheet: Sheet, resource: Resource, header: Header, depts: Departmen
     rows = []
     hidden: list[int] = []
     key_fields = resource.primary_key or tuple(f.name for f in resource.fields if f.required)
+    headers = {name: column_label(col, sheet.value(header.row, col)) for col, name in header.columns.items()}
     for r in range(header.data_start, sheet.max_row + 1):
         cells = {c: sheet.value(r, c) for c in header.columns}
         pending = [c for c in header.columns if (r, c) in sheet.uncomputed]
@@ -647,23 +669,23 @@ def read_rows(sheet: Sheet, resource: Resource, header: Header, depts: Departmen
         if r in sheet.hidden_rows:
             hidden.append(r)
             continue
-        row = SheetRow(sheet.title, r, resource.name, {})
+        row = SheetRow(sheet.title, r, resource.name, {}, headers=headers)
         for col, name in header.columns.items():
             f = resource.field(name)
             if isinstance(cells[col], str) and _plain(cells[col]) in _CLEAR_WORDS:
                 if f.required:
-                    row.reasons.append(f"{short_title(f)}（{_letter(col)}{r} 单元格）：必填项不能清空")
+                    row.reasons.append(Reason("必填项不能清空", headers[name]))
                 row.values[name] = None
                 row.cleared.add(name)
                 continue
             if (r, col) in sheet.uncomputed:
-                row.reasons.append(f"{short_title(f)}（{_letter(col)}{r} 单元格）：公式单元格没有计算结果，请在 Excel 中重新计算并保存")
+                row.reasons.append(Reason("公式单元格没有计算结果，请在 Excel 中重新计算并保存", headers[name]))
                 row.values[name] = None
                 continue
             try:
                 value = convert_cell(f, cells[col], sheet.epoch)
             except CellError as exc:
-                row.reasons.append(f"{short_title(f)}（{_letter(col)}{r} 单元格）：{exc}")
+                row.reasons.append(Reason(str(exc), headers[name]))
                 value = None
             if value is not None and references_departments(resource, name):
                 value = depts.resolve(value)
@@ -806,17 +828,31 @@ class ImportResult:
         return sum(1 for o in self.outcomes.values() if o.status == status)
 
 
+def _at(reason: Reason) -> str:
+    return f" {reason.column}" if reason.column else ""
+
+
 def _where(row: SheetRow, many_sheets: bool) -> str:
     return f"工作表“{row.sheet}”第 {row.row} 行" if many_sheets else f"第 {row.row} 行"
 
 
-def _reason(resource: Resource, p: Problem) -> str:
+def _reason(resource: Resource, p: Problem, row: SheetRow | None = None) -> Reason:
+    """A validation problem in the Excel user's terms: the column as the sheet heads it, no CSV file names."""
     message, hint = p.message, p.hint
-    if p.field in resource.field_names and message.startswith("“"):
-        message = short_title(resource.field(p.field)) + message
+    column = row.column(p.field) if row is not None else ""
+    if p.field in resource.field_names:
+        f = resource.field(p.field)
+        if column:
+            for title in (f.title, short_title(f)):  # the column header already names the field
+                if message.startswith(title + "“"):
+                    message = message[len(title):]
+                    break
+        elif message.startswith("“"):
+            message = short_title(f) + message
     if p.code == "foreign-key" and p.field and references_departments(resource, p.field):
-        hint = (hint + "；" if hint.startswith("是不是") else "") + "请填写 data/departments.csv 中的单位名称或单位代码"
-    return message + (f" — {hint}" if hint else "")
+        guess = hint.split("？")[0] + "？" if hint.startswith("是不是") else ""  # names are fine in a workbook
+        hint = guess + "请填写单位名称或单位代码（见“填写说明”或 generator export-template 生成的模板）"
+    return Reason(message + (f" — {hint}" if hint else ""), column)
 
 
 def plan_sheets(sheets: list[Sheet], syn: Synonyms, depts: Departments, sheet_name: str | None,
@@ -866,7 +902,7 @@ def _check_header(sheet: Sheet, resource: Resource, header: Header, notices: lis
         columns[name].append(col)
     duplicated = {name: cols for name, cols in columns.items() if len(cols) > 1}
     if duplicated:
-        details = "；".join(f"列 {'、'.join(_letter(c) for c in cols)} 都对应“{resource.field(name).title}”"
+        details = "；".join(f"{'、'.join(_letter(c) for c in cols)} 列都对应“{resource.field(name).title}”"
                            for name, cols in duplicated.items())
         raise UnusableFile(f"工作表“{sheet.title}”第 {header.row} 行的表头有重复：{details}"
                            "（可能是合并单元格横跨了多列）。请让每个字段只占一列后再导入")
@@ -874,7 +910,7 @@ def _check_header(sheet: Sheet, resource: Resource, header: Header, notices: lis
     wan = {col: text for col, text in header.unknown.items() if "万元" in text}
     wan_note = ""
     if wan and money is not None:
-        cols = "、".join(f"列 {_letter(c)}“{t}”" for c, t in wan.items())
+        cols = "、".join(column_label(c, t) for c, t in wan.items())
         wan_note = f"{cols}以万元为单位，不能直接导入：请换算为元，并把列名改为“{money.title}”"
     missing = [f for f in resource.fields if f.required and f.name not in columns
                and f.name not in IMPORT_DEFAULTS.get(resource.name, {})]
@@ -887,7 +923,7 @@ def _check_header(sheet: Sheet, resource: Resource, header: Header, notices: lis
         notices.append(f"工作表“{sheet.title}”的{wan_note}；该列未导入")
     for col, text in header.unknown.items():
         if col not in wan:
-            notices.append(f"工作表“{sheet.title}”的列 {_letter(col)}“{text}”无法对应到任何字段，已忽略")
+            notices.append(f"工作表“{sheet.title}”的{column_label(col, text)}无法对应到任何字段，已忽略")
 
 
 def run_import(data_dir: Path, workbook: Path, *, sheet_name: str | None = None, forced: str | None = None,
@@ -918,12 +954,13 @@ def run_import(data_dir: Path, workbook: Path, *, sheet_name: str | None = None,
                 if "id" in resource.primary_key:
                     ids = CsvDoc.read(data_dir, resource).column("id") + [r.values.get("id") or "" for r in rows]
                     hint = f" — 新记录请填写下一个编号，如 {next_id(id_prefix(resource), site_today(data_dir).year, ids)}"
-                row.reasons.append(f"缺少{'、'.join(f.title for f in missing)}{hint}")
+                row.reasons.append(Reason(f"缺少{'、'.join(f.title for f in missing)}{hint}",
+                                          row.column(missing[0].name) if len(missing) == 1 else ""))
                 continue
             key = (row.resource, _key(resource, row.values, resource.primary_key))
             if key in first_seen:
-                row.reasons.append(f"{'、'.join(resource.field(k).title for k in resource.primary_key)}"
-                                   f"与{_where(first_seen[key], many)}重复")
+                row.reasons.append(Reason(f"{'、'.join(resource.field(k).title for k in resource.primary_key)}"
+                                          f"与{_where(first_seen[key], many)}重复"))
             else:
                 first_seen[key] = row
     rejected: dict[tuple[str, int], SheetRow] = {r.uid: r for r in rows if r.reasons}
@@ -1010,7 +1047,7 @@ def _judge(problems: list[Problem], origin: dict, baseline: set[tuple], outcomes
         where = origin.get((p.file, p.line))
         if where and where[0] == "import":
             outcome = where[1]
-            found.append((outcome, _reason(package.resource(outcome.row.resource), p), p.is_error))
+            found.append((outcome, _reason(package.resource(outcome.row.resource), p, outcome.row), p.is_error))
             continue
         if not p.is_error:
             continue
@@ -1022,8 +1059,9 @@ def _judge(problems: list[Problem], origin: dict, baseline: set[tuple], outcomes
             if not culprits:
                 unattributed.append(p)
             for outcome in culprits:
-                title = package.resource(name).title
-                found.append((outcome, f"会使{title}中已有的记录（{p.file} 第 {record.line} 行）出现错误：{_reason(package.resource(name), p)}", True))
+                existing = package.resource(name)
+                label = row_label(existing, record.values or {})
+                found.append((outcome, Reason(f"会使已有的{existing.title}（{label}）出现错误：{_reason(existing, p)}"), True))
             continue
         if ((p.file, p.line), p.field, p.message) not in baseline:
             unattributed.append(p)
@@ -1087,11 +1125,11 @@ def report_lines(result: ImportResult, workbook: Path, dry_run: bool, all_or_not
             label = row_label(package.resource(row.resource), row.values)
             label = f"（{label}）" if row_label_known(package.resource(row.resource), row.values) else ""
             for reason in row.reasons:
-                lines.append(f"  {_where(row, many)}{label}：{reason}")
+                lines.append(f"  {_where(row, many)}{_at(reason)}{label}：{reason.text}")
     notes = [(o, n) for o in outcomes if o.row.uid not in rejected for n in o.row.notes]
     if notes:
         lines.append("提示：")
-        lines += [f"  {_where(o.row, many)}（{o.label}）：{n}" for o, n in notes]
+        lines += [f"  {_where(o.row, many)}{_at(n)}（{o.label}）：{n.text}" for o, n in notes]
     for name, count in result.untouched.items():
         if count:
             lines.append(f"{package.resource(name).title}：Excel 中未包含的 {count} 条记录保持不变。")

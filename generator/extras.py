@@ -1,0 +1,49 @@
+"""Readers act and follow: the objection letters, the department feeds, the feed page and the calendar.
+
+    write_extras(facts, docs_dir)
+
+writes docs/letters/** and docs/feeds/** (see generator/letters.py, generator/feed.py,
+generator/calendar_ics.py), leaves files whose bytes did not change alone, and
+removes files in those folders this run did not produce: a letter or feed of a
+record that left the site (a finding whose disclosure ended) goes with it.
+The reader's workbook and the SQLite file live with the data package
+(generator/workbook.py, written by generator/opendata.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.calendar_ics import ics_bytes
+from generator.derive import Facts
+from generator.feed import CALENDAR, FEEDS, feed_files
+from generator.files import write_if_changed
+from generator.letters import LETTERS, letter_files
+
+#: Folders under docs/ that this stage owns (render.py leaves them alone).
+OWNED_DIRS = (LETTERS, FEEDS)
+
+
+def extra_files(facts: Facts) -> dict[str, bytes]:
+    files = letter_files(facts)
+    files.update(feed_files(facts))
+    files[CALENDAR] = ics_bytes(facts)
+    return files
+
+
+def write_extras(facts: Facts, docs_dir: Path) -> list[Path]:
+    docs_dir = Path(docs_dir)
+    files = {docs_dir / rel: data for rel, data in extra_files(facts).items()}
+    for path, data in files.items():
+        write_if_changed(path, data)
+    for folder in OWNED_DIRS:
+        root = docs_dir / folder
+        if not root.exists():
+            continue
+        for path in sorted(root.rglob("*"), reverse=True):  # children before their folders
+            if path.is_dir():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            elif path not in files:
+                path.unlink()
+    return sorted(files)

@@ -1,0 +1,263 @@
+"""Printable, pre-filled objection letters: one static page per published record.
+
+A static site takes no form posts, so the reader prints the letter (or saves it
+as PDF), fills in the blanks and hands it in. Written at build time into the
+docs folder (served at /letters/):
+
+    letters/<record id>.html   the letter: the record's facts as published, blanks for
+                               the applicant, where and how to submit, the reply deadline
+    letters/letter.css         print-first styles
+    letters/letter.js          recomputes the reply deadline for the filing date the reader picks
+    letters/workdays.js        the working-day table (official holidays and 调休) exported at build
+
+Who decides: an objection to a dishonesty finding goes to its deciding authority
+(认定机关, 实施意见五（三）); one to a commitment or an arrears record goes to the
+department that made the promise or owes the money, which keeps that record. The
+contact details come from data/departments.csv; where they are missing the
+letter names the site's publisher, who forwards it.
+
+Only records in `Facts` get a letter: findings off display are already gone, so
+no letter can name them; a letter whose record left the site is removed.
+
+Deadlines: the page is built with the as-of date as the filing date, so the
+reply deadline is right without JavaScript for a letter handed in today; the
+script recomputes it, from the same table, for another date. Beyond the years
+the official calendar covers, Monday to Friday count as working days and the
+result is marked as an estimate (Python and JavaScript alike).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from generator import model
+from generator.derive import ArrearsFacts, CommitmentFacts, Facts, FindingFacts
+from generator.schema import load_package
+
+LETTERS = "letters"
+TEMPLATES = Path(__file__).with_name("templates")
+WEEKDAYS = "一二三四五六日"
+#: Years of the working-day table before the as-of year (objections filed late last year) …
+TABLE_YEARS_BEFORE = 1
+#: … and at most this many after it (only years the official calendar covers are exported).
+TABLE_YEARS_AFTER = 3
+
+KIND_NAMES = {"commitments": "政府承诺", "arrears": "拖欠中小企业账款", "findings": "政务失信记录"}
+_EVIDENCE = {
+    "commitments": "承诺兑现的证明（如拨付凭证、批复文件），依法变更或终止承诺的决定等",
+    "arrears": "合同、验收单、发票、付款凭证、银行回单、对账单等",
+    "findings": "认定决定被撤销或变更的文书、整改完成的证明、已履行义务的凭证等",
+}
+
+
+def letter_path(record_id: str) -> str:
+    """Docs-relative path of a record's letter (ids are validated: no path can escape)."""
+    return f"{LETTERS}/{record_id}.html"
+
+
+# --- the working-day table -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkdayTable:
+    """Working days from `start` (inclusive) as a string of 1 (working) and 0 (rest), one per day."""
+
+    start: date
+    days: str
+
+    @property
+    def end(self) -> date:  # last day covered
+        return self.start + timedelta(days=len(self.days) - 1)
+
+    def is_workday(self, day: date) -> tuple[bool, bool]:
+        """(working day?, estimated?): outside the table Monday to Friday count, as an estimate."""
+        offset = (day - self.start).days
+        if 0 <= offset < len(self.days):
+            return self.days[offset] == "1", False
+        return day.weekday() < 5, True
+
+    def add_workdays(self, start: date, n: int) -> tuple[date, bool]:
+        """The n-th working day after `start` (start itself never counts), and whether it is an estimate."""
+        day, counted, estimated = start, 0, False
+        while counted < n:
+            day += timedelta(days=1)
+            working, guess = self.is_workday(day)
+            estimated |= guess
+            counted += working
+        return day, estimated
+
+    def script(self) -> str:
+        payload = json.dumps({"start": self.start.isoformat(), "days": self.days}, separators=(",", ":"))
+        return ("// 工作日表：法定节假日和调休按国务院办公厅通知（chinese-calendar 与 data/calendar.yaml），"
+                "由网站生成器导出。1 为工作日，0 为休息日。\n"
+                f"window.ZQ_WORKDAYS = {payload};\n")
+
+
+def workday_table(calendar, as_of: date) -> WorkdayTable:
+    """The table the letters use: the covered years around the as-of date, contiguous."""
+    first = as_of.year - TABLE_YEARS_BEFORE
+    while not calendar.covers(first) and first <= as_of.year:
+        first += 1
+    if not calendar.covers(first):
+        return WorkdayTable(as_of, "")  # no official calendar at all: weekdays only, estimates
+    last = first
+    while last + 1 <= as_of.year + TABLE_YEARS_AFTER and calendar.covers(last + 1):
+        last += 1
+    start, end = date(first, 1, 1), date(last, 12, 31)
+    days = "".join("1" if calendar.is_workday(start + timedelta(days=k)) else "0"
+                   for k in range((end - start).days + 1))
+    return WorkdayTable(start, days)
+
+
+def weekday_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日（星期{WEEKDAYS[day.weekday()]}）"
+
+
+# --- the letters -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Where an objection is handed in."""
+
+    name: str  # the deciding authority or department
+    registered: bool  # its contact details are on file (data/departments.csv)
+    office: str | None
+    phone: str | None
+    address: str | None
+    hours: str | None
+
+
+def contact_of(name: str, department: model.Department | None) -> Contact:
+    if department is None:
+        return Contact(name, False, None, None, None, None)
+    return Contact(department.name, department.has_contact, department.contact_office, department.contact_phone,
+                   department.contact_address, department.contact_hours)
+
+
+def handler_contact(kind: str, item) -> Contact:
+    """The authority that decides an objection to `item`, and how to reach it."""
+    if kind == "findings":
+        return contact_of(item.record.decision_authority, item.handler)
+    if kind == "commitments":
+        return contact_of(item.department_name, item.handler)
+    return contact_of(item.debtor_name, item.handler)
+
+
+def _title(resource: str, field: str) -> str:
+    return load_package().resource(resource).field(field).title
+
+
+def _yuan(value) -> str:
+    return f"{value:,.2f} 元"
+
+
+def published_facts(kind: str, item, as_of: date) -> list[tuple[str, str]]:
+    """The record's facts as the site publishes them, label first (the letter's section 一)."""
+    if kind == "findings":
+        x: FindingFacts = item
+        r = x.record
+        rows = [(_title("findings", "subject"), x.subject_name), (_title("findings", "subject_kind"), r.subject_kind)]
+        if r.person:
+            rows.append((_title("findings", "person"), r.person))
+        rows += [
+            (_title("findings", "severity"), r.severity), (_title("findings", "category"), r.category),
+            (_title("findings", "summary"), r.summary), (_title("findings", "decision_authority"), r.decision_authority),
+            (_title("findings", "decision_doc_no"), r.decision_doc_no),
+            (_title("findings", "decision_decided_on"), r.decision_decided_on.isoformat()),
+            (_title("findings", "decision_basis"), r.decision_basis),
+        ]
+        if r.measures:
+            rows.append((_title("findings", "measures"), r.measures))
+        rows += [(_title("findings", "published_on"), r.published_on.isoformat() if r.published_on else ""),
+                 ("公示截止", x.disclosure_end.isoformat()), ("异议情况", x.objection_state)]
+        return rows
+    if kind == "commitments":
+        c: CommitmentFacts = item
+        r = c.record
+        rows = [(_title("commitments", "title"), r.title), (_title("commitments", "category"), r.category),
+                (_title("commitments", "department"), c.department_name)]
+        if c.counterparty_shown:
+            rows.append((_title("commitments", "counterparty"), c.counterparty_shown))
+        rows += [(_title("commitments", "promised_on"), r.promised_on.isoformat()),
+                 (_title("commitments", "source"), r.source),
+                 (_title("commitments", "deadline"), r.deadline.isoformat()),
+                 ("履行情况", "、".join(b.label for b in c.badges))]
+        if r.fulfilled_on and r.fulfilled_on <= as_of:
+            rows.append((_title("commitments", "fulfilled_on"), r.fulfilled_on.isoformat()))
+        return rows
+    a: ArrearsFacts = item
+    r = a.record
+    return [
+        (_title("arrears", "debtor"), a.debtor_name), (_title("arrears", "creditor"), r.creditor),
+        (_title("arrears", "project"), r.project), (_title("arrears", "contract_no"), r.contract_no or ""),
+        ("欠款金额", _yuan(r.amount)), ("已清偿", _yuan(a.repaid)), ("未清偿", _yuan(a.outstanding)),
+        ("清偿状态", "、".join(b.label for b in a.badges)),
+        (_title("arrears", "delivered_on"), r.delivered_on.isoformat()),
+        (_title("arrears", "due_on"), r.due_on.isoformat()),
+    ]
+
+
+def _record_title(kind: str, item) -> str:
+    if kind == "findings":
+        return f"{item.subject_name}：{item.record.category}"
+    if kind == "commitments":
+        return item.record.title
+    return f"{item.debtor_name}：{item.record.project}"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True, auto_reload=False,
+    )
+    env.filters["weekday_date"] = weekday_date
+    return env
+
+
+def record_page_url(kind: str, record_id: str) -> str:
+    """The record page, relative to the letter (letters/X.html → ../findings/X/)."""
+    return f"../{kind}/{record_id}/"
+
+
+def letter_html(facts: Facts, kind: str, item, table: WorkdayTable) -> str:
+    site, rules = facts.site, facts.site.rules
+    record = item.record
+    workdays = rules.objection_reply_workdays
+    due, estimated = table.add_workdays(facts.as_of, workdays)
+    return _environment().get_template("letter.html.j2").render(
+        site=site, as_of=facts.as_of, kind=kind, kind_name=KIND_NAMES[kind], record_id=record.id,
+        record_title=_record_title(kind, item), rows=published_facts(kind, item, facts.as_of),
+        record_url=record_page_url(kind, record.id), absolute_url=site.base_url + f"{kind}/{record.id}/",
+        contact=handler_contact(kind, item), evidence=_EVIDENCE[kind], workdays=workdays,
+        due=due, estimated=estimated, contact_site=site.contact,
+    )
+
+
+def _items(facts: Facts):
+    yield from (("commitments", c) for c in facts.commitments)
+    yield from (("arrears", a) for a in facts.arrears)
+    yield from (("findings", f) for f in facts.findings)  # on display only
+
+
+def letter_files(facts: Facts) -> dict[str, bytes]:
+    """Every letter and its support files, by docs-relative path."""
+    if facts.calendar is None:
+        raise ValueError("Facts without a working-day calendar: derive() sets it")
+    table = workday_table(facts.calendar, facts.as_of)
+    out = {
+        f"{LETTERS}/workdays.js": table.script().encode("utf-8"),
+        f"{LETTERS}/letter.js": (TEMPLATES / "letter.js").read_bytes(),
+        f"{LETTERS}/letter.css": (TEMPLATES / "letter.css").read_bytes(),
+    }
+    for kind, item in _items(facts):
+        out[letter_path(item.record.id)] = letter_html(facts, kind, item, table).encode("utf-8")
+    return out

@@ -1,0 +1,114 @@
+"""Every URL the site uses, in one place: pages, open data and feed build their links here.
+
+Pages are named by their docs-relative path (``commitments/CM-2024-001.md``, as links
+and the engine know them); the site serves them as folders (``commitments/CM-2024-001/``).
+Ids become paths only after they are checked (``record_path``), so no id can name a
+path outside its folder.
+"""
+
+from __future__ import annotations
+
+import re
+
+RECORD_KINDS = {"commitments": "CM", "arrears": "AR", "findings": "DF"}
+_RECORD_ID = re.compile(r"[A-Z]{2}-[0-9]{4}-[0-9]{3,}", re.ASCII)
+_DEPARTMENT_ID = re.compile(r"[a-z][a-z0-9-]*", re.ASCII)
+_RESERVED_NAMES = {"index"}  # departments/index.md is the department list
+_WEB_URL = re.compile(r"https?://[^\s/\\?#]", re.ASCII | re.IGNORECASE)
+
+
+def base(base_url: str) -> str:
+    """The site's absolute root URL, ending in /."""
+    return base_url if base_url.endswith("/") else base_url + "/"
+
+
+def record_page(kind: str, record_id: str) -> str:
+    """A record's or department's page relative to the site root: ``commitments/CM-2024-001/``."""
+    return page_url(record_path(kind, record_id))
+
+
+def record_path(kind: str, record_id: str) -> str:
+    """The docs-relative page of a record or department: ``commitments/CM-2024-001.md``.
+
+    Raises ValueError for anything that is not a validated id of that kind, so
+    that no id can become a path outside its folder.
+    """
+    if kind == "departments":
+        if not isinstance(record_id, str) or not _DEPARTMENT_ID.fullmatch(record_id) or record_id in _RESERVED_NAMES:
+            raise ValueError(f"not a department id: {record_id!r}")
+        return f"departments/{record_id}.md"
+    prefix = RECORD_KINDS.get(kind)
+    if prefix is None:
+        raise ValueError(f"unknown record kind: {kind!r}")
+    if not isinstance(record_id, str) or not _RECORD_ID.fullmatch(record_id) or not record_id.startswith(prefix + "-"):
+        raise ValueError(f"not a {kind} id: {record_id!r}")
+    return f"{kind}/{record_id}.md"
+
+
+def page_url(page: str) -> str:
+    """Site URL (relative to the site root) of a docs file, with ``use_directory_urls``.
+
+    ``index.md`` → ``""``, ``commitments/index.md`` → ``commitments/``,
+    ``commitments/CM-2024-001.md`` → ``commitments/CM-2024-001/``; other files keep their path.
+    """
+    if page.startswith("/") or "\\" in page or any(part in ("", ".", "..") for part in page.split("/")):
+        raise ValueError(f"not a docs-relative path: {page!r}")
+    if not page.endswith(".md"):
+        return page
+    stem = page[:-3]
+    if stem == "index":
+        return ""
+    if stem.endswith("/index"):
+        return stem[: -len("index")]
+    return stem + "/"
+
+
+def url(from_page: str, to_page: str, anchor: str = "") -> str:
+    """Relative URL from one docs page to another docs file, as the browser needs it.
+
+    url("commitments/index.md", "commitments/CM-2024-001.md") == "CM-2024-001/"
+    url("departments/fgj.md", "commitments/CM-2024-001.md") == "../../commitments/CM-2024-001/"
+    """
+    if not from_page.endswith(".md"):
+        raise ValueError(f"links start from a page: {from_page!r}")
+    here = [part for part in page_url(from_page).split("/") if part]  # the folder the browser is in
+    target = page_url(to_page)
+    parts = target.split("/")  # a directory URL ends in "" (its trailing slash)
+    common = 0
+    while common < min(len(here), len(parts) - 1) and here[common] == parts[common]:
+        common += 1
+    rel = "../" * (len(here) - common) + "/".join(parts[common:])
+    return (rel or "./") + (f"#{anchor}" if anchor else "")
+
+
+def is_web_url(value: str | None) -> bool:
+    """An absolute http(s) link with a host (report links, the policy link)."""
+    return bool(value) and _WEB_URL.match(value) is not None and not any(ch.isspace() or ord(ch) < 32 for ch in value)
+
+
+class Linker:
+    """Links from one page: ``nav.record("commitments", id)``, ``nav.dept(id)``, ``nav.to(path)``."""
+
+    def __init__(self, page: str, known: dict[str, frozenset[str]], departments: frozenset[str]):
+        self.page = page
+        self._known = known
+        self._departments = departments
+
+    def to(self, target: str, anchor: str = "") -> str:
+        return url(self.page, target, anchor)
+
+    def record(self, kind: str, record_id: str) -> str:
+        return url(self.page, record_path(kind, record_id))
+
+    def dept(self, dept_id: str) -> str | None:
+        """Link to a department page, or None for a group token or an unknown unit."""
+        if dept_id in self._departments:
+            return url(self.page, record_path("departments", dept_id))
+        return None
+
+    def related(self, record_id: str) -> str | None:
+        """Link to a related record only if that record is on the site."""
+        for kind, prefix in RECORD_KINDS.items():
+            if record_id.startswith(prefix + "-") and record_id in self._known[kind]:
+                return self.record(kind, record_id)
+        return None

@@ -1,0 +1,117 @@
+"""Following the site: department feeds, the feed stylesheet and page, the calendar of deadlines."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import date
+
+import feedparser
+import icalendar
+import pytest
+
+from generator import calendar_ics, feed, opendata
+from generator.workdays import WorkdayCalendar
+from tests.test_letters import AS_OF, HIDDEN, facts_of
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return facts_of()
+
+
+@pytest.fixture(scope="module")
+def ics(demo) -> bytes:
+    return calendar_ics.ics_bytes(demo)
+
+
+def test_feeds_name_their_stylesheet_and_it_is_xslt(demo):
+    main = opendata.atom_feed(demo)
+    assert main.startswith(b'<?xml version="1.0" encoding="utf-8"?>\n<?xml-stylesheet type="text/xsl" href="feeds/feed.xsl"?>\n')
+    files = feed.feed_files(demo)
+    assert files["feeds/zjj.xml"].split(b"\n")[1] == b'<?xml-stylesheet type="text/xsl" href="../feeds/feed.xsl"?>'
+    xsl = ET.fromstring(files["feeds/feed.xsl"])
+    assert xsl.tag == "{http://www.w3.org/1999/XSL/Transform}stylesheet"
+    assert "订阅方法" in files["feeds/feed.xsl"].decode()
+    assert feedparser.parse(main).bozo == 0
+
+
+def test_a_department_feed_holds_that_departments_records_only(demo):
+    files = feed.feed_files(demo)
+    assert {p for p in files if p.endswith(".xml")} == {f"feeds/{d.department.id}.xml" for d in demo.departments}
+    parsed = feedparser.parse(files["feeds/zjj.xml"])
+    assert parsed.bozo == 0 and parsed.feed.title == "站前区诚信政府建设信息公开 更新：区住建局"
+    zjj = {c.record.id for c in demo.commitments if c.record.department == "zjj"} | \
+          {a.record.id for a in demo.arrears if a.record.debtor == "zjj"} | \
+          {f.record.id for f in demo.findings if f.record.subject == "zjj"}
+    ids = {e.link.rstrip("/").rsplit("/", 1)[1] for e in parsed.entries}
+    assert ids and ids <= zjj
+    expected = [c for c in demo.changes if c.record_id in zjj][: opendata.FEED_LIMIT]
+    assert len(parsed.entries) == len(expected)
+    assert parsed.feed.id == "tag:xygk.example.gov.cn,2024:feed/zjj"
+    assert {l.rel: l.href for l in parsed.feed.links}["self"] == "https://xygk.example.gov.cn/feeds/zjj.xml"
+    everything = b"".join(files.values()).decode()
+    for hidden in HIDDEN:
+        assert hidden not in everything
+
+
+def test_the_feeds_page_says_how_to_subscribe(demo):
+    page = feed.feeds_page(demo)
+    assert page.startswith('---\ntitle: "订阅更新"')
+    assert "复制上面的订阅地址，在订阅软件中选择“添加订阅”" in page
+    assert "<code>https&#58;//xygk&#46;example&#46;gov&#46;cn/feeds/deadlines&#46;ics</code>" in page
+    assert "| 区住建局 | <code>https&#58;//xygk&#46;example&#46;gov&#46;cn/feeds/zjj&#46;xml</code>（[打开](zjj.xml)） |" in page
+    assert "订阅日历" in page
+
+
+def test_the_calendar_parses_with_the_expected_events(demo, ics):
+    cal = icalendar.Calendar.from_ical(ics)
+    events = {str(e["UID"]): e for e in cal.walk("VEVENT")}
+    assert str(cal["VERSION"]) == "2.0" and "PRODID" in cal
+    # DF-2026-005: an objection filed and not yet decided: its reply deadline, 15 working days on.
+    finding = next(f for f in demo.findings if f.record.id == "DF-2026-005")
+    pending = [o for o in finding.objections if not o.objection.decided_on]
+    assert pending
+    filed = pending[0].objection.filed_on
+    reply = events[f"DF-2026-005/objection/{filed.isoformat()}/1@xygk.example.gov.cn"]
+    assert reply["DTSTART"].dt == WorkdayCalendar().add_workdays(filed, 15)
+    assert str(reply["SUMMARY"]) == "【演示数据】异议答复期限：跃进街道办事处拖欠账款（DF-2026-005）"
+    # The end of disclosure of every finding on display.
+    ends = {uid.split("/")[0]: e["DTSTART"].dt for uid, e in events.items() if "/disclosure-end@" in uid}
+    assert ends == {f.record.id: f.disclosure_end for f in demo.findings}
+    # Open commitments due on or after the as-of date.
+    due = {uid.split("/")[0]: e["DTSTART"].dt for uid, e in events.items() if "/deadline@" in uid}
+    assert due == {c.record.id: c.record.deadline for c in demo.commitments
+                   if c.record.status in ("履行中", "部分兑现", "未兑现") and c.record.deadline >= AS_OF}
+    assert due  # the demo has at least one
+    # Unpaid instalments still to come.
+    plans = [uid for uid in events if "/plan/" in uid]
+    assert plans and all(events[u]["DTSTART"].dt >= AS_OF for u in plans)
+    for e in events.values():  # all-day events, a stamp from the as-of date, nothing in the past
+        assert e["DTSTART"].params.get("VALUE") == "DATE" and isinstance(e["DTSTART"].dt, date)
+        assert e["DTEND"].dt == e["DTSTART"].dt.fromordinal(e["DTSTART"].dt.toordinal() + 1)
+        assert e["DTSTAMP"].to_ical() == b"20261125T160000Z"
+        assert e["DTSTART"].dt >= AS_OF
+    for hidden in HIDDEN:
+        assert hidden.encode() not in ics
+
+
+def test_the_calendar_is_rfc5545_on_the_wire(ics, demo):
+    assert ics.endswith(b"END:VCALENDAR\r\n") and b"\n" not in ics.replace(b"\r\n", b"")
+    lines = ics.split(b"\r\n")[:-1]
+    assert all(len(line) <= 75 for line in lines)
+    assert any(line.startswith(b" ") for line in lines)  # long Chinese summaries are folded …
+    for line in lines:
+        line.decode("utf-8")  # … never inside a character
+    unfolded = ics.replace(b"\r\n ", b"")
+    assert "异议答复期限：跃进街道办事处拖欠账款（DF-2026-005）".encode() in unfolded
+    uids = [line for line in unfolded.split(b"\r\n") if line.startswith(b"UID:")]
+    assert len(uids) == len(set(uids)) == len(calendar_ics.deadlines(demo))
+    assert calendar_ics.ics_bytes(facts_of()) == ics  # the same facts, the same bytes
+
+
+def test_text_is_escaped_and_folding_counts_octets():
+    assert calendar_ics.escape_text("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
+    line = "SUMMARY:" + "汉" * 40
+    folded = calendar_ics.fold(line).encode()
+    parts = folded.split(b"\r\n")
+    assert [len(p) for p in parts] == [74, 55] and b"".join(p.lstrip(b" ") for p in parts) == line.encode()

@@ -1,0 +1,153 @@
+"""Objection letters (generator/letters.py): who decides, how to reach them, the reply deadline."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from generator import letters
+from generator.derive import derive
+from generator.extras import write_extras
+from generator.load import load
+from generator.validate import validate
+from generator.workdays import WorkdayCalendar
+from tests.conftest import DEMO_DATA, edit
+
+AS_OF = date(2026, 11, 26)
+HIDDEN = ("DF-2024-001", "DF-2024-002", "DF-2025-001", "DF-2026-004")
+
+
+def facts_of(data_dir: Path = DEMO_DATA, as_of: date = AS_OF):
+    report = validate(load(data_dir))
+    assert report.dataset is not None, [p.text() for p in report.errors]
+    return derive(report.dataset, as_of)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return facts_of()
+
+
+@pytest.fixture(scope="module")
+def files(demo):
+    return letters.letter_files(demo)
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_table_gives_the_calendars_deadlines_every_day(demo):
+    calendar = WorkdayCalendar()
+    table = letters.workday_table(calendar, AS_OF)
+    assert table.start == date(2025, 1, 1) and calendar.covers(table.end.year)
+    day = date(2025, 1, 1)
+    while day + timedelta(days=40) <= table.end:  # every filing date whose deadline the table covers
+        assert table.add_workdays(day, 15) == (calendar.add_workdays(day, 15), False), day
+        day += timedelta(days=1)
+    # National Day week 2026: filed Monday 28 September, 15 working days is Friday 23 October
+    # (10 Oct, a Saturday, is a make-up working day).
+    assert table.add_workdays(date(2026, 9, 28), 15) == (date(2026, 10, 23), False)
+
+
+def test_beyond_the_official_calendar_weekdays_count_as_an_estimate():
+    table = letters.WorkdayTable(date(2026, 1, 1), "1" * 365)
+    due, estimated = table.add_workdays(date(2026, 12, 28), 15)
+    assert estimated and due == date(2027, 1, 18)  # 3 days in the table, then Mon–Fri only
+    assert letters.WorkdayTable(date(2026, 1, 1), "").add_workdays(date(2026, 1, 2), 1) == (date(2026, 1, 5), True)
+
+
+def test_the_table_script_matches_the_table(files):
+    script = files["letters/workdays.js"].decode()
+    m = re.search(r'window\.ZQ_WORKDAYS = \{"start":"(\d{4}-\d{2}-\d{2})","days":"([01]+)"\};', script)
+    assert m and m.group(1) == "2025-01-01"
+    calendar = WorkdayCalendar()
+    start = date.fromisoformat(m.group(1))
+    for offset in (0, 273, 638, 639, 645, len(m.group(2)) - 1):  # 2026-10-01 is offset 638
+        day = start + timedelta(days=offset)
+        assert m.group(2)[offset] == ("1" if calendar.is_workday(day) else "0"), day
+
+
+def test_a_finding_letter_names_the_record_its_authority_and_the_deadline(files, demo):
+    x = next(f for f in demo.findings if f.record.id == "DF-2026-005")
+    html = files["letters/DF-2026-005.html"].decode()
+    text = text_of(html)
+    assert "<h1>信用信息异议申请书</h1>" in html
+    assert "记录编号 DF-2026-005" in text and "认定机关 区发改局" in text
+    assert "本记录由 区发改局 认定。对失信信息的异议由认定机关核查处理并书面答复" in text
+    assert "受理科室 区发改局信用建设科" in text and "电话 0417-0000101（演示号码）" in text
+    assert "地址 （演示地址）辽宁省营口市站前区建设街道某某路 10 号 3 楼 301 室" in text
+    assert "受理时间 工作日 8:30—11:30、13:30—17:00（演示）" in text
+    assert x.record.summary.split("，")[0] in text and f"公示截止 {x.disclosure_end.isoformat()}" in text
+    due = WorkdayCalendar().add_workdays(AS_OF, 15)
+    assert f'<output id="zq-due" for="zq-filed">{due.year}年{due.month}月{due.day}日（星期四）</output>' in html
+    assert '<input id="zq-filed" type="date" value="2026-11-26" data-workdays="15">' in html
+    assert "自收到申请的次一工作日起算，15 个工作日内书面答复" in text
+    assert "以上答复期限按 2026-11-26 提交计算" in text  # the no-script fallback states the rule
+    assert "演示数据" in text
+    assert "https://xygk.example.gov.cn/findings/DF-2026-005/" in text
+    assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing from another host
+
+
+def test_commitment_and_arrears_letters_go_to_the_responsible_department(files):
+    text = text_of(files["letters/AR-2024-001.html"].decode())
+    assert "拖欠中小企业账款记录异议申请书" in text and "记录编号 AR-2024-001" in text
+    assert "本记录由 区住建局 登记并负责核实" in text and "受理科室 区住建局法规科" in text
+    assert "未清偿" in text and "合同、验收单、发票、付款凭证" in text
+    text = text_of(files["letters/CM-2024-001.html"].decode())
+    assert "政府承诺记录异议申请书" in text and "记录编号 CM-2024-001" in text
+
+
+def test_an_unregistered_authority_sends_the_reader_to_the_publisher(data_dir):
+    path = data_dir / "findings" / "DF-2026-005.yaml"
+    edit(path, "authority: 区发改局", "authority: 市发展改革委")
+    text = text_of(letters.letter_files(facts_of(data_dir))["letters/DF-2026-005.html"].decode())
+    assert "致：市发展改革委" in text
+    assert "市发展改革委的受理地址和电话尚未登记。请向本站主办单位 营口市站前区人民政府办公室 提交" in text
+    assert "电子邮箱 xygk@example.gov.cn" in text
+
+
+def test_record_text_is_escaped(data_dir):
+    path = data_dir / "findings" / "DF-2026-005.yaml"
+    edit(path, "summary: ", "summary: <script>alert(1)</script>{{ 7*7 }}")
+    html = letters.letter_files(facts_of(data_dir))["letters/DF-2026-005.html"].decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;{{ 7*7 }}" in html
+
+
+def test_only_records_on_the_site_get_a_letter_and_stale_ones_go(demo, files, tmp_path):
+    expected = {f"letters/{x.record.id}.html" for x in (*demo.commitments, *demo.arrears, *demo.findings)}
+    assert {p for p in files if p.endswith(".html")} == expected
+    for hidden in HIDDEN:
+        assert f"letters/{hidden}.html" not in files
+        assert not any(hidden in data.decode() for data in files.values())
+    docs = tmp_path / "docs"
+    write_extras(demo, docs)
+    assert (docs / "letters" / "DF-2026-001.html").exists()
+    end = next(f.disclosure_end for f in demo.findings if f.record.id == "DF-2026-001")
+    later = facts_of(as_of=end + timedelta(days=1))  # DF-2026-001's disclosure period is over
+    assert "DF-2026-001" not in {f.record.id for f in later.findings}
+    write_extras(later, docs)
+    assert not (docs / "letters" / "DF-2026-001.html").exists()
+    assert not any("DF-2026-001" in p.read_text(encoding="utf-8") for p in (docs / "feeds").glob("*.xml"))
+
+
+def test_record_pages_link_their_letter_and_arrears_wording_fits(tmp_path):
+    from generator.render import render
+
+    build = tmp_path / "build"
+    render(facts_of(), build, history=None)
+    finding = (build / "pages/findings/DF-2026-005.html").read_text(encoding="utf-8")
+    assert '<a href="../../letters/DF-2026-005.html">打印预填的异议申请书</a>' in finding
+    assert "异议由本记录的认定机关<strong>区发改局</strong>核查处理并书面答复" in finding
+    assert "<li>电话：0417-0000101（演示号码）</li>" in finding
+    arrears = (build / "pages/arrears/AR-2024-001.html").read_text(encoding="utf-8")
+    assert "公示期" not in arrears.split("对本记录有异议")[1]
+    assert "认为本记录的欠款金额、日期或清偿情况有误的，可以提出异议。异议由欠款单位<strong>区住建局</strong>核查处理" in arrears
+    assert '<a href="../../letters/AR-2024-001.html">' in arrears
+    commitment = (build / "pages/commitments/CM-2024-001.html").read_text(encoding="utf-8")
+    assert "公示期" not in commitment.split("对本记录有异议")[1]
+    assert '<a href="../../letters/CM-2024-001.html">' in commitment
