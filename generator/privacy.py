@@ -336,11 +336,15 @@ def find_identifiers(text: str) -> list[IdentifierMatch]:
                 continue
             if digests and any(d_start <= start and end <= d_end for d_start, d_end in digests):
                 continue  # digits inside a commit id or a sha256 digest (the publication manifest, the footer)
+            overlapping = [m for m in taken if m.start < end and start < m.end]
+            if overlapping:
+                # The longest valid reading wins: a grouped 19-digit card holds a run that
+                # reads as an old 15-digit ID, but the reader sees one card number.
+                if not all(start <= m.start and m.end <= end for m in overlapping) or \
+                        sum(m.end - m.start for m in overlapping) >= end - start:
+                    continue
+                taken = [m for m in taken if m not in overlapping]
             index = bisect_left(taken, start, key=lambda m: m.start)
-            if index > 0 and taken[index - 1].end > start:
-                continue
-            if index < len(taken) and taken[index].start < end:
-                continue
             taken.insert(index, IdentifierMatch(kind, start, end))
     if origin is not None:
         taken = [IdentifierMatch(m.kind, origin[m.start], origin[m.end - 1] + 1) for m in taken]

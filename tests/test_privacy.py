@@ -346,3 +346,11 @@ def test_digits_inside_a_commit_id_or_sha256_digest_are_no_identifier():
     assert [m.kind for m in find_identifiers("联系电话 13912345678")] == ["mobile"]
     assert [m.kind for m in find_identifiers("ab13912345678dd")] == ["mobile"]
     assert [m.kind for m in find_identifiers("13912345678" + "a" * 53 + "x")] == ["mobile"]
+
+
+def test_a_grouped_card_is_not_read_as_an_old_id_inside_it():
+    # Found by test_every_luhn_card_is_found: the last 15 digits of this 19-digit card
+    # read as an old ID (province 21, born 1941-09-30); the whole card number must win.
+    text = "收款卡号：3521 2162 2341 0930 937。"
+    found = find_identifiers(text)
+    assert [(m.kind, text[m.start:m.end]) for m in found] == [("bank_card", "3521 2162 2341 0930 937")]
