@@ -106,9 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
 
-    from generator import importer, scaffold, synth
+    from generator import importer, publication, scaffold, synth
 
-    for register in (scaffold.register, importer.register, synth.register, *_EXTRA_COMMANDS):
+    for register in (scaffold.register, importer.register, synth.register, publication.register, *_EXTRA_COMMANDS):
         register(command)
     return parser
 

@@ -8,7 +8,7 @@ One pass, three git processes whatever the size of the history:
 1. ``git rev-parse --show-toplevel --is-shallow-repository HEAD`` — is this a
    full clone with at least one commit, and where is its top?
 2. ``git log --first-parent -m --reverse --no-renames --raw -z --no-abbrev
-   --format=%x01%ct -- <record paths>`` — every commit on the main line that
+   --format=%x01%ct %H -- <record paths>`` — every commit on the main line that
    touched a record file, oldest first: its committer time and the new blob
    of each file it changed. Only hashes and timestamps are asked for: no
    author, e-mail or message is ever read.
@@ -34,13 +34,15 @@ Rules (the tests hold each of them):
   change of id is listed as a change of the id field). git's own rename
   detection is not used: it compares files, we compare records — which also
   covers a renumbered ledger row.
-- The main line (first parent) is the history the site went through: a merged
-  pull request is one step, dated when it was merged (committer time).
-- Dates are committer times in the site's time zone. All steps of a record on
-  the same day are merged into one revision comparing the record before the
-  first and after the last (a typo fixed an hour later is not a revision of
-  its own; an edit reverted the same day is none at all). A record's first
-  day gives ``Revision(day, (), created=True)``.
+- Each commit on the main line (first parent) is a publication: the site was
+  rebuilt from it. A merged pull request is one publication, dated when it was
+  merged (committer time); the commits inside it were never published and are
+  not revisions.
+- Every publication that changed a record's shown values is one revision, even
+  when several fall on one day (a value readers saw in the morning and that was
+  changed in the afternoon stays in the history). Dates are committer times in
+  the site's time zone; each revision names its commit. A record's first
+  publication gives ``Revision(day, (), created=True, commit=…)``.
 - A version that cannot be read (not UTF-8, broken YAML, a CSV without its
   header) is skipped: the next readable version is compared with the last
   readable one. A version whose shown values are unchanged (comments,
@@ -90,6 +92,9 @@ class Revision:
     date: date  # commit date in the site's time zone
     changes: tuple[FieldChange, ...]  # empty for the record's first version
     created: bool = False
+    #: the publication (commit on the main line) that made this revision; not part of equality,
+    #: so that two histories with the same dates and values compare equal
+    commit: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -464,13 +469,15 @@ def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess:
 @dataclass(frozen=True)
 class _Commit:
     time: int  # committer time, seconds since the epoch
+    commit: str  # its id (full hash)
     changes: tuple[tuple[str, str | None], ...]  # (path under the top, new blob or None when gone)
 
 
 def _parse_log(output: bytes) -> list[_Commit]:
-    """`git log --raw -z --format=%x01%ct` → commits. Paths are taken verbatim after their meta token."""
+    """`git log --raw -z --format=%x01%ct %H` → commits. Paths are taken verbatim after their meta token."""
     commits: list[_Commit] = []
     time: int | None = None
+    commit = ""
     changes: list[tuple[str, str | None]] = []
     tokens = output.split(b"\0")
     i = 0
@@ -479,8 +486,10 @@ def _parse_log(output: bytes) -> list[_Commit]:
         i += 1
         if token.startswith(b"\x01"):
             if time is not None:
-                commits.append(_Commit(time, tuple(changes)))
-            time, changes = int(token[1:].strip()), []
+                commits.append(_Commit(time, commit, tuple(changes)))
+            head = token[1:].split()
+            time, changes = int(head[0]), []
+            commit = head[1].decode("ascii", "replace") if len(head) > 1 else ""
         elif token.startswith(b":") and i < len(tokens):
             meta = token[1:].split()
             path = tokens[i].decode("utf-8", "surrogateescape")
@@ -491,7 +500,7 @@ def _parse_log(output: bytes) -> list[_Commit]:
             gone = status == b"D" or new_mode not in _REGULAR_FILE_MODES
             changes.append((path, None if gone else new_blob))
     if time is not None:
-        commits.append(_Commit(time, tuple(changes)))
+        commits.append(_Commit(time, commit, tuple(changes)))
     return commits
 
 
@@ -552,10 +561,10 @@ class _BlobStream:
 
 @dataclass
 class _Lineage:
-    """The steps of one record: (day, version before or None when created, version after)."""
+    """The steps of one record: (day, commit, version before or None when created, version after)."""
 
     last: _Version
-    steps: list[tuple[date, _Version | None, _Version]]
+    steps: list[tuple[date, str, _Version | None, _Version]]
 
 
 def _similarity(kind: _Kind, a: _Version, b: _Version) -> float:
@@ -588,7 +597,7 @@ def _pair_renames(kind: _Kind, gone: dict[str, _Version], new: dict[str, _Versio
     return pairs
 
 
-def _record_step(kind: _Kind, lineages: dict[str, _Lineage], day: date,
+def _record_step(kind: _Kind, lineages: dict[str, _Lineage], day: date, commit: str,
                  before: dict[str, _Version | None], after: dict[str, _Version | None]) -> None:
     gone = {i: v for i, v in before.items() if v is not None and after.get(i) is None}
     fresh = {i: v for i, v in after.items() if v is not None and before.get(i) is None and i not in lineages}
@@ -601,9 +610,9 @@ def _record_step(kind: _Kind, lineages: dict[str, _Lineage], day: date,
             continue  # deleted (or gone for now): its lineage waits, dropped unless it comes back
         lineage = lineages.get(record_id)
         if lineage is None:
-            lineages[record_id] = _Lineage(version, [(day, None, version)])
+            lineages[record_id] = _Lineage(version, [(day, commit, None, version)])
         elif lineage.last != version:
-            lineage.steps.append((day, lineage.last, version))
+            lineage.steps.append((day, commit, lineage.last, version))
             lineage.last = version
 
 
@@ -612,13 +621,13 @@ def _run_pass(top: Path, prefix: str, tz: ZoneInfo, package: Package) -> tuple[l
     departments_rel = package.resource("departments").source.path
     specs = [prefix + spec for group in groups for spec in group.pathspecs()] + [prefix + departments_rel]
     log = _git(top, "log", "--first-parent", "-m", "--reverse", "--no-renames", "--raw", "-z", "--no-abbrev",
-               "--no-color", "--no-notes", "--no-show-signature", "--format=%x01%ct", "HEAD", "--", *specs)
+               "--no-color", "--no-notes", "--no-show-signature", "--format=%x01%ct %H", "HEAD", "--", *specs)
     if log.returncode != 0:
         raise _GitError(f"git log 返回 {log.returncode}")
     commits = _parse_log(log.stdout)
 
     # Route each change to its group; plan the blob requests (one per first use of a blob by a group).
-    plan: list[tuple[date, list[tuple[int, str, str | None]]]] = []
+    plan: list[tuple[date, str, list[tuple[int, str, str | None]]]] = []
     requests: list[str] = []
     uses: dict[tuple[str, int], int] = {}
     departments_blob: str | None = None
@@ -642,7 +651,7 @@ def _run_pass(top: Path, prefix: str, tz: ZoneInfo, package: Package) -> tuple[l
                         uses[key] = uses.get(key, 0) + 1
                     break
         if routed:
-            plan.append((day, routed))
+            plan.append((day, commit.commit, routed))
 
     lineages: list[dict[str, _Lineage]] = [{} for _ in groups]
     names: dict[str, str] = {}
@@ -651,7 +660,7 @@ def _run_pass(top: Path, prefix: str, tz: ZoneInfo, package: Package) -> tuple[l
     stream = _BlobStream(top, requests + ([departments_blob] if departments_blob else []))
     try:
         parsed_cache: dict[tuple[str, int], Any] = {}
-        for day, routed in plan:
+        for day, commit_id, routed in plan:
             by_group: dict[int, list[tuple[str, Any]]] = {}
             for gi, rel, blob in routed:
                 parsed = None
@@ -679,7 +688,7 @@ def _run_pass(top: Path, prefix: str, tz: ZoneInfo, package: Package) -> tuple[l
                 ids |= group.touched(rels)
                 after = {i: group.get(i) for i in ids}
                 before = {i: before.get(i) for i in ids}
-                _record_step(group.kind, lineages[gi], day, before, after)
+                _record_step(group.kind, lineages[gi], day, commit_id, before, after)
         if departments_blob:
             names = _department_names(package, stream.next(departments_blob))
     finally:
@@ -813,16 +822,15 @@ def _sequence_diff(label: str, old: list[str], new: list[str]) -> list[FieldChan
 
 
 def _revisions(shown: _Shown, lineage: _Lineage) -> tuple[Revision, ...]:
+    """One revision per publication that changed what the record shows."""
     out = []
-    for day, steps in itertools.groupby(lineage.steps, key=lambda step: step[0]):
-        steps = list(steps)
-        start, end = steps[0][1], steps[-1][2]
+    for day, commit, start, end in lineage.steps:
         if start is None:
-            out.append(Revision(day, (), created=True))
+            out.append(Revision(day, (), created=True, commit=commit))
             continue
         changes = shown.diff(start, end)
         if changes:
-            out.append(Revision(day, changes))
+            out.append(Revision(day, changes, commit=commit))
     return tuple(out)
 
 

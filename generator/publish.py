@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
 
+from generator import publication as publication_mod
 from generator.files import write_if_changed
 from generator.derive import Facts, derive, today
 from generator.load import load
@@ -86,7 +87,7 @@ def prepare(data_dir: Path, as_of: date | None, timer: _Timer | None = None) -> 
 
 
 def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool, timer: _Timer | None = None,
-                   parallel: bool = False) -> int:
+                   parallel: bool = False, publication: dict | None = None) -> int:
     """Write the Markdown sources, downloads and feed into build_dir; returns pages rewritten.
 
     parallel: use a second process where that is safe (_can_fork)."""
@@ -104,7 +105,8 @@ def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool,
         # by a second process while this one renders the pages: they touch different files.
         open_data = _Forked(write_open_data, facts, build_dir / "docs") if parallel else None
         try:
-            result = render(facts, build_dir, history=hist, cache_file=build_dir / CACHE_DIR / "render-pages.json")
+            result = render(facts, build_dir, history=hist, cache_file=build_dir / CACHE_DIR / "render-pages.json",
+                            publication=publication)
             write_if_changed(build_dir / SEARCH_ENTRIES_FILE, search_entries_json(facts))
         except BaseException:
             if open_data is not None:
@@ -834,7 +836,9 @@ def build_site(data_dir: Path, out_dir: Path, as_of: date | None = None, history
     facts, warnings = prepare(data_dir, as_of, timer)
     for w in warnings:
         report(w.text())
-    pages = render_sources(facts, data_dir, build_dir, history, timer, parallel=_can_fork())
+    identity = publication_mod.identify(data_dir)
+    pages = render_sources(facts, data_dir, build_dir, history, timer, parallel=_can_fork(),
+                           publication=publication_mod.mkdocs_extra(identity))
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
@@ -842,6 +846,8 @@ def build_site(data_dir: Path, out_dir: Path, as_of: date | None = None, history
         with timer("构建网站"):
             manifest = mkdocs_build(build_dir, staging, facts.as_of, facts.site.timezone,
                                     previous_site=_reusable_site(build_dir, out_dir) if reuse else None)
+        with timer("发布清单"):
+            publication_mod.write_manifest(staging, identity, facts.as_of)
         files = sum(1 for p in staging.rglob("*") if p.is_file())
         _swap_into_place(staging, out_dir)
         _write_manifest(build_dir, out_dir, manifest)

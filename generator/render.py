@@ -658,6 +658,11 @@ def trend_chart(d: DepartmentFacts, chart_id: str) -> Markup | None:
 # --- the Jinja environment --------------------------------------------------------------
 
 
+def short_commit(commit: str) -> str:
+    """A commit id as people quote it: its first 12 hex digits."""
+    return str(commit or "")[:12]
+
+
 def make_environment(templates_dir: Path) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(templates_dir) / "pages")),
@@ -672,7 +677,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
     env.filters.update(
         cn_date=cn_date, iso=iso, yuan=yuan, wan=wan, money=money, percent=percent, text_br=text_br,
         num=plain_number, rate=rate, signed=signed, tone=tone, truncate_text=truncate,
-        markdown_html=markdown_html,
+        markdown_html=markdown_html, short_commit=short_commit,
     )
     env.globals.update(
         label=label, money_label=money_label, enum=enum, is_web_url=is_web_url, event_text=event_text,
@@ -1001,7 +1006,7 @@ def search_entries_json(facts: Facts) -> bytes:
 # --- mkdocs.yml -------------------------------------------------------------------------
 
 
-def mkdocs_config(facts: Facts, build_dir: Path, templates_dir: Path) -> str:
+def mkdocs_config(facts: Facts, build_dir: Path, templates_dir: Path, publication: dict | None = None) -> str:
     site = facts.site
     build_dir = Path(build_dir).resolve()
     config = {
@@ -1022,6 +1027,7 @@ def mkdocs_config(facts: Facts, build_dir: Path, templates_dir: Path) -> str:
                 "policy": {k: str(v) for k, v in site.policy.items()},
                 "licence": {k: str(v) for k, v in site.licence.items()},
                 "feed": "feed.xml",
+                "publication": dict(publication or {}),
             }
         },
     }
@@ -1159,7 +1165,7 @@ class _PageCache:
 
 def render(facts: Facts, build_dir: Path, *, history: History | None = None,
            content_dir: Path = DEFAULT_CONTENT_DIR, templates_dir: Path = DEFAULT_TEMPLATES_DIR,
-           cache_file: Path | None = None) -> RenderResult:
+           cache_file: Path | None = None, publication: dict | None = None) -> RenderResult:
     """Write build_dir/docs/** and build_dir/mkdocs.yml for these facts (see the module docstring).
 
     With a cache_file, record and department pages whose inputs did not change since
@@ -1197,7 +1203,8 @@ def render(facts: Facts, build_dir: Path, *, history: History | None = None,
         if _is_foreign(path.relative_to(docs)):
             raise ValueError(f"render must not write {path}: it belongs to the open-data stage")
     removed = _remove_stale(docs, writer.produced)
-    writer.put(build_dir / "mkdocs.yml", mkdocs_config(facts, build_dir, Path(templates_dir)).encode("utf-8"))
+    writer.put(build_dir / "mkdocs.yml",
+               mkdocs_config(facts, build_dir, Path(templates_dir), publication).encode("utf-8"))
     if cache is not None:
         cache.save(writer)
     return RenderResult(writer.written, writer.unchanged, removed, sorted(pages))

@@ -112,10 +112,10 @@ def test_commitment_created_then_fulfilled_and_deadline_moved(repo: Repo):
     )
 
 
-def test_same_day_commits_merge_and_a_same_day_revert_is_no_revision(repo: Repo):
+def test_every_publication_is_a_revision_even_on_the_same_day(repo: Repo):
     repo.write("commitments/CM-2024-001.yaml", commitment(title="草稿"))
     repo.commit("2024-03-01T09:00:00+08:00")
-    repo.write("commitments/CM-2024-001.yaml", commitment())  # typo fixed the same day: part of the creation
+    repo.write("commitments/CM-2024-001.yaml", commitment())  # published at 09:00, corrected at 11:00
     repo.commit("2024-03-01T11:00:00+08:00")
     repo.write("commitments/CM-2024-001.yaml", commitment(status="部分兑现"))
     repo.commit("2024-04-01T09:00:00+08:00")
@@ -123,13 +123,20 @@ def test_same_day_commits_merge_and_a_same_day_revert_is_no_revision(repo: Repo)
     repo.commit("2024-04-01T15:00:00+08:00")
     repo.write("commitments/CM-2024-001.yaml", commitment(status="已终止"))
     repo.commit("2024-05-01T09:00:00+08:00")
-    repo.write("commitments/CM-2024-001.yaml", commitment(status="未兑现"))  # undone the same day
+    repo.write("commitments/CM-2024-001.yaml", commitment(status="未兑现"))  # undone the same day: readers saw it
     repo.commit("2024-05-01T10:00:00+08:00")
 
-    assert repo.collect().of("CM-2024-001") == (
+    revisions = repo.collect().of("CM-2024-001")
+    assert revisions == (
         Revision(date(2024, 3, 1), (), created=True),
-        Revision(date(2024, 4, 1), (FieldChange("履行状态", "履行中", "未兑现"),)),
+        Revision(date(2024, 3, 1), (FieldChange("承诺事项", "草稿", "企业开办全流程一个工作日内办结"),)),
+        Revision(date(2024, 4, 1), (FieldChange("履行状态", "履行中", "部分兑现"),)),
+        Revision(date(2024, 4, 1), (FieldChange("履行状态", "部分兑现", "未兑现"),)),
+        Revision(date(2024, 5, 1), (FieldChange("履行状态", "未兑现", "已终止"),)),
+        Revision(date(2024, 5, 1), (FieldChange("履行状态", "已终止", "未兑现"),)),
     )
+    commits = repo.git("rev-list", "--first-parent", "--reverse", "HEAD").split()
+    assert [r.commit for r in revisions] == commits
 
 
 def test_comment_and_whitespace_edits_are_no_revision(repo: Repo):
@@ -290,10 +297,13 @@ def test_merged_branch_is_one_step_dated_at_the_merge(repo: Repo):
     repo.write("findings/.keep", "")
     repo.commit("2024-03-04T10:00:00+08:00")
     repo.git("merge", "-q", "--no-ff", "-m", MESSAGE, "edit", when="2024-03-05T10:00:00+08:00")
-    assert repo.collect().of("CM-2024-001") == (
+    revisions = repo.collect().of("CM-2024-001")
+    assert revisions == (
         Revision(date(2024, 3, 1), (), created=True),
         Revision(date(2024, 3, 5), (FieldChange("履行状态", "履行中", "已兑现"),)),
     )
+    # the commits inside the pull request were never published: the merge is the publication
+    assert revisions[1].commit == repo.git("rev-parse", "HEAD").strip()
 
 
 def test_author_name_email_and_message_never_appear(repo: Repo):

@@ -604,7 +604,7 @@ def test_mkdocs_yml_is_data_not_template(build):
     assert zq["sample"] is True and zq["as_of"] == "2026-11-26" and zq["feed"] == "feed.xml"
     assert zq["contact"]["hotline"] == "12345" and zq["policy"]["date"] == "2024-02-22"
     assert set(zq) == {"site_name", "publisher", "region", "sample", "as_of", "contact", "identifiers", "policy",
-                       "licence", "feed"}
+                       "licence", "feed", "publication"}
     # The site name reaches pages as escaped text only.
     assert "<h1>站点 {% raw %}</h1>" in read(build, "index.md")
 

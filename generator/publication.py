@@ -1,0 +1,285 @@
+"""Verifiable publications: the manifest every build writes, and `generator verify`.
+
+A publication is a site built from one commit for one as-of date. Because the
+same commit and as-of date always give the same bytes, anyone holding the
+repository can check a published site:
+
+- every build writes ``publication.json`` into the site root and into the data
+  package folder (``data/publication.json``): the commit id, whether the work
+  tree had uncommitted changes (``dirty``: such a build cannot be reproduced),
+  the as-of date, the generator version and the sha256 of every published file
+  (the two manifest copies themselves excluded);
+- the footer of every page names the commit (see ``mkdocs_extra``);
+- ``generator verify SITE_DIR`` first checks the site's files against its own
+  manifest, then checks the commit out into a scratch folder (``git worktree
+  add --detach``), rebuilds it with the same as-of date and reports every file
+  that differs, is missing or is extra. The rebuild uses the generator of that
+  commit when the commit carries one (this repository), else the installed one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+from generator import __version__
+from generator.problems import GeneratorError
+
+MANIFEST_NAME = "publication.json"
+#: Where the manifest is written inside the site: the root and the data package folder.
+MANIFEST_PATHS = (MANIFEST_NAME, f"data/{MANIFEST_NAME}")
+FORMAT = 1
+
+_GIT_LOCATION_VARIABLES = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX",
+)
+
+
+class VerifyError(GeneratorError):
+    """verify cannot run (no manifest, no repository, unknown commit)."""
+
+    exit_code = 2
+
+
+def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARIABLES}
+    env.update(LC_ALL="C", GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0")
+    return subprocess.run(["git", "--no-pager", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a build is made from: the commit (empty outside git), dirty work tree, the data folder in it."""
+
+    commit: str = ""
+    dirty: bool = False
+    data_path: str = "data"  # the data folder, relative to the top of the repository
+
+    @property
+    def short(self) -> str:
+        return self.commit[:12]
+
+
+def identify(data_dir: Path) -> Identity:
+    """The commit the data folder's repository is at, and whether its work tree differs from it."""
+    data_dir = Path(data_dir).resolve()
+    start = data_dir if data_dir.is_dir() else data_dir.parent
+    try:
+        head = _git(start, "rev-parse", "--show-toplevel", "HEAD")
+    except OSError:
+        return Identity(data_path=data_dir.name)
+    lines = head.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if head.returncode != 0 or len(lines) < 2:
+        return Identity(data_path=data_dir.name)
+    top = Path(lines[0]).resolve()
+    try:
+        data_path = data_dir.relative_to(top).as_posix()
+    except ValueError:
+        data_path = data_dir.name
+    status = _git(top, "status", "--porcelain", "--untracked-files=normal")
+    dirty = status.returncode != 0 or bool(status.stdout.strip())
+    return Identity(lines[1], dirty, data_path or ".")
+
+
+def mkdocs_extra(identity: Identity | None) -> dict:
+    """What the footer shows: the commit (short and full) and whether the build was dirty."""
+    if identity is None or not identity.commit:
+        return {}
+    return {"commit": identity.commit, "short": identity.short, "dirty": identity.dirty, "manifest": MANIFEST_NAME}
+
+
+# --- the manifest ----------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def site_files(site_dir: Path) -> dict[str, str]:
+    """sha256 of every file under site_dir (relative POSIX paths, sorted), the manifests excluded."""
+    site_dir = Path(site_dir)
+    out = {}
+    for path in sorted(site_dir.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            rel = path.relative_to(site_dir).as_posix()
+            if rel not in MANIFEST_PATHS:
+                out[rel] = _sha256(path)
+    return dict(sorted(out.items()))
+
+
+def manifest(site_dir: Path, identity: Identity, as_of: date) -> dict:
+    return {
+        "format": FORMAT,
+        "commit": identity.commit,
+        "dirty": identity.dirty,
+        "data_path": identity.data_path,
+        "as_of": as_of.isoformat(),
+        "generator_version": __version__,
+        "files": site_files(site_dir),
+    }
+
+
+def write_manifest(site_dir: Path, identity: Identity, as_of: date) -> dict:
+    """Write publication.json into the site and its data package folder (a new file, never in place:
+    the files of a site may be hard links into the previous site)."""
+    data = manifest(site_dir, identity, as_of)
+    text = (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    for rel in MANIFEST_PATHS:
+        path = Path(site_dir) / rel
+        if not path.parent.is_dir():
+            continue
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_bytes(text)
+        os.replace(tmp, path)
+    return data
+
+
+def read_manifest(site_dir: Path) -> dict:
+    path = Path(site_dir) / MANIFEST_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise VerifyError(f"{path} 不存在：这不是本生成器生成的网站，或生成时间早于发布清单功能。") from None
+    except (OSError, ValueError) as exc:
+        raise VerifyError(f"{path} 无法读取或不是有效的 JSON（{exc}）。") from None
+    if (not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("files"), dict)
+            or not isinstance(data.get("as_of"), str)):
+        raise VerifyError(f"{path} 的格式无法识别。")
+    try:
+        date.fromisoformat(data["as_of"])
+    except ValueError:
+        raise VerifyError(f"{path} 中的数据日期“{data['as_of']}”无效。") from None
+    return data
+
+
+# --- verify ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Verification:
+    commit: str
+    as_of: str
+    notes: list[str] = field(default_factory=list)  # facts about the check (dirty build, version)
+    tampered: list[str] = field(default_factory=list)  # site files that do not match its own manifest
+    differing: list[str] = field(default_factory=list)  # files whose rebuilt bytes differ
+    missing: list[str] = field(default_factory=list)  # in the rebuild, not in the site
+    extra: list[str] = field(default_factory=list)  # in the site, not in the rebuild
+
+    @property
+    def ok(self) -> bool:
+        return not (self.tampered or self.differing or self.missing or self.extra)
+
+    def text(self) -> str:
+        lines = [f"复核发布：提交 {self.commit[:12] or '（无）'}，数据截至 {self.as_of}。", *self.notes]
+        for title, paths in (("与网站自带的发布清单不符（文件被改动过）", self.tampered),
+                             ("与重新生成的结果不同", self.differing),
+                             ("重新生成时有、网站中缺少", self.missing),
+                             ("网站中有、重新生成时没有", self.extra)):
+            if paths:
+                lines.append(f"{title}（{len(paths)} 个）：")
+                lines += [f"  {p}" for p in paths[:200]]
+                if len(paths) > 200:
+                    lines.append(f"  ……另有 {len(paths) - 200} 个")
+        lines.append("复核通过：网站与该提交重新生成的结果逐字节相同。" if self.ok else "复核未通过。")
+        return "\n".join(lines)
+
+
+def _compare(expected: dict[str, str], actual: dict[str, str], result: Verification) -> None:
+    for rel in sorted(set(expected) | set(actual)):
+        if rel not in actual:
+            result.missing.append(rel)
+        elif rel not in expected:
+            result.extra.append(rel)
+        elif expected[rel] != actual[rel]:
+            result.differing.append(rel)
+
+
+def _rebuild(checkout: Path, data_path: str, out: Path, as_of: str, work: Path,
+             report: Callable[[str], None]) -> None:
+    """Build the checked-out commit into `out`: with its own generator when it has one."""
+    data_dir = checkout / data_path
+    if (checkout / "generator" / "__init__.py").is_file() and (checkout / "generator" / "publication.py").is_file():
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(checkout) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env.pop("GENERATOR_DEBUG", None)
+        proc = subprocess.run([sys.executable, "-m", "generator", "build", "--data", str(data_dir), "--out", str(out),
+                               "--as-of", as_of], cwd=checkout, env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+        if proc.returncode != 0:
+            tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
+            raise VerifyError("重新生成失败：\n" + "\n".join(tail))
+        return
+    report("该提交中没有生成器代码，使用当前安装的生成器重新生成。")
+    from generator.publish import build_site
+
+    build_site(data_dir, out, as_of=date.fromisoformat(as_of), build_dir=work / "build", reuse=False)
+
+
+def verify(site_dir: Path, repo_dir: Path = Path("."), report: Callable[[str], None] = lambda line: None) -> Verification:
+    """Check a built site against its manifest and against a fresh build of its commit."""
+    site_dir = Path(site_dir)
+    if not site_dir.is_dir():
+        raise VerifyError(f"网站文件夹 {site_dir} 不存在。")
+    data = read_manifest(site_dir)
+    commit = str(data.get("commit") or "")
+    result = Verification(commit, data["as_of"])
+    if data.get("generator_version") != __version__:
+        result.notes.append(f"说明：网站由生成器 {data.get('generator_version')} 生成，当前为 {__version__}。")
+    # 1. the site against its own manifest: catches an edited file without any rebuild
+    actual = site_files(site_dir)
+    check = Verification(commit, data["as_of"])
+    _compare(data["files"], actual, check)
+    result.tampered = sorted(check.differing + check.missing + check.extra)
+    if not commit:
+        raise VerifyError("发布清单中没有提交编号（网站不是在 git 仓库中生成的），无法重新生成复核。")
+    if data.get("dirty"):
+        result.notes.append("注意：这个网站是在有未提交修改的工作区中生成的，重新生成的结果可能不同。")
+    # 2. rebuild the commit in a scratch work tree
+    top = _git(Path(repo_dir), "rev-parse", "--show-toplevel")
+    if top.returncode != 0:
+        raise VerifyError(f"{Path(repo_dir).resolve()} 不是 git 仓库，无法检出提交 {commit[:12]}。")
+    top_dir = Path(top.stdout.decode("utf-8", "surrogateescape").strip())
+    if _git(top_dir, "cat-file", "-e", f"{commit}^{{commit}}").returncode != 0:
+        raise VerifyError(f"仓库中没有提交 {commit}：请先获取完整历史（git fetch --unshallow）。")
+    work = Path(tempfile.mkdtemp(prefix="generator-verify-"))
+    checkout = work / "src"
+    try:
+        added = _git(top_dir, "worktree", "add", "--detach", "--quiet", str(checkout), commit)
+        if added.returncode != 0:
+            raise VerifyError(f"无法检出提交 {commit[:12]}：{added.stderr.decode('utf-8', 'replace').strip()}")
+        report(f"已检出提交 {commit[:12]}，按数据日期 {data['as_of']} 重新生成……")
+        rebuilt = work / "site"
+        _rebuild(checkout, str(data.get("data_path") or "data"), rebuilt, data["as_of"], work, report)
+        _compare(site_files(rebuilt), actual, result)
+    finally:
+        _git(top_dir, "worktree", "remove", "--force", str(checkout))
+        shutil.rmtree(work, ignore_errors=True)
+        _git(top_dir, "worktree", "prune")
+    return result
+
+
+def register(command) -> None:
+    p = command("verify", "复核已发布的网站：检出其发布清单中的提交，按同一数据日期重新生成，逐个文件比对", cmd_verify)
+    p.add_argument("site_dir", metavar="SITE_DIR", help="要复核的网站文件夹（含 publication.json）")
+    p.add_argument("--repo", default=".", help="含该提交的 git 仓库（默认当前文件夹）")
+
+
+def cmd_verify(args) -> int:
+    result = verify(Path(args.site_dir), Path(args.repo), report=lambda line: print(line, file=sys.stderr))
+    print(result.text())
+    return 0 if result.ok else 1
