@@ -171,6 +171,12 @@ _DETECTORS = (
 )
 
 
+#: A hexadecimal digest (git commit id, sha256): 40 or 64 hex digits standing alone. Its digits
+#: are random, so a run of them can look like a mobile number; it is never an identifier.
+_DIGEST_RE = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-f]{64}|[0-9a-f]{40})(?![0-9A-Za-z])", re.ASCII)
+_HEX_HINT = re.compile(r"[0-9a-f]{40}", re.ASCII)
+
+
 def find_identifiers(text: str) -> list[IdentifierMatch]:
     """Every personal identifier in `text`, ordered by position, never overlapping.
 
@@ -178,17 +184,21 @@ def find_identifiers(text: str) -> list[IdentifierMatch]:
     date; also written 6-8-4 with spaces or hyphens), mainland mobile numbers
     (1[3-9] + 9 digits, optionally 3-4-4 with spaces or hyphens, optionally +86/86/0086),
     and 13–19 digit bank card numbers passing Luhn (optionally in groups of four).
-    None of them may be part of a longer run of digits or of a decimal number. Bank
+    None of them may be part of a longer run of digits, of a decimal number or of a
+    40- or 64-digit hexadecimal digest (a commit id, a sha256 checksum). Bank
     cards must also start with 2–6 or 9, stand apart from Latin letters and hyphenated
     codes, and not be an all-digit valid 统一社会信用代码. Full-width digits count.
     """
     narrow = text.translate(_NARROW)
+    digests = [m.span() for m in _DIGEST_RE.finditer(narrow)] if _HEX_HINT.search(narrow) else []
     taken: list[IdentifierMatch] = []  # kept sorted by start; never overlapping
     for kind, pattern, is_valid in _DETECTORS:
         for found in pattern.finditer(narrow):
             start, end = found.span()
             if is_valid is not None and not is_valid(found.group()):
                 continue
+            if digests and any(d_start <= start and end <= d_end for d_start, d_end in digests):
+                continue  # digits inside a commit id or a sha256 digest (the publication manifest, the footer)
             index = bisect_left(taken, start, key=lambda m: m.start)
             if index > 0 and taken[index - 1].end > start:
                 continue

@@ -330,3 +330,17 @@ def test_scan_respects_suffixes(tmp_path):
     (tmp_path / "b.js").write_text("电话13812345678", encoding="utf-8")
     assert [p.name for p, _, _ in scan_text_files(tmp_path, suffixes=(".js",))] == ["b.js"]
     assert scan_text_files(tmp_path / "missing") == []
+
+
+def test_digits_inside_a_commit_id_or_sha256_digest_are_no_identifier():
+    from generator.privacy import find_identifiers
+
+    digest = "56cc" + "13912345678" + "c" * 49  # 64 hex digits: a sha256 in the publication manifest
+    commit = "ab" + "13912345678" + "d" * 27  # 40 hex digits: a commit id in the footer
+    assert len(digest) == 64 and len(commit) == 40
+    assert find_identifiers(f'"index.html": "{digest}"') == []
+    assert find_identifiers(f"提交 {commit} 生成") == []
+    # the same number outside a digest, or in a hex run of another length, is still found
+    assert [m.kind for m in find_identifiers("联系电话 13912345678")] == ["mobile"]
+    assert [m.kind for m in find_identifiers("ab13912345678dd")] == ["mobile"]
+    assert [m.kind for m in find_identifiers("13912345678" + "a" * 53 + "x")] == ["mobile"]
