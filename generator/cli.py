@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from generator import __version__
-from generator.problems import GeneratorError, Problem, format_github, format_json, format_markdown, format_text
+from generator.problems import GeneratorError, Problem, escape_log, format_github, format_json, format_markdown, format_text
 
 FORMATTERS: dict[str, Callable[[list[Problem]], str]] = {
     "text": format_text,
@@ -38,10 +38,24 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _as_of(value: str) -> date:
+    from generator.dates import DateOutOfRange, check_as_of
+
     try:
-        return date.fromisoformat(value)
+        return check_as_of(date.fromisoformat(value), "日期")
     except ValueError:
         raise argparse.ArgumentTypeError(f"“{value}”不是 YYYY-MM-DD 格式的日期") from None
+    except DateOutOfRange as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"端口“{value}”不是整数") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"端口 {port} 超出范围，应为 1 到 65535 之间的整数，如 8000")
+    return port
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
@@ -69,7 +83,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from generator.publish import build_site
 
     result = build_site(_data_dir(args), Path(args.out), as_of=args.as_of, history=not args.no_history,
-                        report=lambda line: print(line, file=sys.stderr))
+                        report=lambda line: print(escape_log(line), file=sys.stderr))
     _print(result.summary())
     return 0
 
@@ -77,7 +91,11 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from generator.publish import serve
 
-    serve(_data_dir(args), as_of=args.as_of, host=args.host, port=args.port)
+    try:
+        serve(_data_dir(args), as_of=args.as_of, host=args.host, port=args.port)
+    except OSError as exc:
+        raise GeneratorError(f"无法在 {args.host}:{args.port} 启动预览：{exc.strerror or exc}"
+                             "（端口可能已被占用，可用 --port 换一个端口）") from None
     return 0
 
 
@@ -98,13 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("build", "校验、计算并生成网站到 site/（失败时保留原有网站）", cmd_build)
     p.add_argument("--out", default="site", help="网站输出文件夹（默认 site/）")
-    p.add_argument("--as-of", type=_as_of, default=None, help="按指定日期（YYYY-MM-DD）生成，默认为北京时间今天")
+    p.add_argument("--as-of", type=_as_of, default=None, help="按指定日期（YYYY-MM-DD，2000-01-01 至 2099-12-31）生成，默认为北京时间今天")
     p.add_argument("--no-history", action="store_true", help="不从 git 历史生成记录的修改记录")
 
     p = command("serve", "本地预览网站，修改记录后自动刷新", cmd_serve)
-    p.add_argument("--as-of", type=_as_of, default=None, help="按指定日期（YYYY-MM-DD）生成")
+    p.add_argument("--as-of", type=_as_of, default=None, help="按指定日期（YYYY-MM-DD，2000-01-01 至 2099-12-31）生成")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=_port, default=8000)
 
     from generator import importer, publication, scaffold, synth
 
@@ -124,19 +142,35 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        data = getattr(args, "data", None)
+        if data and Path(data).is_dir():
+            from generator.datadir import recover
+
+            recover(Path(data))  # an import killed half-way: completed or rolled back, and said so
         return args.func(args)
     except GeneratorError as exc:
         problems = getattr(exc, "problems", None)
         if problems:
             _print(FORMATTERS.get(getattr(args, "format", "text"), format_text)(problems))
-        print(f"generator：{exc}", file=sys.stderr)
+        print(escape_log(f"generator：{exc}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("generator：已中断。", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("generator：内存不足，无法完成。请关闭其他程序后重试；如果数据文件或 Excel 台账异常大，"
+              "请检查是否误存了其他内容，或拆分成较小的文件。", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the environment, not the data: a folder that cannot be written, a full disk …
+        if os.environ.get("GENERATOR_DEBUG"):
+            raise
+        where = f"{exc.filename}：" if getattr(exc, "filename", None) else ""
+        print(f"generator：文件或系统操作失败：{where}{exc.strerror or exc}。请检查路径是否正确、是否有写入权限、磁盘是否已满。",
+              file=sys.stderr)
+        return 2
     except Exception as exc:  # the last line of defence: staff never see a traceback
         if os.environ.get("GENERATOR_DEBUG"):
             raise
-        print(f"generator：内部错误（{type(exc).__name__}: {exc}）。这不是数据的问题，请把这条信息和所用命令报告给维护人员；"
+        print(escape_log(f"generator：内部错误（{type(exc).__name__}: {exc}）。") + "这不是数据的问题，请把这条信息和所用命令报告给维护人员；"
               "设置环境变量 GENERATOR_DEBUG=1 可查看详细信息。", file=sys.stderr)
         return 3

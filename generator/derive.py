@@ -288,15 +288,17 @@ def clearing_curve(items: Iterable[ArrearsFacts], as_of: date) -> tuple[CurvePoi
             repaid_by_month[max(r.paid_on, start).strftime("%Y-%m")] += r.amount
     if not owed_by_month:
         return ()
-    month = min(owed_by_month)
-    last = as_of.strftime("%Y-%m")
+    first = min(owed_by_month)
+    # months counted as integers (year * 12 + month - 1): comparing "YYYY-MM" strings never
+    # ends once the year has five digits ("10000-01" < "9999-12")
+    index, last = int(first[:4]) * 12 + int(first[5:7]) - 1, as_of.year * 12 + as_of.month - 1
     points, owed, repaid = [], ZERO, ZERO
-    while month <= last:
+    while index <= last:
+        month = f"{index // 12:04d}-{index % 12 + 1:02d}"
         owed += owed_by_month.get(month, ZERO)
         repaid += repaid_by_month.get(month, ZERO)
         points.append(CurvePoint(month, owed, repaid, owed - repaid))
-        y, m = int(month[:4]), int(month[5:])
-        month = f"{y + (m == 12)}-{m % 12 + 1:02d}"
+        index += 1
     return tuple(points)
 
 

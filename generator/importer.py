@@ -44,7 +44,6 @@ from generator.scaffold import (
     CsvDoc,
     CsvRecord,
     Departments,
-    atomic_write,
     format_number,
     id_prefix,
     next_id,
@@ -785,18 +784,14 @@ def run_import(data_dir: Path, workbook: Path, *, sheet_name: str | None = None,
                if any(o.status != "未变" and o.row.resource == name for o in outcomes.values())]
     if dry_run or (all_or_nothing and result.rejected):
         return result
-    originals = {doc.path: (doc.path.read_bytes() if doc.path.exists() else None) for doc in changed}
+    # all files or none: staged, then renamed into place under a journal that the next
+    # command completes or rolls back if this one is killed half-way (generator/datadir.py)
+    from generator.datadir import commit
+
     try:
-        for doc in changed:  # parents first: IMPORTABLE order; each file is replaced in one step
-            doc.write()
-            result.written.append(doc.path)
-    except GeneratorError:
-        for path in result.written:  # put back the files already replaced: all or none
-            if originals[path] is None:
-                path.unlink(missing_ok=True)
-            else:
-                atomic_write(path, originals[path])
-        raise
+        result.written = commit(data_dir, {doc.path: doc.render()[0].encode("utf-8") for doc in changed})
+    except OSError as exc:
+        raise GeneratorError(f"无法写入数据文件夹：{exc.strerror or exc}。已写入一半的导入会在下次运行任何 generator 命令时自动完成或撤销") from None
     return result
 
 
@@ -931,9 +926,14 @@ def report_lines(result: ImportResult, workbook: Path, dry_run: bool, all_or_not
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from generator.datadir import locked
+
     workbook = Path(args.file)
-    result = run_import(Path(args.data), workbook, sheet_name=args.sheet, forced=args.resource,
-                        dry_run=args.dry_run, all_or_nothing=args.all_or_nothing)
+    if not Path(args.data).is_dir():
+        raise UnusableFile(f"找不到数据文件夹 {args.data}，请用 --data 指定")
+    with locked(Path(args.data), f"generator import {workbook.name}"):  # read, merge and write as one
+        result = run_import(Path(args.data), workbook, sheet_name=args.sheet, forced=args.resource,
+                            dry_run=args.dry_run, all_or_nothing=args.all_or_nothing)
     sys.stdout.write("\n".join(report_lines(result, workbook, args.dry_run, args.all_or_nothing)) + "\n")
     return 1 if result.rejected else 0
 

@@ -19,12 +19,14 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from generator.datadir import UnsafeFile, is_regular as path_is_regular, read_bytes as read_data_file
 from generator.problems import WARNING, Problem
 from generator.schema import Package, Resource, load_package
 
@@ -110,15 +112,20 @@ def _rel(path: Path, data_dir: Path) -> str:
         return path.as_posix()
 
 
-def read_text(path: Path, rel: str, limit: int, problems: list[Problem]) -> str | None:
+def read_text(path: Path, rel: str, limit: int, problems: list[Problem], data_root: Path | None = None) -> str | None:
     """The file's text, or None (with a problem) when it cannot be read as UTF-8."""
     try:
-        size = path.stat().st_size
-        if size > limit:
+        size = path.lstat().st_size
+        if size > limit and path_is_regular(path):
             problems.append(Problem(rel, None, None, f"文件过大（{size / 1e6:.1f} MB），超过 {limit / 1e6:.0f} MB 的上限",
                                     "请检查是否误存了其他文件；大量数据请分文件保存"))
             return None
-        data = path.read_bytes()
+        # only a regular file inside the data folder: never a symlink (out of the repository),
+        # a FIFO (hangs) or a device (/dev/zero never ends)
+        data = read_data_file(path, data_root or path.parent, limit, rel)
+    except UnsafeFile as exc:
+        problems.append(Problem(rel, None, None, str(exc).removeprefix(f"{rel}："), "请换成普通文件后重新运行", code="unsafe-file"))
+        return None
     except OSError as exc:
         problems.append(Problem(rel, None, None, f"无法读取文件：{exc.strerror or exc}", "请检查文件是否存在、是否有读取权限"))
         return None
@@ -234,7 +241,7 @@ def parse_yaml(text: str) -> YamlDoc:
 
 def read_yaml(path: Path, data_dir: Path, problems: list[Problem], rel: str | None = None) -> YamlDoc | None:
     rel = rel or _rel(path, data_dir)
-    text = read_text(path, rel, MAX_YAML_BYTES, problems)
+    text = read_text(path, rel, MAX_YAML_BYTES, problems, data_dir)
     if text is None:
         return None
     try:
@@ -334,6 +341,10 @@ def _flatten(doc: YamlDoc, base: Path_, item: dict, resource: Resource, package:
 def _load_yaml_records(resource: Resource, package: Package, data_dir: Path,
                        tables: dict[str, Table], problems: list[Problem]) -> None:
     folder = data_dir / resource.source.path
+    if folder.is_symlink():
+        problems.append(Problem(resource.source.path, None, None, f"记录文件夹 {resource.source.path}/ 是符号链接，已拒绝读取",
+                                "数据文件夹中只能放普通文件和文件夹：请把记录放进真实的文件夹", code="unsafe-file"))
+        return
     if not folder.is_dir():
         problems.append(Problem(resource.source.path, None, None, f"缺少记录文件夹 {resource.source.path}/", "请创建该文件夹（可以为空）"))
         return
@@ -363,7 +374,7 @@ def _load_yaml_list(resource: Resource, package: Package, data_dir: Path,
                     tables: dict[str, Table], problems: list[Problem]) -> None:
     path = data_dir / resource.source.path
     rel = resource.source.path
-    if not path.exists():
+    if not os.path.lexists(path):
         problems.append(Problem(rel, None, None, f"缺少文件 {rel}", "请从示例数据复制后修改"))
         return
     doc = read_yaml(path, data_dir, problems)
@@ -384,10 +395,10 @@ def _load_yaml_list(resource: Resource, package: Package, data_dir: Path,
 def _load_csv(resource: Resource, data_dir: Path, tables: dict[str, Table], problems: list[Problem]) -> None:
     rel = resource.source.path
     path = data_dir / rel
-    if not path.exists():
+    if not os.path.lexists(path):
         problems.append(Problem(rel, None, None, f"缺少文件 {rel}", f"表头应为：{','.join(resource.field_names)}"))
         return
-    text = read_text(path, rel, MAX_CSV_BYTES, problems)
+    text = read_text(path, rel, MAX_CSV_BYTES, problems, data_dir)
     if text is None:
         return
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -451,11 +462,11 @@ def load(data_dir: Path, package: Package | None = None) -> RawData:
         return RawData(data_dir, package, tables, None, None, problems)
 
     site = None
-    if (data_dir / "site.yaml").exists():
+    if os.path.lexists(data_dir / "site.yaml"):
         site = read_yaml(data_dir / "site.yaml", data_dir, problems)
     else:
         problems.append(Problem("site.yaml", None, None, "缺少站点设置文件 site.yaml", "请从示例数据复制 data/site.yaml 后修改"))
-    calendar = read_yaml(data_dir / "calendar.yaml", data_dir, problems) if (data_dir / "calendar.yaml").exists() else None
+    calendar = read_yaml(data_dir / "calendar.yaml", data_dir, problems) if os.path.lexists(data_dir / "calendar.yaml") else None
 
     for resource in package.resources:
         kind = resource.source.kind

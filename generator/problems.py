@@ -64,7 +64,7 @@ def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
 def format_text(problems: list[Problem]) -> str:
     errors = sum(p.is_error for p in problems)
     warnings = len(problems) - errors
-    lines = [p.text() for p in problems]
+    lines = [escape_log(p.text()) for p in problems]
     if errors:
         lines.append(f"共 {errors} 个错误、{warnings} 个提示。请按提示修改后重新运行校验。")
     else:
@@ -78,6 +78,25 @@ def _escape_annotation(text: str, is_property: bool = False) -> str:
     if is_property:
         text = text.replace(":", "%3A").replace(",", "%2C")
     return text
+
+
+def escape_log(text: str) -> str:
+    """Plain output (the terminal, a CI log) that the GitHub runner cannot read as a command.
+
+    The runner takes a line that starts (after white space) with ``::`` as a workflow
+    command (``::error …``, ``::add-mask::…``, ``::stop-commands::…``) and ``##[`` anywhere
+    as the older form. A file name or value can carry either, or a line break that
+    starts a new line. So: carriage returns are escaped as in annotations (%0D), every
+    line starting with ``::`` gets a visible "│ " in front, and ``##[`` becomes ``##［``.
+    """
+    lines = str(text).replace("\r", "%0D").split("\n")
+    out = []
+    for line in lines:
+        line = line.replace("##[", "##\uff3b")
+        if line.lstrip().startswith("::"):
+            line = "│ " + line
+        out.append(line)
+    return "\n".join(out)
 
 
 def format_github(problems: list[Problem], data_prefix: str = "data") -> str:

@@ -31,7 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
-from generator import __version__
+from generator import __version__, sitedir
 from generator.problems import GeneratorError
 
 MANIFEST_NAME = "publication.json"
@@ -111,13 +111,14 @@ def _sha256(path: Path) -> str:
 
 
 def site_files(site_dir: Path) -> dict[str, str]:
-    """sha256 of every file under site_dir (relative POSIX paths, sorted), the manifests excluded."""
+    """sha256 of every file under site_dir (relative POSIX paths, sorted), the manifests and the
+    generator's marker file (written after the manifest, see sitedir) excluded."""
     site_dir = Path(site_dir)
     out = {}
     for path in sorted(site_dir.rglob("*")):
         if path.is_file() and not path.is_symlink():
             rel = path.relative_to(site_dir).as_posix()
-            if rel not in MANIFEST_PATHS:
+            if rel not in MANIFEST_PATHS and rel != sitedir.MARKER:  # bookkeeping, not published content
                 out[rel] = _sha256(path)
     return dict(sorted(out.items()))
 

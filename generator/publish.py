@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,9 +22,12 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from generator import publication as publication_mod
+from generator import sitedir
+from generator.dates import check_as_of
 from generator.files import write_if_changed
 from generator.derive import Facts, derive, today
 from generator.load import load
+from generator.offline import keep_requests_on_site
 from generator.problems import DataInvalid, GeneratorError, Problem
 from generator.validate import validate
 
@@ -81,7 +83,7 @@ def prepare(data_dir: Path, as_of: date | None, timer: _Timer | None = None) -> 
     if report.dataset is None:
         raise DataInvalid(report.problems)
     with timer("计算"):
-        as_of = as_of or today(report.dataset.site.timezone)
+        as_of = check_as_of(as_of or today(report.dataset.site.timezone))
         facts = derive(report.dataset, as_of)
     return facts, [p for p in report.problems if not p.is_error]
 
@@ -770,6 +772,7 @@ def mkdocs_build(build_dir: Path, site_dir: Path, as_of: date, timezone: str,
                 os._exit(1)
             if parallel is not None:
                 parallel.kill()
+        keep_requests_on_site(Path(site_dir))  # the theme's CDN loads → the site's own files
     except (MkDocsException, SystemExit, OSError) as exc:
         details = "\n".join(f"  - {m}" for m in handler.messages) or f"  - {exc}"
         raise BuildFailed(f"MkDocs 构建失败（严格模式下任何警告都视为错误），原网站保持不变：\n{details}") from None
@@ -813,23 +816,13 @@ def _write_manifest(build_dir: Path, out_dir: Path, manifest: dict) -> None:
     write_if_changed(Path(build_dir) / CACHE_DIR / SITE_MANIFEST, json.dumps(data, sort_keys=True).encode("utf-8"))
 
 
-def _swap_into_place(built: Path, out_dir: Path) -> None:
-    """Replace out_dir with built using renames, so readers never see a half-written site."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        out_dir.rename(old)
-    built.rename(out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def build_site(data_dir: Path, out_dir: Path, as_of: date | None = None, history: bool = True,
                build_dir: Path | None = None, report: Callable[[str], None] = lambda line: None,
                reuse: bool = True) -> BuildResult:
     """The whole pipeline into out_dir. With reuse (the default), pages of the last site built
     from the same build folder whose sources did not change are reused (see _Incremental)."""
-    data_dir, out_dir = Path(data_dir), Path(out_dir).resolve()
+    data_dir = Path(data_dir)
+    out_dir = sitedir.check_target(out_dir, protect=[data_dir])  # before any work: never a data or repository folder
     build_dir = Path(build_dir) if build_dir else REPO_ROOT / "build"
     timings: dict[str, float] = {}
     timer = _Timer(timings)
@@ -840,20 +833,14 @@ def build_site(data_dir: Path, out_dir: Path, as_of: date | None = None, history
     pages = render_sources(facts, data_dir, build_dir, history, timer, parallel=_can_fork(),
                            publication=publication_mod.mkdocs_extra(identity))
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
-    try:
+    with sitedir.replacing(out_dir, protect=[data_dir]) as staging:  # the old site stays until the new is in
         with timer("构建网站"):
             manifest = mkdocs_build(build_dir, staging, facts.as_of, facts.site.timezone,
                                     previous_site=_reusable_site(build_dir, out_dir) if reuse else None)
         with timer("发布清单"):
             publication_mod.write_manifest(staging, identity, facts.as_of)
         files = sum(1 for p in staging.rglob("*") if p.is_file())
-        _swap_into_place(staging, out_dir)
-        _write_manifest(build_dir, out_dir, manifest)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    _write_manifest(build_dir, out_dir, manifest)
     return BuildResult(out_dir, facts.as_of, timings, warnings, pages, files, manifest["pages_built"])
 
 

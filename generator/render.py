@@ -226,6 +226,17 @@ def safe_title(text: str, limit: int = 120) -> str:
     return title
 
 
+def shell_text(text: str) -> str:
+    """Text for the theme's own settings (``site_name``), which Material prints unescaped
+    in <title>, the header and an ``aria-label="…"`` attribute, and escaped elsewhere.
+
+    A safe_title (no ``<``, ``>``, ``&``, controls or bidi characters) without ASCII
+    quotes either (``"`` and ``'`` become ＂ and ＇): the same text whether printed
+    raw or escaped, and it cannot leave an attribute.
+    """
+    return safe_title(text, limit=200).replace('"', "\uff02").replace("'", "\uff07")
+
+
 def text_br(value: object) -> Markup:
     """Escape plain text for an HTML block; line breaks become <br> (a blank line would end the block)."""
     if value is None:
@@ -375,7 +386,9 @@ class _SafeTree(markdown.treeprocessors.Treeprocessor):
 
 class _SafeExtension(markdown.extensions.Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:
-        md.treeprocessors.register(_SafeTree(md), "zq-safe", 5)
+        # After Python-Markdown's own "unescape" step (priority 0): the check sees the href
+        # the browser will get, with backslash escapes undone (``/\\host`` is ``//host``).
+        md.treeprocessors.register(_SafeTree(md), "zq-safe", -1)
 
 
 def _no_blank_lines(text: str) -> str:
@@ -1012,7 +1025,7 @@ def mkdocs_config(facts: Facts, build_dir: Path, templates_dir: Path, publicatio
     config = {
         "INHERIT": Path(os.path.relpath(BASE_CONFIG, build_dir)).as_posix(),
         "docs_dir": "docs",
-        "site_name": site.site_name,
+        "site_name": shell_text(site.site_name),
         "site_url": site.base_url,
         "theme": {"custom_dir": Path(os.path.relpath(Path(templates_dir).resolve() / "overrides", build_dir)).as_posix()},
         "extra": {

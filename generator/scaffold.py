@@ -37,6 +37,7 @@ from typing import Callable, Iterable
 
 import yaml
 
+from generator.datadir import read_bytes
 from generator.problems import GeneratorError, Problem
 from generator.schema import GROUP_TOKENS, Field, Package, Resource, load_package
 
@@ -68,8 +69,8 @@ def site_timezone(data_dir: Path) -> str:
     """The `timezone` of data/site.yaml (Asia/Shanghai when it cannot be read)."""
     path = data_dir / "site.yaml"
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds no objects
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        raw = yaml.load(read_bytes(path, data_dir, 1 << 20, "site.yaml").decode("utf-8"), Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds no objects
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, GeneratorError):
         return DEFAULT_TIMEZONE
     value = raw.get("timezone") if isinstance(raw, dict) else None
     return value if isinstance(value, str) and value else DEFAULT_TIMEZONE
@@ -78,10 +79,13 @@ def site_timezone(data_dir: Path) -> str:
 def site_today(data_dir: Path, fixed: str | None = None) -> date:
     """Today in the site's time zone, or the `--date` given (YYYY-MM-DD)."""
     if fixed:
+        from generator.dates import check_as_of
+
         try:
-            return date.fromisoformat(fixed)
+            day = date.fromisoformat(fixed)
         except ValueError:
             raise UsageError(f"--date“{fixed}”不是 YYYY-MM-DD 格式的日期，例如 2026-11-26") from None
+        return check_as_of(day, "--date")
     from generator.derive import today
 
     try:
@@ -105,7 +109,7 @@ class Departments:
     def read(cls, data_dir: Path) -> "Departments":
         ids: dict[str, str] = {}
         try:
-            text = (data_dir / "departments.csv").read_text(encoding="utf-8-sig")
+            text = read_bytes(data_dir / "departments.csv", data_dir, rel="departments.csv").decode("utf-8-sig")
         except (OSError, UnicodeDecodeError):
             return cls({}, {})
         for row in csv.DictReader(io.StringIO(text, newline="")):
@@ -150,10 +154,13 @@ def check_value(f: Field, value: str | None) -> list[str]:
 
 def format_number(f: Field, value: Decimal) -> str:
     """Money and scores keep their fixed places (1234.50, 94.0); other numbers as written."""
-    if f.decimals in (1, 2):
+    if f.decimals in (1, 2) and value.is_finite():
         exponent = Decimal(1).scaleb(-f.decimals)
-        if value == value.quantize(exponent):
-            return str(value.quantize(exponent))
+        try:
+            if value == value.quantize(exponent):
+                return str(value.quantize(exponent))
+        except InvalidOperation:  # more digits than Decimal carries (1e400): left as written, validation refuses it
+            pass
     return str(value)
 
 
@@ -265,11 +272,11 @@ class CsvDoc:
     def read(cls, data_dir: Path, resource: Resource) -> "CsvDoc":
         rel = resource.source.path
         path = inside(data_dir, data_dir / rel)
-        if not path.exists():
+        if not os.path.lexists(path):
             header = resource.field_names
             return cls(path, rel, resource, header, ",".join(header) + "\n", "\n")
         try:
-            text = path.read_bytes().decode("utf-8")
+            text = read_bytes(path, data_dir, rel=rel).decode("utf-8")
         except (OSError, UnicodeDecodeError):
             raise GeneratorError(f"无法读取 {rel}（不是 UTF-8 文本），请先运行 generator validate 并修正") from None
         prefix = ""
@@ -654,6 +661,15 @@ def new_arrears(args: argparse.Namespace) -> tuple[Path, str]:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    from generator.datadir import locked
+
+    if not Path(args.data).is_dir():
+        raise UsageError(f"找不到数据文件夹 {args.data}，请用 --data 指定")
+    with locked(Path(args.data), f"generator new {args.kind}"):  # the next id is taken under the lock
+        return _cmd_new(args)
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
     kind = args.kind
     if kind == "arrears":
         path, record_id = new_arrears(args)

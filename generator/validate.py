@@ -513,6 +513,61 @@ def no_personal_identifiers(ctx: Context) -> Iterator[Problem]:
                                       "请删除，或改为遮蔽形式（如 138****5678）", code="personal-data")
 
 
+#: Files whose text names the site and its offices: printed in page shells (title, header,
+#: aria-label, footer) as well as in pages. They are data, never markup.
+SHELL_TEXT_FILES = ("site.yaml", "departments.csv", "tasks.yaml")
+_MARKUP = re.compile(r"<[A-Za-z!/?]|&#?[A-Za-z0-9]+;")
+_PLAIN_URL = re.compile(r"https?://[^\s\"'<>\\`]+")
+
+
+def _markup_problem(file: str, line: int | None, field: str, value: str) -> Problem | None:
+    found = _MARKUP.search(value)
+    if found is None:
+        return None
+    snippet = value[found.start():found.start() + 12]
+    return Problem(file, line, field, f"含有 HTML 标记或字符实体（“{snippet}”），网站名称、部门名称和任务文字只能是纯文本",
+                   "请删除尖括号 < > 及 &…; 形式的实体，如确需书写请用全角符号（＜ ＞ ＆）", code="markup")
+
+
+@rule
+def no_markup_in_shell_text(ctx: Context) -> Iterator[Problem]:
+    """departments.csv and tasks.yaml (site.yaml: _site_markup) carry no HTML: see SHELL_TEXT_FILES."""
+    for name, table in ctx.tables.items():
+        for i, row in enumerate(table.rows):
+            if table.files[i].rsplit("/", 1)[-1] not in SHELL_TEXT_FILES:
+                break  # one resource comes from one file
+            for field, value in row.items():
+                if isinstance(value, str) and ("<" in value or "&" in value):
+                    file, line = table.where(i, field)
+                    problem = _markup_problem(file, line, field, value)
+                    if problem is not None:
+                        yield problem
+
+
+def _site_markup(doc: YamlDoc | None) -> Iterator[Problem]:
+    """Every string in site.yaml, at any depth, is plain text."""
+    if doc is None:
+        return
+
+    def walk(value: Any, path: tuple) -> Iterator[Problem]:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(item, path + (key,))
+        elif isinstance(value, list):
+            for k, item in enumerate(value):
+                yield from walk(item, path + (k,))
+        elif isinstance(value, str):
+            field = ".".join(str(p) for p in path)
+            problem = _markup_problem("site.yaml", doc.line(path), field, value)
+            if problem is None and str(path[-1]).endswith("url") and not _PLAIN_URL.fullmatch(value):
+                problem = Problem("site.yaml", doc.line(path), field, f"网址“{value[:60]}”格式不对",
+                                  "应以 http:// 或 https:// 开头，且不含空格、引号、尖括号或反斜杠", code="markup")
+            if problem is not None:
+                yield problem
+
+    yield from walk(doc.value, ())
+
+
 # --- site settings ---------------------------------------------------------------------
 
 
@@ -730,6 +785,7 @@ def validate(raw: RawData) -> Report:
 def _validate(raw: RawData) -> Report:
     problems = list(raw.problems)
     site = _site_settings(raw.site, problems)
+    problems.extend(_site_markup(raw.site))
     calendar = _calendar(raw.calendar, problems)
     typed = _typed_tables(raw, problems)
     ctx = Context(raw.package, raw.tables, typed, site, calendar)

