@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import __version__
+from generator import __version__, sitedir
 from generator.cli import main
 from generator.publication import MANIFEST_PATHS, VerifyError, identify, site_files, verify
 from generator.publish import build_site
@@ -52,7 +52,7 @@ def test_manifest_names_the_commit_and_hashes_every_file_but_itself(published):
     assert manifest["as_of"] == "2026-11-26" and manifest["generator_version"] == __version__
     assert manifest["data_path"] == "data"
     files = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
-    assert set(manifest["files"]) == files - set(MANIFEST_PATHS)
+    assert set(manifest["files"]) == files - set(MANIFEST_PATHS) - {sitedir.MARKER}
     assert "index.html" in manifest["files"] and "data/datapackage.json" in manifest["files"]
     assert not set(MANIFEST_PATHS) & set(manifest["files"])
     # the data package carries the same manifest
