@@ -99,9 +99,11 @@ class CommitmentFacts:
     steps: tuple[StepFacts, ...]
     badges: tuple[Badge, ...]
     timeline: tuple[Event, ...]
+    changes: tuple[model.ChangeEntry, ...] = ()  # the change log as of the as-of date, oldest first
 
 
-_STATUS_TONE = {"已兑现": "ok", "履行中": "warn", "部分兑现": "warn", "未兑现": "bad", "依法变更": "muted", "已终止": "muted"}
+_STATUS_TONE = {"已兑现": "ok", "履行中": "warn", "部分兑现": "warn", "未兑现": "bad", "依法变更": "muted", "已终止": "muted",
+                "已撤回": "muted"}
 
 
 def mask_name(name: str) -> str:
@@ -143,6 +145,8 @@ def derive_commitment(c: model.Commitment, as_of: date, names: dict[str, str]) -
         timeline.append(Event(c.change_decided_on, "依法变更", c.change_basis or ""))
     if c.fulfilled_on:
         timeline.append(Event(c.fulfilled_on, "全部兑现", ""))
+    if c.withdrawal:
+        timeline.append(Event(c.withdrawal.date, "撤回", c.withdrawal.reason))
     timeline.append(Event(c.deadline, "兑现期限", ""))
     return CommitmentFacts(
         record=c,
@@ -157,6 +161,7 @@ def derive_commitment(c: model.Commitment, as_of: date, names: dict[str, str]) -
         steps=tuple(steps),
         badges=tuple(badges),
         timeline=tuple(sorted((e for e in timeline if e.date <= as_of or e.label == "兑现期限"), key=lambda e: e.date)),
+        changes=tuple(e for e in c.changes if e.date <= as_of),
     )
 
 
@@ -180,7 +185,7 @@ class ArrearsFacts:
     repaid: Decimal
     outstanding: Decimal
     share_cleared: Decimal  # 0..1, four decimals
-    status: str  # 未清偿 | 部分清偿 | 已清偿
+    status: str  # 未清偿 | 部分清偿 | 已清偿 | 已撤回
     cleared_on: date | None
     days_past_due: int  # outstanding: days since the due date; cleared: days late at clearing
     term_days: int
@@ -192,6 +197,7 @@ class ArrearsFacts:
     overdue_instalments: int
     badges: tuple[Badge, ...]
     timeline: tuple[Event, ...]
+    changes: tuple[model.ChangeEntry, ...] = ()  # the change log as of the as-of date, oldest first
 
 
 def late_interest(item: model.ArrearsItem, repayments: Iterable[model.Repayment], as_of: date, daily_rate: Decimal) -> Decimal:
@@ -219,6 +225,8 @@ def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rul
     outstanding = a.amount - repaid
     status = "已清偿" if outstanding == 0 else ("未清偿" if repaid == 0 else "部分清偿")
     cleared_on = repayments[-1].paid_on if status == "已清偿" else None
+    if a.withdrawal is not None and a.withdrawal.date <= as_of:
+        status = "已撤回"  # a tombstone: no longer owed, left out of every total
     if cleared_on:
         days_past_due = max(0, (cleared_on - a.due_on).days)
     else:
@@ -237,8 +245,8 @@ def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rul
         instalments.append(InstalmentFacts(inst, paid, shortfall, overdue, (as_of - inst.due_on).days if overdue else 0))
     overdue_instalments = sum(i.overdue for i in instalments)
 
-    badges = [Badge(status, {"已清偿": "ok", "部分清偿": "warn", "未清偿": "bad"}[status])]
-    if status != "已清偿" and days_past_due:
+    badges = [Badge(status, {"已清偿": "ok", "部分清偿": "warn", "未清偿": "bad", "已撤回": "muted"}[status])]
+    if status not in ("已清偿", "已撤回") and days_past_due:
         badges.append(Badge(f"逾期 {days_past_due} 天", "bad"))
     if overdue_instalments:
         badges.append(Badge(f"{overdue_instalments} 期未按计划清偿", "bad"))
@@ -251,6 +259,8 @@ def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rul
                 Event(a.found_on, "认定为拖欠并纳入台账", "")]
     timeline += [Event(r.paid_on, "清偿", f"{r.amount}") for r in repayments]
     timeline += [Event(i.due_on, "计划清偿", f"{i.amount}") for i in a.plan if i.due_on <= as_of]
+    if status == "已撤回":
+        timeline.append(Event(a.withdrawal.date, "撤回", a.withdrawal.reason))
     return ArrearsFacts(
         record=a, debtor_name=names.get(a.debtor, a.debtor), repayments=repayments, repaid=repaid,
         outstanding=outstanding, share_cleared=(repaid / a.amount).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
@@ -259,6 +269,7 @@ def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rul
         interest=late_interest(a, repayments, as_of, daily_rate), instalments=tuple(instalments),
         overdue_instalments=overdue_instalments, badges=tuple(badges),
         timeline=tuple(sorted((e for e in timeline if e.date <= as_of or e.label == "约定付款日期"), key=lambda e: e.date)),
+        changes=tuple(e for e in a.changes if e.date <= as_of),
     )
 
 
@@ -371,6 +382,7 @@ class FindingFacts:
     hidden_reason: str | None  # 未公示 | 公示期届满 | 已撤销 | 已修复
     badges: tuple[Badge, ...]
     timeline: tuple[Event, ...]
+    changes: tuple[model.ChangeEntry, ...] = ()  # correction notes as of the as-of date (on display only)
 
 
 def derive_finding(f: model.Finding, as_of: date, names: dict[str, str], site: model.Site, calendar) -> FindingFacts:
@@ -441,6 +453,7 @@ def derive_finding(f: model.Finding, as_of: date, names: dict[str, str], site: m
         publication_delay=delay, published_late=late, objection_state=state, objections=tuple(objections),
         on_display=hidden is None, hidden_reason=hidden, badges=tuple(badges),
         timeline=tuple(sorted((e for e in timeline if e.date <= as_of), key=lambda e: e.date)),
+        changes=tuple(e for e in f.changes if e.date <= as_of) if hidden is None else (),
     )
 
 
@@ -492,8 +505,8 @@ class Totals:
 
 
 def arrears_totals(items: Iterable[ArrearsFacts]) -> Totals:
-    """Sums of the rows themselves, so a page's totals add up to the cent with its rows."""
-    items = list(items)
+    """Sums of the rows themselves, so a page's totals add up to the cent with its rows (withdrawn items left out)."""
+    items = [f for f in items if f.status != "已撤回"]
     return Totals(len(items), sum((f.record.amount for f in items), ZERO), sum((f.repaid for f in items), ZERO),
                   sum((f.outstanding for f in items), ZERO), sum((f.interest for f in items), ZERO))
 
@@ -567,10 +580,24 @@ class Facts:
     evaluations: tuple[EvaluationFacts, ...]
     summary: Summary
     changes: tuple[Change, ...]  # newest first
+    drift: tuple["DriftEntry", ...] = ()  # changes of a deadline or an amount after publication, newest first
 
 
-COMMITMENT_STATUSES = ("履行中", "已兑现", "部分兑现", "未兑现", "依法变更", "已终止")
-ARREARS_STATUSES = ("未清偿", "部分清偿", "已清偿")
+@dataclass(frozen=True)
+class DriftEntry:
+    """A published deadline or amount changed: one change-log entry of a commitment or an arrears item."""
+
+    record_kind: str  # commitments | arrears
+    record_id: str
+    title: str
+    department_name: str
+    entry: model.ChangeEntry
+
+
+COMMITMENT_STATUSES = ("履行中", "已兑现", "部分兑现", "未兑现", "依法变更", "已终止", "已撤回")
+ARREARS_STATUSES = ("未清偿", "部分清偿", "已清偿", "已撤回")
+#: Change-log fields whose change readers most need to see (the 期限与金额变更 page).
+DRIFT_FIELDS = {"commitments": ("deadline",), "arrears": ("amount", "due_on", "plan")}
 SEVERITIES = ("严重", "一般", "轻微")
 GRADES = ("优秀", "良好", "合格", "不合格")
 TASK_STATUSES = ("未启动", "推进中", "已完成", "常态化")
@@ -585,7 +612,20 @@ def _covered_by_token(token: str, dept: model.Department) -> bool:
     return (token == GROUP_TOKENS[1]) == (dept.kind == "街道办事处")
 
 
-def _changes(commitments, arrears, findings, as_of: date) -> tuple[Change, ...]:
+def _drift(commitments, arrears, as_of: date) -> tuple[DriftEntry, ...]:
+    out = []
+    for c in commitments:
+        for e in c.record.changes:
+            if e.date <= as_of and set(e.fields) & set(DRIFT_FIELDS["commitments"]):
+                out.append(DriftEntry("commitments", c.record.id, c.record.title, c.department_name, e))
+    for a in arrears:
+        for e in a.record.changes:
+            if e.date <= as_of and set(e.fields) & set(DRIFT_FIELDS["arrears"]):
+                out.append(DriftEntry("arrears", a.record.id, a.record.project, a.debtor_name, e))
+    return tuple(sorted(out, key=lambda d: (d.entry.date, d.record_id, d.entry.what), reverse=True))
+
+
+def _changes(commitments, arrears, findings, as_of: date, drift: tuple[DriftEntry, ...] = ()) -> tuple[Change, ...]:
     out: list[Change] = []
     for c in commitments:
         r = c.record
@@ -596,12 +636,16 @@ def _changes(commitments, arrears, findings, as_of: date) -> tuple[Change, ...]:
             out.append(Change(r.change_decided_on, "status", r.id, "commitments", r.title, "状态：依法变更"))
         for n in r.progress:
             out.append(Change(n.date, "progress", r.id, "commitments", r.title, n.note))
+        if r.withdrawal:
+            out.append(Change(r.withdrawal.date, "withdrawn", r.id, "commitments", r.title, f"撤回：{r.withdrawal.reason}"))
     for a in arrears:
         r = a.record
         out.append(Change(r.found_on, "new", r.id, "arrears", r.project, f"{a.debtor_name}拖欠账款纳入台账"))
         for p in a.repayments:
             text = "全部清偿" if a.cleared_on == p.paid_on else "部分清偿"
             out.append(Change(p.paid_on, "repayment", r.id, "arrears", r.project, f"{a.debtor_name}{text}"))
+        if r.withdrawal:
+            out.append(Change(r.withdrawal.date, "withdrawn", r.id, "arrears", r.project, f"撤回：{r.withdrawal.reason}"))
     for f in findings:  # on display only
         r = f.record
         if r.published_on:
@@ -610,6 +654,9 @@ def _changes(commitments, arrears, findings, as_of: date) -> tuple[Change, ...]:
             if o.objection.decided_on:
                 out.append(Change(o.objection.decided_on, "status", r.id, "findings", f"{f.subject_name}{r.category}",
                                   f"异议处理结果：{o.objection.outcome}"))
+    for d in drift:
+        out.append(Change(d.entry.date, "drift", d.record_id, d.record_kind, d.title,
+                          f"{'、'.join(d.entry.field_titles)}变更：{d.entry.what}（原因：{d.entry.reason}）"))
     out = [c for c in out if c.date <= as_of]
     # Newest first; ties in a stable order so that two builds give the same bytes.
     return tuple(sorted(out, key=lambda c: (c.date, c.record_id, c.kind, c.text), reverse=True))
@@ -665,6 +712,7 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
             notices=tuple(sorted(notices_of.get(d.id, ()), key=lambda n: -n.year)),
         ))
 
+    drift = _drift(commitments, arrears, as_of)
     latest_year = max((e.record.year for e in evaluations), default=None)
     summary = Summary(
         commitments=len(commitments),
@@ -685,5 +733,6 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
         as_of=as_of, site=site, departments=tuple(departments), department_names=names, tasks=tasks,
         commitments=commitments, arrears=arrears, arrears_totals=summary.arrears, curve=clearing_curve(arrears, as_of),
         notices=notices, findings=findings, hidden_findings=hidden, evaluations=evaluations, summary=summary,
-        changes=_changes(commitments, arrears, findings, as_of),
+        changes=_changes(commitments, arrears, findings, as_of, drift),
+        drift=drift,
     )

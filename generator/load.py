@@ -396,7 +396,8 @@ def _load_csv(resource: Resource, data_dir: Path, tables: dict[str, Table], prob
     rel = resource.source.path
     path = data_dir / rel
     if not os.path.lexists(path):
-        problems.append(Problem(rel, None, None, f"缺少文件 {rel}", f"表头应为：{','.join(resource.field_names)}"))
+        if not resource.source.optional:
+            problems.append(Problem(rel, None, None, f"缺少文件 {rel}", f"表头应为：{','.join(resource.field_names)}"))
         return
     text = read_text(path, rel, MAX_CSV_BYTES, problems, data_dir)
     if text is None:

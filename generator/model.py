@@ -133,6 +133,28 @@ class Task:
 
 
 @dataclass(frozen=True)
+class ChangeEntry:
+    """One entry of a record's change log: a published value changed, with its reason."""
+
+    date: date
+    fields: tuple[str, ...]  # field names (deadline, amount, repayments, status …)
+    field_titles: tuple[str, ...]  # the same, as the site names them
+    what: str
+    reason: str
+    basis: str
+    document: str | None
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A published record withdrawn: it keeps its page as a tombstone."""
+
+    date: date
+    reason: str
+    document: str | None
+
+
+@dataclass(frozen=True)
 class RectificationStep:
     step: str
     due: date
@@ -160,6 +182,16 @@ class Commitment:
     progress: tuple[Note, ...]
     rectification: tuple[RectificationStep, ...]
     file: str
+    withdrawn_on: date | None = None
+    withdrawal_reason: str | None = None
+    withdrawal_document: str | None = None
+    changes: tuple[ChangeEntry, ...] = ()  # oldest first
+
+    @property
+    def withdrawal(self) -> Withdrawal | None:
+        if self.status != "已撤回" or self.withdrawn_on is None:
+            return None
+        return Withdrawal(self.withdrawn_on, self.withdrawal_reason or "", self.withdrawal_document)
 
 
 @dataclass(frozen=True)
@@ -194,6 +226,8 @@ class ArrearsItem:
     note: str | None
     plan: tuple[Instalment, ...]  # by due date
     repayments: tuple[Repayment, ...]  # by payment date
+    withdrawal: Withdrawal | None = None
+    changes: tuple[ChangeEntry, ...] = ()  # oldest first
 
 
 @dataclass(frozen=True)
@@ -228,6 +262,7 @@ class Finding:
     related: tuple[str, ...]
     objections: tuple[Objection, ...]
     file: str
+    changes: tuple[ChangeEntry, ...] = ()  # correction notes, oldest first
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from markupsafe import Markup, escape
 
 from generator import charts
 from generator.derive import (
+    ARREARS_STATUSES,
     ArrearsFacts,
     CommitmentFacts,
     CurvePoint,
@@ -569,7 +570,8 @@ def task_units(task, role: str, names: dict[str, str]) -> list[tuple[str, str]]:
 
 
 _TASK_TONE = {"未启动": "muted", "推进中": "warn", "已完成": "ok", "常态化": "ok"}
-_CHANGE_KIND = {"new": "新增", "status": "状态变化", "repayment": "清偿", "progress": "进展"}
+_CHANGE_KIND = {"new": "新增", "status": "状态变化", "repayment": "清偿", "progress": "进展", "withdrawn": "撤回",
+                "drift": "期限或金额变更"}
 _ARREARS_AMOUNT_EVENTS = ("清偿", "计划清偿")
 
 
@@ -669,6 +671,10 @@ def trend_chart(d: DepartmentFacts, chart_id: str) -> Markup | None:
 
 
 # --- the Jinja environment --------------------------------------------------------------
+
+
+#: The public page of deadline and amount changes after publication.
+DRIFT_PAGE = "changes/index.md"
 
 
 def short_commit(commit: str) -> str:
@@ -808,7 +814,7 @@ class _Site:
         for no, chunk in enumerate(_chunks(rows), start=1):
             filters = (
                 Filter("department", label("arrears", "debtor"), _dept_options((a.record.debtor for a in chunk), f)),
-                Filter("status", "清偿状态", _options((a.status for a in chunk), ("未清偿", "部分清偿", "已清偿"))),
+                Filter("status", "清偿状态", _options((a.status for a in chunk), ARREARS_STATUSES)),
                 Filter("size", label("arrears", "creditor_size"), _options((a.record.creditor_size for a in chunk), enum("arrears", "creditor_size"))),
                 Filter("year", "年度", _year_options(a.record.found_on.year for a in chunk)),
             )
@@ -848,6 +854,10 @@ class _Site:
             sections[-1][1].append(t)
         # Searchable: tasks have no record pages, this page carries their text.
         return self.page("tasks/index.md", "tasks.md.j2", "任务分工", sections=sections)
+
+    def drift(self) -> tuple[str, str]:
+        """Every change of a published deadline or amount, with its reason (facts.drift)."""
+        return self.page(DRIFT_PAGE, "drift.md.j2", "期限与金额变更", rows=self.facts.drift)
 
     def department_list(self) -> tuple[str, str]:
         kinds = enum("departments", "kind")
@@ -898,6 +908,7 @@ class _Site:
         yield self.evaluations()
         yield self.tasks()
         yield self.department_list()
+        yield self.drift()
         for c in f.commitments:
             yield self.commitment(c)
         for a in f.arrears:

@@ -148,3 +148,35 @@ def test_a_failing_mkdocs_build_also_keeps_the_old_site(built: Path, tmp_path: P
             build_site(DEMO_DATA, site, as_of=AS_OF, history=False, build_dir=build_dir)
     assert "no-such-page.md" in str(failure.value)
     assert tree_digest(site) == before
+
+
+def test_withdrawn_record_keeps_its_page_as_a_tombstone(built: Path):
+    page = (built / "commitments" / "CM-2025-006" / "index.html").read_text(encoding="utf-8")
+    assert 'class="admonition warning zq-tombstone"' in page
+    assert "与 CM-2025-002 为同一承诺" in page and "站政办函〔2025〕18号" in page
+    assert "工业企业技术改造补贴资金拨付" in page  # what it was stays readable
+    # a withdrawn record is no tombstone elsewhere: only withdrawn records carry the notice
+    assert "zq-tombstone" not in (built / "commitments" / "CM-2025-002" / "index.html").read_text(encoding="utf-8")
+
+
+def test_deadline_change_is_on_the_drift_page_in_the_feed_and_in_the_change_log(built: Path):
+    drift = (built / "changes" / "index.html").read_text(encoding="utf-8")
+    assert "CM-2025-003" in drift and "站政办函〔2026〕41号" in drift and "申报窗口调整至第二季度" in drift
+    record = (built / "commitments" / "CM-2025-003" / "index.html").read_text(encoding="utf-8")
+    log = record.split('id="changelog"')[1].split("</ol>")[0]
+    assert "兑现期限" in log and "由 2027-03-31 调整为 2027-06-30" in log and "站政办函〔2026〕41号" in log
+    feed = (built / "feed.xml").read_text(encoding="utf-8")
+    assert "兑现期限、承诺内容变更" in feed and "CM-2025-003" in feed
+    csv = (built / "data" / "csv" / "commitment_changes.csv").read_text(encoding="utf-8-sig")
+    assert "CM-2025-003,2026-10-15,deadline、content," in csv
+
+
+def test_change_log_of_a_finding_the_law_took_down_is_no_back_door(built: Path):
+    marker = "撤销后不再公示的更正说明"
+    assert marker in (DEMO_DATA / "findings" / "DF-2025-001.yaml").read_text(encoding="utf-8")  # the demo has one
+    for path in built.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".json", ".csv", ".xml", ".txt", ".ics", ".md"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert marker not in text and "站统认更〔2025〕1号" not in text, path
+    csv = (built / "data" / "csv" / "finding_changes.csv").read_text(encoding="utf-8-sig")
+    assert "DF-2025-001" not in csv
