@@ -230,6 +230,12 @@ def _decode(data: bytes, limit: int) -> str | None:
         return None
 
 
+#: Columns added to a CSV after records were kept in it: (resource, field) -> the value old versions mean.
+_ADDED_COLUMNS = {("arrears_repayments", "seq"): "1"}
+#: Key columns that only tell rows apart: shown in history only when not the first (seq 2, 3 …).
+_COUNTERS = {"seq": "1"}
+
+
 def _csv_rows(resource: Resource, text: str) -> list[dict] | None:
     """Rows as the loader's CSV reader gives them; None when the file as a whole is unreadable."""
     try:
@@ -238,14 +244,16 @@ def _csv_rows(resource: Resource, text: str) -> list[dict] | None:
         if not header:
             return None
         header = [h.strip() for h in header]
-        if len(set(header)) != len(header) or set(header) != set(resource.field_names):
+        added = {name: value for (res, name), value in _ADDED_COLUMNS.items()
+                 if res == resource.name and name not in header}  # versions older than the column
+        if len(set(header)) != len(header) or set(header) | set(added) != set(resource.field_names):
             return None
         rows = []
         for values in reader:
             if not values or (len(values) == 1 and not values[0].strip()):
                 continue
             if len(values) == len(header):  # the loader skips (and reports) a row of the wrong width
-                rows.append({h: (v.strip() or None) for h, v in zip(header, values)})
+                rows.append({**added, **{h: (v.strip() or None) for h, v in zip(header, values)}})
         return rows
     except csv.Error:
         return None
@@ -751,7 +759,8 @@ class _Shown:
         """A child row as one line: "2024-05-01 完成签约", "2024-05-10 120000.00 元，备注：…", "区发改局（牵头）"."""
         constants = {name for fixed in child.source.keys.values() for name in fixed}
         shown = [f for f in child.fields if f.name != parent_field]
-        free = [(f, v) for f, v in zip(shown, row) if f.name not in constants]
+        free = [(f, v) for f, v in zip(shown, row) if f.name not in constants and f.name not in _COUNTERS]
+        free += [(f, v) for f, v in zip(shown, row) if f.name in _COUNTERS and v not in (None, _COUNTERS[f.name])]
         unlabeled: list[str] = []
         labeled: list[str] = []
         for position, (f, value) in enumerate(free):

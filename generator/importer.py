@@ -9,8 +9,11 @@ the data folder:
             schema titles plus `schemas/import_synonyms.yaml`;
 2. convert — cells become the text the CSV holds: ISO dates, exact decimal
             amounts, true/false, department ids for department names;
-3. merge  — by primary key (新增 / 更新 / 未变); rows missing from the workbook
-            are never deleted;
+3. merge  — by primary key (新增 / 更新 / 未变; repayments by 账款编号 + 支付日期 +
+            当日笔次, so a corrected payment replaces its row); rows missing from the
+            workbook are never deleted; a blank cell leaves the value unchanged and
+            only the marker （清空） empties it; rows hidden in Excel are not imported
+            and are reported;
 4. check  — the merged folder is loaded and validated in a scratch copy; rows
             with errors are rejected with their Excel row number and left out,
             and the check repeats until what is left is clean;
@@ -69,6 +72,11 @@ _DATE_TEXT = re.compile(r"(\d{4})[年/.\-](\d{1,2})[月/.\-](\d{1,2})日?")
 _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _DATETIME_TEXT = re.compile(r"(\d{4}-\d{1,2}-\d{1,2})(?:[T ]?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)")
 _FLOAT_NOISE = Decimal("0.000001")
+#: A blank cell leaves the existing value as it is; this marker in a cell clears it.
+CLEAR_MARKER = "（清空）"
+_CLEAR_WORDS = {"(清空)"}  # CLEAR_MARKER as _plain() sees it (half-width brackets too)
+#: Values for columns a workbook may leave out: (resource -> field -> value).
+IMPORT_DEFAULTS = {"arrears_repayments": {"seq": "1"}}
 
 
 class UnusableFile(GeneratorError):
@@ -150,6 +158,7 @@ class Sheet:
     max_row: int
     max_col: int
     epoch: datetime
+    hidden_rows: set[int] = field(default_factory=set)  # rows hidden in Excel (reported when they hold data)
 
     def value(self, row: int, col: int) -> Any:
         return self.cells.get((row, col))
@@ -186,47 +195,199 @@ def check_file(path: Path) -> None:
         raise UnusableFile(f"{path.name} 不是有效的 .xlsx 文件（文件内容不是 Excel 工作簿，可能已损坏或只是改了扩展名）：请用 Excel 打开后另存为 .xlsx")
 
 
+# Limits for a workbook (an office ledger has a few thousand rows and about twenty columns).
+MAX_WORKBOOK_BYTES = 50_000_000  # the .xlsx file
+MAX_PART_BYTES = 300_000_000  # any one part once unzipped (sheet XML, shared strings)
+MAX_ROWS = 100_000  # per sheet
+MAX_COLUMNS = 200  # per sheet (column GR)
+_MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _too_big(path: Path, what: str) -> UnusableFile:
+    return UnusableFile(f"{path.name} 超出导入的上限：{what}。导入上限为每个工作表 {MAX_ROWS:,} 行、{MAX_COLUMNS} 列（到 "
+                        f"{_letter(MAX_COLUMNS)} 列），文件 {MAX_WORKBOOK_BYTES // 1_000_000} MB。请删除多余的行列"
+                        "（含只有格式的空单元格），或把台账拆分成几个文件后分别导入")
+
+
+@dataclass
+class _Structure:
+    """What one streaming pass over a sheet's XML finds, before openpyxl reads its values."""
+
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    formula_without_value: set[tuple[int, int]] = field(default_factory=set)
+    hidden_rows: set[int] = field(default_factory=set)
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
+    """Sheet name -> (part name in the archive, state) for every worksheet, from workbook.xml and its rels."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+
+    def rels(name: str) -> dict[str, str]:
+        folder, base = posixpath.split(name)
+        rel_name = posixpath.join(folder, "_rels", base + ".rels")
+        if rel_name not in archive.namelist():
+            return {}
+        out = {}
+        for el in ET.fromstring(archive.read(rel_name)):
+            target = el.get("Target") or ""
+            target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            out[el.get("Id") or ""] = target
+        return out
+
+    root_rels = rels("")
+    workbook = next((t for t in root_rels.values() if t.endswith(".xml") and "workbook" in t.lower()), "xl/workbook.xml")
+    if workbook not in archive.namelist() or archive.getinfo(workbook).file_size > MAX_PART_BYTES:
+        return {}
+    targets = rels(workbook)
+    parts = {}
+    for el in ET.fromstring(archive.read(workbook)).iter():
+        if _local(el.tag) != "sheet":
+            continue
+        rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), "")
+        if rid in targets:
+            parts[el.get("name") or ""] = (targets[rid], el.get("state") or "visible")
+    return parts
+
+
+def _scan_sheet(path: Path, archive: zipfile.ZipFile, part: str, title: str) -> _Structure:
+    """Stream the sheet XML once: refuse cells beyond the limits at the first one met (a single cell
+    at XFD1048576 is refused in milliseconds), and collect merged ranges, hidden rows and formula
+    cells without a cached value (read-only openpyxl exposes none of these)."""
+    import xml.etree.ElementTree as ET
+
+    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string, range_boundaries
+
+    info = archive.getinfo(part)
+    if info.file_size > MAX_PART_BYTES:
+        raise _too_big(path, f"工作表“{title}”解压后有 {info.file_size / 1e6:.0f} MB")
+    found = _Structure()
+    row_no, col_no = 0, 0
+    with archive.open(part) as stream:
+        for event, el in ET.iterparse(stream, events=("start", "end")):
+            name = _local(el.tag)
+            if event == "start":
+                if name == "row":
+                    row_no = int(el.get("r") or row_no + 1)
+                    col_no = 0
+                    if row_no > MAX_ROWS:
+                        raise _too_big(path, f"工作表“{title}”有第 {row_no:,} 行")
+                    if (el.get("hidden") or "").lower() in ("1", "true"):
+                        found.hidden_rows.add(row_no)
+                elif name == "dimension":
+                    ref = (el.get("ref") or "A1").split(":")[-1]
+                    try:
+                        col_letters, last_row = coordinate_from_string(ref)
+                        last_col = column_index_from_string(col_letters)
+                    except ValueError:
+                        continue
+                    if last_row > MAX_ROWS or last_col > MAX_COLUMNS:
+                        raise _too_big(path, f"工作表“{title}”的范围到 {ref} 单元格")
+                continue
+            if name == "c":
+                ref = el.get("r")
+                if ref:
+                    try:
+                        col_letters, r = coordinate_from_string(ref)
+                        col_no, row_no = column_index_from_string(col_letters), r
+                    except ValueError:
+                        raise UnusableFile(f"{path.name} 的工作表“{title}”中有无效的单元格位置“{ref[:20]}”：请用 Excel 打开后另存为 .xlsx") from None
+                else:
+                    col_no += 1
+                if row_no > MAX_ROWS or col_no > MAX_COLUMNS:
+                    raise _too_big(path, f"工作表“{title}”有 {ref or _letter(min(col_no, 16384)) + str(row_no)} 单元格")
+                children = {_local(child.tag): child for child in el}
+                if "f" in children and not (children.get("v") is not None and children["v"].text):
+                    found.formula_without_value.add((row_no, col_no))
+                el.clear()
+            elif name == "row":
+                el.clear()
+            elif name == "mergeCell":
+                try:
+                    min_col, min_row, max_col, max_row = range_boundaries(el.get("ref") or "")
+                except (ValueError, TypeError):
+                    continue
+                if max_row > MAX_ROWS or max_col > MAX_COLUMNS:
+                    raise _too_big(path, f"工作表“{title}”的合并单元格 {el.get('ref')}")
+                found.merged.append((min_row, min_col, max_row, max_col))
+    return found
+
+
 def read_workbook(path: Path) -> list[Sheet]:
+    """Every worksheet's values, read once by openpyxl in read-only (streaming) mode after one
+    streaming scan of each sheet's XML has checked the limits (see MAX_*)."""
+    import xml.etree.ElementTree as ET
+
     import openpyxl
 
     check_file(path)
+    size = path.stat().st_size
+    if size > MAX_WORKBOOK_BYTES:
+        raise _too_big(path, f"文件有 {size / 1e6:.0f} MB")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.file_size > MAX_PART_BYTES and not info.filename.startswith(("xl/media/", "docProps/")):
+                    raise _too_big(path, f"其中的 {info.filename[:60]} 解压后有 {info.file_size / 1e6:.0f} MB")
+            parts = _sheet_parts(archive)
+            structure = {title: _scan_sheet(path, archive, part, title)
+                         for title, (part, _state) in parts.items() if part in archive.namelist()}
+    except (zipfile.BadZipFile, ET.ParseError, KeyError, OSError, EOFError) as exc:
+        raise UnusableFile(f"无法读取 {path.name}（{type(exc).__name__}）：文件可能已损坏或不是 Excel 工作簿，请用 Excel 打开后另存为 .xlsx") from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about extensions it does not read
-            values = openpyxl.load_workbook(path, read_only=False, data_only=True)
-            formulas = openpyxl.load_workbook(path, read_only=False, data_only=False)
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for broken files
         raise UnusableFile(f"无法读取 {path.name}（{type(exc).__name__}）：文件可能已损坏或不是 Excel 工作簿，请用 Excel 打开后另存为 .xlsx") from None
     sheets = []
-    for ws in values.worksheets:
-        wf = formulas[ws.title]
-        cells: dict[tuple[int, int], Any] = {}
-        uncomputed: set[tuple[int, int]] = set()
-        for row in ws.iter_rows():
-            for cell in row:
-                value = cell.value
-                if isinstance(value, str) and not value.strip():
-                    value = None
-                formula = wf.cell(cell.row, cell.column)
-                is_formula = formula.data_type == "f" or (isinstance(formula.value, str) and formula.value.startswith("="))
-                if value is None and is_formula:
-                    uncomputed.add((cell.row, cell.column))
-                elif value is not None:
-                    cells[(cell.row, cell.column)] = value
-        merged = []
-        for rng in ws.merged_cells.ranges:
-            merged.append((rng.min_row, rng.min_col, rng.max_row, rng.max_col))
-            top_left = cells.get((rng.min_row, rng.min_col))
-            for r in range(rng.min_row, rng.max_row + 1):
-                for c in range(rng.min_col, rng.max_col + 1):
-                    if (r, c) != (rng.min_row, rng.min_col):
-                        cells.pop((r, c), None)
-                        if top_left is not None:
-                            cells[(r, c)] = top_left
-        max_row = max((r for r, _ in cells), default=0)
-        max_row = max(max_row, max((r for r, _ in uncomputed), default=0))
-        max_col = max((c for _, c in cells), default=0)
-        sheets.append(Sheet(ws.title, ws.sheet_state != "visible", cells, uncomputed, merged, max_row, max_col, values.epoch))
+    try:
+        for ws in book.worksheets:
+            found = structure.get(ws.title, _Structure())
+            state = parts.get(ws.title, ("", "visible"))[1]
+            cells: dict[tuple[int, int], Any] = {}
+            uncomputed: set[tuple[int, int]] = set()
+            ws.reset_dimensions()  # never pad rows to a (possibly crafted) declared size
+            for row in ws.iter_rows():
+                for cell in row:
+                    r, c = getattr(cell, "row", None), getattr(cell, "column", None)
+                    if r is None or c is None:  # an empty filler cell
+                        continue
+                    if r > MAX_ROWS or c > MAX_COLUMNS:  # the scan refused these already
+                        raise _too_big(path, f"工作表“{ws.title}”有 {_letter(min(c, 16384))}{r} 单元格")
+                    value = cell.value
+                    if isinstance(value, str) and not value.strip():
+                        value = None
+                    if value is None and (r, c) in found.formula_without_value:
+                        uncomputed.add((r, c))
+                    elif value is not None:
+                        cells[(r, c)] = value
+            merged = []
+            for min_row, min_col, max_row, max_col in found.merged:
+                merged.append((min_row, min_col, max_row, max_col))
+                top_left = cells.get((min_row, min_col))
+                for r in range(min_row, max_row + 1):
+                    for c in range(min_col, max_col + 1):
+                        if (r, c) != (min_row, min_col):
+                            cells.pop((r, c), None)
+                            if top_left is not None:
+                                cells[(r, c)] = top_left
+            max_row = max((r for r, _ in cells), default=0)
+            max_row = max(max_row, max((r for r, _ in uncomputed), default=0))
+            max_col = max((c for _, c in cells), default=0)
+            sheet = Sheet(ws.title, state != "visible", cells, uncomputed, merged, max_row, max_col, book.epoch)
+            sheet.hidden_rows = found.hidden_rows
+            sheets.append(sheet)
+    except UnusableFile:
+        raise
+    except Exception as exc:  # a part openpyxl cannot parse
+        raise UnusableFile(f"无法读取 {path.name}（{type(exc).__name__}）：文件可能已损坏或不是 Excel 工作簿，请用 Excel 打开后另存为 .xlsx") from None
+    finally:
+        book.close()
     return sheets
 
 
@@ -456,6 +617,7 @@ class SheetRow:
     values: dict[str, str | None]  # the fields the sheet has columns for
     reasons: list[str] = field(default_factory=list)  # why it is rejected
     notes: list[str] = field(default_factory=list)  # warnings shown with the row
+    cleared: set[str] = field(default_factory=set)  # fields whose cell says CLEAR_MARKER
 
     @property
     def uid(self) -> tuple[str, int]:
@@ -472,6 +634,7 @@ class SheetPlan:
 
 def read_rows(sheet: Sheet, resource: Resource, header: Header, depts: Departments, notices: list[str]) -> list[SheetRow]:
     rows = []
+    hidden: list[int] = []
     key_fields = resource.primary_key or tuple(f.name for f in resource.fields if f.required)
     for r in range(header.data_start, sheet.max_row + 1):
         cells = {c: sheet.value(r, c) for c in header.columns}
@@ -481,9 +644,18 @@ def read_rows(sheet: Sheet, resource: Resource, header: Header, depts: Departmen
         if _is_total_row(sheet, r, header, key_fields):
             notices.append(f"工作表“{sheet.title}”第 {r} 行是合计行，已跳过")
             continue
+        if r in sheet.hidden_rows:
+            hidden.append(r)
+            continue
         row = SheetRow(sheet.title, r, resource.name, {})
         for col, name in header.columns.items():
             f = resource.field(name)
+            if isinstance(cells[col], str) and _plain(cells[col]) in _CLEAR_WORDS:
+                if f.required:
+                    row.reasons.append(f"{short_title(f)}（{_letter(col)}{r} 单元格）：必填项不能清空")
+                row.values[name] = None
+                row.cleared.add(name)
+                continue
             if (r, col) in sheet.uncomputed:
                 row.reasons.append(f"{short_title(f)}（{_letter(col)}{r} 单元格）：公式单元格没有计算结果，请在 Excel 中重新计算并保存")
                 row.values[name] = None
@@ -496,7 +668,13 @@ def read_rows(sheet: Sheet, resource: Resource, header: Header, depts: Departmen
             if value is not None and references_departments(resource, name):
                 value = depts.resolve(value)
             row.values[name] = value
+        for name, default in IMPORT_DEFAULTS.get(resource.name, {}).items():
+            if not row.values.get(name) and name not in row.cleared:
+                row.values[name] = default
         rows.append(row)
+    if hidden:
+        notices.append(f"工作表“{sheet.title}”第 {'、'.join(map(str, hidden))} 行在 Excel 中是隐藏的，未导入"
+                       "（如需导入，请在 Excel 中取消隐藏后重新导入）")
     return rows
 
 
@@ -595,8 +773,10 @@ def merge(docs: dict[str, CsvDoc], rows: list[SheetRow], skip: set[tuple[str, in
             record = candidates[0]
             matched.add(id(record))
             old = record.values or {}
+            # a blank cell means "unchanged"; only CLEAR_MARKER empties a value
             changes = [(f, old.get(f), row.values.get(f)) for f in row.values
-                       if not same_value(resource.field(f), old.get(f), row.values.get(f))]
+                       if (row.values.get(f) is not None or f in row.cleared)
+                       and not same_value(resource.field(f), old.get(f), row.values.get(f))]
             if changes:
                 doc.update(record, {f: new for f, _old, new in changes})
                 outcomes[row.uid] = Outcome(row, "更新", label, changes, record)
@@ -696,7 +876,8 @@ def _check_header(sheet: Sheet, resource: Resource, header: Header, notices: lis
     if wan and money is not None:
         cols = "、".join(f"列 {_letter(c)}“{t}”" for c, t in wan.items())
         wan_note = f"{cols}以万元为单位，不能直接导入：请换算为元，并把列名改为“{money.title}”"
-    missing = [f for f in resource.fields if f.required and f.name not in columns]
+    missing = [f for f in resource.fields if f.required and f.name not in columns
+               and f.name not in IMPORT_DEFAULTS.get(resource.name, {})]
     if missing:
         names = "、".join(f"{f.title}" for f in missing)
         raise UnusableFile(f"工作表“{sheet.title}”（{resource.title}）缺少必填列：{names}。"
@@ -892,7 +1073,10 @@ def report_lines(result: ImportResult, workbook: Path, dry_run: bool, all_or_not
         for o in updated:
             resource = package.resource(o.row.resource)
             what = "；".join(f"{short_title(resource.field(f))} {old or '（空）'} → {new or '（空）'}" for f, old, new in o.changes)
-            lines.append(f"  {o.label}：{what}（{_where(o.row, many)}）")
+            # rows without an id of their own (repayments, plan): say which row is replaced
+            replaced = (f"；替换 {resource.source.path} 第 {o.record.line} 行"
+                        if o.record is not None and o.record.line and "id" not in resource.primary_key else "")
+            lines.append(f"  {o.label}：{what}（{_where(o.row, many)}{replaced}）")
     if added:
         lines.append("新增：")
         for o in added:
@@ -1035,8 +1219,11 @@ def export_template(out: Path, data_dir: Path, resources: list[str] | None = Non
         "2. 红色表头为必填列；把鼠标移到表头上可以看到该列的说明。",
         "3. 日期请按“年-月-日”填写，如 2026-03-01；金额单位为元，只写阿拉伯数字，最多两位小数，不写“元”和“万元”。",
         "4. 单位、企业规模、是否有争议等列请从下拉列表中选择。",
-        "5. 已有记录按编号更新，新记录请使用新的编号；Excel 中没有的记录不会被删除。",
-        "6. 填好后运行：generator import 本文件.xlsx --dry-run 预览，确认无误后去掉 --dry-run 导入。",
+        "5. 已有记录按编号更新，新记录请使用新的编号；Excel 中没有的记录不会被删除。清偿记录按账款编号、支付日期和当日笔次"
+        "（同一天的第几笔，不填按 1 计）找到已有的记录：更正金额时这三项保持不变即可。",
+        f"6. 空白单元格表示“不修改”，不会清除已有的内容；要清空已有的内容，请在单元格中填写{CLEAR_MARKER}。"
+        "隐藏的行不会导入。",
+        "7. 填好后运行：generator import 本文件.xlsx --dry-run 预览，确认无误后去掉 --dry-run 导入。",
     ):
         notes.append([text])
     notes.append([])

@@ -205,6 +205,7 @@ class Repayment:
     paid_on: date
     amount: Decimal
     note: str | None
+    seq: int = 1  # the n-th payment of the debt on that day (with arrears_id and paid_on: the key)
 
 
 @dataclass(frozen=True)

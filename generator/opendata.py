@@ -162,7 +162,7 @@ def _arrears_plan(facts: Facts, res: Resource) -> Iterator[dict]:
 def _arrears_repayments(facts: Facts, res: Resource) -> Iterator[dict]:
     for a in facts.arrears:
         for r in a.repayments:  # those made by the as-of date
-            yield {"arrears_id": a.record.id, "paid_on": r.paid_on, "amount": r.amount, "note": r.note}
+            yield {"arrears_id": a.record.id, "paid_on": r.paid_on, "seq": r.seq, "amount": r.amount, "note": r.note}
 
 
 def _findings(facts: Facts, res: Resource) -> Iterator[dict]:

@@ -867,7 +867,11 @@ def _arrears(rng: random.Random, n: int, depts: list[dict], dept_pick: _Picker, 
         plans.extend((a["id"], _iso(due), _yuan(amount)) for due, amount, _paid in plan)
         repayments.extend((paid_on, a["id"], amount, text) for paid_on, amount, text in pays)
     repayments.sort(key=lambda r: (r[0], r[1]))
-    repayment_rows = [(arrears_id, _iso(paid_on), _yuan(amount), text) for paid_on, arrears_id, amount, text in repayments]
+    seq: dict[tuple, int] = {}
+    repayment_rows = []
+    for paid_on, arrears_id, amount, text in repayments:  # the n-th payment of a debt on one day
+        seq[(arrears_id, paid_on)] = seq.get((arrears_id, paid_on), 0) + 1
+        repayment_rows.append((arrears_id, _iso(paid_on), str(seq[(arrears_id, paid_on)]), _yuan(amount), text))
     return [items[k] for k in order], ledger, (plans, repayment_rows)
 
 
@@ -1322,7 +1326,7 @@ def generate(out_dir: Path, records: int, seed: int = 1, *, template: Path | Non
                ["id", "debtor", "creditor", "creditor_code", "creditor_size", "project", "contract_no", "amount",
                 "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note"], ledger)
     _write_csv(out_dir / "arrears" / "plan.csv", ["arrears_id", "due_on", "amount"], plan_rows)
-    _write_csv(out_dir / "arrears" / "repayments.csv", ["arrears_id", "paid_on", "amount", "note"], repayment_rows)
+    _write_csv(out_dir / "arrears" / "repayments.csv", ["arrears_id", "paid_on", "seq", "amount", "note"], repayment_rows)
     _write_csv(out_dir / "evaluations.csv",
                ["year", "department", "evaluator", "method", "score", "grade", "published_on", "report", "objection",
                 "objection_outcome"], evaluations)
@@ -1355,10 +1359,17 @@ _LABELS = (("departments", "单位"), ("commitments", "承诺"), ("commitment_pr
            ("findings", "失信记录"), ("finding_objections", "异议"), ("evaluations", "评价结果"))
 
 
+#: The largest synthetic folder `generator synth` makes (the benchmarks use up to 10,000).
+MAX_RECORDS = 1_000_000
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.records < 0:
         print(f"generator：记录数应为不小于 0 的整数，实际为 {args.records}。", file=sys.stderr)
+        return 2
+    if args.records > MAX_RECORDS:  # beyond this the run takes hours and runs out of memory
+        print(f"generator：记录数最多 {MAX_RECORDS:,}，实际为 {args.records:,}。", file=sys.stderr)
         return 2
     if out.exists() and not out.is_dir():
         print(f"generator：{out} 是一个文件，不是文件夹；请换一个输出文件夹。", file=sys.stderr)

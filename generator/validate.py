@@ -756,7 +756,8 @@ def _build(ctx: Context) -> model.Dataset:
             **{k: a[k] for k in ("id", "debtor", "creditor", "creditor_code", "creditor_size", "project", "contract_no", "amount",
                                   "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note")},
             plan=tuple(model.Instalment(p["due_on"], p["amount"]) for p in _by(plan.get(a["id"]), "due_on")),
-            repayments=tuple(model.Repayment(r["paid_on"], r["amount"], r["note"]) for r in _by(repaid.get(a["id"]), "paid_on")),
+            repayments=tuple(model.Repayment(r["paid_on"], r["amount"], r["note"], r["seq"])
+                             for r in sorted(repaid.get(a["id"]) or [], key=lambda r: (r["paid_on"], r["seq"]))),
             withdrawal=(model.Withdrawal(withdrawals[a["id"]]["withdrawn_on"], withdrawals[a["id"]]["reason"],
                                          withdrawals[a["id"]]["document"]) if a["id"] in withdrawals else None),
             changes=change_log("arrears", a_changes.get(a["id"], [])),

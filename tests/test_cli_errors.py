@@ -136,3 +136,9 @@ def test_zip_timestamps_are_never_before_1980(tmp_path: Path):
     for path in zips:
         with zipfile.ZipFile(path) as z:
             assert all(info.date_time[0] >= 1980 for info in z.infolist())
+
+
+def test_synth_refuses_an_absurd_size(tmp_path: Path, capsys):
+    code, _out, err = run(capsys, "synth", "--records", "10000000000", "--out", tmp_path / "synth")
+    assert code == 2 and "记录数最多 1,000,000" in err and "内部错误" not in err
+    assert not (tmp_path / "synth").exists()

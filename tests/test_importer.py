@@ -255,10 +255,10 @@ def test_plan_and_repayment_sheets_merge_by_their_keys(data_dir: Path, tmp_path:
     code, out, _ = run(capsys, "import", tmp_path / "清偿.xlsx", "--data", data_dir)
     assert code == 0, out
     assert "新增 1、更新 1、未变 2、拒绝 0" in out
-    assert "AR-2023-001 2024-03-31：计划清偿金额 1200000.00 → 1100000.00（工作表“分期清偿计划”第 3 行）" in out
+    assert "AR-2023-001 2024-03-31：计划清偿金额 1200000.00 → 1100000.00（工作表“分期清偿计划”第 3 行；替换 arrears/plan.csv 第 3 行）" in out
     after = ledger_rows_list(data_dir, REPAYMENTS)
     assert len(after) == len(before_repayments) + 1
-    assert {"arrears_id": "AR-2024-001", "paid_on": "2026-11-20", "amount": "50000.00", "note": "财政资金"} in after
+    assert {"arrears_id": "AR-2024-001", "paid_on": "2026-11-20", "seq": "1", "amount": "50000.00", "note": "财政资金"} in after
     dates = [r["paid_on"] for r in after]
     assert dates == sorted(dates)  # the file stays in payment-date order
     assert run(capsys, "validate", "--data", data_dir)[0] == 0

@@ -178,7 +178,7 @@ def test_arrears_guarded_field_needs_a_change_log_row(repo: Path, column: str, v
 def test_removed_repayment_and_status_backwards_fail_and_an_entry_passes(repo: Path):
     path = repo / "arrears/repayments.csv"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    removed = "AR-2023-004,2023-11-17,286250.00,部门预算资金\n"
+    removed = "AR-2023-004,2023-11-17,1,286250.00,部门预算资金\n"
     assert removed in lines
     path.write_text("".join(line for line in lines if line != removed), encoding="utf-8")
     problems = review(repo, "main")

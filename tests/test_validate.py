@@ -113,21 +113,21 @@ def test_deadline_before_promise(data_dir: Path):
 
 def test_repayments_may_not_exceed_the_debt(data_dir: Path):
     with (data_dir / "arrears" / "repayments.csv").open("a", encoding="utf-8") as f:
-        f.write("AR-2023-003,2026-01-05,99999999.00,多付\n")
+        f.write("AR-2023-003,2026-01-05,1,99999999.00,多付\n")
     [p] = problems_of(data_dir)
     assert p.file == "arrears/repayments.csv" and p.field == "amount" and "超过欠款金额" in p.message
 
 
 def test_repayment_before_delivery_is_an_error(data_dir: Path):
     with (data_dir / "arrears" / "repayments.csv").open("a", encoding="utf-8") as f:
-        f.write("AR-2026-001,2000-01-05,1.00,\n")
+        f.write("AR-2026-001,2000-01-05,1,1.00,\n")
     [p] = problems_of(data_dir)
     assert p.field == "paid_on" and "早于交付日期" in p.message
 
 
 def test_repayment_for_an_unknown_debt(data_dir: Path):
     with (data_dir / "arrears" / "repayments.csv").open("a", encoding="utf-8") as f:
-        f.write("AR-2099-001,2024-01-05,1.00,\n")
+        f.write("AR-2099-001,2024-01-05,1,1.00,\n")
     [p] = problems_of(data_dir)
     assert p.field == "arrears_id" and "AR-2099-001" in p.message
 
