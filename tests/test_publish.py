@@ -166,7 +166,7 @@ def test_deadline_change_is_on_the_drift_page_in_the_feed_and_in_the_change_log(
     log = record.split('id="changelog"')[1].split("</ol>")[0]
     assert "兑现期限" in log and "由 2027-03-31 调整为 2027-06-30" in log and "站政办函〔2026〕41号" in log
     feed = (built / "feed.xml").read_text(encoding="utf-8")
-    assert "兑现期限、承诺内容变更" in feed and "CM-2025-003" in feed
+    assert "承诺内容、兑现期限变更：兑现期限由 2027-03-31 调整为 2027-06-30" in feed and "CM-2025-003" in feed
     csv = (built / "data" / "csv" / "commitment_changes.csv").read_text(encoding="utf-8-sig")
     assert "CM-2025-003,2026-10-15,deadline、content," in csv
 
