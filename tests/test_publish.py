@@ -168,7 +168,7 @@ def test_deadline_change_is_on_the_drift_page_in_the_feed_and_in_the_change_log(
     feed = (built / "feed.xml").read_text(encoding="utf-8")
     assert "承诺内容、兑现期限变更：兑现期限由 2027-03-31 调整为 2027-06-30" in feed and "CM-2025-003" in feed
     csv = (built / "data" / "csv" / "commitment_changes.csv").read_text(encoding="utf-8-sig")
-    assert "CM-2025-003,2026-10-15,deadline、content," in csv
+    assert "CM-2025-003,2026-10-15,content、deadline," in csv  # field names in the schema's order
 
 
 def test_change_log_of_a_finding_the_law_took_down_is_no_back_door(built: Path):
