@@ -78,7 +78,11 @@ class _Tags(HTMLParser):
         self.labels: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("img", "svg", "script") and any(k.startswith("on") or "alert" in (v or "") for k, v in attrs):
+        # Text attributes (accessible names) may carry the attack as escaped, inert text;
+        # any other attribute of these tags that names it would be a live injection.
+        if tag in ("img", "svg", "script") and any(
+                k.startswith("on") or ("alert" in (v or "") and k not in ("aria-label", "title", "alt"))
+                for k, v in attrs):
             self.bad.append((tag, attrs))
         if any(k.startswith("on") for k, _ in attrs):
             self.bad.append((tag, attrs))
