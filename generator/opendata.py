@@ -425,30 +425,11 @@ def xlsx_bytes(facts: Facts, package: Package, tables: dict[str, list[dict]]) ->
     props.creator = props.lastModifiedBy = site.publisher
     props.created = props.modified = stamp
     props.keywords = "演示数据" if site.sample else None
-    bold = Font(bold=True)
     used: set[str] = {"说明"}
     resources = published_resources(package)
     sheet_names = {res.name: _sheet_title(res.title, used) for res in resources}
 
-    def write(ws, header: list[str], rows: list[list[tuple[Any, str | None]]], widths: list[int]) -> None:
-        for i, w in enumerate(widths, 1):
-            ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, w + 2))
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
-        head = []
-        for h in header:
-            cell = WriteOnlyCell(ws, value=h)
-            cell.font = bold
-            head.append(cell)
-        ws.append(head)
-        for row in rows:
-            cells = []
-            for value, fmt in row:
-                cell = WriteOnlyCell(ws, value=value)
-                if fmt:
-                    cell.number_format = fmt
-                cells.append(cell)
-            ws.append(cells)
+    write = write_sheet
 
     about = [("数据名称", props.title), ("发布机构", site.publisher), ("数据截至", as_of),
              ("是否演示数据", "是（演示数据，不是真实记录）" if site.sample else "否"),
@@ -993,3 +974,29 @@ def write_open_data(facts: Facts, docs_dir: Path) -> list[Path]:
         write_if_changed(path, data)
     sweep_stale(docs_dir / DATA, set(files))
     return sorted(files)
+
+
+def write_sheet(ws, header: list[str], rows: list[list[tuple[Any, str | None]]], widths: list[int]) -> None:
+    """One write-only worksheet: column widths, frozen bold header, a filter over the rows
+    (none on an empty sheet), each cell with its number format. Shared by the raw tables
+    and the reader's workbook."""
+    for i, w in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, w + 2))
+    ws.freeze_panes = "A2"
+    if rows:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
+    bold = Font(bold=True)
+    head = []
+    for h in header:
+        cell = WriteOnlyCell(ws, value=h)
+        cell.font = bold
+        head.append(cell)
+    ws.append(head)
+    for row in rows:
+        cells = []
+        for value, fmt in row:
+            cell = WriteOnlyCell(ws, value=value)
+            if fmt:
+                cell.number_format = fmt
+            cells.append(cell)
+        ws.append(cells)

@@ -28,13 +28,10 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from generator.derive import Facts
-from generator.opendata import _fixed_zip, _width, _xlsx_value, public_tables, published_resources
+from generator.opendata import _fixed_zip, _width, _xlsx_value, public_tables, published_resources, write_sheet
 from generator.schema import load_package
 
 YES, NO = "是", "否"
@@ -229,29 +226,9 @@ def reader_xlsx(facts: Facts) -> bytes:
     props.creator = props.lastModifiedBy = site.publisher
     props.created = props.modified = datetime.combine(as_of, time())
     props.keywords = "演示数据" if site.sample else None
-    bold = Font(bold=True)
     tables = reader_tables(facts)
 
-    def write(ws, header: list[str], rows: list[list[tuple[Any, str | None]]], widths: list[int]) -> None:
-        for i, w in enumerate(widths, 1):
-            ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, w + 2))
-        ws.freeze_panes = "A2"
-        if rows:
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
-        head = []
-        for h in header:
-            cell = WriteOnlyCell(ws, value=h)
-            cell.font = bold
-            head.append(cell)
-        ws.append(head)
-        for row in rows:
-            cells = []
-            for value, fmt in row:
-                cell = WriteOnlyCell(ws, value=value)
-                if fmt:
-                    cell.number_format = fmt
-                cells.append(cell)
-            ws.append(cells)
+    write = write_sheet
 
     about: list[tuple[str, Any]] = [
         ("数据名称", props.title), ("发布机构", site.publisher), ("数据截至", as_of),
