@@ -831,12 +831,13 @@ def split_html_blocks(body: str) -> tuple[str, list[str]]:
     """(Markdown with placeholders, the blocks in order)."""
     out, blocks = [], []
     for part in body.split("\n\n"):
-        m = _BLOCK_START.match(part)
+        lead = part[: len(part) - len(part.lstrip("\n"))]  # a third blank line stays with the block
+        m = _BLOCK_START.match(part, len(lead))
         tag = m.group(1) if m else ""
-        text = part.rstrip("\n")
+        text = part.rstrip("\n")[len(lead):]
         if (tag in _BLOCK_TAGS and "<h1" not in part and text.endswith(f"</{tag}>")
                 and len(re.findall(f"<{tag}[\\s>]", part)) == part.count(f"</{tag}>")):
-            out.append(BLOCK_PLACEHOLDER.format(n=len(blocks)) + part[len(text):])
+            out.append(lead + BLOCK_PLACEHOLDER.format(n=len(blocks)) + part[len(lead) + len(text):])
             blocks.append(text)
         else:
             out.append(part)

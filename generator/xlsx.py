@@ -5,7 +5,8 @@ reader's workbook in generator/workbook.py) need a few features only, so the
 sheet XML is written directly as strings instead of through openpyxl's cell
 objects (which cost ~50 µs per cell: most of the open data's build time).
 The parts and their XML follow what openpyxl writes in write-only mode
-(inline strings, dates as serial numbers with a number format), so Excel,
+(inline strings, dates as serial numbers with a number format; no theme part,
+which is optional), so Excel,
 LibreOffice, WPS and openpyxl read the file as before.
 
 Deterministic: zip members are sorted and carry the as-of date as their time.
@@ -17,12 +18,11 @@ import io
 import re
 import unicodedata
 import zipfile
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterable
-
-from openpyxl.writer.theme import theme_xml
 
 __all__ = ["Sheet", "Properties", "fixed_zip", "text_width", "clean_text", "column_widths", "workbook_bytes", "column_letter"]
 
@@ -54,9 +54,12 @@ class Properties:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=1 << 16)  # columns repeat their values (unit names, states)
 def text_width(text: str) -> int:
     """Display width in Latin characters: CJK (wide, full-width) characters count 2."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(1 for c in text if unicodedata.east_asian_width(c) in "WF")
 
 
 def column_widths(header: list[str], rows: list[list[Cell]]) -> list[int]:
@@ -132,8 +135,7 @@ class _Styles:
             xfs.append(f'<xf numFmtId="{fid}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" />')
         return (f'<styleSheet xmlns="{_MAIN}">'
                 + (f'<numFmts count="{len(self.custom)}">{num}</numFmts>' if self.custom else "")
-                + '<fonts count="2"><font><name val="Calibri" /><family val="2" /><color theme="1" /><sz val="11" />'
-                  '<scheme val="minor" /></font><font><b val="1" /></font></fonts>'
+                + '<fonts count="2"><font><name val="Calibri" /><family val="2" /><sz val="11" /></font><font><b val="1" /></font></fonts>'
                   '<fills count="2"><fill><patternFill /></fill><fill><patternFill patternType="gray125" /></fill></fills>'
                   '<borders count="1"><border><left /><right /><top /><bottom /><diagonal /></border></borders>'
                   '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" /></cellStyleXfs>'
@@ -197,7 +199,6 @@ def workbook_bytes(sheets: list[Sheet], props: Properties, day: date) -> bytes:
     for i, sheet in enumerate(sheets, 1):
         members[f"xl/worksheets/sheet{i}.xml"] = _sheet_xml(sheet, styles).encode("utf-8")
     members["xl/styles.xml"] = styles.xml().encode("utf-8")
-    members["xl/theme/theme1.xml"] = theme_xml.encode("utf-8") if isinstance(theme_xml, str) else theme_xml
     n = len(sheets)
     sheet_list = "".join(f'<sheet name="{_attr(s.title)}" sheetId="{i}" state="visible" r:id="rId{i}" />'
                          for i, s in enumerate(sheets, 1))
@@ -212,8 +213,7 @@ def workbook_bytes(sheets: list[Sheet], props: Properties, day: date) -> bytes:
         + '<calcPr calcId="124519" fullCalcOnLoad="1" /></workbook>').encode("utf-8")
     rels = "".join(f'<Relationship Type="{_REL}/worksheet" Target="/xl/worksheets/sheet{i}.xml" Id="rId{i}" />'
                    for i in range(1, n + 1))
-    rels += (f'<Relationship Type="{_REL}/styles" Target="styles.xml" Id="rId{n + 1}" />'
-             f'<Relationship Type="{_REL}/theme" Target="theme/theme1.xml" Id="rId{n + 2}" />')
+    rels += f'<Relationship Type="{_REL}/styles" Target="styles.xml" Id="rId{n + 1}" />'
     members["xl/_rels/workbook.xml.rels"] = f'<Relationships xmlns="{_PKG_REL}">{rels}</Relationships>'.encode("utf-8")
     members["_rels/.rels"] = (
         f'<Relationships xmlns="{_PKG_REL}">'
@@ -236,7 +236,6 @@ def workbook_bytes(sheets: list[Sheet], props: Properties, day: date) -> bytes:
         '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
         "<Application>Microsoft Excel Compatible</Application></Properties>").encode("utf-8")
     overrides = [("/xl/styles.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"),
-                 ("/xl/theme/theme1.xml", "application/vnd.openxmlformats-officedocument.theme+xml"),
                  ("/docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml"),
                  ("/docProps/app.xml", "application/vnd.openxmlformats-officedocument.extended-properties+xml")]
     overrides += [(f"/xl/worksheets/sheet{i}.xml", _SHEET_TYPE) for i in range(1, n + 1)]

@@ -782,3 +782,13 @@ def test_strict_mkdocs_build_of_hostile_records(tmp_path):
     record = (site / "commitments/CM-2024-001/index.html").read_text(encoding="utf-8")
     assert record.count("<h1") == 1  # ours, not a second one from the theme
     assert len(record.encode("utf-8")) < 40_000
+
+
+def test_html_blocks_after_extra_blank_lines_go_to_the_engine_beside_the_markdown():
+    from generator.render import BLOCK_PLACEHOLDER, split_html_blocks
+
+    table = '<div class="zq-list">\n<form>\n<p>x</p>\n</form>\n<table><tr><td>1</td></tr></table>\n</div>'
+    body = f"## 标题\n\n\n{table}\n\n<div>\n<h1>留下</h1>\n</div>\n\n<div><div>不平衡</div>"
+    markdown, blocks = split_html_blocks(body)
+    assert blocks == [table]
+    assert markdown == f"## 标题\n\n\n{BLOCK_PLACEHOLDER.format(n=0)}\n\n<div>\n<h1>留下</h1>\n</div>\n\n<div><div>不平衡</div>"
