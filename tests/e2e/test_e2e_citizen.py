@@ -118,6 +118,20 @@ def test_full_width_lists_and_phone_cards(open_tab, demo_server):
     assert card.bounding_box()["width"] <= 375
 
 
+@pytest.mark.parametrize("path", ["/commitments/CM-2025-003/", "/arrears/AR-2024-001/",
+                                  "/findings/DF-2026-001/", "/departments/czj/"])
+def test_record_and_department_pages_have_no_empty_navigation_column(open_tab, demo_server, path):
+    """Record pages are stamped into engine shells; the shell hides the navigation column
+    (its only entry would be the page itself), so the text starts at the left edge and the
+    table of contents stays on the right."""
+    desk = tab_at(open_tab, demo_server, "desktop")
+    desk.open(path)
+    assert not desk.page.locator(".md-sidebar--primary").is_visible()
+    box = desk.page.locator("article.md-content__inner").bounding_box()
+    assert box["x"] < 80 and box["width"] > 900, box
+    assert desk.page.locator(".md-sidebar--secondary").is_visible()
+
+
 def test_a_table_that_still_scrolls_says_so(open_tab, demo_server):
     """On a phone the per-debtor summary still scrolls: its box is marked and a hint precedes it."""
     tab = tab_at(open_tab, demo_server, "phone")
