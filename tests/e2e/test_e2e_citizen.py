@@ -332,6 +332,32 @@ def test_largest_text_no_figure_wraps_and_charts_grow(open_tab, demo_server, wid
     assert seen_charts >= 4
 
 
+_CHART_BOXES_JS = """
+() => [...document.querySelectorAll('.zq-chart-box')].map(box => {
+  const shown = [...box.querySelectorAll('svg.zq-chart')].filter(s => s.getBoundingClientRect().width > 0);
+  return {id: box.querySelector('svg').getAttribute('aria-labelledby'), shown: shown.length,
+          narrow: shown.length === 1 && shown[0].classList.contains('zq-chart--narrow'),
+          scrolls: box.scrollWidth > box.clientWidth + 1};
+})
+"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_charts_fit_the_screen_at_the_standard_size(open_tab, demo_server, width):
+    """Each chart is drawn twice (charts.for_screens): a phone shows the narrow one, which fits
+    the column with its text at the body size, so no value is hidden behind a sideways scroll."""
+    tab = tab_at(open_tab, demo_server, width)
+    seen = 0
+    for path in ("/", "/arrears/", "/commitments/", "/departments/zjj/", "/evaluations/"):
+        tab.open(path)
+        for box in tab.page.evaluate(_CHART_BOXES_JS):
+            seen += 1
+            assert box["shown"] == 1, f"{path} at {width}: {box['id']} shows {box['shown']} charts"
+            assert box["narrow"] == (width == "phone"), f"{path} at {width}: {box['id']} shows the wrong variant"
+            assert not box["scrolls"], f"{path} at {width}: {box['id']} scrolls sideways"
+    assert seen >= 5
+
+
 # --- high contrast ----------------------------------------------------------------------------
 
 
