@@ -139,16 +139,14 @@ def references_departments(resource: Resource, name: str) -> bool:
 
 def check_value(f: Field, value: str | None) -> list[str]:
     """Messages (Chinese) for one value against its field's schema: type, enum, pattern, bounds."""
-    import pandas as pd
-
-    from generator.validate import _cast_column
+    from generator.validate import cast_values
 
     messages: list[str] = []
 
     def report(_index: int, message: str, hint: str) -> None:
         messages.append(message + (f" — {hint}" if hint else ""))
 
-    _cast_column(pd.Series([value], dtype=object), f, report)
+    cast_values([value], f, report)
     return messages
 
 
