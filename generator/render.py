@@ -62,12 +62,11 @@ from generator.derive import (
     arrears_totals,
 )
 from generator.history import History, Revision
+from generator import sitefiles
 from generator.schema import GROUP_TOKENS, load_package
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONTENT_DIR = REPO_ROOT / "content"
-DEFAULT_TEMPLATES_DIR = REPO_ROOT / "site_templates"
-BASE_CONFIG = REPO_ROOT / "mkdocs.yml"
+#: The presentation (site_templates/, shipped with the package: see generator/sitefiles.py).
+DEFAULT_TEMPLATES_DIR = sitefiles.templates_dir()
 #: Pages rendered straight to HTML (record and department pages), stamped by the engine.
 PAGES_DIR = "pages"
 PAGES_MANIFEST = "pages.json"
@@ -1102,7 +1101,7 @@ class _PageCache:
 
 
 def render(facts: Facts, build_dir: Path, *, history: History | None = None,
-           content_dir: Path = DEFAULT_CONTENT_DIR, templates_dir: Path = DEFAULT_TEMPLATES_DIR,
+           content_dir: Path | None = None, templates_dir: Path = DEFAULT_TEMPLATES_DIR,
            cache_file: Path | None = None) -> RenderResult:
     """Write build_dir/docs/** (Markdown pages, content, assets), build_dir/pages/** (record and
     department pages as HTML) and build_dir/pages.json (their titles, URLs, contents, search text).
@@ -1135,7 +1134,7 @@ def render(facts: Facts, build_dir: Path, *, history: History | None = None,
                          "toc": [list(t) for t in page.toc], "search": page.search})
         pages.append(page.path)
 
-    content_dir = Path(content_dir)
+    content_dir = Path(content_dir) if content_dir is not None else sitefiles.content_dir()
     for src in sorted(content_dir.glob("*.md")) if content_dir.is_dir() else ():
         if src.name in pages:
             raise ValueError(f"content/{src.name} would replace a generated page")

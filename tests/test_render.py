@@ -22,7 +22,7 @@ import markdown
 import pytest
 import yaml
 
-from generator import model, render as render_mod
+from generator import model, render as render_mod, sitefiles
 from generator.derive import derive
 from generator.history import FieldChange, History, Revision
 from generator.render import (
@@ -622,7 +622,7 @@ def test_mkdocs_yml_is_data_not_template(build):
 
     facts = facts_of(site=make_site(publisher="{{ config }}<script>x</script>", site_name="站点 {% raw %}"))
     do_render(facts, build)
-    engine.write_config(build, render_mod.BASE_CONFIG, render_mod.DEFAULT_TEMPLATES_DIR, render_mod.site_settings(facts))
+    engine.write_config(build, sitefiles.base_config(), render_mod.DEFAULT_TEMPLATES_DIR, render_mod.site_settings(facts))
     config = yaml.safe_load((build / "mkdocs.yml").read_text(encoding="utf-8"))
     assert (build / config["INHERIT"]).resolve() == ROOT / "mkdocs.yml"
     assert (build / config["theme"]["custom_dir"]).resolve() == ROOT / "site_templates" / "overrides"
@@ -766,9 +766,9 @@ def test_strict_mkdocs_build_of_hostile_records(tmp_path):
     (build / "docs/feed.xml").write_text("<feed/>", encoding="utf-8")
     site = tmp_path / "site"
     facts = hostile_facts()
-    script = ("import sys; from pathlib import Path; from datetime import date; from generator import engine, render; "
+    script = ("import sys; from pathlib import Path; from datetime import date; from generator import engine, render, sitefiles; "
               "from tests.test_render import hostile_facts; f = hostile_facts(); "
-              "engine.write_config(Path(sys.argv[1]), render.BASE_CONFIG, render.DEFAULT_TEMPLATES_DIR, render.site_settings(f)); "
+              "engine.write_config(Path(sys.argv[1]), sitefiles.base_config(), render.DEFAULT_TEMPLATES_DIR, render.site_settings(f)); "
               "engine.build(Path(sys.argv[1]), Path(sys.argv[2]), as_of=f.as_of, timezone=f.site.timezone)")
     run = subprocess.run([sys.executable, "-c", script, str(build), str(site)], capture_output=True, text=True,
                          cwd=ROOT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
