@@ -133,18 +133,13 @@ def _max_rss_mb(children: bool = False) -> float:
 
 def child_stage(args: argparse.Namespace) -> None:
     """Stage benchmarks on folders with an unusual mix (many arrears, many YAML records)."""
-    from generator import synth
     from generator.load import load
+    from generator.tools import synth
     from generator.validate import validate
 
     folder = Path(args.data)
     counts = json.loads(args.counts)
-    original = synth._counts
-    synth._counts = lambda records: dict(counts)  # the mix of this benchmark, not synth's shares
-    try:
-        synth.generate(folder, sum(counts.values()), seed=args.seed)
-    finally:
-        synth._counts = original
+    synth.generate(folder, sum(counts.values()), seed=args.seed, counts=counts)  # the mix of this benchmark
     out = {}
     for _ in range(args.runs):
         start = time.perf_counter()
@@ -323,7 +318,7 @@ def _touch_one_record(data: Path, run: int) -> str:
 
 
 def bench_size(n: int, args: argparse.Namespace, log) -> dict:
-    from generator.synth import REFERENCE_DATE, generate
+    from generator.tools.synth import REFERENCE_DATE, generate
 
     work = Path(args.work) / f"n{n}"
     data, build, site = work / "data", work / "build", work / "site"

@@ -23,7 +23,7 @@ import pytest
 from generator.derive import derive
 from generator.load import load
 from generator.render import PER_PAGE, render
-from generator.synth import REFERENCE_DATE, generate
+from generator.tools.synth import REFERENCE_DATE, generate
 from generator.validate import validate
 
 SEED = 7
