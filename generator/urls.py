@@ -9,6 +9,7 @@ path outside its folder.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from generator import ids
 
@@ -43,6 +44,7 @@ def record_path(kind: str, record_id: str) -> str:
     return f"{kind}/{record_id}.md"
 
 
+@lru_cache(maxsize=1 << 16)  # pure; thousands of links per build point at the same pages
 def page_url(page: str) -> str:
     """Site URL (relative to the site root) of a docs file, with ``use_directory_urls``.
 
@@ -61,6 +63,7 @@ def page_url(page: str) -> str:
     return stem + "/"
 
 
+@lru_cache(maxsize=1 << 16)
 def url(from_page: str, to_page: str, anchor: str = "") -> str:
     """Relative URL from one docs page to another docs file, as the browser needs it.
 
