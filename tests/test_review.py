@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -252,3 +253,101 @@ def test_validate_against_reports_file_line_and_exits_1(repo: Path, capsys, monk
     assert "origin/main" in capsys.readouterr().err
     assert main(["validate", "--data", "data", "--against", "no-such-branch"]) == 2
     assert "no-such-branch" in capsys.readouterr().err
+
+
+# --- a published version written under an older schema ------------------------------------------
+
+OLD_LEDGER_COLUMNS = ("signed_on", "due_kind", "disputed_amount", "interest_state")  # added after publication
+
+
+def _drop_columns(path: Path, dropped: tuple[str, ...], legacy: str | None = None) -> None:
+    """Rewrite a CSV without some columns (and with a column the schema does not know)."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    keep = [i for i, name in enumerate(rows[0]) if name not in dropped]
+    rows = [[row[i] for i in keep] for row in rows]
+    if legacy:
+        rows = [rows[0] + [legacy]] + [row + ["旧列"] for row in rows[1:]]
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+@pytest.fixture
+def old_header_repo(repo: Path) -> Path:
+    """main published the ledgers before the columns the schema has since gained (older CSV headers)."""
+    current = {rel: (repo / rel).read_bytes() for rel in ("arrears/ledger.csv", "arrears/repayments.csv")}
+    _drop_columns(repo / "arrears/ledger.csv", OLD_LEDGER_COLUMNS, legacy="legacy_col")
+    _drop_columns(repo / "arrears/repayments.csv", ("seq",))
+    _git(repo.parent, "checkout", "-q", "main")
+    commit(repo)
+    _git(repo.parent, "checkout", "-q", "edit")
+    _git(repo.parent, "reset", "-q", "--hard", "main")
+    for rel, data in current.items():
+        (repo / rel).write_bytes(data)
+    return repo
+
+
+def test_a_published_ledger_with_an_older_header_is_read_by_column_name(old_header_repo: Path):
+    repo = old_header_repo
+    header = (repo / "arrears/ledger.csv").read_text(encoding="utf-8").splitlines()[0]
+    published = _git(repo.parent, "show", "main:data/arrears/ledger.csv").splitlines()[0]
+    assert "signed_on" in header and "signed_on" not in published and "legacy_col" in published
+    # the columns both versions have are unchanged, the new ones are filled in: no problem
+    assert codes(repo) == []
+    # a change in a column both have is found (the old table was read, not taken as empty)
+    ledger = repo / "arrears/ledger.csv"
+    lines = ledger.read_text(encoding="utf-8").splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if line.startswith("AR-2024-003,"))
+    cells = lines[index].split(",")
+    cells[header.split(",").index("creditor")] = "营口另一家公司"
+    lines[index] = ",".join(cells)
+    ledger.write_text("".join(lines), encoding="utf-8")
+    assert [(p.code, p.field, p.line) for p in review(repo, "main")] == [("review-changed", "creditor", index + 1)]
+    # a deleted row and a removed repayment (its published row has no seq) are found too
+    ledger.write_text("".join(line for i, line in enumerate(lines) if i != index), encoding="utf-8")
+    path = repo / "arrears/repayments.csv"
+    removed = "AR-2023-004,2023-11-17,1,286250.00,部门预算资金\n"
+    path.write_text(path.read_text(encoding="utf-8").replace(removed, ""), encoding="utf-8")
+    assert sorted(p.code for p in review(repo, "main")) == ["review-deleted", "review-repayment-removed",
+                                                             "review-status-backwards"]
+
+
+# --- what the site shows of change logs and withdrawals ---------------------------------------
+
+
+def test_change_log_and_withdrawal_text_passes_the_history_privacy_filter(data_dir: Path):
+    """A titled full name (only a warning for staff) or a value the reviewed redaction list names
+    never reaches the site through a change log or a withdrawal: the dataset carries REDACTED."""
+    import hashlib
+
+    from generator.derive import derive
+    from generator.load import load
+    from generator.privacy import REDACTED
+    from generator.validate import validate
+
+    secret = "误录的内部讨论意见"
+    add_change(data_dir, CM, "deadline", what=secret)
+    edit(data_dir / CM, "reason: 项目用地规划调整，经协商一致延后", "reason: 经副主任刘德华同意延后")
+    (data_dir / "arrears/withdrawals.csv").write_text(
+        "arrears_id,withdrawn_on,reason,document\nAR-2024-001,2026-11-20,经办人李建国核实为重复录入,站财〔2026〕5号\n",
+        encoding="utf-8")
+    (data_dir / "redactions.yaml").write_text(
+        "redactions:\n  - record: CM-2024-003\n    field: what\n"
+        f"    value_sha256: {hashlib.sha256(secret.encode()).hexdigest()}\n"
+        "    reason: 内部意见\n    approved_by: 区政府办公室 张某\n    approved_on: 2026-11-20\n", encoding="utf-8")
+    report = validate(load(data_dir))
+    assert not [p for p in report.problems if p.is_error], report.problems
+    assert any(p.code == "personal-name" for p in report.problems)  # staff are warned
+    facts = derive(report.dataset, date(2026, 11, 30))
+    entry = next(c for c in facts.commitments if c.record.id == "CM-2024-003").changes[-1]
+    assert entry.what == REDACTED and entry.reason == REDACTED
+    assert entry.basis == "《优化营商环境条例》第三十一条"  # other text is shown as typed
+    withdrawn = next(a for a in facts.arrears if a.record.id == "AR-2024-001")
+    assert withdrawn.status == "已撤回" and withdrawn.withdrawal.reason == REDACTED
+    assert withdrawn.withdrawal.document == "站财〔2026〕5号"
+    drift = next(d for d in facts.drift if d.record_id == "CM-2024-003")
+    assert drift.entry.what == REDACTED
+    assert all(secret not in c.text and "刘德华" not in c.text for c in facts.changes)
