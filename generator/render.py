@@ -494,8 +494,8 @@ def curve_chart(points: Sequence[CurvePoint], chart_id: str) -> Markup:
         last = points[-1]
         desc = (f"截至{month_label(last.month)}，累计认定欠款{wan(last.owed)}，"
                 f"累计清偿{wan(last.repaid)}，未清偿余额{wan(last.outstanding)}。")
-    svg = charts.line_chart(
-        chart_id, "拖欠中小企业账款清偿进度", desc, [p.month for p in points],
+    svg = charts.for_screens(
+        charts.line_chart, chart_id, "拖欠中小企业账款清偿进度", desc, [p.month for p in points],
         [("累计认定", [p.owed for p in points]), ("累计清偿", [p.repaid for p in points]),
          ("未清偿余额", [p.outstanding for p in points])],
         y_label="单位：万元", fmt=wan_number, tick_fmt=lambda v: format((Decimal(v) / TEN_THOUSAND).normalize(), "f"),
@@ -517,12 +517,12 @@ def debtor_chart(rows: list[tuple[str, str, Totals]], chart_id: str) -> Markup:
     bars = sorted(((name, t.outstanding) for _, name, t in rows if t.outstanding > 0), key=lambda b: -b[1])
     total = sum((v for _, v in bars), Decimal(0))
     desc = f"{len(bars)} 个单位尚有未清偿欠款，合计{wan(total)}。" if bars else "各单位均无未清偿欠款。"
-    return Markup(charts.bar_chart(chart_id, "各单位未清偿欠款余额", desc, bars, fmt=wan))
+    return Markup(charts.for_screens(charts.bar_chart, chart_id, "各单位未清偿欠款余额", desc, bars, fmt=wan))
 
 
 def status_chart(counts: Sequence[tuple[str, int]], chart_id: str, title: str, unit: str) -> Markup:
     desc = "，".join(f"{k}{v}{unit}" for k, v in counts) + "。"
-    return Markup(charts.bar_chart(chart_id, title, desc, list(counts), fmt=str))
+    return Markup(charts.for_screens(charts.bar_chart, chart_id, title, desc, list(counts), fmt=str))
 
 
 def grade_chart(rows: list[GradeRow], chart_id: str) -> Markup:
@@ -530,7 +530,7 @@ def grade_chart(rows: list[GradeRow], chart_id: str) -> Markup:
     grades = enum("evaluations", "grade")
     segments = [(g, [dict(r.counts)[g] for r in rows]) for g in grades] if rows else []
     desc = "；".join(f"{c}：" + "，".join(f"{g}{n}个" for g, n in r.counts) for c, r in zip(cats, rows)) or "暂无数据"
-    return Markup(charts.stacked_bar(chart_id, "评价等次分布", desc, cats, segments, fmt=str))
+    return Markup(charts.for_screens(charts.stacked_bar, chart_id, "评价等次分布", desc, cats, segments, fmt=str))
 
 
 def trend_chart(d: DepartmentFacts, chart_id: str) -> Markup | None:
@@ -542,7 +542,7 @@ def trend_chart(d: DepartmentFacts, chart_id: str) -> Markup | None:
     scores = {(e.record.year, e.record.method): e.record.score for e in d.evaluations}
     series = [(m, [scores.get((y, m)) for y in years]) for m in methods]
     desc = "；".join(f"{y}年" + "，".join(f"{m}{scores[(y, m)]}分" for m in methods if (y, m) in scores) for y in years)
-    return Markup(charts.line_chart(chart_id, f"{d.department.name}历年评价得分", desc,
+    return Markup(charts.for_screens(charts.line_chart, chart_id, f"{d.department.name}历年评价得分", desc,
                                     [f"{y}年" for y in years], series, y_label="单位：分"))
 
 
