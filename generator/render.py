@@ -50,6 +50,7 @@ from generator.files import sweep_stale, write_if_changed
 from generator.urls import RECORD_KINDS, Linker, is_web_url, page_url, record_path, url  # noqa: F401 - re-exported
 from generator.engine.markup import markdown_field_html, safe_href  # noqa: F401 - safe_href re-exported
 from generator.derive import (
+    ARREARS_STATUSES,
     ArrearsFacts,
     CommitmentFacts,
     CurvePoint,
@@ -437,7 +438,8 @@ def task_tone(status: str) -> str:
     return _TASK_TONE.get(status, "muted")
 
 
-_CHANGE_KIND = {"new": "新增", "status": "状态变化", "repayment": "清偿", "progress": "进展"}
+_CHANGE_KIND = {"new": "新增", "status": "状态变化", "repayment": "清偿", "progress": "进展", "withdrawn": "撤回",
+                "drift": "期限或金额变更"}
 
 
 def change_kind(kind: str) -> str:
@@ -606,6 +608,10 @@ def front_matter(title: str, *, search: bool = True, extra: dict | None = None) 
 # --- the pages --------------------------------------------------------------------------
 
 
+#: The public page of deadline and amount changes after publication (issue 16).
+DRIFT_PAGE = "changes/index.md"
+
+
 #: What list pages hide of Material's layout: the tables get the whole width.
 LIST_HIDE = ("navigation", "toc")
 
@@ -681,7 +687,7 @@ class _Site:
         for no, chunk in enumerate(_chunks(rows), start=1):
             filters = (
                 Filter("department", label("arrears", "debtor"), _dept_options((a.record.debtor for a in chunk), f)),
-                Filter("status", "清偿状态", _options((a.status for a in chunk), ("未清偿", "部分清偿", "已清偿"))),
+                Filter("status", "清偿状态", _options((a.status for a in chunk), ARREARS_STATUSES)),
                 Filter("creditor", label("arrears", "creditor"), _options(a.record.creditor for a in chunk)),
                 Filter("size", label("arrears", "creditor_size"), _options((a.record.creditor_size for a in chunk), enum("arrears", "creditor_size"))),
                 Filter("year", "年度", _year_options(a.record.found_on.year for a in chunk)),
@@ -727,6 +733,10 @@ class _Site:
             sections[-1][1].append(t)
         # Searchable: tasks have no record pages, this page carries their text.
         return self.page("tasks/index.md", "tasks.md.j2", "任务分工", sections=sections)
+
+    def drift(self) -> tuple[str, str]:
+        """Every change of a published deadline or amount, with its reason (facts.drift)."""
+        return self.page(DRIFT_PAGE, "drift.md.j2", "期限与金额变更", search=False, hide=LIST_HIDE, rows=self.facts.drift)
 
     def department_list(self) -> tuple[str, str]:
         kinds = enum("departments", "kind")
@@ -798,6 +808,7 @@ class _Site:
         yield self.evaluations()
         yield self.tasks()
         yield self.department_list()
+        yield self.drift()
 
     def html_pages(self) -> Iterator["HtmlPage"]:
         f = self.facts
