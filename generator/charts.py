@@ -10,8 +10,10 @@ meant to be pasted *inline* into a raw HTML block of a Markdown page, so it:
   coordinates are printed with one fixed decimal and no locale is involved);
 * is responsive: a fixed ``viewBox`` ``WIDTH`` units wide, ``width="100%"``
   and no pixel height, so the browser derives the height from the aspect ratio.
-  ``WIDTH`` is small (400) so that 14-unit text is still about 12 px on a
-  375-px phone;
+  The page sizes a chart so that its 14-unit text is exactly the body size;
+  :func:`for_screens` draws a chart twice, ``WIDTH`` and ``NARROW_WIDTH`` units
+  wide, so that on a phone the narrow one fits the column at that text size
+  (the page's CSS shows one of the two);
 * loads no font: text inherits the page's font stack (including CJK) and
   colour (``currentColor``); data colours come from ``PALETTE`` (every colour
   has at least 4.5:1 contrast against white), and colour is never the only
@@ -37,7 +39,9 @@ from typing import Callable, Iterable, Optional, Sequence, Union
 
 __all__ = [
     "PALETTE",
+    "NARROW_WIDTH",
     "WIDTH",
+    "for_screens",
     "bar_chart",
     "line_chart",
     "nice_max",
@@ -49,6 +53,9 @@ Formatter = Callable[[Number], str]
 
 #: Width of every chart's viewBox, in user units.
 WIDTH = 400
+#: Width of the phone variant (:func:`for_screens`): at the body size (16 px for 14 units)
+#: it is 320 px, the column of a 360-px phone.
+NARROW_WIDTH = 280
 #: Font size of all text, in user units.
 FONT = 14
 PAD = 4
@@ -236,12 +243,13 @@ def nice_max(value: object) -> Decimal:
 # --------------------------------------------------------------------------
 
 
-def _svg(chart_id: str, title: str, desc: str, height: float, body: Iterable[str]) -> str:
+def _svg(chart_id: str, title: str, desc: str, height: float, body: Iterable[str], width: int) -> str:
     h = int(math.ceil(height))
+    css_class = "zq-chart" if width == WIDTH else "zq-chart zq-chart--narrow"
     head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {h}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {h}" '
         f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
-        f'class="zq-chart" width="100%" font-size="{FONT}" fill="currentColor">'
+        f'class="{css_class}" width="100%" font-size="{FONT}" fill="currentColor">'
     )
     lines = [
         head,
@@ -253,13 +261,13 @@ def _svg(chart_id: str, title: str, desc: str, height: float, body: Iterable[str
     return "\n".join(lines)
 
 
-def _empty(chart_id: str, title: str, desc: str) -> str:
+def _empty(chart_id: str, title: str, desc: str, width: int) -> str:
     body = [
-        f'<rect x="{PAD}" y="{PAD}" width="{WIDTH - 2 * PAD}" height="56" fill="none" '
+        f'<rect x="{PAD}" y="{PAD}" width="{width - 2 * PAD}" height="56" fill="none" '
         'stroke="currentColor" stroke-opacity=".3" stroke-dasharray="4 4"/>',
-        f'<text x="{WIDTH // 2}" y="37" text-anchor="middle">{NO_DATA}</text>',
+        f'<text x="{width // 2}" y="37" text-anchor="middle">{NO_DATA}</text>',
     ]
-    return _svg(chart_id, title, desc, 64, body)
+    return _svg(chart_id, title, desc, 64, body, width)
 
 
 def _marker(kind: str, x: float, y: float, r: float = 4.0) -> str:
@@ -293,16 +301,16 @@ def _series_group(i: int) -> str:
     return f'<g class="zq-s{i}" stroke="{c}" fill="{c}">'
 
 
-def _legend(names: Sequence[str], y0: float, lines: bool) -> tuple[list[str], float]:
+def _legend(names: Sequence[str], y0: float, lines: bool, width: int) -> tuple[list[str], float]:
     """Flow-wrapped legend; returns (elements, height)."""
     row_h = FONT + 8
     sample_w = 28.0 if lines else 14.0
     x, y = float(PAD), y0
     out = ['<g class="zq-legend">']
     for i, raw in enumerate(names):
-        name = _fit(raw, WIDTH - 2 * PAD - sample_w - 6)
+        name = _fit(raw, width - 2 * PAD - sample_w - 6)
         w = sample_w + 6 + _text_width(name)
-        if x > PAD and x + w > WIDTH - PAD:
+        if x > PAD and x + w > width - PAD:
             x, y = float(PAD), y + row_h
         cy = y + row_h / 2
         if lines:
@@ -355,6 +363,7 @@ def line_chart(
     fmt: Formatter = str,
     *,
     tick_fmt: Optional[Formatter] = None,
+    width: int = WIDTH,
 ) -> str:
     """Line chart with a 0-based y axis, one line per series, and a legend.
 
@@ -381,7 +390,7 @@ def line_chart(
         )
     present = [v for _, vals in data for v in vals if v is not None]
     if n == 0 or not present:
-        return _empty(chart_id, title, desc)
+        return _empty(chart_id, title, desc, width)
 
     tick_fmt = tick_fmt or fmt
     top_val, step, intervals = _nice_scale(max(present), all(map(_is_integral, present)))
@@ -389,11 +398,11 @@ def line_chart(
     tick_text = [_fmt(tick_fmt, _tick_value(t)) for t in ticks]
 
     # Vertical layout: legend, unit label, plot, x labels.
-    body, legend_h = _legend([name for name, _ in data], PAD, lines=True)
+    body, legend_h = _legend([name for name, _ in data], PAD, lines=True, width=width)
     y = PAD + legend_h + 4
     if y_label:
         body.append(
-            f'<text x="{PAD}" y="{_n(y + FONT * 0.8)}">{_esc(_fit(y_label, WIDTH - 2 * PAD))}</text>'
+            f'<text x="{PAD}" y="{_n(y + FONT * 0.8)}">{_esc(_fit(y_label, width - 2 * PAD))}</text>'
         )
         y += FONT + 6
     top = y + FONT / 2
@@ -408,9 +417,9 @@ def line_chart(
         if last is not None:
             ends.append((i, last, vals[last], _fmt(fmt, vals[last])))
     left = PAD + max(_text_width(t) for t in tick_text) + 6
-    right = WIDTH - PAD - 10 - max(_text_width(t) for _, _, _, t in ends)
+    right = width - PAD - 10 - max(_text_width(t) for _, _, _, t in ends)
     if right - left < 120:  # absurdly long labels: keep a usable plot
-        right = min(WIDTH - PAD, left + 120)
+        right = min(width - PAD, left + 120)
     plot_w = right - left
 
     def px(j: int) -> float:
@@ -447,7 +456,7 @@ def line_chart(
     body.append('<g class="zq-xticks" text-anchor="middle">')
     for j in idx:
         half = _text_width(shown[j]) / 2
-        x = min(max(px(j), PAD + half), WIDTH - PAD - half)
+        x = min(max(px(j), PAD + half), width - PAD - half)
         body.append(f'<text x="{_n(x)}" y="{_n(bottom + FONT + 6)}">{_esc(shown[j])}</text>')
     body.append("</g>")
 
@@ -495,7 +504,7 @@ def line_chart(
             )
         body.append(f'<text x="{_n(right + 10)}" y="{_n(ly)}" fill="{c}">{_esc(txt)}</text>')
     body.append("</g>")
-    return _svg(chart_id, title, desc, height, body)
+    return _svg(chart_id, title, desc, height, body, width)
 
 
 # --------------------------------------------------------------------------
@@ -520,16 +529,17 @@ def _hbar(
     labels: list[str],
     values: list[Number],
     fmt: Formatter,
+    width: int,
 ) -> str:
     value_text = [_fmt(fmt, v) for v in values]
-    max_w = WIDTH - 2 * PAD - 6 - max(_text_width(t) for t in value_text)
+    max_w = width - 2 * PAD - 6 - max(_text_width(t) for t in value_text)
     max_w = max(max_w, 100.0)
     vmax = float(max(values))
     top = float(PAD)
     body = ['<g class="zq-labels">']
     for i, lbl in enumerate(labels):
         ly, _, _ = _row_geometry(i, top)
-        body.append(f'<text x="{PAD}" y="{_n(ly)}">{_esc(_fit(lbl, WIDTH - 2 * PAD))}</text>')
+        body.append(f'<text x="{PAD}" y="{_n(ly)}">{_esc(_fit(lbl, width - 2 * PAD))}</text>')
     body.append("</g>")
     widths = [max_w * float(v) / vmax if vmax else 0.0 for v in values]
     body.append(f'<g class="zq-s0" fill="{PALETTE[0]}">')
@@ -545,7 +555,7 @@ def _hbar(
         _, _, vy = _row_geometry(i, top)
         body.append(f'<text x="{_n(PAD + w + 5)}" y="{_n(vy)}">{_esc(txt)}</text>')
     body.append("</g>")
-    return _svg(chart_id, title, desc, top + len(labels) * _ROW_H, body)
+    return _svg(chart_id, title, desc, top + len(labels) * _ROW_H, body, width)
 
 
 def _vbar(
@@ -555,9 +565,10 @@ def _vbar(
     labels: list[str],
     values: list[Number],
     value_text: list[str],
+    width: int,
 ) -> str:
     n = len(labels)
-    col_w = (WIDTH - 2 * PAD) / n
+    col_w = (width - 2 * PAD) / n
     bar_w = min(col_w * 0.6, 48.0)
     top = PAD + FONT + 6
     plot_h = 180.0
@@ -574,7 +585,7 @@ def _vbar(
             )
     body.append("</g>")
     body.append(
-        f'<path d="M{PAD} {_n(bottom)}H{WIDTH - PAD}" fill="none" '
+        f'<path d="M{PAD} {_n(bottom)}H{width - PAD}" fill="none" '
         'stroke="currentColor" stroke-opacity=".6"/>'
     )
     body.append('<g text-anchor="middle">')
@@ -585,7 +596,7 @@ def _vbar(
             f'<text x="{_n(cx)}" y="{_n(bottom + FONT + 4)}">{_esc(_fit(lbl, col_w - 4))}</text>'
         )
     body.append("</g>")
-    return _svg(chart_id, title, desc, bottom + FONT + 10, body)
+    return _svg(chart_id, title, desc, bottom + FONT + 10, body, width)
 
 
 def bar_chart(
@@ -595,6 +606,8 @@ def bar_chart(
     bars: Sequence[tuple[str, Number]],
     fmt: Formatter = str,
     horizontal: bool = True,
+    *,
+    width: int = WIDTH,
 ) -> str:
     """Bar chart; every bar's value is printed with ``fmt``.
 
@@ -613,14 +626,14 @@ def bar_chart(
     labels = [str(lbl) for lbl, _ in bars]
     values = [_num(v, f"bar {lbl!r}") for lbl, v in bars]
     if not values:
-        return _empty(chart_id, title, desc)
+        return _empty(chart_id, title, desc, width)
     if not horizontal:
         value_text = [_fmt(fmt, v) for v in values]
-        col_w = (WIDTH - 2 * PAD) / len(values)
+        col_w = (width - 2 * PAD) / len(values)
         need = max(max(_text_width(t) for t in value_text), 2 * FONT) + 4
         if col_w >= need:
-            return _vbar(chart_id, title, desc, labels, values, value_text)
-    return _hbar(chart_id, title, desc, labels, values, fmt)
+            return _vbar(chart_id, title, desc, labels, values, value_text, width)
+    return _hbar(chart_id, title, desc, labels, values, fmt, width)
 
 
 def stacked_bar(
@@ -630,6 +643,8 @@ def stacked_bar(
     categories: Sequence[str],
     segments: Sequence[tuple[str, Sequence[Number]]],
     fmt: Formatter = str,
+    *,
+    width: int = WIDTH,
 ) -> str:
     """Horizontal stacked bars: one row per category, one segment per series.
 
@@ -652,19 +667,19 @@ def stacked_bar(
             )
         segs.append((str(name), [_num(v, f"segment {name!r}") for v in vals]))
     if not cats or not segs:
-        return _empty(chart_id, title, desc)
+        return _empty(chart_id, title, desc, width)
 
     totals = [sum((vals[i] for _, vals in segs), start=0) for i in range(len(cats))]
     total_text = [_fmt(fmt, t) for t in totals]
-    max_w = max(WIDTH - 2 * PAD - 6 - max(_text_width(t) for t in total_text), 100.0)
+    max_w = max(width - 2 * PAD - 6 - max(_text_width(t) for t in total_text), 100.0)
     tmax = float(max(totals))
 
-    body, legend_h = _legend([name for name, _ in segs], PAD, lines=False)
+    body, legend_h = _legend([name for name, _ in segs], PAD, lines=False, width=width)
     top = PAD + legend_h + 6
     body.append('<g class="zq-labels">')
     for i, cat in enumerate(cats):
         ly, _, _ = _row_geometry(i, top)
-        body.append(f'<text x="{PAD}" y="{_n(ly)}">{_esc(_fit(cat, WIDTH - 2 * PAD))}</text>')
+        body.append(f'<text x="{PAD}" y="{_n(ly)}">{_esc(_fit(cat, width - 2 * PAD))}</text>')
     body.append("</g>")
 
     inside: list[str] = []
@@ -696,7 +711,16 @@ def stacked_bar(
         _, _, vy = _row_geometry(i, top)
         body.append(f'<text x="{_n(PAD + starts[i] + 5)}" y="{_n(vy)}">{_esc(txt)}</text>')
     body.append("</g>")
-    return _svg(chart_id, title, desc, top + len(cats) * _ROW_H, body)
+    return _svg(chart_id, title, desc, top + len(cats) * _ROW_H, body, width)
+
+
+def for_screens(draw: Callable[..., str], chart_id: str, *args, **kwargs) -> str:
+    """The chart ``draw(chart_id, *args, **kwargs)`` twice: ``WIDTH`` units wide, then
+    ``NARROW_WIDTH`` wide with the id ``<chart_id>-narrow`` and the class
+    ``zq-chart--narrow``. Both carry the same title, description and printed values."""
+    wide = draw(chart_id, *args, width=WIDTH, **kwargs)
+    narrow = draw(f"{chart_id}-narrow", *args, width=NARROW_WIDTH, **kwargs)
+    return f"{wide}\n{narrow}"
 
 
 #: Sparkline geometry (user units): wide enough for a few years, as tall as a line of text.

@@ -100,11 +100,26 @@ def _print(text: str) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from generator.load import load
+    from generator.problems import format_markdown, sort_problems
+    from generator.review import DEFAULT_REF, ReviewError, ref_exists, review
     from generator.validate import validate
 
-    report = validate(load(_data_dir(args)), args.as_of)
-    _print(FORMATTERS[args.format](report.problems))
-    return 1 if report.errors else 0
+    raw = load(_data_dir(args))
+    report = validate(raw, args.as_of)
+    problems = list(report.problems)
+    against = args.against
+    if against == "":  # --against without a value: the published branch, when this clone has it
+        if not ref_exists(_data_dir(args), DEFAULT_REF):
+            raise ReviewError(f"没有找到 {DEFAULT_REF}（本地仓库没有名为 origin 的远程仓库，或还没有 git fetch）："
+                              "请用 --against 指定已发布的分支或提交，如 --against main。")
+        against = DEFAULT_REF
+    if against is not None:
+        problems = sort_problems([*problems, *review(_data_dir(args), against, raw)])
+    if args.format == "markdown":
+        _print(format_markdown(problems, against))
+    else:
+        _print(FORMATTERS[args.format](problems))
+    return 1 if any(p.is_error for p in problems) else 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -144,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text",
                    help="输出格式：text（默认）、github（GitHub Actions 注释）、json、markdown")
     p.add_argument("--as-of", type=_as_of, default=None, help="按指定日期（YYYY-MM-DD）校验，默认为北京时间今天")
+    p.add_argument("--against", nargs="?", const="", default=None, metavar="REF",
+                   help="同时与已发布的版本（git 分支或提交，不写时为 origin/main）比对：已发布的记录不得删除，"
+                        "期限、金额、状态和认定内容的修改须在变更记录中写明日期、原因和依据")
 
     p = command("build", "校验、计算并生成网站到 site/（失败时保留原有网站）", cmd_build)
     p.add_argument("--out", default="site", help="网站输出文件夹（默认 site/）")

@@ -100,9 +100,12 @@ class CommitmentFacts:
     badges: tuple[Badge, ...]
     timeline: tuple[Event, ...]
     handler: model.Department | None = None  # who answers an objection: the department that made the promise
+    changes: tuple[model.ChangeEntry, ...] = ()  # the change log as of the as-of date, oldest first
+    withdrawal: model.Withdrawal | None = None  # withdrawn by the as-of date: the page is a tombstone
 
 
-_STATUS_TONE = {"已兑现": "ok", "履行中": "warn", "部分兑现": "warn", "未兑现": "bad", "依法变更": "muted", "已终止": "muted"}
+_STATUS_TONE = {"已兑现": "ok", "履行中": "warn", "部分兑现": "warn", "未兑现": "bad", "依法变更": "muted", "已终止": "muted",
+                "已撤回": "muted"}
 
 
 def mask_name(name: str) -> str:
@@ -144,6 +147,8 @@ def derive_commitment(c: model.Commitment, as_of: date, names: dict[str, str]) -
         timeline.append(Event(c.change_decided_on, "依法终止" if c.status == "已终止" else "依法变更", c.change_basis or ""))
     if c.fulfilled_on:
         timeline.append(Event(c.fulfilled_on, "全部兑现", ""))
+    if c.withdrawal:
+        timeline.append(Event(c.withdrawal.date, "撤回", c.withdrawal.reason))
     timeline.append(Event(c.deadline, "兑现期限", ""))
     return CommitmentFacts(
         record=c,
@@ -158,6 +163,8 @@ def derive_commitment(c: model.Commitment, as_of: date, names: dict[str, str]) -
         steps=tuple(steps),
         badges=tuple(badges),
         timeline=tuple(sorted((e for e in timeline if e.date <= as_of or e.label == "兑现期限"), key=lambda e: e.date)),
+        changes=tuple(e for e in c.changes if e.date <= as_of),
+        withdrawal=c.withdrawal if c.withdrawal and c.withdrawal.date <= as_of else None,
     )
 
 
@@ -181,7 +188,7 @@ class ArrearsFacts:
     repaid: Decimal
     outstanding: Decimal
     share_cleared: Decimal  # 0..1, four decimals
-    status: str  # 未清偿 | 部分清偿 | 已清偿 (of the principal)
+    status: str  # 未清偿 | 部分清偿 | 已清偿 (of the principal) | 已撤回 (withdrawn: a tombstone, in no total)
     cleared_on: date | None
     days_past_due: int  # outstanding undisputed part: days since due_used; cleared: days late at clearing
     term_days: int
@@ -211,6 +218,8 @@ class ArrearsFacts:
     settled_on: date | None  # the day the part that had to be paid on time was fully paid
     second_default: bool = False  # an agreed instalment missed: 二次失信 (实施意见四（一）)
     handler: model.Department | None = None  # who answers an objection: the debtor department
+    changes: tuple[model.ChangeEntry, ...] = ()  # the change log as of the as-of date, oldest first
+    withdrawal: model.Withdrawal | None = None  # withdrawn by the as-of date: the page is a tombstone
 
 
 def late_interest(item: model.ArrearsItem, repayments: Iterable[model.Repayment], as_of: date, daily_rate: Decimal,
@@ -254,6 +263,9 @@ def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rul
     outstanding = a.amount - repaid
     status = "已清偿" if outstanding == 0 else ("未清偿" if repaid == 0 else "部分清偿")
     cleared_on = repayments[-1].paid_on if status == "已清偿" else None
+    withdrawn = a.withdrawal is not None and a.withdrawal.date <= as_of
+    if withdrawn:
+        status = "已撤回"  # a tombstone: no longer owed, left out of every total
     rate_agreed = a.agreed_daily_rate is not None
     daily_rate = a.agreed_daily_rate if rate_agreed else rules.default_daily_rate
     term_days = (a.due_on - a.delivered_on).days
@@ -320,10 +332,12 @@ def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rul
         instalments.append(InstalmentFacts(inst, paid, shortfall, overdue, (as_of - inst.due_on).days if overdue else 0))
     overdue_instalments = sum(i.overdue for i in instalments)
 
-    badges = [Badge(status, {"已清偿": "ok", "部分清偿": "warn", "未清偿": "bad"}[status])]
+    if withdrawn:
+        status_note, overdue_instalments = None, 0
+    badges = [Badge(status, {"已清偿": "ok", "部分清偿": "warn", "未清偿": "bad", "已撤回": "muted"}[status])]
     if status_note:
         badges.append(Badge("逾期利息未支付", "bad"))
-    if status != "已清偿" and days_past_due and not undisputed_cleared_on:
+    if status not in ("已清偿", "已撤回") and days_past_due and not undisputed_cleared_on:
         badges.append(Badge(f"逾期 {days_past_due} 天", "bad"))
     if overdue_instalments:
         badges.append(Badge(f"{overdue_instalments} 期未按计划清偿", "bad"))
@@ -340,6 +354,8 @@ def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rul
         timeline.append(Event(due_used, "计算逾期所用的付款期限", ""))
     timeline += [Event(r.paid_on, "清偿", f"{r.amount}") for r in repayments]
     timeline += [Event(i.due_on, "计划清偿", f"{i.amount}") for i in a.plan if i.due_on <= as_of]
+    if withdrawn:
+        timeline.append(Event(a.withdrawal.date, "撤回", a.withdrawal.reason))
     return ArrearsFacts(
         record=a, debtor_name=names.get(a.debtor, a.debtor), repayments=repayments, repaid=repaid,
         outstanding=outstanding, share_cleared=(repaid / a.amount).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
@@ -354,6 +370,8 @@ def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rul
         interest_state=interest_state, status_note=status_note, regulation=regulation,
         regulation_source=regulation_source, interest_article=interest_article, term_article=term_article,
         dispute_article=dispute_article, settled_on=undisputed_cleared_on, second_default=overdue_instalments > 0,
+        changes=tuple(e for e in a.changes if e.date <= as_of),
+        withdrawal=a.withdrawal if withdrawn else None,
     )
 
 
@@ -482,6 +500,9 @@ class FindingFacts:
     # The deciding authority (认定机关) when it is a registered department (matched by name):
     # it decides objections to its finding; None sends readers to the site's publisher.
     handler: model.Department | None = None
+    # Correction notes as of the as-of date, on display only: a finding the law takes down
+    # (revoked, repaired, past its period) takes its notes with it.
+    changes: tuple[model.ChangeEntry, ...] = ()
 
 
 def finding_period(f: model.Finding, rules: model.Rules) -> tuple[str, str, date, date | None]:
@@ -589,6 +610,7 @@ def derive_finding(f: model.Finding, as_of: date, names: dict[str, str], site: m
         timeline=tuple(sorted((e for e in timeline if e.date <= as_of), key=lambda e: e.date)),
         estimated=upload_estimated or any(o.reply_due_estimated for o in objections),
         rectification_overdue=rect_overdue,
+        changes=tuple(e for e in f.changes if e.date <= as_of) if hidden is None else (),
     )
 
 
@@ -640,8 +662,8 @@ class Totals:
 
 
 def arrears_totals(items: Iterable[ArrearsFacts]) -> Totals:
-    """Sums of the rows themselves, so a page's totals add up to the cent with its rows."""
-    items = list(items)
+    """Sums of the rows themselves, so a page's totals add up to the cent with its rows (withdrawn items left out)."""
+    items = [f for f in items if f.status != "已撤回"]
     return Totals(len(items), sum((f.record.amount for f in items), ZERO), sum((f.repaid for f in items), ZERO),
                   sum((f.outstanding for f in items), ZERO), sum((f.interest for f in items), ZERO))
 
@@ -719,10 +741,24 @@ class Facts:
     summary: Summary
     changes: tuple[Change, ...]  # newest first
     calendar: object = None  # the working-day calendar (workdays.WorkdayCalendar) the deadlines were computed on
+    drift: tuple["DriftEntry", ...] = ()  # changes of a deadline or an amount after publication, newest first
 
 
-COMMITMENT_STATUSES = ("履行中", "已兑现", "部分兑现", "未兑现", "依法变更", "已终止")
-ARREARS_STATUSES = ("未清偿", "部分清偿", "已清偿")
+@dataclass(frozen=True)
+class DriftEntry:
+    """A published deadline or amount changed: one change-log entry of a commitment or an arrears item."""
+
+    record_kind: str  # commitments | arrears
+    record_id: str
+    title: str
+    department_name: str
+    entry: model.ChangeEntry
+
+
+COMMITMENT_STATUSES = ("履行中", "已兑现", "部分兑现", "未兑现", "依法变更", "已终止", "已撤回")
+ARREARS_STATUSES = ("未清偿", "部分清偿", "已清偿", "已撤回")
+#: Change-log fields whose change readers most need to see (the 期限与金额变更 page and the feed).
+DRIFT_FIELDS = {"commitments": ("deadline",), "arrears": ("amount", "due_on", "plan")}
 SEVERITIES = ("严重", "一般", "轻微")
 GRADES = ("优秀", "良好", "合格", "不合格")
 TASK_STATUSES = ("未启动", "推进中", "已完成", "常态化")
@@ -743,7 +779,20 @@ def _covered_by_token(token: str, dept: model.Department, rules: model.Rules | N
     return dept.kind in model.DEFAULT_GROUP_KINDS.get(token, ())
 
 
-def _changes(commitments, arrears, findings, as_of: date) -> tuple[Change, ...]:
+def _drift(commitments, arrears, as_of: date) -> tuple[DriftEntry, ...]:
+    out = []
+    for c in commitments:
+        for e in c.changes:  # already cut at the as-of date
+            if set(e.fields) & set(DRIFT_FIELDS["commitments"]):
+                out.append(DriftEntry("commitments", c.record.id, c.record.title, c.department_name, e))
+    for a in arrears:
+        for e in a.changes:
+            if set(e.fields) & set(DRIFT_FIELDS["arrears"]):
+                out.append(DriftEntry("arrears", a.record.id, a.record.project, a.debtor_name, e))
+    return tuple(sorted(out, key=lambda d: (d.entry.date, d.record_id, d.entry.what), reverse=True))
+
+
+def _changes(commitments, arrears, findings, as_of: date, drift: tuple[DriftEntry, ...] = ()) -> tuple[Change, ...]:
     out: list[Change] = []
     for c in commitments:
         r = c.record
@@ -754,12 +803,16 @@ def _changes(commitments, arrears, findings, as_of: date) -> tuple[Change, ...]:
             out.append(Change(r.change_decided_on, "status", r.id, "commitments", r.title, f"状态：{r.status if r.status == '已终止' else '依法变更'}"))
         for n in r.progress:
             out.append(Change(n.date, "progress", r.id, "commitments", r.title, n.note))
+        if r.withdrawal:
+            out.append(Change(r.withdrawal.date, "withdrawn", r.id, "commitments", r.title, f"撤回：{r.withdrawal.reason}"))
     for a in arrears:
         r = a.record
         out.append(Change(r.found_on, "new", r.id, "arrears", r.project, f"{a.debtor_name}拖欠账款纳入台账"))
         for p in a.repayments:
             text = "全部清偿" if a.cleared_on == p.paid_on else "部分清偿"
             out.append(Change(p.paid_on, "repayment", r.id, "arrears", r.project, f"{a.debtor_name}{text}"))
+        if r.withdrawal:
+            out.append(Change(r.withdrawal.date, "withdrawn", r.id, "arrears", r.project, f"撤回：{r.withdrawal.reason}"))
     for f in findings:  # on display only
         r = f.record
         if r.published_on:
@@ -768,6 +821,9 @@ def _changes(commitments, arrears, findings, as_of: date) -> tuple[Change, ...]:
             if o.objection.decided_on:
                 out.append(Change(o.objection.decided_on, "status", r.id, "findings", f"{f.subject_name}{r.category}",
                                   f"异议处理结果：{o.objection.outcome}"))
+    for d in drift:
+        out.append(Change(d.entry.date, "drift", d.record_id, d.record_kind, d.title,
+                          f"{'、'.join(d.entry.field_titles)}变更：{d.entry.what}（原因：{d.entry.reason}）"))
     out = [c for c in out if c.date <= as_of]
     # Newest first; ties in a stable order so that two builds give the same bytes.
     return tuple(sorted(out, key=lambda c: (c.date, c.record_id, c.kind, c.text), reverse=True))
@@ -830,6 +886,7 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
             notices=tuple(sorted(notices_of.get(d.id, ()), key=lambda n: -n.year)),
         ))
 
+    drift = _drift(commitments, arrears, as_of)
     latest_year = max((e.record.year for e in evaluations), default=None)
     summary = Summary(
         commitments=len(commitments),
@@ -853,5 +910,5 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
         as_of=as_of, site=site, departments=tuple(departments), department_names=names, tasks=tasks,
         commitments=commitments, arrears=arrears, arrears_totals=summary.arrears, curve=clearing_curve(arrears, as_of),
         notices=notices, findings=findings, hidden_findings=hidden, evaluations=evaluations, summary=summary,
-        changes=_changes(commitments, arrears, findings, as_of), calendar=dataset.calendar,
+        changes=_changes(commitments, arrears, findings, as_of, drift), calendar=dataset.calendar, drift=drift,
     )

@@ -124,6 +124,8 @@ RECORD_RESOURCES = ("commitments", "findings", "arrears", "tasks")
 #: A commit that removes one id and adds another of the same kind with at least
 #: this share of identical fields renames the record.
 RENAME_SIMILARITY = 0.5
+#: Change logs (commitment_changes …) are shown beside the history as their own section, not in it.
+_CHANGE_LOG_SUFFIX = "_changes"
 
 _AFTERWARDS = "发布流程会检出完整历史。"
 REASON_NO_GIT = "没有找到 git 程序，修改记录无法生成。" + _AFTERWARDS
@@ -449,13 +451,14 @@ def _groups(package: Package) -> list[_Group]:
         resource = package.resource(name)
         kind = resource.source.kind
         if kind in ("yaml-records", "yaml-list"):
-            children = [(child, child.fields[0].name) for child in package.children_of(name)]
+            children = [(child, child.fields[0].name) for child in package.children_of(name)
+                        if not child.name.endswith(_CHANGE_LOG_SUFFIX)]
             k = _Kind(package, resource, children)
             groups.append(_FolderGroup(k) if kind == "yaml-records" else _ListGroup(k))
         elif kind == "csv":
             children = []
             for child in package.resources:
-                if child.source.kind != "csv" or child is resource:
+                if child.source.kind != "csv" or child is resource or child.name.endswith(_CHANGE_LOG_SUFFIX):
                     continue
                 for fk in child.foreign_keys:
                     if fk.resource == name and len(fk.fields) == 1:

@@ -74,6 +74,8 @@ class Table:
     files: list[str] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     cell_lines: list[dict[str, int] | None] = field(default_factory=list)
+    #: a CSV ledger read by column name (load(..., by_column_name=True)): the schema's columns its header has
+    columns: frozenset[str] | None = None
 
     def add(self, row: dict, file: str, line: int, cell_lines: dict[str, int] | None = None) -> None:
         self.rows.append(row)
@@ -412,11 +414,13 @@ def _load_yaml_list(resource: Resource, package: Package, data_dir: Path,
         _flatten(doc, (key, i), item, resource, package, tables, rel, problems)
 
 
-def _load_csv(resource: Resource, data_dir: Path, tables: dict[str, Table], problems: list[Problem]) -> None:
+def _load_csv(resource: Resource, data_dir: Path, tables: dict[str, Table], problems: list[Problem],
+              by_column_name: bool = False) -> None:
     rel = resource.source.path
     path = data_dir / rel
     if not os.path.lexists(path):
-        problems.append(Problem(rel, None, None, f"缺少文件 {rel}", f"表头应为：{','.join(resource.field_names)}"))
+        if not resource.source.optional:
+            problems.append(Problem(rel, None, None, f"缺少文件 {rel}", f"表头应为：{','.join(resource.field_names)}"))
         return
     text = read_text(path, rel, MAX_CSV_BYTES, problems, data_dir)
     if text is None:
@@ -432,6 +436,9 @@ def _load_csv(resource: Resource, data_dir: Path, tables: dict[str, Table], prob
         return
     header = [h.strip() for h in header]
     names = resource.field_names
+    if by_column_name:
+        _read_by_column_name(resource, rel, header, reader, tables[resource.name], problems)
+        return
     titles = {f.title: f.name for f in resource.fields}
     header_ok = True
     for col in header:
@@ -471,8 +478,39 @@ def _load_csv(resource: Resource, data_dir: Path, tables: dict[str, Table], prob
         problems.append(Problem(rel, line + 1, None, f"无法解析此行：{exc}", "请检查引号是否成对"))
 
 
-def load(data_dir: Path, package: Package | None = None) -> RawData:
-    """Read every record under `data_dir` into raw tables; never raises for bad data."""
+def _read_by_column_name(resource: Resource, rel: str, header: list[str], reader, table: Table,
+                         problems: list[Problem]) -> None:
+    """A ledger written under an older (or newer) schema: the columns both know, by name.
+
+    Columns the schema does not know are left out, columns the header lacks stay empty;
+    table.columns says which of the schema's columns the file had, so that a comparison
+    of two versions compares only those (generator/review.py)."""
+    known = [i for i, h in enumerate(header) if h in resource.field_names and header.index(h) == i]
+    table.columns = frozenset(header[i] for i in known)
+    width = len(header)
+    line = reader.line_num
+    try:
+        for values in reader:
+            start, line = line + 1, reader.line_num
+            if not values or (len(values) == 1 and not values[0].strip()):
+                continue
+            if len(values) != width:
+                problems.append(Problem(rel, start, None, f"此行有 {len(values)} 个值，而表头有 {width} 列",
+                                        "可能多了或少了逗号；含逗号的文本请用英文双引号括起来", code="row-width"))
+                continue
+            row = dict.fromkeys(resource.field_names)
+            row.update({header[i]: (values[i].strip() or None) for i in known})
+            table.add(row, rel, start)
+    except csv.Error as exc:
+        problems.append(Problem(rel, line + 1, None, f"无法解析此行：{exc}", "请检查引号是否成对"))
+
+
+def load(data_dir: Path, package: Package | None = None, *, by_column_name: bool = False) -> RawData:
+    """Read every record under `data_dir` into raw tables; never raises for bad data.
+
+    by_column_name: read CSV ledgers by their header's column names, tolerating missing and
+    unknown columns (a published version written under an older schema); ordinary loading
+    reports such a header as a problem and reads no row."""
     package = package or load_package()
     data_dir = Path(data_dir)
     problems: list[Problem] = []
@@ -491,7 +529,7 @@ def load(data_dir: Path, package: Package | None = None) -> RawData:
     for resource in package.resources:
         kind = resource.source.kind
         if kind == "csv":
-            _load_csv(resource, data_dir, tables, problems)
+            _load_csv(resource, data_dir, tables, problems, by_column_name)
         elif kind == "yaml-records":
             _load_yaml_records(resource, package, data_dir, tables, problems)
         elif kind == "yaml-list":

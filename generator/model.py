@@ -238,6 +238,28 @@ class Task:
 
 
 @dataclass(frozen=True)
+class ChangeEntry:
+    """One entry of a record's change log: a published value changed, with its reason."""
+
+    date: date
+    fields: tuple[str, ...]  # field names (deadline, amount, repayments, status …)
+    field_titles: tuple[str, ...]  # the same, as the site names them
+    what: str
+    reason: str
+    basis: str
+    document: str | None
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A published record withdrawn: it keeps its page as a tombstone."""
+
+    date: date
+    reason: str
+    document: str | None
+
+
+@dataclass(frozen=True)
 class RectificationStep:
     step: str
     due: date
@@ -265,6 +287,16 @@ class Commitment:
     progress: tuple[Note, ...]
     rectification: tuple[RectificationStep, ...]
     file: str
+    withdrawn_on: date | None = None
+    withdrawal_reason: str | None = None
+    withdrawal_document: str | None = None
+    changes: tuple[ChangeEntry, ...] = ()  # oldest first
+
+    @property
+    def withdrawal(self) -> Withdrawal | None:
+        if self.status != "已撤回" or self.withdrawn_on is None:
+            return None
+        return Withdrawal(self.withdrawn_on, self.withdrawal_reason or "", self.withdrawal_document)
 
 
 @dataclass(frozen=True)
@@ -304,6 +336,8 @@ class ArrearsItem:
     due_kind: str | None = None  # 期间 (default) | 固定日期
     disputed_amount: Decimal | None = None
     interest_state: str | None = None  # 已支付 | 已免除 | 未支付
+    withdrawal: Withdrawal | None = None
+    changes: tuple[ChangeEntry, ...] = ()  # oldest first
 
 
 @dataclass(frozen=True)
@@ -340,6 +374,7 @@ class Finding:
     file: str
     uploaded_on: date | None = None  # uploaded to the credit information platform (实施意见五（一）)
     sanction: str | None = None  # a civil servant's 政务处分 (警告 …)
+    changes: tuple[ChangeEntry, ...] = ()  # correction notes, oldest first
 
 
 @dataclass(frozen=True)

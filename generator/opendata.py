@@ -192,6 +192,35 @@ def _finding_objections(facts: Facts, res: Resource) -> Iterator[dict]:
                        "decided_on": decided, "outcome": o.outcome if decided else None}
 
 
+def _change_rows(parent: str, records) -> Iterator[dict]:
+    """Change-log rows as the pages show them: cut at the as-of date by derive, text privacy-filtered."""
+    for record_id, changes in records:
+        for e in changes:
+            yield {parent: record_id, "date": e.date, "fields": "、".join(e.fields), "what": e.what,
+                   "reason": e.reason, "basis": e.basis, "document": e.document}
+
+
+def _commitment_changes(facts: Facts, res: Resource) -> Iterator[dict]:
+    yield from _change_rows("commitment_id", ((c.record.id, c.changes) for c in facts.commitments))
+
+
+def _arrears_changes(facts: Facts, res: Resource) -> Iterator[dict]:
+    yield from _change_rows("arrears_id", ((a.record.id, a.changes) for a in facts.arrears))
+
+
+def _arrears_withdrawals(facts: Facts, res: Resource) -> Iterator[dict]:
+    for a in facts.arrears:
+        w = a.withdrawal  # withdrawn by the as-of date
+        if w is not None:
+            yield {"arrears_id": a.record.id, "withdrawn_on": w.date, "reason": w.reason, "document": w.document}
+
+
+def _finding_changes(facts: Facts, res: Resource) -> Iterator[dict]:
+    # findings on display only, and derive gives a finding the law takes down no notes:
+    # its correction notes disappear with it
+    yield from _change_rows("finding_id", ((f.record.id, f.changes) for f in facts.findings))
+
+
 def _evaluations(facts: Facts, res: Resource) -> Iterator[dict]:
     for e in sorted(facts.evaluations, key=lambda e: (e.record.year, e.record.department, e.record.method)):
         yield _row(res, e.record)
@@ -207,12 +236,16 @@ _ROWS: dict[str, Callable[[Facts, Resource], Iterator[dict]]] = {
     "commitment_partners": _commitment_partners,
     "commitment_progress": _commitment_progress,
     "commitment_rectification": _commitment_rectification,
+    "commitment_changes": _commitment_changes,
     "arrears": _arrears,
     "arrears_plan": _arrears_plan,
     "arrears_repayments": _arrears_repayments,
+    "arrears_changes": _arrears_changes,
+    "arrears_withdrawals": _arrears_withdrawals,
     "findings": _findings,
     "finding_related": _finding_related,
     "finding_objections": _finding_objections,
+    "finding_changes": _finding_changes,
     "evaluations": _evaluations,
 }
 

@@ -113,15 +113,40 @@ def format_github(problems: list[Problem], data_prefix: str = "data") -> str:
     return "\n".join(out)
 
 
-def format_markdown(problems: list[Problem]) -> str:
-    """The full list for $GITHUB_STEP_SUMMARY (GitHub shows only 10 annotations per step)."""
-    if not problems:
-        return "### 数据校验通过\n\n没有发现问题。\n"
-    rows = ["### 数据校验结果", "", "| 级别 | 位置 | 字段 | 问题 | 修改建议 |", "|---|---|---|---|---|"]
+#: Problems whose code starts with this come from the review against the published version
+#: (generator/review.py); reports list them apart from ordinary problems.
+REVIEW_CODE_PREFIX = "review-"
+
+
+def _markdown_rows(problems: list[Problem]) -> list[str]:
+    rows = ["| 级别 | 位置 | 字段 | 问题 | 修改建议 |", "|---|---|---|---|---|"]
     for p in problems:
         cells = ["错误" if p.is_error else "提示", f"{p.file}:{p.line or ''}", p.field or "", p.message, p.hint]
         rows.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
-    return "\n".join(rows) + "\n"
+    return rows
+
+
+def format_markdown(problems: list[Problem], reviewed_against: str | None = None) -> str:
+    """The full list for $GITHUB_STEP_SUMMARY (GitHub shows only 10 annotations per step).
+
+    With reviewed_against (the published branch), changes to published records come first,
+    in their own section, apart from ordinary problems."""
+    review = [p for p in problems if p.code.startswith(REVIEW_CODE_PREFIX)]
+    ordinary = [p for p in problems if not p.code.startswith(REVIEW_CODE_PREFIX)]
+    out: list[str] = []
+    if reviewed_against is not None or review:
+        where = f"（与 {reviewed_against} 比对）" if reviewed_against else ""
+        if review:
+            out += [f"### 对已发布记录的修改{where}", "",
+                    f"以下 {len(review)} 处修改了已经发布的内容，却没有登记日期、原因和依据（不得随意改变约定；依法变更须写明依据）：", "",
+                    *_markdown_rows(review), ""]
+        else:
+            out += [f"### 对已发布记录的修改{where}", "", "没有未说明理由的修改：已发布的记录没有被删除，期限、金额、状态和认定内容的变更都已登记。", ""]
+    if not ordinary:
+        out += ["### 数据校验通过", "", "没有发现问题。"]
+    else:
+        out += ["### 数据校验结果", "", *_markdown_rows(ordinary)]
+    return "\n".join(out) + "\n"
 
 
 def format_json(problems: list[Problem]) -> str:

@@ -50,6 +50,7 @@ from generator.files import sweep_stale, write_if_changed
 from generator.urls import RECORD_KINDS, Linker, is_web_url, page_url, record_path, url  # noqa: F401 - re-exported
 from generator.engine.markup import markdown_field_html, safe_href  # noqa: F401 - safe_href re-exported
 from generator.derive import (
+    ARREARS_STATUSES,
     ArrearsFacts,
     CommitmentFacts,
     CurvePoint,
@@ -438,7 +439,8 @@ def task_tone(status: str) -> str:
     return _TASK_TONE.get(status, "muted")
 
 
-_CHANGE_KIND = {"new": "新增", "status": "状态变化", "repayment": "清偿", "progress": "进展"}
+_CHANGE_KIND = {"new": "新增", "status": "状态变化", "repayment": "清偿", "progress": "进展", "withdrawn": "撤回",
+                "drift": "期限或金额变更"}
 
 
 def change_kind(kind: str) -> str:
@@ -492,8 +494,8 @@ def curve_chart(points: Sequence[CurvePoint], chart_id: str) -> Markup:
         last = points[-1]
         desc = (f"截至{month_label(last.month)}，累计认定欠款{wan(last.owed)}，"
                 f"累计清偿{wan(last.repaid)}，未清偿余额{wan(last.outstanding)}。")
-    svg = charts.line_chart(
-        chart_id, "拖欠中小企业账款清偿进度", desc, [p.month for p in points],
+    svg = charts.for_screens(
+        charts.line_chart, chart_id, "拖欠中小企业账款清偿进度", desc, [p.month for p in points],
         [("累计认定", [p.owed for p in points]), ("累计清偿", [p.repaid for p in points]),
          ("未清偿余额", [p.outstanding for p in points])],
         y_label="单位：万元", fmt=wan_number, tick_fmt=lambda v: format((Decimal(v) / TEN_THOUSAND).normalize(), "f"),
@@ -515,12 +517,12 @@ def debtor_chart(rows: list[tuple[str, str, Totals]], chart_id: str) -> Markup:
     bars = sorted(((name, t.outstanding) for _, name, t in rows if t.outstanding > 0), key=lambda b: -b[1])
     total = sum((v for _, v in bars), Decimal(0))
     desc = f"{len(bars)} 个单位尚有未清偿欠款，合计{wan(total)}。" if bars else "各单位均无未清偿欠款。"
-    return Markup(charts.bar_chart(chart_id, "各单位未清偿欠款余额", desc, bars, fmt=wan))
+    return Markup(charts.for_screens(charts.bar_chart, chart_id, "各单位未清偿欠款余额", desc, bars, fmt=wan))
 
 
 def status_chart(counts: Sequence[tuple[str, int]], chart_id: str, title: str, unit: str) -> Markup:
     desc = "，".join(f"{k}{v}{unit}" for k, v in counts) + "。"
-    return Markup(charts.bar_chart(chart_id, title, desc, list(counts), fmt=str))
+    return Markup(charts.for_screens(charts.bar_chart, chart_id, title, desc, list(counts), fmt=str))
 
 
 def grade_chart(rows: list[GradeRow], chart_id: str) -> Markup:
@@ -528,7 +530,7 @@ def grade_chart(rows: list[GradeRow], chart_id: str) -> Markup:
     grades = enum("evaluations", "grade")
     segments = [(g, [dict(r.counts)[g] for r in rows]) for g in grades] if rows else []
     desc = "；".join(f"{c}：" + "，".join(f"{g}{n}个" for g, n in r.counts) for c, r in zip(cats, rows)) or "暂无数据"
-    return Markup(charts.stacked_bar(chart_id, "评价等次分布", desc, cats, segments, fmt=str))
+    return Markup(charts.for_screens(charts.stacked_bar, chart_id, "评价等次分布", desc, cats, segments, fmt=str))
 
 
 def trend_chart(d: DepartmentFacts, chart_id: str) -> Markup | None:
@@ -540,7 +542,7 @@ def trend_chart(d: DepartmentFacts, chart_id: str) -> Markup | None:
     scores = {(e.record.year, e.record.method): e.record.score for e in d.evaluations}
     series = [(m, [scores.get((y, m)) for y in years]) for m in methods]
     desc = "；".join(f"{y}年" + "，".join(f"{m}{scores[(y, m)]}分" for m in methods if (y, m) in scores) for y in years)
-    return Markup(charts.line_chart(chart_id, f"{d.department.name}历年评价得分", desc,
+    return Markup(charts.for_screens(charts.line_chart, chart_id, f"{d.department.name}历年评价得分", desc,
                                     [f"{y}年" for y in years], series, y_label="单位：分"))
 
 
@@ -605,6 +607,10 @@ def front_matter(title: str, *, search: bool = True, extra: dict | None = None) 
 
 
 # --- the pages --------------------------------------------------------------------------
+
+
+#: The public page of deadline and amount changes after publication (issue 16).
+DRIFT_PAGE = "changes/index.md"
 
 
 #: What list pages hide of Material's layout: the tables get the whole width.
@@ -682,7 +688,7 @@ class _Site:
         for no, chunk in enumerate(_chunks(rows), start=1):
             filters = (
                 Filter("department", label("arrears", "debtor"), _dept_options((a.record.debtor for a in chunk), f)),
-                Filter("status", "清偿状态", _options((a.status for a in chunk), ("未清偿", "部分清偿", "已清偿"))),
+                Filter("status", "清偿状态", _options((a.status for a in chunk), ARREARS_STATUSES)),
                 Filter("creditor", label("arrears", "creditor"), _options(a.record.creditor for a in chunk)),
                 Filter("size", label("arrears", "creditor_size"), _options((a.record.creditor_size for a in chunk), enum("arrears", "creditor_size"))),
                 Filter("year", "年度", _year_options(a.record.found_on.year for a in chunk)),
@@ -728,6 +734,10 @@ class _Site:
             sections[-1][1].append(t)
         # Searchable: tasks have no record pages, this page carries their text.
         return self.page("tasks/index.md", "tasks.md.j2", "任务分工", sections=sections)
+
+    def drift(self) -> tuple[str, str]:
+        """Every change of a published deadline or amount, with its reason (facts.drift)."""
+        return self.page(DRIFT_PAGE, "drift.md.j2", "期限与金额变更", search=False, hide=LIST_HIDE, rows=self.facts.drift)
 
     def department_list(self) -> tuple[str, str]:
         kinds = enum("departments", "kind")
@@ -799,6 +809,7 @@ class _Site:
         yield self.evaluations()
         yield self.tasks()
         yield self.department_list()
+        yield self.drift()
 
     def html_pages(self) -> Iterator["HtmlPage"]:
         f = self.facts

@@ -58,6 +58,7 @@ class Source:
     key: str = ""  # yaml-list: the list's key
     parent: str = ""  # yaml-children: parent resource
     keys: dict[str, dict[str, str]] = field(default_factory=dict)  # yaml-children
+    optional: bool = False  # csv: a missing file is an empty table (a ledger most folders never need)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class Package:
 
 def _source(raw: dict) -> Source:
     if "csv" in raw:
-        return Source("csv", path=raw["csv"])
+        return Source("csv", path=raw["csv"], optional=bool(raw.get("optional", False)))
     if "yaml-records" in raw:
         return Source("yaml-records", path=raw["yaml-records"])
     if "yaml-list" in raw:

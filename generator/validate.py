@@ -25,8 +25,10 @@ import pandas as pd
 
 from generator import model
 from generator.load import RawData, Table, YamlDoc
+from generator.review import CHANGE_LOGS, field_tokens, parse_fields
 from generator.privacy import (
     KIND_LABELS,
+    HistoryFilter,
     find_identifiers,
     find_titled_names,
     load_redactions,
@@ -372,6 +374,36 @@ def commitment_status_fields(ctx: Context) -> Iterator[Problem]:
             yield ctx.problem("commitments", i, "fulfilled_on", "兑现日期早于承诺日期", "请核对两个日期")
         if c["counterparty_masked"] and not c["counterparty"]:
             yield ctx.problem("commitments", i, "counterparty_masked", "设置了遮蔽显示，但没有填写承诺对象", "填写承诺对象，或删除此项", severity=WARNING)
+
+
+@rule
+def withdrawals_and_change_logs(ctx: Context) -> Iterator[Problem]:
+    """A withdrawal has its date and reason; a change-log entry names fields that exist and is not in the future."""
+    for i, c in enumerate(ctx.rows["commitments"]):
+        if c["status"] == "已撤回":
+            for name, key in (("withdrawn_on", "date"), ("withdrawal_reason", "reason")):
+                if not ctx.given("commitments", i, name):
+                    yield ctx.problem("commitments", i, name, f"状态为“已撤回”时必须填写撤回的{ctx.package.resource('commitments').field(name).title[2:]}",
+                                      f"在 withdrawal: 下填写 {key}")
+            if _before(c["withdrawn_on"], c["promised_on"]):
+                yield ctx.problem("commitments", i, "withdrawn_on", "撤回日期早于承诺日期", "请核对日期")
+        elif c["withdrawn_on"] or c["withdrawal_reason"]:
+            yield ctx.problem("commitments", i, "withdrawn_on", f"填写了撤回情况，但状态是“{c['status']}”",
+                              "撤回的承诺请把状态改为“已撤回”；未撤回的请删除 withdrawal")
+    found = {a["id"]: a["found_on"] for a in ctx.rows["arrears"]}
+    for i, w in enumerate(ctx.rows["arrears_withdrawals"]):
+        if _before(w["withdrawn_on"], found.get(w["arrears_id"])):
+            yield ctx.problem("arrears_withdrawals", i, "withdrawn_on", "撤回日期早于认定日期", "请核对日期")
+    for kind, (log, parent) in CHANGE_LOGS.items():
+        tokens = field_tokens(ctx.package, kind)
+        for i, e in enumerate(ctx.rows[log]):
+            covered, unknown = parse_fields(e["fields"], tokens)
+            if unknown:
+                known = "、".join(sorted(n for t, n in tokens.items() if t == n))
+                yield ctx.problem(log, i, "fields", f"变更字段中的“{'、'.join(unknown)}”不是本类记录的字段",
+                                  f"请写字段名或中文标题，如：{known}", code="change-log")
+            elif not covered and ctx.given(log, i, "fields"):
+                yield ctx.problem(log, i, "fields", "变更字段为空", "请写明变更了哪个字段", code="change-log")
 
 
 @rule
@@ -889,13 +921,42 @@ def _calendar(doc: YamlDoc | None, problems: list[Problem]) -> WorkdayCalendar:
 # --- the stage -------------------------------------------------------------------------
 
 
-def _build(ctx: Context) -> model.Dataset:
+def _build(ctx: Context, redactions: list | tuple = ()) -> model.Dataset:
     rows = ctx.rows
     by = lambda table, key: _group(rows[table], key)  # noqa: E731
     partners, c_progress, steps = by("commitment_partners", "commitment_id"), by("commitment_progress", "commitment_id"), by("commitment_rectification", "commitment_id")
     units, t_progress = by("task_units", "task_id"), by("task_progress", "task_id")
     plan, repaid = by("arrears_plan", "arrears_id"), by("arrears_repayments", "arrears_id")
     related, objections = by("finding_related", "finding_id"), by("finding_objections", "finding_id")
+    c_changes, a_changes, f_changes = (by("commitment_changes", "commitment_id"), by("arrears_changes", "arrears_id"),
+                                       by("finding_changes", "finding_id"))
+    withdrawals = {w["arrears_id"]: w for w in rows["arrears_withdrawals"]}
+    tokens = {kind: field_tokens(ctx.package, kind) for kind in ("commitments", "arrears", "findings")}
+    titles = {kind: _field_titles(ctx.package, kind) for kind in tokens}
+
+    # Change logs and withdrawals tell what a published value was: their text passes the filter
+    # every history value passes (an identifier, an unmasked name after a title, a value the
+    # reviewed redaction list names is shown as REDACTED), wherever it is written in the site.
+    shown_filter = HistoryFilter(redactions)
+
+    def shown(resource: str, record_id: str, name: str, value: str | None) -> str | None:
+        return shown_filter(record_id, ctx.package.resource(resource).field(name), value)
+
+    def change_log(kind: str, items: list[dict]) -> tuple[model.ChangeEntry, ...]:
+        out = []
+        log, parent = CHANGE_LOGS[kind]
+        for e in sorted(items, key=lambda e: e["date"]):
+            names = tuple(sorted(parse_fields(e["fields"], tokens[kind])[0], key=list(titles[kind]).index))
+            text = {k: shown(log, e[parent], k, e[k]) for k in ("what", "reason", "basis", "document")}
+            out.append(model.ChangeEntry(e["date"], names, tuple(titles[kind][n] for n in names), **text))
+        return tuple(out)
+
+    def arrears_withdrawal(arrears_id: str) -> model.Withdrawal | None:
+        w = withdrawals.get(arrears_id)
+        if w is None:
+            return None
+        return model.Withdrawal(w["withdrawn_on"], shown("arrears_withdrawals", arrears_id, "reason", w["reason"]),
+                                shown("arrears_withdrawals", arrears_id, "document", w["document"]))
     files = {name: ctx.tables[name].files for name in ("commitments", "findings", "tasks")}
 
     def notes(items: list[dict]) -> tuple[model.Note, ...]:
@@ -904,7 +965,11 @@ def _build(ctx: Context) -> model.Dataset:
     commitments = [
         model.Commitment(
             **{k: c[k] for k in ("id", "title", "category", "department", "counterparty", "promised_on", "source", "content",
-                                  "deadline", "status", "fulfilled_on", "change_decided_on", "change_basis", "change_compensation")},
+                                  "deadline", "status", "fulfilled_on", "change_decided_on", "change_basis", "change_compensation",
+                                  "withdrawn_on")},
+            withdrawal_reason=shown("commitments", c["id"], "withdrawal_reason", c["withdrawal_reason"]),
+            withdrawal_document=shown("commitments", c["id"], "withdrawal_document", c["withdrawal_document"]),
+            changes=change_log("commitments", c_changes.get(c["id"], [])),
             counterparty_masked=bool(c["counterparty_masked"]),
             partners=tuple(p["unit"] for p in partners.get(c["id"], [])),
             progress=notes(c_progress.get(c["id"], [])),
@@ -921,12 +986,15 @@ def _build(ctx: Context) -> model.Dataset:
             plan=tuple(model.Instalment(p["due_on"], p["amount"]) for p in _by(plan.get(a["id"]), "due_on")),
             repayments=tuple(model.Repayment(r["paid_on"], r["amount"], r["note"], r["seq"])
                              for r in sorted(repaid.get(a["id"]) or [], key=lambda r: (r["paid_on"], r["seq"]))),
+            withdrawal=arrears_withdrawal(a["id"]),
+            changes=change_log("arrears", a_changes.get(a["id"], [])),
         )
         for a in rows["arrears"]
     ]
     findings = [
         model.Finding(
             **{k: f[k] for k in f},
+            changes=change_log("findings", f_changes.get(f["id"], [])),
             related=tuple(r["related_id"] for r in related.get(f["id"], [])),
             objections=tuple(model.Objection(o["filed_on"], o["summary"], o["decided_on"], o["outcome"])
                              for o in sorted(objections.get(f["id"], []), key=lambda o: o["filed_on"])),
@@ -951,6 +1019,23 @@ def _build(ctx: Context) -> model.Dataset:
         evaluations=tuple(sorted((model.Evaluation(**e) for e in rows["evaluations"]),
                                  key=lambda e: (e.year, e.department, e.method))),
     )
+
+
+def _field_titles(package: Package, kind: str) -> dict[str, str]:
+    """Field name → the title the site shows, in the schema's order (status and child tables included)."""
+    out: dict[str, str] = {}
+    for token, name in field_tokens(package, kind).items():
+        if token == name:
+            out.setdefault(name, name)
+    resource = package.resource(kind)
+    for f in resource.fields:
+        out[f.name] = f.title
+    for child in package.resources:
+        short = child.name.removeprefix(kind.rstrip("s") + "_").removeprefix(kind + "_")
+        if short in out:
+            out[short] = child.title
+    out["status"] = resource.field("status").title if "status" in resource.field_names else "状态"
+    return out
 
 
 def _by(items: list[dict] | None, key: str) -> list[dict]:
@@ -999,7 +1084,8 @@ def _validate(raw: RawData, as_of: date | None) -> Report:
     problems = list(raw.problems)
     site = _site_settings(raw.site, problems)
     problems.extend(_site_markup(raw.site))
-    problems.extend(load_redactions(raw.data_dir, {f.name for r in raw.package.resources for f in r.fields})[1])
+    redactions, redaction_problems = load_redactions(raw.data_dir, {f.name for r in raw.package.resources for f in r.fields})
+    problems.extend(redaction_problems)
     calendar = _calendar(raw.calendar, problems)
     typed = _typed_tables(raw, problems)
     if as_of is None and site is not None:
@@ -1010,5 +1096,5 @@ def _validate(raw: RawData, as_of: date | None) -> Report:
     for check in RULES:
         problems.extend(check(ctx))
     problems = sort_problems(set(problems))
-    dataset = None if any(p.is_error for p in problems) or site is None else _build(ctx)
+    dataset = None if any(p.is_error for p in problems) or site is None else _build(ctx, redactions)
     return Report(problems, dataset)

@@ -49,7 +49,7 @@ def _mkdocs_shell(tmp_path: Path) -> str:
     (build / "docs" / "commitments").mkdir(parents=True)
     (build / "docs" / "index.md").write_text("# 首页\n", encoding="utf-8")
     for page in ("commitments/index.md", "arrears/index.md", "findings/index.md", "evaluations/index.md",
-                 "tasks/index.md", "departments/index.md", "data/index.md", "data/dictionary.md", "about.md",
+                 "tasks/index.md", "departments/index.md", "changes/index.md", "data/index.md", "data/dictionary.md", "about.md",
                  "policy.md", "objection.md", "methodology.md", "guide.md"):
         (build / "docs" / page).parent.mkdir(parents=True, exist_ok=True)
         (build / "docs" / page).write_text(f"# {page}\n\n## 信用修复\n", encoding="utf-8")
@@ -94,7 +94,7 @@ def test_zensical_builds_the_shells_and_they_stamp(tmp_path):
         pytest.skip("zensical is not installed here (it is in the test extras: pip install -e '.[test]')")
     docs = tmp_path / "docs"
     for page in ("index.md", "commitments/index.md", "arrears/index.md", "findings/index.md", "evaluations/index.md",
-                 "tasks/index.md", "departments/index.md", "data/index.md", "data/dictionary.md", "about.md",
+                 "tasks/index.md", "departments/index.md", "changes/index.md", "data/index.md", "data/dictionary.md", "about.md",
                  "policy.md", "objection.md", "methodology.md", "guide.md"):
         (docs / page).parent.mkdir(parents=True, exist_ok=True)
         (docs / page).write_text(f"# {page}\n\n## 信用修复\n", encoding="utf-8")

@@ -360,7 +360,9 @@ def test_home_page_figures(build):
     total = facts.summary.arrears
     assert total.owed == Decimal("181234.56")
     assert f'<span class="zq-figure__value">{wan(total.owed)}</span>' in home
-    assert home.count("<svg") <= 2
+    # Two charts at most, each drawn for wide screens and for phones (charts.for_screens).
+    assert home.count("<svg") <= 4
+    assert home.count("zq-chart--narrow") == home.count("<svg") / 2
     assert "另有 1 条已届满公示期、0 条经异议撤销、0 条已信用修复的记录依规停止公示" in home
     # Recent changes link to the record pages.
     assert 'href="commitments/CM-2024-001/"' in home
@@ -411,7 +413,7 @@ def test_department_page(build):
             '<time datetime="2026-03-31">2026年3月31日</time> 前公布，依据保障中小企业款项支付条例（国务院令第802号））') in page
     assert '<a href="../../arrears/AR-2025-001/">AR-2025-001</a>' in page
     # Evaluation trend: table and a chart (two years).
-    assert "历年评价结果" in page and page.count("<svg") == 1
+    assert "历年评价结果" in page and page.count("<svg") == 2  # one chart, wide and narrow
     # Tasks it leads, and those given to all district departments.
     assert "加快法规制度建设" in page and "清理拖欠账款" not in page
     street = read(build, "departments/jd-a.md")

@@ -34,6 +34,7 @@ NAV_PAGES = {
     "evaluations/index.md": "评价结果",
     "tasks/index.md": "任务分工",
     "departments/index.md": "部门",
+    "changes/index.md": "期限与金额变更",
     "data/index.md": "开放数据",
     "data/dictionary.md": "数据字典",
     "data/rules.md": "计算规则与法规依据",

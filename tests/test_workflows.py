@@ -235,6 +235,20 @@ def test_pull_request_workflow():
     assert upload["with"]["if-no-files-found"] == "error"
 
 
+def test_pull_request_reviews_changes_to_published_records():
+    """The PR check compares the data with the base branch (generator/review.py)."""
+    workflow = load("pr.yml")
+    preview = next(j for j in workflow["jobs"].values() if any("generator build" in s.get("run", "") for s in steps(j)))
+    _, checkout = uses_step(preview, "actions/checkout")
+    assert checkout["with"]["fetch-depth"] == 0, "the base branch must be fetched for --against"
+    _, validate = run_step(preview, "generator validate")
+    assert validate["env"]["BASE_REF"] == "${{ github.base_ref }}"
+    script = validate["run"]
+    # both the annotations and the job summary carry the review, so the summary lists it apart
+    assert script.count('--against "origin/$BASE_REF"') == 2
+    assert "--format markdown --against" in script and "--format github --against" in script
+
+
 # --------------------------------------------------------------------------
 # publish.yml
 

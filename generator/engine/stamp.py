@@ -22,6 +22,8 @@ SHELL_MARKDOWN = f"""---
 title: "{TITLE}"
 search:
   exclude: true
+hide:
+  - navigation
 ---
 
 # {TOP}

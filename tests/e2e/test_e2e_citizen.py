@@ -118,6 +118,20 @@ def test_full_width_lists_and_phone_cards(open_tab, demo_server):
     assert card.bounding_box()["width"] <= 375
 
 
+@pytest.mark.parametrize("path", ["/commitments/CM-2025-003/", "/arrears/AR-2024-001/",
+                                  "/findings/DF-2026-001/", "/departments/czj/"])
+def test_record_and_department_pages_have_no_empty_navigation_column(open_tab, demo_server, path):
+    """Record pages are stamped into engine shells; the shell hides the navigation column
+    (its only entry would be the page itself), so the text starts at the left edge and the
+    table of contents stays on the right."""
+    desk = tab_at(open_tab, demo_server, "desktop")
+    desk.open(path)
+    assert not desk.page.locator(".md-sidebar--primary").is_visible()
+    box = desk.page.locator("article.md-content__inner").bounding_box()
+    assert box["x"] < 80 and box["width"] > 900, box
+    assert desk.page.locator(".md-sidebar--secondary").is_visible()
+
+
 def test_a_table_that_still_scrolls_says_so(open_tab, demo_server):
     """On a phone the per-debtor summary still scrolls: its box is marked and a hint precedes it."""
     tab = tab_at(open_tab, demo_server, "phone")
@@ -316,6 +330,32 @@ def test_largest_text_no_figure_wraps_and_charts_grow(open_tab, demo_server, wid
             assert c["size"] >= m["body"] - 0.5, f"{path} at {width}: chart {c['id']} text {c['size']:.1f} px < body {m['body']} px"
         assert_no_sideways_scroll(tab, f"{path} (特大字号)")
     assert seen_charts >= 4
+
+
+_CHART_BOXES_JS = """
+() => [...document.querySelectorAll('.zq-chart-box')].map(box => {
+  const shown = [...box.querySelectorAll('svg.zq-chart')].filter(s => s.getBoundingClientRect().width > 0);
+  return {id: box.querySelector('svg').getAttribute('aria-labelledby'), shown: shown.length,
+          narrow: shown.length === 1 && shown[0].classList.contains('zq-chart--narrow'),
+          scrolls: box.scrollWidth > box.clientWidth + 1};
+})
+"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_charts_fit_the_screen_at_the_standard_size(open_tab, demo_server, width):
+    """Each chart is drawn twice (charts.for_screens): a phone shows the narrow one, which fits
+    the column with its text at the body size, so no value is hidden behind a sideways scroll."""
+    tab = tab_at(open_tab, demo_server, width)
+    seen = 0
+    for path in ("/", "/arrears/", "/commitments/", "/departments/zjj/", "/evaluations/"):
+        tab.open(path)
+        for box in tab.page.evaluate(_CHART_BOXES_JS):
+            seen += 1
+            assert box["shown"] == 1, f"{path} at {width}: {box['id']} shows {box['shown']} charts"
+            assert box["narrow"] == (width == "phone"), f"{path} at {width}: {box['id']} shows the wrong variant"
+            assert not box["scrolls"], f"{path} at {width}: {box['id']} scrolls sideways"
+    assert seen >= 5
 
 
 # --- high contrast ----------------------------------------------------------------------------
