@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 
 from generator import urls
 from generator.files import sweep_stale, write_if_changed
-from generator.rules import rules_json, rules_markdown
+from generator.rules import lpr_json, rules_json, rules_markdown
 from generator.derive import CENT, Facts
 from generator.schema import TYPE_LABELS, Field, Package, Resource, load_package
 from generator.xlsx import Properties, Sheet, clean_text, column_widths, fixed_zip, workbook_bytes
@@ -940,7 +940,7 @@ def open_data_files(facts: Facts) -> dict[str, bytes]:
     data[f"{name}.zip"] = fixed_zip([("datapackage.json", descriptor)] +
                                      [(f"csv/{r.name}.csv", csvs[r.name]) for r in resources], facts.as_of)
     data["api/summary.json"] = _dump(api_summary(facts))
-    data["api/rules.json"] = _dump({**_envelope(facts), "items": rules_json(facts.site)})
+    data["api/rules.json"] = _dump({**_envelope(facts), "items": rules_json(facts.site), "lpr_one_year": lpr_json(facts.site)})
     for spec in API_LISTS:
         data[f"api/{spec.name}.json"] = _dump(api_list(facts, spec))
     files = [DataFile(path, len(b), rows.get(path)) for path, b in sorted(data.items())]

@@ -264,6 +264,23 @@ def _shown(value: str | None, limit: int = 40) -> str:
     return value if len(value) <= limit else value[:limit] + "……"
 
 
+def _shown_pair(a: str | None, b: str | None, limit: int = 40) -> tuple[str, str]:
+    """Both values as staff read them in a message: a long text from a little before where they differ."""
+    if a is None or b is None:
+        return _shown(a, limit), _shown(b, limit)
+    a, b = " ".join(a.split()), " ".join(b.split())
+    same = 0
+    while same < min(len(a), len(b)) and a[same] == b[same]:
+        same += 1
+    start = max(0, same - 10) if max(len(a), len(b)) > limit else 0
+
+    def cut(text: str) -> str:
+        part = text[start:start + limit]
+        return ("……" if start else "") + part + ("……" if start + limit < len(text) else "")
+
+    return cut(a), cut(b)
+
+
 def _log_hint(kind: str, names: str) -> str:
     if kind == "arrears":
         return (f"依法变更的，请在 arrears/changes.csv 中新增一行：arrears_id、date、fields（{names}）、"
@@ -333,7 +350,8 @@ def _review_kind(kind: str, old: RawData, new: RawData, package: Package) -> Ite
             if kind == "findings":
                 hint = ("认定内容发布后只能依更正程序修改：请登记异议处理结果“更正”，或在 changes: 下新增一项更正说明"
                         f"（date、fields: {name}、what、reason、basis、document）")
-            yield Problem(file, line, name, f"已发布的{title}由“{_shown(a)}”改为“{_shown(b)}”，变更记录中没有说明", hint,
+            shown_a, shown_b = _shown_pair(a, b)
+            yield Problem(file, line, name, f"已发布的{title}由“{shown_a}”改为“{shown_b}”，变更记录中没有说明", hint,
                           code=CODE_PREFIX + "changed")
 
         if kind == "arrears":

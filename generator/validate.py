@@ -861,14 +861,26 @@ def _site_settings(doc: YamlDoc | None, problems: list[Problem]) -> model.Site |
                                                        _get(item, ("effective_from",), "date"), articles))
         payment_regimes = [replace(r, effective_until=(payment_regimes[k + 1].effective_from - timedelta(days=1))
                                    if k + 1 < len(payment_regimes) else None) for k, r in enumerate(payment_regimes)]
-        lpr = None
+        lpr = lpr_refs = lpr_references = None
         if _get(raw, ("rules", "lpr"), "map", required=False) is not None:
-            lpr = {}
+            lpr, lpr_refs = {}, {}
+            references = _get(raw, ("rules", "lpr", "references"), "map")
+            lpr_references = {str(k): _get(references, (k,)) for k in references}
             rates = _get(raw, ("rules", "lpr", "one_year"), "map")
             for month in rates:
+                where = ("rules", "lpr", "one_year", str(month))
                 if not re.fullmatch(r"\d{4}-\d{2}", str(month)):
-                    raise _SettingsError(("rules", "lpr", "one_year", str(month)), f"月份“{month}”格式不对", "应写作 YYYY-MM，如 2019-08")
-                lpr[str(month)] = _get(rates, (month,), "decimal")
+                    raise _SettingsError(where, f"月份“{month}”格式不对", "应写作 YYYY-MM，如 2019-08")
+                row = rates[month]
+                if not isinstance(row, dict):
+                    raise _SettingsError(where, f"{month} 的 LPR 没有注明核对来源",
+                                         '应写作 {rate: "3.10", ref: 来源编号}，来源编号见 rules.lpr.references')
+                lpr[str(month)] = _get(row, ("rate",), "decimal")
+                ref = str(_get(row, ("ref",)))
+                if ref not in lpr_references:
+                    raise _SettingsError(where + ("ref",), f"来源编号“{ref}”不在 rules.lpr.references 中",
+                                         "请先在 references 中登记该来源（标题和网址）")
+                lpr_refs[str(month)] = ref
         group_kinds = None
         if _get(raw, ("rules", "group_tokens"), "map", required=False) is not None:
             kinds_map = _get(raw, ("rules", "group_tokens", "kinds"), "map")
@@ -911,7 +923,7 @@ def _site_settings(doc: YamlDoc | None, problems: list[Problem]) -> model.Site |
             group_kinds, _get(raw, ("rules", "group_tokens", "source"), required=False) or "",
             tuple(str(w) for w in (_get(raw, ("rules", "forbidden_reasons", "words"), "list", required=False) or [])),
             _get(raw, ("rules", "forbidden_reasons", "source"), required=False) or "",
-            plausible_amounts=tuple(ranges),
+            plausible_amounts=tuple(ranges), lpr_refs=lpr_refs, lpr_references=lpr_references,
         )
         timezone = _get(raw, ("timezone",))
         try:

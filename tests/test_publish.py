@@ -18,7 +18,7 @@ from generator.validate import validate
 from tests.conftest import DEMO_DATA, edit
 
 AS_OF = date(2026, 11, 26)
-HIDDEN = ("DF-2024-001", "DF-2024-002", "DF-2025-001", "DF-2025-003", "DF-2026-004")
+HIDDEN = ("DF-2024-002", "DF-2025-001", "DF-2025-003", "DF-2026-004")  # DF-2024-001: shown to 2027-04-12 (order 58)
 pytestmark = pytest.mark.slow
 
 
@@ -184,3 +184,43 @@ def test_validation_warns_in_november_when_next_year_is_not_covered(as_of, warne
     assert bool(calendar) is warned
     if warned:
         assert "2027 年" in calendar[0].message and "data/calendar.yaml" in calendar[0].hint
+
+
+# --- no silent edits (issue 16): tombstones, change logs, the drift page and the feed ---------------
+
+
+def test_withdrawn_record_keeps_its_page_as_a_tombstone(built: Path):
+    page = (built / "commitments" / "CM-2025-006" / "index.html").read_text(encoding="utf-8")
+    assert 'class="admonition warning zq-tombstone"' in page
+    assert "与 CM-2025-002 为同一承诺" in page and "站政办函〔2025〕18号" in page
+    assert "工业企业技术改造补贴资金拨付" in page  # what it was stays readable
+    # only withdrawn records carry the notice
+    assert "zq-tombstone" not in (built / "commitments" / "CM-2025-002" / "index.html").read_text(encoding="utf-8")
+    # the list keeps it with its status; the feed says it was withdrawn
+    assert 'data-status="已撤回"' in (built / "commitments" / "index.html").read_text(encoding="utf-8")
+    assert "撤回：与 CM-2025-002 为同一承诺" in (built / "feed.xml").read_text(encoding="utf-8")
+
+
+def test_deadline_change_is_on_the_drift_page_in_the_feed_and_in_the_change_log(built: Path):
+    drift = (built / "changes" / "index.html").read_text(encoding="utf-8")
+    assert "CM-2025-003" in drift and "站政办函〔2026〕41号" in drift and "申报窗口调整至第二季度" in drift
+    record = (built / "commitments" / "CM-2025-003" / "index.html").read_text(encoding="utf-8")
+    log = record.split('id="变更说明"')[1].split("</ol>")[0]
+    assert "兑现期限" in log and "由 2027-03-31 调整为 2027-06-30" in log and "站政办函〔2026〕41号" in log
+    feed = (built / "feed.xml").read_text(encoding="utf-8")
+    assert "承诺内容、兑现期限变更：兑现期限由 2027-03-31 调整为 2027-06-30" in feed and "CM-2025-003" in feed
+    department_feed = (built / "feeds" / "swj.xml").read_text(encoding="utf-8")
+    assert "兑现期限由 2027-03-31 调整为 2027-06-30" in department_feed
+    csv = (built / "data" / "csv" / "commitment_changes.csv").read_text(encoding="utf-8-sig")
+    assert "CM-2025-003,2026-10-15,content、deadline," in csv  # field names in the schema's order
+
+
+def test_change_log_of_a_finding_the_law_took_down_is_no_back_door(built: Path):
+    marker = "撤销后不再公示的更正说明"
+    assert marker in (DEMO_DATA / "findings" / "DF-2025-001.yaml").read_text(encoding="utf-8")  # the demo has one
+    for path in built.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".json", ".csv", ".xml", ".txt", ".ics", ".md", ".js"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert marker not in text and "站统认更〔2025〕1号" not in text, path
+    csv = (built / "data" / "csv" / "finding_changes.csv").read_text(encoding="utf-8-sig")
+    assert "DF-2025-001" not in csv

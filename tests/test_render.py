@@ -154,7 +154,7 @@ def dataset(commitments=None, arrears_items=None, findings=None, evaluations=Non
             arrears(), arrears("AR-2024-002", debtor="czj", amount="50000.01", repaid=("0.01", "49999.99")),
             arrears("AR-2025-001", debtor="fgj", amount="7777.77", repaid=(), found_on=date(2025, 4, 1)))),
         findings=tuple(findings if findings is not None else (
-            finding(), finding("DF-2024-001", decision_decided_on=date(2024, 1, 10), published_on=date(2024, 1, 15)))),
+            finding(), finding("DF-2024-001", decision_decided_on=date(2023, 1, 10), published_on=date(2023, 1, 15)))),
         evaluations=tuple(evaluations if evaluations is not None else (
             evaluation(2024, "fgj", "90.5", "优秀"), evaluation(2024, "czj", "85.0", "良好"),
             evaluation(2025, "fgj", "88.0", "良好"), evaluation(2025, "czj", "88.0", "良好"),
@@ -338,7 +338,7 @@ def test_every_page_kind_renders(build):
         "departments/fgj.md", "departments/czj.md", "departments/jd-a.md",
     }
     assert expected <= set(result.pages)
-    # DF-2024-001's disclosure period (12 months from 2024-01-10) is over: it leaves no trace.
+    # DF-2024-001's disclosure period (527: 12 months from 2023-01-10) is over: it leaves no trace.
     assert "findings/DF-2024-001.md" not in result.pages
     for rel in result.pages:
         assert "DF-2024-001" not in read(build, rel), rel

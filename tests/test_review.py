@@ -351,3 +351,17 @@ def test_change_log_and_withdrawal_text_passes_the_history_privacy_filter(data_d
     drift = next(d for d in facts.drift if d.record_id == "CM-2024-003")
     assert drift.entry.what == REDACTED
     assert all(secret not in c.text and "刘德华" not in c.text for c in facts.changes)
+
+
+def test_a_long_text_change_is_quoted_where_it_differs(repo: Path):
+    """Staff see the changed words of a long text, not two identical beginnings."""
+    text = (repo / CM).read_text(encoding="utf-8")
+    start, end = text.index("content: |"), text.index("\ndeadline:")
+    content = text[start:end]
+    tail = content.rstrip()[-6:]
+    assert len(content) > 60  # longer than a message quotes (40 characters)
+    (repo / CM).write_text(text[:start] + content.rstrip()[:-6] + "（已修改）" + text[end:], encoding="utf-8")
+    [problem] = review(repo, "main")
+    assert problem.field == "content"
+    before, after = problem.message.split("”改为“")
+    assert tail in before and "（已修改）" in after and "……" in before

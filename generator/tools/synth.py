@@ -997,6 +997,14 @@ def _regime(regimes: list, ordinal: int) -> dict:
     return found
 
 
+def _latest_expired(regimes: list, severity: str) -> int:
+    """The latest decision day whose longest display period (under its regime) is over by the reference date."""
+    day = _REF - 1
+    while day > _START and add_months(date.fromordinal(day), _regime(regimes, day)[severity][1]).toordinal() >= _REF:
+        day -= 1
+    return day
+
+
 def _findings(rng: random.Random, n: int, tmpl: dict, depts: list[dict], dept_pick: _Picker,
               commitments: list[dict], arrears: list[dict], calendar: WorkdayCalendar) -> list[dict]:
     regimes = tmpl["regimes"]
@@ -1013,7 +1021,8 @@ def _findings(rng: random.Random, n: int, tmpl: dict, depts: list[dict], dept_pi
             severity = rng.choices(("严重", "一般", "轻微"), cum_weights=(25, 80, 100))[0]
         official = kind == "official" or (kind is None and rng.random() < 0.08)
         category = "其他" if official else rng.choices(_FINDING_CATEGORIES, cum_weights=(35, 55, 70, 78, 88, 100))[0]
-        latest = {"revoked": _REF - 120, "repaired": _REF - 200, "expired": _REF - 420, "serious": _REF - 30}.get(kind, _REF)
+        latest = {"revoked": _REF - 120, "repaired": _REF - 200, "expired": min(_REF - 420, _latest_expired(regimes, "一般")),
+                  "serious": _REF - 30}.get(kind, _REF)
         lowest = _REF - 300 if kind == "serious" else first_decision + (180 if kind == "repaired" else 30)  # serious: on display
         related: list[str] = []
         subject = None
