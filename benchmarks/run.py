@@ -133,18 +133,13 @@ def _max_rss_mb(children: bool = False) -> float:
 
 def child_stage(args: argparse.Namespace) -> None:
     """Stage benchmarks on folders with an unusual mix (many arrears, many YAML records)."""
-    from generator import synth
     from generator.load import load
+    from generator.tools import synth
     from generator.validate import validate
 
     folder = Path(args.data)
     counts = json.loads(args.counts)
-    original = synth._counts
-    synth._counts = lambda records: dict(counts)  # the mix of this benchmark, not synth's shares
-    try:
-        synth.generate(folder, sum(counts.values()), seed=args.seed)
-    finally:
-        synth._counts = original
+    synth.generate(folder, sum(counts.values()), seed=args.seed, counts=counts)  # the mix of this benchmark
     out = {}
     for _ in range(args.runs):
         start = time.perf_counter()
@@ -244,6 +239,19 @@ def _run_baseline(src: Path, argv: list[str]) -> dict:
     return out
 
 
+def _accepts(src: Path, data: Path) -> bool:
+    """Whether the code in src validates the data folder without errors."""
+    proc = subprocess.run([sys.executable, "-m", "generator", "validate", "--data", str(data)], capture_output=True,
+                          cwd=src, env={**os.environ, "PYTHONPATH": str(src)})
+    return proc.returncode == 0
+
+
+def _baseline_synth(src: Path, data: Path, n: int, seed: int) -> None:
+    shutil.rmtree(data, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "generator", "synth", "--records", str(n), "--seed", str(seed),
+                    "--out", str(data)], capture_output=True, check=True, cwd=src, env={**os.environ, "PYTHONPATH": str(src)})
+
+
 def baseline_checkout(rev: str, work: Path) -> Path:
     """The baseline revision's files (git archive), to build the same data with the code before this design."""
     src = work / f"baseline-{rev}"
@@ -310,7 +318,7 @@ def _touch_one_record(data: Path, run: int) -> str:
 
 
 def bench_size(n: int, args: argparse.Namespace, log) -> dict:
-    from generator.synth import REFERENCE_DATE, generate
+    from generator.tools.synth import REFERENCE_DATE, generate
 
     work = Path(args.work) / f"n{n}"
     data, build, site = work / "data", work / "build", work / "site"
@@ -323,19 +331,28 @@ def bench_size(n: int, args: argparse.Namespace, log) -> dict:
     metrics = None
     verified = None
     base_src = baseline_checkout(args.baseline, Path(args.work)) if args.baseline else None
+    base_data, base_child = data, child
+    if base_src is not None and not _accepts(base_src, data):
+        # An older schema refuses today's synthetic data: the baseline builds the data its own
+        # synth writes for the same size and seed (the same generator, a few fields fewer).
+        base_data = work / "data-baseline"
+        _baseline_synth(base_src, base_data, n, args.seed)
+        base_child = [base_data.as_posix() if a == str(data) else a for a in child]
+        log(f"[{n}] baseline {args.baseline} refuses this data; it builds its own synthetic data ({n} records, "
+            f"seed {args.seed})")
     for run in range(1, args.runs + 1):
-        if base_src is not None:  # the code before this design, same data, same run (interleaved)
+        if base_src is not None:  # the code before this design, same size, same run (interleaved)
             shutil.rmtree(build, ignore_errors=True)
             shutil.rmtree(site, ignore_errors=True)
             before = _loadavg()
-            r = _run_baseline(base_src, child)
+            r = _run_baseline(base_src, base_child)
             r["load_before"], r["load_after"] = before, _loadavg()
             base_full.append(r)
             log(f"[{n}] baseline {args.baseline} full build {run}: {r['total']:.1f} s ({r['cpu']:.1f} s CPU, "
                 f"load average {before})")
             if not args.no_rebuild:
-                record = _touch_one_record(data, 100 + run)
-                r = _run_baseline(base_src, child)
+                record = _touch_one_record(base_data, 100 + run)
+                r = _run_baseline(base_src, base_child)
                 r["record"] = record
                 base_rebuild.append(r)
                 log(f"[{n}] baseline rebuild after changing {record}: {r['total']:.1f} s ({r['cpu']:.1f} s CPU)")

@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, default=8000, help="端口（默认 8000）")
     p.add_argument("--build-dir", default=None, help="中间文件和预览网站的文件夹（默认 build/）")
 
-    from generator import synth
+    from generator.tools import synth
     from generator.tools import importer, scaffold
     from generator import publication
 

@@ -419,7 +419,7 @@ def clearing_curve(items: Iterable[ArrearsFacts], as_of: date) -> tuple[CurvePoi
 
 @dataclass(frozen=True)
 class AnnualNotice:
-    """The statutory notice (SME payment regulation art. 18) a department publishes by 31 March."""
+    """The statutory notice a department publishes by 31 March (SME payment regulation: art. 16 of order 728, art. 18 of order 802)."""
 
     department: str
     department_name: str

@@ -138,6 +138,9 @@ class Rules:
     group_source: str = ""
     forbidden_reasons: tuple[str, ...] = ()
     forbidden_reasons_source: str = ""
+    # Where each month's LPR was checked: month → reference key, and key → the reference (title and address).
+    lpr_refs: dict[str, str] | None = None
+    lpr_references: dict[str, str] | None = None
 
     def token_covers(self, token: str, kind: str) -> bool:
         kinds = (self.group_kinds or DEFAULT_GROUP_KINDS).get(token)
@@ -151,10 +154,16 @@ class Rules:
         return found
 
     def lpr_floor(self, day: date) -> Decimal | None:
-        """The lower of the LPR quoted in `day`'s month and the month before (quotes come on the 20th)."""
+        """The lower of the LPR quoted in `day`'s month and the month before (quotes come on the 20th).
+
+        None when unknown: neither month is in the table, or `day` is on or after the 20th of a month
+        whose quote is not in it yet (that quote may be the one in force).
+        """
         if not self.lpr:
             return None
         this = f"{day.year}-{day.month:02d}"
+        if this not in self.lpr and day.day >= 20:
+            return None
         prev_year, prev_month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
         rates = [r for r in (self.lpr.get(this), self.lpr.get(f"{prev_year}-{prev_month:02d}")) if r is not None]
         return min(rates) if rates else None

@@ -32,7 +32,6 @@ import html
 import io
 import json
 import re
-import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass
@@ -43,17 +42,13 @@ from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.writer.excel import ExcelWriter
 
 from generator import urls
 from generator.files import sweep_stale, write_if_changed
-from generator.rules import rules_json, rules_markdown
+from generator.rules import lpr_json, rules_json, rules_markdown
 from generator.derive import CENT, Facts
 from generator.schema import TYPE_LABELS, Field, Package, Resource, load_package
+from generator.xlsx import Properties, Sheet, clean_text, column_widths, fixed_zip, workbook_bytes
 
 __all__ = [
     "DataFile",
@@ -71,7 +66,6 @@ FEED_LIMIT = 100
 #: Text starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Characters XML 1.0 forbids; a pasted control character must not break the XLSX or the feed.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 RECORD_KINDS = {"commitments": "政府承诺", "arrears": "拖欠账款", "findings": "失信记录"}
@@ -408,21 +402,17 @@ def package_descriptor(facts: Facts, package: Package, csv_files: dict[str, byte
 # --- XLSX --------------------------------------------------------------------------------
 
 
-def _fixed_zip(members: Iterable[tuple[str, bytes]], day: date) -> bytes:
-    """A zip whose bytes depend only on its members: fixed timestamps, modes and host system."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, data in members:
-            info = zipfile.ZipInfo(name, date_time=(day.year, day.month, day.day, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = 0o644 << 16
-            z.writestr(info, data)
-    return buf.getvalue()
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+def xlsx_value(value: Any, f: Field | None) -> tuple[Any, str | None]:
+    """A typed Excel value and its number format; free text neutralised against formulas."""
+    if isinstance(value, str):
+        text = clean_text(value)
+        return (neutralise(text) if f is None or f.is_free_text else text), None
+    if isinstance(value, Decimal):
+        decimals = f.decimals if f else None
+        return value, ("0." + "0" * decimals) if decimals else None  # money: 0.00
+    if isinstance(value, date):
+        return value, "yyyy-mm-dd"
+    return value, None
 
 
 def _sheet_title(title: str, used: set[str]) -> str:
@@ -435,34 +425,15 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return name
 
 
-def _xlsx_value(value: Any, f: Field | None) -> tuple[Any, str | None]:
-    """A typed Excel value and its number format."""
-    if isinstance(value, str):
-        text = _XML_INVALID.sub("", value)
-        return (neutralise(text) if f is None or f.is_free_text else text), None
-    if isinstance(value, Decimal):
-        decimals = f.decimals if f else None
-        return value, ("0." + "0" * decimals) if decimals else None  # money: 0.00
-    if isinstance(value, date):
-        return value, "yyyy-mm-dd"
-    return value, None
-
-
 def xlsx_bytes(facts: Facts, package: Package, tables: dict[str, list[dict]]) -> bytes:
     """Every table in one workbook: a 说明 sheet, then one sheet per resource with Chinese headers."""
     site, as_of = facts.site, facts.as_of
-    stamp = datetime.combine(as_of, time())
-    wb = Workbook(write_only=True)
-    props = wb.properties
-    props.title = ("【演示数据】" if site.sample else "") + package.descriptor["title"]
-    props.creator = props.lastModifiedBy = site.publisher
-    props.created = props.modified = stamp
-    props.keywords = "演示数据" if site.sample else None
+    props = Properties(title=("【演示数据】" if site.sample else "") + package.descriptor["title"],
+                       creator=site.publisher, created=datetime.combine(as_of, time()),
+                       keywords="演示数据" if site.sample else None)
     used: set[str] = {"说明"}
     resources = published_resources(package)
     sheet_names = {res.name: _sheet_title(res.title, used) for res in resources}
-
-    write = write_sheet
 
     about = [("数据名称", props.title), ("发布机构", site.publisher), ("数据截至", as_of),
              ("是否演示数据", "是（演示数据，不是真实记录）" if site.sample else "否"),
@@ -470,26 +441,12 @@ def xlsx_bytes(facts: Facts, package: Package, tables: dict[str, list[dict]]) ->
              ("数据字典", _base_url(facts) + DATA + "/dictionary/"),
              ("公式注入防护", "以 =、+、-、@、制表符或回车符开头的文本前加了一个单引号（'），以免被当作公式执行。")]
     about += [(f"工作表：{sheet_names[r.name]}", f"{r.name}（{len(tables[r.name])} 行）") for r in resources]
-    info_rows = [[_xlsx_value(k, None), _xlsx_value(v, None)] for k, v in about]
-    write(wb.create_sheet("说明"), ["项目", "内容"], info_rows, [16, 60])
-
+    sheets = [Sheet("说明", ["项目", "内容"], [[xlsx_value(k, None), xlsx_value(v, None)] for k, v in about], [16, 60])]
     for res in resources:
-        rows = tables[res.name]
         header = [f.title for f in res.fields]
-        cells = [[_xlsx_value(row[f.name], f) for f in res.fields] for row in rows]
-        widths = [_width(h) for h in header]
-        for row in cells:
-            for i, (value, _) in enumerate(row):
-                if value is not None:
-                    widths[i] = max(widths[i], 10 if isinstance(value, date) else _width(str(value)[:40]))  # ≤ 60 wide anyway
-        write(wb.create_sheet(sheet_names[res.name]), header, cells, widths)
-
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(wb, archive).save()  # not wb.save(): that stamps `modified` with the wall clock
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as z:
-        members = sorted((i.filename, z.read(i)) for i in z.infolist())  # [Content_Types].xml sorts first
-    return _fixed_zip(members, as_of)
+        cells = [[xlsx_value(row[f.name], f) for f in res.fields] for row in tables[res.name]]
+        sheets.append(Sheet(sheet_names[res.name], header, cells, column_widths(header, cells)))
+    return workbook_bytes(sheets, props, as_of)
 
 
 # --- static JSON interface ---------------------------------------------------------------
@@ -890,7 +847,7 @@ def data_page_markdown(facts: Facts, files: list[DataFile]) -> str:
 
 
 def _xml(text: Any) -> str:
-    return _XML_INVALID.sub("", str(text))
+    return clean_text(str(text))
 
 
 def _tag_authority(facts: Facts) -> str:
@@ -980,10 +937,10 @@ def open_data_files(facts: Facts) -> dict[str, bytes]:
     from generator.workbook import reader_files  # the reader's workbook and the SQLite file
 
     data.update(reader_files(facts, name))
-    data[f"{name}.zip"] = _fixed_zip([("datapackage.json", descriptor)] +
+    data[f"{name}.zip"] = fixed_zip([("datapackage.json", descriptor)] +
                                      [(f"csv/{r.name}.csv", csvs[r.name]) for r in resources], facts.as_of)
     data["api/summary.json"] = _dump(api_summary(facts))
-    data["api/rules.json"] = _dump({**_envelope(facts), "items": rules_json(facts.site)})
+    data["api/rules.json"] = _dump({**_envelope(facts), "items": rules_json(facts.site), "lpr_one_year": lpr_json(facts.site)})
     for spec in API_LISTS:
         data[f"api/{spec.name}.json"] = _dump(api_list(facts, spec))
     files = [DataFile(path, len(b), rows.get(path)) for path, b in sorted(data.items())]
@@ -1007,29 +964,3 @@ def write_open_data(facts: Facts, docs_dir: Path) -> list[Path]:
         write_if_changed(path, data)
     sweep_stale(docs_dir / DATA, set(files))
     return sorted(files)
-
-
-def write_sheet(ws, header: list[str], rows: list[list[tuple[Any, str | None]]], widths: list[int]) -> None:
-    """One write-only worksheet: column widths, frozen bold header, a filter over the rows
-    (none on an empty sheet), each cell with its number format. Shared by the raw tables
-    and the reader's workbook."""
-    for i, w in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, w + 2))
-    ws.freeze_panes = "A2"
-    if rows:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
-    bold = Font(bold=True)
-    head = []
-    for h in header:
-        cell = WriteOnlyCell(ws, value=h)
-        cell.font = bold
-        head.append(cell)
-    ws.append(head)
-    for row in rows:
-        cells = []
-        for value, fmt in row:
-            cell = WriteOnlyCell(ws, value=value)
-            if fmt:
-                cell.number_format = fmt
-            cells.append(cell)
-        ws.append(cells)

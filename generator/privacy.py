@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from generator import ids
+
 __all__ = [
     "REDACTED",
     "HistoryFilter",
@@ -437,7 +439,7 @@ def find_titled_names(text: str) -> list[str]:
 REDACTED = "（已删除）"
 #: The reviewed list of past values staff suppress (data/redactions.yaml).
 REDACTIONS_FILE = "redactions.yaml"
-_RECORD_ID = re.compile(r"[A-Z]{2}-[0-9]{4}-[0-9]{3,}|[0-9]+(?:\.[0-9]+)+")
+_RECORD_ID = re.compile(ids.RECORD_ID.pattern + r"|[0-9]+(?:\.[0-9]+)+")  # a record, or a task (3.1)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 

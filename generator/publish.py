@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Callable
 
 from generator import publication as publication_mod
-from generator import sitedir
+from generator import sitedir, sitefiles
 from generator.dates import check_as_of
 from generator.derive import Facts, derive, today
 from generator.load import load
 from generator.problems import DataInvalid, GeneratorError, Problem
 from generator.validate import validate
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 #: Under the build folder: what a rebuild may reuse (rendered pages).
 CACHE_DIR = ".cache"
 
@@ -140,11 +139,11 @@ def build_from_facts(facts: Facts, data_dir: Path, out_dir: Path, *, history: bo
                      build_dir: Path | None = None, timings: dict[str, float] | None = None) -> BuildResult:
     """render → engine → swap into out_dir, for facts already derived."""
     from generator import engine
-    from generator.render import BASE_CONFIG, DEFAULT_TEMPLATES_DIR, site_settings
+    from generator.render import DEFAULT_TEMPLATES_DIR, site_settings
 
     data_dir = Path(data_dir)
     out_dir = sitedir.check_target(out_dir, protect=[data_dir])
-    build_dir = Path(build_dir) if build_dir else REPO_ROOT / "build"
+    build_dir = Path(build_dir) if build_dir else sitefiles.build_dir()
     timings = {} if timings is None else timings
     timer = _Timer(timings)
     pages = render_sources(facts, data_dir, build_dir, history, timer)
@@ -152,7 +151,7 @@ def build_from_facts(facts: Facts, data_dir: Path, out_dir: Path, *, history: bo
 
     with sitedir.replacing(out_dir, protect=[data_dir]) as staging:  # the old site stays until the new is in
         with timer("构建网站"):
-            engine.write_config(build_dir, BASE_CONFIG, DEFAULT_TEMPLATES_DIR,
+            engine.write_config(build_dir, sitefiles.base_config(), DEFAULT_TEMPLATES_DIR,
                                 site_settings(facts, publication_mod.mkdocs_extra(identity)))
             try:
                 result = engine.build(build_dir, staging, as_of=facts.as_of, timezone=facts.site.timezone)

@@ -63,12 +63,11 @@ from generator.derive import (
     arrears_totals,
 )
 from generator.history import History, Revision
+from generator import sitefiles
 from generator.schema import GROUP_TOKENS, load_package
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONTENT_DIR = REPO_ROOT / "content"
-DEFAULT_TEMPLATES_DIR = REPO_ROOT / "site_templates"
-BASE_CONFIG = REPO_ROOT / "mkdocs.yml"
+#: The presentation (site_templates/, shipped with the package: see generator/sitefiles.py).
+DEFAULT_TEMPLATES_DIR = sitefiles.templates_dir()
 #: Pages rendered straight to HTML (record and department pages), stamped by the engine.
 PAGES_DIR = "pages"
 PAGES_MANIFEST = "pages.json"
@@ -842,12 +841,13 @@ def split_html_blocks(body: str) -> tuple[str, list[str]]:
     """(Markdown with placeholders, the blocks in order)."""
     out, blocks = [], []
     for part in body.split("\n\n"):
-        m = _BLOCK_START.match(part)
+        lead = part[: len(part) - len(part.lstrip("\n"))]  # a third blank line stays with the block
+        m = _BLOCK_START.match(part, len(lead))
         tag = m.group(1) if m else ""
-        text = part.rstrip("\n")
+        text = part.rstrip("\n")[len(lead):]
         if (tag in _BLOCK_TAGS and "<h1" not in part and text.endswith(f"</{tag}>")
                 and len(re.findall(f"<{tag}[\\s>]", part)) == part.count(f"</{tag}>")):
-            out.append(BLOCK_PLACEHOLDER.format(n=len(blocks)) + part[len(text):])
+            out.append(lead + BLOCK_PLACEHOLDER.format(n=len(blocks)) + part[len(lead) + len(text):])
             blocks.append(text)
         else:
             out.append(part)
@@ -1112,7 +1112,7 @@ class _PageCache:
 
 
 def render(facts: Facts, build_dir: Path, *, history: History | None = None,
-           content_dir: Path = DEFAULT_CONTENT_DIR, templates_dir: Path = DEFAULT_TEMPLATES_DIR,
+           content_dir: Path | None = None, templates_dir: Path = DEFAULT_TEMPLATES_DIR,
            cache_file: Path | None = None) -> RenderResult:
     """Write build_dir/docs/** (Markdown pages, content, assets), build_dir/pages/** (record and
     department pages as HTML) and build_dir/pages.json (their titles, URLs, contents, search text).
@@ -1145,7 +1145,7 @@ def render(facts: Facts, build_dir: Path, *, history: History | None = None,
                          "toc": [list(t) for t in page.toc], "search": page.search})
         pages.append(page.path)
 
-    content_dir = Path(content_dir)
+    content_dir = Path(content_dir) if content_dir is not None else sitefiles.content_dir()
     for src in sorted(content_dir.glob("*.md")) if content_dir.is_dir() else ():
         if src.name in pages:
             raise ValueError(f"content/{src.name} would replace a generated page")

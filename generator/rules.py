@@ -83,8 +83,11 @@ def rule_rows(site: model.Site) -> tuple[RuleRow, ...]:
                         rules.deadline_rest_day_source or "《中华人民共和国民法典》第二百零三条", date(2021, 1, 1), None))
     if rules.lpr:
         months = sorted(rules.lpr)
+        last_year, last_month = (int(part) for part in months[-1].split("-"))
+        following = f"{last_year + 1}-01" if last_month == 12 else f"{last_year}-{last_month + 1:02d}"
         rows.append(RuleRow("账款", "1年期贷款市场报价利率（LPR）",
-                            f"{months[0]} 至 {months[-1]} 共 {len(months)} 个月的报价（见 data/site.yaml rules.lpr）；"
+                            f"{months[0]} 至 {months[-1]} 共 {len(months)} 个月的报价，逐月注明核对来源（见下表）；"
+                            f"{following} 起的报价尚未收录，在此之后订立的合同校验时提示；"
                             "约定逾期利率折合年利率（日利率×365）低于订立当月与上月报价中较低者的，校验时提示",
                             rules.lpr_source, None, None))
     return tuple(rows)
@@ -124,11 +127,27 @@ def rules_markdown(site: model.Site) -> str:
     out.append("")
     lpr = site.rules.lpr
     if lpr:
-        out += ["## 1年期贷款市场报价利率（LPR）", "", f"来源：{site.rules.lpr_source}。每月报价，年利率。", "",
-                "| 月份 | 1年期 LPR（%） |", "|---|---|"]
-        out += [f"| {month} | {rate} |" for month, rate in sorted(lpr.items())]
+        refs = site.rules.lpr_refs or {}
+        out += ["## 1年期贷款市场报价利率（LPR）", "", f"来源：{site.rules.lpr_source}。每月报价，年利率。"
+                "“核对来源”一栏是核对该月数值所用资料的编号，资料列在表后。", "",
+                "| 月份 | 1年期 LPR（%） | 核对来源 |", "|---|---|---|"]
+        out += [f"| {month} | {rate} | {_cell(refs.get(month, '—'))} |" for month, rate in sorted(lpr.items())]
         out.append("")
+        references = site.rules.lpr_references or {}
+        if references:
+            out += ["核对来源：", ""]
+            out += [f"- {_cell(key)}：{_cell(text)}" for key, text in references.items()]
+            out.append("")
     return "\n".join(out)
+
+
+def lpr_json(site: model.Site) -> list[dict]:
+    """The LPR table row by row, each with the reference its value was checked against."""
+    refs = site.rules.lpr_refs or {}
+    references = site.rules.lpr_references or {}
+    return [{"month": month, "one_year_percent": str(rate), "ref": refs.get(month),
+             "reference": references.get(refs.get(month, ""))}
+            for month, rate in sorted((site.rules.lpr or {}).items())]
 
 
 def rules_json(site: model.Site) -> list[dict]:

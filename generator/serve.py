@@ -145,10 +145,10 @@ def serve(data_dir: Path, as_of: date | None = None, host: str = "127.0.0.1", po
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
 
-    from generator import publish, render
+    from generator import publish, render, sitefiles
 
     data_dir = Path(data_dir)
-    build_dir = Path(build_dir) if build_dir else publish.REPO_ROOT / "build"
+    build_dir = Path(build_dir) if build_dir else sitefiles.build_dir()
     site_dir = (build_dir / "preview").resolve()
     state = PreviewState()
     building = threading.Lock()
@@ -181,7 +181,7 @@ def serve(data_dir: Path, as_of: date | None = None, host: str = "127.0.0.1", po
 
     observer = Observer()
     handler = _OnChange()
-    for folder in (data_dir, render.DEFAULT_CONTENT_DIR, render.DEFAULT_TEMPLATES_DIR):
+    for folder in (data_dir, sitefiles.content_dir(), render.DEFAULT_TEMPLATES_DIR):
         if Path(folder).is_dir():
             observer.schedule(handler, str(folder), recursive=True)
     observer.start()

@@ -9,11 +9,11 @@ path outside its folder.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-RECORD_KINDS = {"commitments": "CM", "arrears": "AR", "findings": "DF"}
-_RECORD_ID = re.compile(r"[A-Z]{2}-[0-9]{4}-[0-9]{3,}", re.ASCII)
-_DEPARTMENT_ID = re.compile(r"[a-z][a-z0-9-]*", re.ASCII)
-_RESERVED_NAMES = {"index"}  # departments/index.md is the department list
+from generator import ids
+
+RECORD_KINDS = ids.RECORD_PREFIXES
 _WEB_URL = re.compile(r"https?://[^\s/\\?#]", re.ASCII | re.IGNORECASE)
 
 
@@ -34,17 +34,17 @@ def record_path(kind: str, record_id: str) -> str:
     that no id can become a path outside its folder.
     """
     if kind == "departments":
-        if not isinstance(record_id, str) or not _DEPARTMENT_ID.fullmatch(record_id) or record_id in _RESERVED_NAMES:
+        if not ids.is_department_id(record_id):
             raise ValueError(f"not a department id: {record_id!r}")
         return f"departments/{record_id}.md"
-    prefix = RECORD_KINDS.get(kind)
-    if prefix is None:
+    if kind not in ids.RECORD_PREFIXES:
         raise ValueError(f"unknown record kind: {kind!r}")
-    if not isinstance(record_id, str) or not _RECORD_ID.fullmatch(record_id) or not record_id.startswith(prefix + "-"):
+    if not ids.is_record_id(kind, record_id):
         raise ValueError(f"not a {kind} id: {record_id!r}")
     return f"{kind}/{record_id}.md"
 
 
+@lru_cache(maxsize=1 << 16)  # pure; thousands of links per build point at the same pages
 def page_url(page: str) -> str:
     """Site URL (relative to the site root) of a docs file, with ``use_directory_urls``.
 
@@ -63,6 +63,7 @@ def page_url(page: str) -> str:
     return stem + "/"
 
 
+@lru_cache(maxsize=1 << 16)
 def url(from_page: str, to_page: str, anchor: str = "") -> str:
     """Relative URL from one docs page to another docs file, as the browser needs it.
 

@@ -2,8 +2,8 @@
 
 The schema checks keep frictionless' Table Schema semantics (types, required,
 enum, pattern, minimum/maximum, maxLength, primary and foreign keys) but run
-column by column with pandas instead of cell by cell, because a 100,000-row
-ledger must validate in seconds. The cross-record rules of records.md follow,
+column by column over plain lists with compiled patterns (cast_values), because a
+100,000-row ledger must validate in seconds. The cross-record rules of records.md follow,
 one function each. Every problem is collected before the run stops, so staff
 see all of them at once.
 
@@ -20,8 +20,6 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable, Iterator
-
-import pandas as pd
 
 from generator import model
 from generator.load import RawData, Table, YamlDoc
@@ -95,97 +93,131 @@ def _number_hint(value: str, f: Field) -> str:
     return _number_problem(value, f)[1]
 
 
-def _cast_column(series: pd.Series, f: Field, report: Callable[[int, str, str], None]) -> list[Any]:
-    """Check and convert one column; report(row, message, hint) for every bad cell."""
-    present = series.notna()
-    values: list[Any] = [None] * len(series)
-    if f.required:
-        for i in series.index[~present]:
-            report(i, f"必填项“{f.title}”没有填写", f.description)
-    if not present.any():
+_INT_FULL = re.compile(_INT_RE)
+_NUM_FULL = re.compile(_NUM_RE)
+_DATE_FULL = re.compile(_DATE_RE)
+_FRACTION = re.compile(r"\.(\d*)$")
+#: The dates pandas could hold when it parsed them here (1677-09-22 … 2262-04-11); a date
+#: outside is "not a date" as before, and no record of this site is near either end.
+_DATE_MIN, _DATE_MAX = date(1677, 9, 22), date(2262, 4, 11)
+
+
+def _as_date(text: str) -> date | None:
+    try:
+        d = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return d if _DATE_MIN <= d <= _DATE_MAX else None
+
+
+def cast_values(cells: list[Any], f: Field, report: Callable[[int, str, str], None]) -> list[Any]:
+    """Check and convert one column (a list of raw cells, None where empty); report(row,
+    message, hint) for every bad cell, in row order per kind of check; the typed values,
+    None where empty or bad. Plain Python over the cells: no per-cell pandas calls."""
+    values: list[Any] = [None] * len(cells)
+    # present cells; NaN (a YAML .nan) counts as empty, as it did in pandas
+    present = [i for i, v in enumerate(cells) if v is not None and not (v.__class__ is float and v != v)]
+    if f.required and len(present) < len(cells):
+        given = set(present)
+        for i in range(len(cells)):
+            if i not in given:
+                report(i, f"必填项“{f.title}”没有填写", f.description)
+    if not present:
         return values
-    # object dtype: pandas 3's string dtype makes the per-value conversions below fetch one by one.
-    text = series[present].astype(str).astype(object)
-    ok = pd.Series(True, index=text.index)
+    strings = [cells[i] for i in present]
+    strings = [v if v.__class__ is str else str(v) for v in strings]
+    text = dict(zip(present, strings))
+    bad: set[int] = set()
 
     if f.type == "string":
         # Zero-width and bidirectional control characters (U+202E …) are never published.
-        text = text.map(strip_invisible)
+        # One scan of the whole column first: they are rare ("\n" is neither side of a joiner).
+        joined = "\n".join(strings)
+        if strip_invisible(joined) != joined:
+            text = {i: strip_invisible(v) for i, v in text.items()}
     elif f.type == "integer":
-        good = text.str.fullmatch(_INT_RE)
-        for i in text.index[~good]:
-            report(i, f"“{text[i]}”不是整数", "请填写不带小数点的数字")
-        ok &= good
+        for i, v in text.items():
+            if not _INT_FULL.fullmatch(v):
+                report(i, f"“{v}”不是整数", "请填写不带小数点的数字")
+                bad.add(i)
     elif f.type == "number":
-        good = text.str.fullmatch(_NUM_RE)
-        for i in text.index[~good]:
-            report(i, *_number_problem(text[i], f))
-        ok &= good
+        for i, v in text.items():
+            if not _NUM_FULL.fullmatch(v):
+                report(i, *_number_problem(v, f))
+                bad.add(i)
         if f.decimals is not None:
-            frac = text.str.extract(r"\.(\d*)$", expand=False).fillna("").str.rstrip("0").str.len()
-            too_many = ok & (frac > f.decimals)
-            for i in text.index[too_many]:
-                report(i, f"“{text[i]}”的小数位超过 {f.decimals} 位", f"最多保留 {f.decimals} 位小数")
-            ok &= ~too_many
+            for i, v in text.items():
+                if i in bad:
+                    continue
+                m = _FRACTION.search(v)
+                if m and len(m.group(1).rstrip("0")) > f.decimals:
+                    report(i, f"“{v}”的小数位超过 {f.decimals} 位", f"最多保留 {f.decimals} 位小数")
+                    bad.add(i)
     elif f.type == "date":
-        shaped = text.str.fullmatch(_DATE_RE)
-        parsed = pd.to_datetime(text.where(shaped), format="%Y-%m-%d", errors="coerce")
-        good = shaped & parsed.notna()
-        for i in text.index[~good]:
-            if shaped[i]:
-                report(i, f"{f.title}“{text[i]}”不是存在的日期", "请核对月份和日期")
+        dates: dict[int, date] = {}
+        for i, v in text.items():
+            shaped = _DATE_FULL.fullmatch(v) is not None
+            d = _as_date(v) if shaped else None
+            if d is None:
+                if shaped:
+                    report(i, f"{f.title}“{v}”不是存在的日期", "请核对月份和日期")
+                else:
+                    report(i, f"{f.title}“{v}”的格式不对", _date_hint(v))
+                bad.add(i)
             else:
-                report(i, f"{f.title}“{text[i]}”的格式不对", _date_hint(text[i]))
-        ok &= good
+                dates[i] = d
     elif f.type == "boolean":
-        good = text.isin(_TRUE | _FALSE)
-        for i in text.index[~good]:
-            report(i, f"“{text[i]}”不是是/否值", "请填写 true（是）或 false（否）")
-        ok &= good
+        for i, v in text.items():
+            if v not in _TRUE and v not in _FALSE:
+                report(i, f"“{v}”不是是/否值", "请填写 true（是）或 false（否）")
+                bad.add(i)
 
     if f.enum is not None:
-        good = text.isin(f.enum)
-        for i in text.index[ok & ~good]:
-            guess = difflib.get_close_matches(text[i], f.enum, n=1, cutoff=0.3)
-            hint = (f"是不是“{guess[0]}”？" if guess else "") + f"可选值：{'、'.join(f.enum)}"
-            report(i, f"“{text[i]}”不是允许的取值", hint)
-        ok &= good
+        allowed = set(f.enum)
+        for i, v in text.items():
+            if v not in allowed:
+                if i not in bad:
+                    guess = difflib.get_close_matches(v, f.enum, n=1, cutoff=0.3)
+                    hint = (f"是不是“{guess[0]}”？" if guess else "") + f"可选值：{'、'.join(f.enum)}"
+                    report(i, f"“{v}”不是允许的取值", hint)
+                bad.add(i)
     if f.pattern is not None:
-        good = text.str.fullmatch(f.pattern)
-        for i in text.index[ok & ~good]:
-            report(i, f"“{text[i]}”的格式不对", f.description)
-        ok &= good
+        pattern = re.compile(f.pattern)
+        for i, v in text.items():
+            if not pattern.fullmatch(v):
+                if i not in bad:
+                    report(i, f"“{v}”的格式不对", f.description)
+                bad.add(i)
     if f.max_length is not None:
-        long = text.str.len() > f.max_length
-        for i in text.index[ok & long]:
-            report(i, f"内容过长（{len(text[i])} 字），上限 {f.max_length} 字", "请精简，详细材料可在附件或链接中提供")
-        ok &= ~long
+        for i, v in text.items():
+            if len(v) > f.max_length:
+                if i not in bad:
+                    report(i, f"内容过长（{len(v)} 字），上限 {f.max_length} 字", "请精简，详细材料可在附件或链接中提供")
+                bad.add(i)
 
-    good_index = text.index[ok]
+    good = [i for i in present if i not in bad] if bad else present
     if f.type == "integer":
-        converted = [int(v) for v in text[ok]]
+        converted = [int(text[i]) for i in good]
     elif f.type == "number":
-        converted = [Decimal(v) for v in text[ok]]
+        converted = [Decimal(text[i]) for i in good]
     elif f.type == "date":
-        converted = [date.fromisoformat(v) for v in text[ok]]
+        converted = [dates[i] for i in good]
     elif f.type == "boolean":
-        converted = [v in _TRUE for v in text[ok]]
+        converted = [text[i] in _TRUE for i in good]
     else:
-        converted = list(text[ok])
+        converted = [text[i] for i in good]
 
     if f.minimum is not None or f.maximum is not None:
         lo = Decimal(str(f.minimum)) if f.minimum is not None else None
         hi = Decimal(str(f.maximum)) if f.maximum is not None else None
-        out_of_range = [k for k, v in enumerate(converted) if (lo is not None and v < lo) or (hi is not None and v > hi)]
-        for k in out_of_range:
-            i, v = good_index[k], converted[k]
+        for i, v in zip(good, converted):
             if lo is not None and v < lo:
                 report(i, f"{f.title}“{v}”小于下限 {f.minimum}", f"应不小于 {f.minimum}" + ("；金额须为正数" if f.decimals == 2 else ""))
             elif hi is not None and v > hi:
                 report(i, f"{f.title}“{v}”大于上限 {f.maximum}", f"应不大于 {f.maximum}")
-    if len(converted) == len(values) and series.index.equals(pd.RangeIndex(len(values))):
+    if len(converted) == len(values):
         return converted  # every cell present and good (the usual case): already in row order
-    for i, v in zip(good_index, converted):
+    for i, v in zip(good, converted):
         values[i] = v
     return values
 
@@ -218,9 +250,8 @@ def _typed_tables(raw: RawData, problems: list[Problem]) -> dict[str, list[dict[
         resource = table.resource
         n = len(table.rows)
         columns: dict[str, list[Any]] = {}
-        frame = pd.DataFrame(table.rows, columns=resource.field_names, dtype=object) if n else None
         for f in resource.fields:
-            if frame is None:
+            if not n:
                 columns[f.name] = []
                 continue
 
@@ -228,8 +259,7 @@ def _typed_tables(raw: RawData, problems: list[Problem]) -> dict[str, list[dict[
                 file, line = _t.where(i, _f.name)
                 problems.append(Problem(file, line, _f.name, message, hint, code="cell"))
 
-            series = frame[f.name].where(frame[f.name].notna(), None)
-            columns[f.name] = _cast_column(series, f, report)
+            columns[f.name] = cast_values([row.get(f.name) for row in table.rows], f, report)
         keys = list(columns)
         typed[name] = [dict(zip(keys, cells)) for cells in zip(*(columns[k] for k in keys))] if keys else [{} for _ in range(n)]
     return typed
@@ -670,10 +700,11 @@ def no_personal_identifiers(ctx: Context) -> Iterator[Problem]:
     (副主任刘德华) is a warning (privacy.find_titled_names)."""
     found: dict[str, tuple] = {}  # the same text recurs (notes, names): look at it once
     for resource in ctx.package.resources:
-        fields = [f.name for f in resource.fields if f.is_free_text]
-        for i, row in enumerate(ctx.tables[resource.name].rows):
-            for name in fields:
-                value = row.get(name)
+        rows = ctx.tables[resource.name].rows
+        for name in (f.name for f in resource.fields if f.is_free_text):
+            column = [row.get(name) for row in rows]
+            flagged = set()
+            for value in set(column):
                 if not value:
                     continue
                 hits = found.get(value)
@@ -684,7 +715,12 @@ def no_personal_identifiers(ctx: Context) -> Iterator[Problem]:
                         if might_hold_identifier(value) else ()
                     names = tuple(find_titled_names(value)) if might_hold_titled_name(value) else ()
                     hits = found[value] = (ids, names)
-                ids, names = hits
+                if hits != ((), ()):
+                    flagged.add(value)
+            for i, value in enumerate(column):
+                if value not in flagged:
+                    continue
+                ids, names = found[value]
                 for kind, text in ids:
                     yield ctx.problem(resource.name, i, name, f"疑似包含{KIND_LABELS[kind]}，公开文本中不得出现个人身份信息",
                                       f"请删除，或改为遮蔽形式（如 {masked_suggestion(kind, text)}）", code="personal-data")
@@ -825,14 +861,26 @@ def _site_settings(doc: YamlDoc | None, problems: list[Problem]) -> model.Site |
                                                        _get(item, ("effective_from",), "date"), articles))
         payment_regimes = [replace(r, effective_until=(payment_regimes[k + 1].effective_from - timedelta(days=1))
                                    if k + 1 < len(payment_regimes) else None) for k, r in enumerate(payment_regimes)]
-        lpr = None
+        lpr = lpr_refs = lpr_references = None
         if _get(raw, ("rules", "lpr"), "map", required=False) is not None:
-            lpr = {}
+            lpr, lpr_refs = {}, {}
+            references = _get(raw, ("rules", "lpr", "references"), "map")
+            lpr_references = {str(k): _get(references, (k,)) for k in references}
             rates = _get(raw, ("rules", "lpr", "one_year"), "map")
             for month in rates:
+                where = ("rules", "lpr", "one_year", str(month))
                 if not re.fullmatch(r"\d{4}-\d{2}", str(month)):
-                    raise _SettingsError(("rules", "lpr", "one_year", str(month)), f"月份“{month}”格式不对", "应写作 YYYY-MM，如 2019-08")
-                lpr[str(month)] = _get(rates, (month,), "decimal")
+                    raise _SettingsError(where, f"月份“{month}”格式不对", "应写作 YYYY-MM，如 2019-08")
+                row = rates[month]
+                if not isinstance(row, dict):
+                    raise _SettingsError(where, f"{month} 的 LPR 没有注明核对来源",
+                                         '应写作 {rate: "3.10", ref: 来源编号}，来源编号见 rules.lpr.references')
+                lpr[str(month)] = _get(row, ("rate",), "decimal")
+                ref = str(_get(row, ("ref",)))
+                if ref not in lpr_references:
+                    raise _SettingsError(where + ("ref",), f"来源编号“{ref}”不在 rules.lpr.references 中",
+                                         "请先在 references 中登记该来源（标题和网址）")
+                lpr_refs[str(month)] = ref
         group_kinds = None
         if _get(raw, ("rules", "group_tokens"), "map", required=False) is not None:
             kinds_map = _get(raw, ("rules", "group_tokens", "kinds"), "map")
@@ -875,7 +923,7 @@ def _site_settings(doc: YamlDoc | None, problems: list[Problem]) -> model.Site |
             group_kinds, _get(raw, ("rules", "group_tokens", "source"), required=False) or "",
             tuple(str(w) for w in (_get(raw, ("rules", "forbidden_reasons", "words"), "list", required=False) or [])),
             _get(raw, ("rules", "forbidden_reasons", "source"), required=False) or "",
-            plausible_amounts=tuple(ranges),
+            plausible_amounts=tuple(ranges), lpr_refs=lpr_refs, lpr_references=lpr_references,
         )
         timezone = _get(raw, ("timezone",))
         try:

@@ -19,19 +19,15 @@ settings and written with `serialize()`, so the same facts give the same bytes.
 
 from __future__ import annotations
 
-import io
 import sqlite3
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Callable
 
-from openpyxl import Workbook
-from openpyxl.writer.excel import ExcelWriter
-
 from generator.derive import Facts
-from generator.opendata import _fixed_zip, _width, _xlsx_value, public_tables, published_resources, write_sheet
+from generator.opendata import public_tables, published_resources, xlsx_value
+from generator.xlsx import Properties, Sheet, column_widths, workbook_bytes
 from generator.schema import load_package
 
 YES, NO = "是", "否"
@@ -214,21 +210,16 @@ def _cell(value: Any, column: Column) -> tuple[Any, str | None]:
         return None, None
     if column.kind in _FORMATS and not isinstance(value, str):
         return (value if not isinstance(value, bool) else int(value)), _FORMATS[column.kind]
-    return _xlsx_value(value, None)  # text: control characters dropped, formulas neutralised
+    return xlsx_value(value, None)  # text: control characters dropped, formulas neutralised
 
 
 def reader_xlsx(facts: Facts) -> bytes:
     site, as_of = facts.site, facts.as_of
     package = load_package()
-    wb = Workbook(write_only=True)
-    props = wb.properties
-    props.title = ("【演示数据】" if site.sample else "") + package.descriptor["title"] + "（读者版）"
-    props.creator = props.lastModifiedBy = site.publisher
-    props.created = props.modified = datetime.combine(as_of, time())
-    props.keywords = "演示数据" if site.sample else None
+    props = Properties(title=("【演示数据】" if site.sample else "") + package.descriptor["title"] + "（读者版）",
+                       creator=site.publisher, created=datetime.combine(as_of, time()),
+                       keywords="演示数据" if site.sample else None)
     tables = reader_tables(facts)
-
-    write = write_sheet
 
     about: list[tuple[str, Any]] = [
         ("数据名称", props.title), ("发布机构", site.publisher), ("数据截至", as_of),
@@ -241,31 +232,20 @@ def reader_xlsx(facts: Facts) -> bytes:
     ]
     for t in tables:
         about.append((f"工作表：{t.title}", f"{len(t.items(facts))} 行" + (f"；{t.note}" if t.note else "")))
-    info = [[_xlsx_value(k, None), (v, "yyyy-mm-dd") if isinstance(v, date) else _xlsx_value(v, None)] for k, v in about]
+    info = [[xlsx_value(k, None), (v, "yyyy-mm-dd") if isinstance(v, date) else xlsx_value(v, None)] for k, v in about]
     info.append([(None, None), (None, None)])
     info.append([("字段定义", None), (None, None)])
     for t in tables:
         for c in t.columns:
             if c.definition:
-                info.append([_xlsx_value(f"{t.title}：{c.title}", None), _xlsx_value(c.definition, None)])
-    write(wb.create_sheet("说明"), ["项目", "内容"], info, [24, 60])
+                info.append([xlsx_value(f"{t.title}：{c.title}", None), xlsx_value(c.definition, None)])
+    sheets = [Sheet("说明", ["项目", "内容"], info, [24, 60])]
 
     for t in tables:
         header = [c.title for c in t.columns]
         cells = [[_cell(v, c) for v, c in zip(row, t.columns)] for row in _rows(facts, t)]
-        widths = [_width(h) for h in header]
-        for row in cells:
-            for i, (value, _) in enumerate(row):
-                if value is not None:
-                    widths[i] = max(widths[i], 10 if isinstance(value, date) else _width(str(value)[:40]))
-        write(wb.create_sheet(t.title), header, cells, widths)
-
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(wb, archive).save()  # not wb.save(): that stamps `modified` with the wall clock
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as z:
-        members = sorted((i.filename, z.read(i)) for i in z.infolist())
-    return _fixed_zip(members, as_of)
+        sheets.append(Sheet(t.title, header, cells, column_widths(header, cells)))
+    return workbook_bytes(sheets, props, as_of)
 
 
 # --- SQLite ----------------------------------------------------------------------------

@@ -62,9 +62,10 @@ def shown(f: model.Finding, as_of: str) -> tuple[bool, str | None]:
 @pytest.mark.parametrize("as_of, expected", [
     ("2024-04-17", (False, "未公示")),        # decided, not yet published
     ("2024-04-18", (True, None)),             # the day of publication
-    # 民法典 201/202: decided 2024-04-15, 12 months run from 04-16 and end on the corresponding day.
-    ("2025-04-15", (True, None)),             # the last day of the 12-month period: still shown
-    ("2025-04-16", (False, "公示期届满")),     # the day after: gone
+    # 民法典 201/202: decided 2024-04-15 (order 58: at most 3 years), 36 months run from 04-16
+    # and end on the corresponding day.
+    ("2027-04-15", (True, None)),             # the last day of the 36-month period: still shown
+    ("2027-04-16", (False, "公示期届满")),     # the day after: gone
 ])
 def test_disclosure_period_edges(as_of: str, expected):
     assert shown(finding(), as_of) == expected
@@ -81,26 +82,44 @@ def test_month_periods_follow_the_civil_code(decided, months, last):
     assert model.period_end(D(decided), months) == D(last)
 
 
-# Each regime at its edges: the last decision day before it and its first day (severity 严重).
-@pytest.mark.parametrize("decided, regime, repair_from, end", [
-    ("2023-04-30", "发改办财金〔2019〕527号", "2023-10-31", "2026-04-30"),   # 527: 6 months – 3 years
-    ("2023-05-01", "国家发展改革委令第58号", "2024-05-02", "2026-05-01"),    # order 58: 1 year – 3 years
-    ("2026-03-31", "国家发展改革委令第58号", "2027-04-01", "2029-03-31"),
-    ("2026-04-01", "国办发〔2025〕22号、国家发展改革委令第36号", "2027-04-02", "2029-04-01"),
+# Each regime at its edges: the last decision day before it and its first day.
+# 527: general 3 months – 1 year, serious 6 months – 3 years. Order 58: every published penalty
+# 3 months – 3 years, no general/serious split. Order 36: general 3 months – 1 year, serious 1 – 3 years.
+@pytest.mark.parametrize("severity, decided, regime, repair_from, end", [
+    ("严重", "2023-04-30", "发改办财金〔2019〕527号", "2023-10-31", "2026-04-30"),
+    ("严重", "2023-05-01", "国家发展改革委令第58号", "2023-08-02", "2026-05-01"),
+    ("严重", "2026-03-31", "国家发展改革委令第58号", "2026-07-01", "2029-03-31"),
+    ("严重", "2026-04-01", "国办发〔2025〕22号、国家发展改革委令第36号", "2027-04-02", "2029-04-01"),
+    ("一般", "2023-04-30", "发改办财金〔2019〕527号", "2023-07-31", "2024-04-30"),
+    ("一般", "2023-05-01", "国家发展改革委令第58号", "2023-08-02", "2026-05-01"),
+    ("一般", "2026-03-31", "国家发展改革委令第58号", "2026-07-01", "2029-03-31"),
+    ("一般", "2026-04-01", "国办发〔2025〕22号、国家发展改革委令第36号", "2026-07-02", "2027-04-01"),
 ])
-def test_serious_finding_regime_edges(decided, regime, repair_from, end):
-    facts = derive_finding(finding(severity="严重", decision_decided_on=D(decided), published_on=D(decided)),
+def test_finding_regime_edges(severity, decided, regime, repair_from, end):
+    facts = derive_finding(finding(severity=severity, decision_decided_on=D(decided), published_on=D(decided)),
                            D(decided), NAMES, SITE, CAL)
     assert facts.regime == regime
     assert facts.repair_from == D(repair_from) and facts.disclosure_end == D(end)
     assert facts.regime_source  # every regime carries its citation
 
 
+@pytest.mark.parametrize("as_of, shown_expected", [("2026-05-01", True), ("2026-05-02", False)])
+def test_order_58_maximum_ends_display_after_three_years(as_of, shown_expected):
+    f = finding(severity="一般", decision_decided_on=D("2023-05-01"), published_on=D("2023-05-05"))
+    assert shown(f, as_of)[0] is shown_expected
+
+
 def test_demo_repair_of_DF_2024_002_respects_order_58():
     f = next(f for f in DEMO.findings if f.id == "DF-2024-002")
     facts = derive_finding(f, D("2026-11-26"), NAMES, SITE, CAL)
-    assert facts.regime == "国家发展改革委令第58号" and facts.repair_from == D("2025-06-21")
+    assert facts.regime == "国家发展改革委令第58号" and facts.repair_from == D("2024-09-21")
     assert f.repair_applied_on >= facts.repair_from
+
+
+def test_demo_general_finding_of_2024_is_shown_for_three_years_under_order_58():
+    f = next(f for f in DEMO.findings if f.id == "DF-2024-001")
+    facts = derive_finding(f, D("2026-11-30"), NAMES, SITE, CAL)
+    assert facts.regime == "国家发展改革委令第58号" and facts.disclosure_end == D("2027-04-12")
 
 
 @pytest.mark.parametrize("sanction, last", [("警告", "2026-06-10"), ("记过", "2026-12-10"), ("记大过", "2027-06-10"),
@@ -194,9 +213,10 @@ def test_derive_drops_hidden_findings_and_keeps_only_counts():
     facts = derive(DEMO, D("2026-11-26"))
     ids = {f.record.id for f in facts.findings}
     # DF-2025-003: a civil servant's 警告, shown for its six-month sanction period (ended 2026-06-10).
-    hidden = {"DF-2024-001", "DF-2024-002", "DF-2025-001", "DF-2025-003", "DF-2026-004"}
-    assert hidden.isdisjoint(ids)
-    assert facts.hidden_findings == type(facts.hidden_findings)(expired=2, revoked=1, repaired=1, unpublished=1)
+    # DF-2024-001 (一般, decided 2024-04-12) is shown: order 58 publishes up to three years (to 2027-04-12).
+    hidden = {"DF-2024-002", "DF-2025-001", "DF-2025-003", "DF-2026-004"}
+    assert hidden.isdisjoint(ids) and "DF-2024-001" in ids
+    assert facts.hidden_findings == type(facts.hidden_findings)(expired=1, revoked=1, repaired=1, unpublished=1)
     assert all(f.on_display for f in facts.findings)
     assert all(c.record_id not in hidden for c in facts.changes)
     for dept in facts.departments:
@@ -421,20 +441,32 @@ def test_cleared_principal_with_owed_interest_is_qualified(state, note):
     assert facts.status_note == note and facts.interest_state == (state or "未支付")
 
 
-@pytest.mark.parametrize("signed, regulation, interest_article", [
-    ("2025-05-31", "国务院令第728号", "第十五条"),
-    ("2025-06-01", "国务院令第802号", "第十七条"),
+# Article numbers as checked against both texts (order 728 of 2020, order 802 of 2025).
+@pytest.mark.parametrize("signed, regulation, interest_article, term_article", [
+    ("2025-05-31", "国务院令第728号", "第十五条", "第八条"),
+    ("2025-06-01", "国务院令第802号", "第十七条", "第九条"),
 ])
-def test_regulation_applies_by_contract_date(signed, regulation, interest_article):
+def test_regulation_applies_by_contract_date(signed, regulation, interest_article, term_article):
     facts = full(replace(debt(), signed_on=D(signed)), "2025-07-01")
     assert facts.regulation == regulation and facts.interest_article.endswith(interest_article)
+    assert facts.term_article.endswith(term_article)
+
+
+@pytest.mark.parametrize("day, notice, dispute", [
+    ("2025-05-31", "第十六条", None),        # order 728: art. 16 is the annual notice; no undisputed-part article
+    ("2025-06-01", "第十八条", "第十五条"),  # order 802: art. 18 notice, art. 15 undisputed part
+])
+def test_payment_regulation_articles_at_the_edge(day, notice, dispute):
+    regime = SITE.rules.payment_regime_on(D(day))
+    assert regime.cite("notice").endswith(notice)
+    assert regime.articles.get("dispute") == dispute
 
 
 def test_annual_notice_cites_the_regulation_in_force_when_due():
     facts = derive(DEMO, D("2026-11-26"))
     by_year = {n.year: n.regulation for n in facts.notices}
-    assert "728号" in by_year[2024] and by_year[2024].endswith("第十八条")  # published by 2025-03-31
-    assert "802号" in by_year[2025]  # published by 2026-03-31
+    assert "728号" in by_year[2024] and by_year[2024].endswith("第十六条")  # published by 2025-03-31
+    assert "802号" in by_year[2025] and by_year[2025].endswith("第十八条")  # published by 2026-03-31
 
 
 def test_annual_notice_counts_from_the_legal_maximum_and_skips_wholly_disputed_debts():

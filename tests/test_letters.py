@@ -18,7 +18,8 @@ from generator.workdays import WorkdayCalendar
 from tests.conftest import DEMO_DATA, edit
 
 AS_OF = date(2026, 11, 26)
-HIDDEN = ("DF-2024-001", "DF-2024-002", "DF-2025-001", "DF-2026-004")
+# DF-2024-001 is on display: order 58 publishes it up to three years (to 2027-04-12).
+HIDDEN = ("DF-2024-002", "DF-2025-001", "DF-2025-003", "DF-2026-004")
 
 
 def facts_of(data_dir: Path = DEMO_DATA, as_of: date = AS_OF):

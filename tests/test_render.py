@@ -22,7 +22,7 @@ import markdown
 import pytest
 import yaml
 
-from generator import model, render as render_mod
+from generator import model, render as render_mod, sitefiles
 from generator.derive import derive
 from generator.history import FieldChange, History, Revision
 from generator.render import (
@@ -154,7 +154,7 @@ def dataset(commitments=None, arrears_items=None, findings=None, evaluations=Non
             arrears(), arrears("AR-2024-002", debtor="czj", amount="50000.01", repaid=("0.01", "49999.99")),
             arrears("AR-2025-001", debtor="fgj", amount="7777.77", repaid=(), found_on=date(2025, 4, 1)))),
         findings=tuple(findings if findings is not None else (
-            finding(), finding("DF-2024-001", decision_decided_on=date(2024, 1, 10), published_on=date(2024, 1, 15)))),
+            finding(), finding("DF-2024-001", decision_decided_on=date(2023, 1, 10), published_on=date(2023, 1, 15)))),
         evaluations=tuple(evaluations if evaluations is not None else (
             evaluation(2024, "fgj", "90.5", "优秀"), evaluation(2024, "czj", "85.0", "良好"),
             evaluation(2025, "fgj", "88.0", "良好"), evaluation(2025, "czj", "88.0", "良好"),
@@ -338,7 +338,7 @@ def test_every_page_kind_renders(build):
         "departments/fgj.md", "departments/czj.md", "departments/jd-a.md",
     }
     assert expected <= set(result.pages)
-    # DF-2024-001's disclosure period (12 months from 2024-01-10) is over: it leaves no trace.
+    # DF-2024-001's disclosure period (527: 12 months from 2023-01-10) is over: it leaves no trace.
     assert "findings/DF-2024-001.md" not in result.pages
     for rel in result.pages:
         assert "DF-2024-001" not in read(build, rel), rel
@@ -622,7 +622,7 @@ def test_mkdocs_yml_is_data_not_template(build):
 
     facts = facts_of(site=make_site(publisher="{{ config }}<script>x</script>", site_name="站点 {% raw %}"))
     do_render(facts, build)
-    engine.write_config(build, render_mod.BASE_CONFIG, render_mod.DEFAULT_TEMPLATES_DIR, render_mod.site_settings(facts))
+    engine.write_config(build, sitefiles.base_config(), render_mod.DEFAULT_TEMPLATES_DIR, render_mod.site_settings(facts))
     config = yaml.safe_load((build / "mkdocs.yml").read_text(encoding="utf-8"))
     assert (build / config["INHERIT"]).resolve() == ROOT / "mkdocs.yml"
     assert (build / config["theme"]["custom_dir"]).resolve() == ROOT / "site_templates" / "overrides"
@@ -766,9 +766,9 @@ def test_strict_mkdocs_build_of_hostile_records(tmp_path):
     (build / "docs/feed.xml").write_text("<feed/>", encoding="utf-8")
     site = tmp_path / "site"
     facts = hostile_facts()
-    script = ("import sys; from pathlib import Path; from datetime import date; from generator import engine, render; "
+    script = ("import sys; from pathlib import Path; from datetime import date; from generator import engine, render, sitefiles; "
               "from tests.test_render import hostile_facts; f = hostile_facts(); "
-              "engine.write_config(Path(sys.argv[1]), render.BASE_CONFIG, render.DEFAULT_TEMPLATES_DIR, render.site_settings(f)); "
+              "engine.write_config(Path(sys.argv[1]), sitefiles.base_config(), render.DEFAULT_TEMPLATES_DIR, render.site_settings(f)); "
               "engine.build(Path(sys.argv[1]), Path(sys.argv[2]), as_of=f.as_of, timezone=f.site.timezone)")
     run = subprocess.run([sys.executable, "-c", script, str(build), str(site)], capture_output=True, text=True,
                          cwd=ROOT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
@@ -784,3 +784,13 @@ def test_strict_mkdocs_build_of_hostile_records(tmp_path):
     record = (site / "commitments/CM-2024-001/index.html").read_text(encoding="utf-8")
     assert record.count("<h1") == 1  # ours, not a second one from the theme
     assert len(record.encode("utf-8")) < 40_000
+
+
+def test_html_blocks_after_extra_blank_lines_go_to_the_engine_beside_the_markdown():
+    from generator.render import BLOCK_PLACEHOLDER, split_html_blocks
+
+    table = '<div class="zq-list">\n<form>\n<p>x</p>\n</form>\n<table><tr><td>1</td></tr></table>\n</div>'
+    body = f"## 标题\n\n\n{table}\n\n<div>\n<h1>留下</h1>\n</div>\n\n<div><div>不平衡</div>"
+    markdown, blocks = split_html_blocks(body)
+    assert blocks == [table]
+    assert markdown == f"## 标题\n\n\n{BLOCK_PLACEHOLDER.format(n=0)}\n\n<div>\n<h1>留下</h1>\n</div>\n\n<div><div>不平衡</div>"

@@ -23,7 +23,7 @@ import pytest
 from generator.derive import derive
 from generator.load import load
 from generator.render import PER_PAGE, render
-from generator.synth import REFERENCE_DATE, generate
+from generator.tools.synth import REFERENCE_DATE, generate
 from generator.validate import validate
 
 SEED = 7
@@ -73,8 +73,8 @@ def _copy_arrears_item(record_id: str, donor: Path, target: Path) -> None:
 def _carry_over(small: Path, large: Path) -> dict[str, str]:
     """Make one record of each kind, one that has a page, identical in both folders.
 
-    Taken from the small folder when it has one (at 50 records every finding is
-    past its display period, so the finding comes from the large folder).
+    Taken from the small folder when it has one on display, else from the large one; a
+    finding brings the records it relates to along.
     """
     carried: dict[str, str] = {}
     facts = {small: _facts(small), large: _facts(large)}
@@ -86,6 +86,12 @@ def _carry_over(small: Path, large: Path) -> dict[str, str]:
             _copy_arrears_item(record_id, donor, target)
         else:
             shutil.copyfile(donor / kind / f"{record_id}.yaml", target / kind / f"{record_id}.yaml")
+        if kind == "findings":  # the records it relates to come along, or the target would not validate
+            for related in getattr(facts[donor], kind)[0].record.related:
+                if related.startswith("AR-"):
+                    _copy_arrears_item(related, donor, target)
+                else:
+                    shutil.copyfile(donor / "commitments" / f"{related}.yaml", target / "commitments" / f"{related}.yaml")
         carried[kind] = record_id
     return carried
 

@@ -20,7 +20,8 @@ from generator.derive import derive
 from generator.load import load
 from generator.publish import render_sources
 from generator import engine
-from generator.render import BASE_CONFIG, DEFAULT_TEMPLATES_DIR, shell_text, site_settings
+from generator import sitefiles
+from generator.render import DEFAULT_TEMPLATES_DIR, shell_text, site_settings
 from generator.validate import validate
 from tests.conftest import DEMO_DATA, edit, problems_of
 
@@ -104,7 +105,7 @@ def test_hostile_shell_text_is_escaped_on_every_page(tmp_path: Path):
                         for d in dataset.departments)
     tasks = tuple(dataclasses.replace(t, title=t.title + "<svg onload=alert(5)>") for t in dataset.tasks)
     facts = derive(dataclasses.replace(dataset, site=site, departments=departments, tasks=tasks), AS_OF)
-    config = engine.write_config(tmp_path / "build", BASE_CONFIG, DEFAULT_TEMPLATES_DIR, site_settings(facts))
+    config = engine.write_config(tmp_path / "build", sitefiles.base_config(), DEFAULT_TEMPLATES_DIR, site_settings(facts))
     assert "site_name: 站前区＜img src=x onerror=alert(1)＞\n" in config.read_text(encoding="utf-8")
 
     render_sources(facts, DEMO_DATA, tmp_path / "build", history=False)

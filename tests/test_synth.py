@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from generator import cli, synth
+from generator import cli
+from generator.tools import synth
 from generator.derive import derive_arrears, derive_finding
 from generator.load import load, parse_yaml
 from generator.privacy import find_identifiers
-from generator.synth import REFERENCE_DATE, generate
+from generator.tools.synth import REFERENCE_DATE, generate
 from generator.validate import validate
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -289,6 +289,39 @@ def test_agreed_rate_below_the_lpr_at_signing_is_warned(data_dir: Path, signed, 
         assert "LPR" in lpr[0].message and lpr[0].severity == "warning"
 
 
+# The table reaches 2025-12 (quote of 2025-12-22: 3.00 %); 2026-01 is not in it yet.
+@pytest.mark.parametrize("signed, rate, message", [
+    ("2025-12-15", "0.0082", "低于"),        # 2.993 % < 3.00 % (Nov and Dec 2025)
+    ("2025-12-15", "0.0083", None),          # 3.0295 %
+    ("2026-01-19", "0.0082", "低于"),        # before the January quote: December's 3.00 % applies
+    ("2026-01-20", "0.0082", "尚未收录 2026-01"),  # the January quote may be in force and is not in the table
+])
+def test_lpr_table_edges_after_2025_06(data_dir: Path, signed, rate, message):
+    _ledger_edit(data_dir, "AR-2024-006", "signed_on", signed)
+    _ledger_edit(data_dir, "AR-2024-006", "agreed_daily_rate", rate)
+    report = validate(load(data_dir), date(2026, 11, 26))
+    assert report.errors == []
+    lpr = [p for p in report.problems if p.field == "agreed_daily_rate"]
+    assert [message in p.message for p in lpr] == ([True] if message else [])
+
+
+def test_every_lpr_month_names_a_registered_reference(data_dir: Path):
+    site = validate(load(data_dir), date(2026, 11, 26)).dataset.site
+    assert set(site.rules.lpr) == set(site.rules.lpr_refs)
+    assert set(site.rules.lpr_refs.values()) <= set(site.rules.lpr_references)
+    assert all("http" in text for text in site.rules.lpr_references.values())
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ('2024-10: {rate: "3.10", ref: L4}', '2024-10: "3.10"', "2024-10 的 LPR 没有注明核对来源"),
+    ('2024-10: {rate: "3.10", ref: L4}', '2024-10: {rate: "3.10", ref: L9}', "来源编号“L9”不在 rules.lpr.references 中"),
+])
+def test_lpr_row_without_a_known_reference_is_refused(data_dir: Path, old, new, message):
+    edit(data_dir / "site.yaml", old, new)
+    report = validate(load(data_dir), date(2026, 11, 26))
+    assert any(message in p.message and p.file == "site.yaml" for p in report.errors), report.errors
+
+
 def test_disputed_amount_rules(data_dir: Path):
     _ledger_edit(data_dir, "AR-2023-006", "disputed_amount", "")
     _ledger_edit(data_dir, "AR-2023-007", "disputed_amount", "95600.01")

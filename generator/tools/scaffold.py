@@ -37,6 +37,7 @@ from typing import Callable, Iterable
 
 import yaml
 
+from generator import ids as id_rule
 from generator.datadir import read_bytes
 from generator.problems import GeneratorError, Problem
 from generator.schema import GROUP_TOKENS, Field, Package, Resource, load_package
@@ -139,16 +140,14 @@ def references_departments(resource: Resource, name: str) -> bool:
 
 def check_value(f: Field, value: str | None) -> list[str]:
     """Messages (Chinese) for one value against its field's schema: type, enum, pattern, bounds."""
-    import pandas as pd
-
-    from generator.validate import _cast_column
+    from generator.validate import cast_values
 
     messages: list[str] = []
 
     def report(_index: int, message: str, hint: str) -> None:
         messages.append(message + (f" — {hint}" if hint else ""))
 
-    _cast_column(pd.Series([value], dtype=object), f, report)
+    cast_values([value], f, report)
     return messages
 
 
@@ -179,17 +178,16 @@ def normalise_number_text(f: Field, text: str) -> str:
 
 
 def id_prefix(resource: Resource) -> str:
-    """`CM` from the id pattern ^CM-[0-9]{4}-[0-9]{3,}$."""
-    match = re.match(r"\^([A-Z]{2})-", resource.field("id").pattern or "")
-    if not match:  # pragma: no cover - every record resource has a prefixed id pattern
+    """`CM` for commitments (the one id rule: generator/ids.py)."""
+    prefix = id_rule.RECORD_PREFIXES.get(resource.name)
+    if prefix is None:  # pragma: no cover - every record resource has a prefix
         raise GeneratorError(f"{resource.title}没有编号规则")
-    return match.group(1)
+    return prefix
 
 
 def next_id(prefix: str, year: int, existing: Iterable[str]) -> str:
-    pattern = re.compile(rf"^{prefix}-{year}-(\d{{3,}})$")
-    serials = [int(m.group(1)) for m in map(pattern.match, existing) if m]
-    return f"{prefix}-{year}-{max(serials, default=0) + 1:03d}"
+    kind = next(k for k, p in id_rule.RECORD_PREFIXES.items() if p == prefix)
+    return id_rule.next_record_id(kind, year, existing)
 
 
 def natural_key(value: str | None) -> tuple:

@@ -28,7 +28,7 @@ VNU_JAR = REPO / ".cache" / "npm-tools" / "node_modules" / "vnu-jar" / "build" /
 
 #: Findings of the demo data that are not on display as of AS_OF: they must appear nowhere.
 HIDDEN_FINDINGS = {
-    "DF-2024-001": "公示期届满",
+    "DF-2025-003": "公示期届满",  # a civil servant's 警告: six months, ended 2026-06-10
     "DF-2024-002": "已修复",
     "DF-2025-001": "已撤销",
     "DF-2026-004": "未公示",

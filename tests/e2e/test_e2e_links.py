@@ -58,7 +58,7 @@ def test_mutation_sitemap_mismatch_is_caught(broken_copy):
     first = xml.index("<url>", xml.index("<url>") + 1)
     end = xml.index("</url>", first) + len("</url>")
     dropped = xml[first:end]
-    xml = xml[:first] + f"<url><loc>{base}findings/DF-2024-001/</loc></url>" + xml[end:]
+    xml = xml[:first] + f"<url><loc>{base}findings/DF-2025-003/</loc></url>" + xml[end:]
     sitemap.write_text(xml, encoding="utf-8")
     problems = "\n".join(sitemap_problems(broken_copy))
-    assert "missing from sitemap.xml" in problems and "DF-2024-001" in problems, (problems, dropped)
+    assert "missing from sitemap.xml" in problems and "DF-2025-003" in problems, (problems, dropped)

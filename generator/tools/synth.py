@@ -39,6 +39,7 @@ from typing import Any, Callable
 
 import yaml
 
+from generator import ids as id_rule
 from generator.model import add_months
 from generator.privacy import uscc_check_char
 from generator.workdays import WorkdayCalendar
@@ -54,7 +55,7 @@ SHARES = {"commitments": 0.25, "arrears": 0.55, "findings": 0.05, "evaluations":
 #: Years with evaluation results (each published in March of the following year).
 EVALUATION_YEARS = tuple(range(2019, 2026))
 #: The demo folder next to the package, used when no template is given.
-TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "data"
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "data"
 
 #: Nothing — deadline, instalment, rectification step — is planned beyond the end of 2027.
 LAST_PLANNED = date(2027, 12, 31)
@@ -568,7 +569,7 @@ def _commitments(rng: random.Random, n: int, depts: list[dict], dept_pick: _Pick
     for k in order:
         year = date.fromordinal(out[k]["promised"]).year
         serial[year] = serial.get(year, 0) + 1
-        out[k]["id"] = f"CM-{year}-{serial[year]:03d}"
+        out[k]["id"] = id_rule.record_id("commitments", year, serial[year])
     return [out[k] for k in order]
 
 
@@ -856,7 +857,7 @@ def _arrears(rng: random.Random, n: int, depts: list[dict], dept_pick: _Picker, 
         a = items[k]
         year = date.fromordinal(a["found"]).year
         serial[year] = serial.get(year, 0) + 1
-        a["id"] = f"AR-{year}-{serial[year]:03d}"
+        a["id"] = id_rule.record_id("arrears", year, serial[year])
     for k in order:
         a = items[k]
         plan = _plan(rng, a) if a["planned"] else []
@@ -996,6 +997,14 @@ def _regime(regimes: list, ordinal: int) -> dict:
     return found
 
 
+def _latest_expired(regimes: list, severity: str) -> int:
+    """The latest decision day whose longest display period (under its regime) is over by the reference date."""
+    day = _REF - 1
+    while day > _START and add_months(date.fromordinal(day), _regime(regimes, day)[severity][1]).toordinal() >= _REF:
+        day -= 1
+    return day
+
+
 def _findings(rng: random.Random, n: int, tmpl: dict, depts: list[dict], dept_pick: _Picker,
               commitments: list[dict], arrears: list[dict], calendar: WorkdayCalendar) -> list[dict]:
     regimes = tmpl["regimes"]
@@ -1012,7 +1021,8 @@ def _findings(rng: random.Random, n: int, tmpl: dict, depts: list[dict], dept_pi
             severity = rng.choices(("严重", "一般", "轻微"), cum_weights=(25, 80, 100))[0]
         official = kind == "official" or (kind is None and rng.random() < 0.08)
         category = "其他" if official else rng.choices(_FINDING_CATEGORIES, cum_weights=(35, 55, 70, 78, 88, 100))[0]
-        latest = {"revoked": _REF - 120, "repaired": _REF - 200, "expired": _REF - 420, "serious": _REF - 30}.get(kind, _REF)
+        latest = {"revoked": _REF - 120, "repaired": _REF - 200, "expired": min(_REF - 420, _latest_expired(regimes, "一般")),
+                  "serious": _REF - 30}.get(kind, _REF)
         lowest = _REF - 300 if kind == "serious" else first_decision + (180 if kind == "repaired" else 30)  # serious: on display
         related: list[str] = []
         subject = None
@@ -1157,7 +1167,7 @@ def _findings(rng: random.Random, n: int, tmpl: dict, depts: list[dict], dept_pi
         f = out[k]
         year = date.fromordinal(f["decided"]).year
         serial[year] = serial.get(year, 0) + 1
-        f["id"] = f"DF-{year}-{serial[year]:03d}"
+        f["id"] = id_rule.record_id("findings", year, serial[year])
         docs[(f["prefix"], year)] = docs.get((f["prefix"], year), 0) + 1
         number = docs[(f["prefix"], year)]
         f["doc_no"] = f"（{year}）辽0802执{number + 100}号" if f["prefix"] == "court" else f"{f['prefix']}〔{year}〕{number}号"
@@ -1310,19 +1320,21 @@ def _department_count(records: int, template: int) -> int:
     return max(template, records // 200, math.ceil(_counts(records)["evaluations"] / 10))
 
 
-def generate(out_dir: Path, records: int, seed: int = 1, *, template: Path | None = None) -> dict[str, int]:
+def generate(out_dir: Path, records: int, seed: int = 1, *, template: Path | None = None,
+             counts: dict[str, int] | None = None) -> dict[str, int]:
     """Write a complete synthetic data folder of `records` records; return the row counts.
 
     `records` counts commitments, arrears items, findings and evaluation rows (25 %,
     55 %, 5 %, 15 %). Plans, repayments, progress notes and objections come on top.
-    The same arguments always give the same bytes.
+    `counts` sets the mix instead (commitments, arrears, findings, evaluations; the stage
+    benchmarks use a 100,000-row ledger). The same arguments always give the same bytes.
     """
     if records < 0:
         raise ValueError("records must be ≥ 0")
     out_dir = Path(out_dir)
     tmpl = _read_template(Path(template) if template is not None else TEMPLATE_DIR)
     rng = random.Random(seed)
-    counts = _counts(records)
+    counts = dict(counts) if counts is not None else _counts(records)
 
     depts = _departments(rng, tmpl["departments"], _department_count(records, len(tmpl["departments"])))
     active = [d for d in depts if d["active"] == "true"] or depts

@@ -1,0 +1,59 @@
+"""Where the generator finds its own files and the site's.
+
+* The presentation ships with the generator: page templates, theme overrides and assets
+  (``site_templates/``). In a checkout that is the top-level ``site_templates/`` folder
+  beside the package; in an installed generator the same files are inside the package as
+  ``generator.site_templates`` (pyproject.toml maps the folder there), found with
+  importlib.resources.
+* The site's own files are in the *site folder*: ``data/`` (the records), ``content/``
+  (the hand-written pages: about, methodology, policy …) and ``mkdocs.yml`` (the engine's
+  settings and the navigation). The site folder is the current directory when it has a
+  ``mkdocs.yml``, else the checkout the generator runs from. So an installed generator
+  builds a site from a folder holding data/, content/ and mkdocs.yml, and in a checkout
+  everything works as before from any directory.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from generator.problems import GeneratorError
+
+_PACKAGE = Path(__file__).resolve().parent
+_CHECKOUT = _PACKAGE.parent
+SITE_CONFIG = "mkdocs.yml"
+
+
+class SiteFilesMissing(GeneratorError):
+    exit_code = 2
+
+
+def templates_dir() -> Path:
+    """The presentation: pages/, overrides/, assets/."""
+    checkout = _CHECKOUT / "site_templates"
+    if (checkout / "pages").is_dir():
+        return checkout  # a checkout: the files being edited
+    shipped = resources.files("generator.site_templates")
+    return Path(str(shipped))  # installed from a wheel: a folder inside the package
+
+
+def site_root() -> Path:
+    """The site folder: the current directory if it has mkdocs.yml, else the checkout."""
+    for folder in (Path.cwd(), _CHECKOUT):
+        if (folder / SITE_CONFIG).is_file():
+            return folder
+    raise SiteFilesMissing(f"找不到网站配置文件 {SITE_CONFIG}：请在网站文件夹（包含 data/、content/ 和 {SITE_CONFIG}）中运行。")
+
+
+def content_dir() -> Path:
+    return site_root() / "content"
+
+
+def base_config() -> Path:
+    return site_root() / SITE_CONFIG
+
+
+def build_dir() -> Path:
+    """The scratch folder of a build (rendered sources, caches): build/ in the site folder."""
+    return site_root() / "build"

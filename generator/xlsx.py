@@ -1,0 +1,258 @@
+"""A small XLSX writer: typed cells, widths, a frozen bold header, a filter.
+
+The downloads (the raw tables' workbook in generator/opendata.py and the
+reader's workbook in generator/workbook.py) need a few features only, so the
+sheet XML is written directly as strings instead of through openpyxl's cell
+objects (which cost ~50 µs per cell: most of the open data's build time).
+The parts and their XML follow what openpyxl writes in write-only mode
+(inline strings, dates as serial numbers with a number format; no theme part,
+which is optional), so Excel,
+LibreOffice, WPS and openpyxl read the file as before.
+
+Deterministic: zip members are sorted and carry the as-of date as their time.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import zipfile
+from functools import lru_cache
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Iterable
+
+__all__ = ["Sheet", "Properties", "fixed_zip", "text_width", "clean_text", "column_widths", "workbook_bytes", "column_letter"]
+
+Cell = tuple[Any, "str | None"]  # (value, number format or None)
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9, "0.00%": 10}
+_EPOCH = date(1899, 12, 30).toordinal()
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+@dataclass
+class Sheet:
+    title: str
+    header: list[str]
+    rows: list[list[Cell]]
+    widths: list[int]  # characters; the column gets min(60, max(8, width + 2))
+
+
+@dataclass
+class Properties:
+    title: str
+    creator: str
+    created: datetime
+    keywords: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1 << 16)  # columns repeat their values (unit names, states)
+def text_width(text: str) -> int:
+    """Display width in Latin characters: CJK (wide, full-width) characters count 2."""
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(1 for c in text if unicodedata.east_asian_width(c) in "WF")
+
+
+def column_widths(header: list[str], rows: list[list[Cell]]) -> list[int]:
+    """Each column as wide as its header or its widest value (the first 40 characters; dates 10)."""
+    widths = [text_width(h) for h in header]
+    for row in rows:
+        for i, (value, _) in enumerate(row):
+            if value is not None:
+                widths[i] = max(widths[i], 10 if isinstance(value, date) else text_width(str(value)[:40]))
+    return widths
+
+
+def clean_text(text: str) -> str:
+    """Drop the characters XML 1.0 cannot carry."""
+    return _XML_INVALID.sub("", text)
+
+
+def column_letter(index: int) -> str:
+    """1 → A, 27 → AA."""
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def fixed_zip(members: Iterable[tuple[str, bytes]], day: date) -> bytes:
+    """A zip archive whose bytes depend only on its members and `day` (the members' time)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=(day.year, day.month, day.day, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            z.writestr(info, data)
+    return buf.getvalue()
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attr(text: str) -> str:
+    return _esc(text).replace('"', "&quot;")
+
+
+def _number(value: Any) -> str:
+    return "%.16g" % value  # as openpyxl writes numbers (Decimal('53800.00') → 53800)
+
+
+class _Styles:
+    """cellXfs: 0 plain, 1 bold header, then one per number format in order of first use."""
+
+    def __init__(self) -> None:
+        self.formats: dict[str, int] = {}  # format code → style index
+        self.custom: dict[str, int] = {}  # format code → numFmtId ≥ 164
+
+    def index(self, fmt: str) -> int:
+        found = self.formats.get(fmt)
+        if found is None:
+            if fmt not in _BUILTIN_FORMATS and fmt not in self.custom:
+                self.custom[fmt] = 164 + len(self.custom)
+            found = self.formats[fmt] = 2 + len(self.formats)
+        return found
+
+    def xml(self) -> str:
+        num = "".join(f'<numFmt numFmtId="{i}" formatCode="{_attr(code)}" />' for code, i in self.custom.items())
+        xfs = ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" />',
+               '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" />']
+        for code in self.formats:
+            fid = _BUILTIN_FORMATS.get(code, self.custom.get(code))
+            xfs.append(f'<xf numFmtId="{fid}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" />')
+        return (f'<styleSheet xmlns="{_MAIN}">'
+                + (f'<numFmts count="{len(self.custom)}">{num}</numFmts>' if self.custom else "")
+                + '<fonts count="2"><font><name val="Calibri" /><family val="2" /><sz val="11" /></font><font><b val="1" /></font></fonts>'
+                  '<fills count="2"><fill><patternFill /></fill><fill><patternFill patternType="gray125" /></fill></fills>'
+                  '<borders count="1"><border><left /><right /><top /><bottom /><diagonal /></border></borders>'
+                  '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" /></cellStyleXfs>'
+                + f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
+                + '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0" /></cellStyles>'
+                  '</styleSheet>')
+
+
+def _cell(ref: str, value: Any, fmt: str | None, styles: _Styles) -> str:
+    if value is None or value == "":
+        return ""
+    style = f' s="{styles.index(fmt)}"' if fmt else ""
+    if isinstance(value, str):
+        space = ' xml:space="preserve"' if value != value.strip() else ""
+        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_esc(value)}</t></is></c>'
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, datetime):
+        serial = value.toordinal() - _EPOCH + (value.hour * 3600 + value.minute * 60 + value.second) / 86400
+        return f'<c r="{ref}"{style} t="n"><v>{_number(serial)}</v></c>'
+    if isinstance(value, date):
+        return f'<c r="{ref}"{style} t="n"><v>{value.toordinal() - _EPOCH}</v></c>'
+    if isinstance(value, (int, float, Decimal)):
+        return f'<c r="{ref}"{style} t="n"><v>{_number(value)}</v></c>'
+    raise TypeError(f"cannot write {type(value).__name__} to a cell")
+
+
+def _sheet_xml(sheet: Sheet, styles: _Styles) -> str:
+    ncols = max(len(sheet.header), max((len(r) for r in sheet.rows), default=0))
+    letters = [column_letter(i) for i in range(1, ncols + 1)]
+    cols = "".join(f'<col width="{min(60, max(8, w + 2))}" customWidth="1" min="{i}" max="{i}" />'
+                   for i, w in enumerate(sheet.widths, 1))
+    parts = [f'<worksheet xmlns="{_MAIN}"><sheetPr><outlinePr summaryBelow="1" summaryRight="1" /><pageSetUpPr />'
+             '</sheetPr><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+             'activePane="bottomLeft" state="frozen" /><selection pane="bottomLeft" activeCell="A1" sqref="A1" />'
+             '</sheetView></sheetViews><sheetFormatPr baseColWidth="8" defaultRowHeight="15" />',
+             f"<cols>{cols}</cols>" if cols else "", "<sheetData>"]
+    head = "".join(f'<c r="{letters[i]}1" s="1" t="inlineStr"><is><t>{_esc(h)}</t></is></c>'
+                   for i, h in enumerate(sheet.header))
+    parts.append(f'<row r="1">{head}</row>')
+    cell = _cell
+    for n, row in enumerate(sheet.rows, 2):
+        num = str(n)
+        cells = "".join([cell(letters[i] + num, value, fmt, styles) for i, (value, fmt) in enumerate(row)])
+        parts.append(f'<row r="{num}">{cells}</row>' if cells else f'<row r="{num}" />')
+    parts.append("</sheetData>")
+    if sheet.rows:
+        parts.append(f'<autoFilter ref="{_filter_ref(sheet)}" />')
+    parts.append('<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5" /></worksheet>')
+    return "".join(parts)
+
+
+def _filter_ref(sheet: Sheet) -> str:
+    return f"A1:{column_letter(len(sheet.header))}{len(sheet.rows) + 1}"
+
+
+def workbook_bytes(sheets: list[Sheet], props: Properties, day: date) -> bytes:
+    """The .xlsx file: sheets in order, the first one active; zip members sorted, dated `day`."""
+    styles = _Styles()
+    members: dict[str, bytes] = {}
+    for i, sheet in enumerate(sheets, 1):
+        members[f"xl/worksheets/sheet{i}.xml"] = _sheet_xml(sheet, styles).encode("utf-8")
+    members["xl/styles.xml"] = styles.xml().encode("utf-8")
+    n = len(sheets)
+    sheet_list = "".join(f'<sheet name="{_attr(s.title)}" sheetId="{i}" state="visible" r:id="rId{i}" />'
+                         for i, s in enumerate(sheets, 1))
+    names = "".join(
+        f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
+        f"{_esc(_quoted_sheet(s.title))}!{_absolute(_filter_ref(s))}</definedName>"
+        for i, s in enumerate(sheets) if s.rows)
+    members["xl/workbook.xml"] = (
+        f'<workbook xmlns:r="{_REL}" xmlns="{_MAIN}"><workbookPr /><bookViews><workbookView visibility="visible" '
+        'activeTab="0" /></bookViews>'
+        f"<sheets>{sheet_list}</sheets>" + (f"<definedNames>{names}</definedNames>" if names else "")
+        + '<calcPr calcId="124519" fullCalcOnLoad="1" /></workbook>').encode("utf-8")
+    rels = "".join(f'<Relationship Type="{_REL}/worksheet" Target="/xl/worksheets/sheet{i}.xml" Id="rId{i}" />'
+                   for i in range(1, n + 1))
+    rels += f'<Relationship Type="{_REL}/styles" Target="styles.xml" Id="rId{n + 1}" />'
+    members["xl/_rels/workbook.xml.rels"] = f'<Relationships xmlns="{_PKG_REL}">{rels}</Relationships>'.encode("utf-8")
+    members["_rels/.rels"] = (
+        f'<Relationships xmlns="{_PKG_REL}">'
+        f'<Relationship Type="{_REL}/officeDocument" Target="xl/workbook.xml" Id="rId1" />'
+        f'<Relationship Type="{_PKG_REL}/metadata/core-properties" Target="docProps/core.xml" Id="rId2" />'
+        f'<Relationship Type="{_REL}/extended-properties" Target="docProps/app.xml" Id="rId3" />'
+        "</Relationships>").encode("utf-8")
+    stamp = props.created.strftime("%Y-%m-%dT%H:%M:%SZ")
+    members["docProps/core.xml"] = (
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        f"<dc:creator>{_esc(props.creator)}</dc:creator><dc:title>{_esc(props.title)}</dc:title>"
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
+        f"<cp:lastModifiedBy>{_esc(props.creator)}</cp:lastModifiedBy>"
+        + (f"<cp:keywords>{_esc(props.keywords)}</cp:keywords>" if props.keywords else "")
+        + "</cp:coreProperties>").encode("utf-8")
+    members["docProps/app.xml"] = (
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+        "<Application>Microsoft Excel Compatible</Application></Properties>").encode("utf-8")
+    overrides = [("/xl/styles.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"),
+                 ("/docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml"),
+                 ("/docProps/app.xml", "application/vnd.openxmlformats-officedocument.extended-properties+xml")]
+    overrides += [(f"/xl/worksheets/sheet{i}.xml", _SHEET_TYPE) for i in range(1, n + 1)]
+    overrides.append(("/xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"))
+    members["[Content_Types].xml"] = (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml" />'
+        '<Default Extension="xml" ContentType="application/xml" />'
+        + "".join(f'<Override PartName="{p}" ContentType="{t}" />' for p, t in overrides)
+        + "</Types>").encode("utf-8")
+    return fixed_zip(sorted(members.items()), day)
+
+
+def _quoted_sheet(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def _absolute(ref: str) -> str:
+    start, end = ref.split(":")
+    return ":".join(re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", part) for part in (start, end))

@@ -1,0 +1,56 @@
+"""generator/xlsx.py: the small workbook writer, read back with openpyxl."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, datetime
+from decimal import Decimal
+
+import openpyxl
+
+from generator.xlsx import Properties, Sheet, column_letter, column_widths, workbook_bytes
+
+PROPS = Properties(title="标题 & <测试>", creator="发布机构", created=datetime(2026, 11, 20), keywords="演示数据")
+
+
+def _book(sheets):
+    return openpyxl.load_workbook(io.BytesIO(workbook_bytes(sheets, PROPS, date(2026, 11, 20))))
+
+
+def test_typed_cells_read_back_with_their_formats():
+    rows = [[("a & <b>", None), (Decimal("53800.10"), "0.00"), (date(2026, 1, 2), "yyyy-mm-dd"), (True, None),
+             (7, "0"), (" padded ", None), (None, None), (Decimal("1.5"), "#,##0.00")]]
+    header = ["文本", "金额", "日期", "是否", "整数", "空白", "空", "千分位"]
+    book = _book([Sheet("表'一", header, rows, column_widths(header, rows))])
+    ws = book["表'一"]
+    assert [c.value for c in ws[1]] == header and all(c.font.b for c in ws[1])
+    cells = ws[2]
+    assert cells[0].value == "a & <b>"
+    assert Decimal(str(cells[1].value)) == Decimal("53800.1") and cells[1].number_format == "0.00"
+    assert cells[2].value == datetime(2026, 1, 2) and cells[2].number_format == "yyyy-mm-dd"
+    assert cells[3].value is True
+    assert cells[4].value == 7 and cells[4].number_format == "0"
+    assert cells[5].value == " padded "
+    assert cells[6].value is None
+    assert cells[7].number_format == "#,##0.00"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:H2"
+    assert ws.column_dimensions["A"].width == 9  # "a & <b>" is 7 wide, + 2
+    assert book.properties.title == PROPS.title and book.properties.created == PROPS.created
+    assert book.properties.keywords == "演示数据"
+
+
+def test_empty_sheet_has_no_filter_and_bytes_are_deterministic():
+    sheets = [Sheet("说明", ["项目"], [[("x", None)]], [4]), Sheet("空表", ["甲", "乙"], [], [2, 2])]
+    data = workbook_bytes(sheets, PROPS, date(2026, 11, 20))
+    assert data == workbook_bytes(sheets, PROPS, date(2026, 11, 20))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert {i.date_time for i in z.infolist()} == {(2026, 11, 20, 0, 0, 0)}
+        assert [i.filename for i in z.infolist()] == sorted(i.filename for i in z.infolist())
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["说明", "空表"]
+    assert book["空表"].auto_filter.ref is None and book["说明"].auto_filter.ref == "A1:A2"
+
+
+def test_column_letters():
+    assert [column_letter(i) for i in (1, 26, 27, 52, 703)] == ["A", "Z", "AA", "AZ", "AAA"]
