@@ -388,13 +388,15 @@ def clearing_curve(items: Iterable[ArrearsFacts], as_of: date) -> tuple[CurvePoi
 
     A debt counts as owed from the month it entered the ledger (found_on); a
     repayment counts in its month, or in the debt's ledger month if it was paid
-    earlier, so that outstanding never dips below zero.
+    earlier, so that outstanding never dips below zero. A withdrawn debt (entered in
+    error: a duplicate, not arrears) is left out, as from the totals, so the curve ends
+    at the totals.
     """
     owed_by_month: dict[str, Decimal] = defaultdict(Decimal)
     repaid_by_month: dict[str, Decimal] = defaultdict(Decimal)
     for f in items:
         start = f.record.found_on
-        if start > as_of:
+        if start > as_of or f.status == "已撤回":
             continue
         owed_by_month[start.strftime("%Y-%m")] += f.record.amount
         for r in f.repayments:
@@ -435,6 +437,7 @@ def annual_notices(items: tuple[ArrearsFacts, ...], departments: tuple[model.Dep
 
     A contract counts for year Y when it was due by 31 December Y and still
     (partly) unpaid at the end of that day; the amount is what was then outstanding.
+    A debt withdrawn by that day was no longer owed and does not count.
     """
     if not items:
         return ()
@@ -449,6 +452,8 @@ def annual_notices(items: tuple[ArrearsFacts, ...], departments: tuple[model.Dep
             a = f.record
             # overdue from the date used (legal maximum, rest days), on the undisputed part only
             if f.due_used > year_end or a.found_on > as_of or f.wholly_disputed:
+                continue
+            if f.withdrawal is not None and f.withdrawal.date <= year_end:
                 continue
             unpaid = a.amount - sum((r.amount for r in f.repayments if r.paid_on <= year_end), ZERO)
             unpaid = min(unpaid, f.undisputed)

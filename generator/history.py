@@ -201,6 +201,12 @@ class _Kind:
         self.children = tuple(children)  # (child resource, name of its parent-id field)
         self.key_index = resource.field_names.index(resource.primary_key[0])
 
+    def tables(self) -> dict[str, Table]:
+        """Empty tables for the record and every child the schema gives it (those the history
+        leaves out, the change log, included: the record is read as the loader reads it)."""
+        resource = self.resource
+        return {r.name: Table(r) for r in (resource, *self.package.children_of(resource.name))}
+
     def fields(self, row: dict) -> tuple[str | None, ...]:
         return tuple(_normalise(f, row.get(f.name)) for f in self.resource.fields)
 
@@ -316,7 +322,7 @@ class _FolderGroup(_Group):
         if not isinstance(doc.value, dict):
             return None
         resource = self.kind.resource
-        tables = {r.name: Table(r) for r in (resource, *(child for child, _ in self.kind.children))}
+        tables = self.kind.tables()  # every child, the change log too: the loader's reading of the record
         _flatten(doc, (), doc.value, resource, self.kind.package, tables, rel, [])
         child_rows = [tables[child.name].rows for child, _ in self.kind.children]
         return self.kind.version(tables[resource.name].rows[0], child_rows)
@@ -368,7 +374,7 @@ class _ListGroup(_Group):
         for i, item in enumerate(items):
             if not isinstance(item, dict):
                 continue
-            tables = {r.name: Table(r) for r in (resource, *(child for child, _ in self.kind.children))}
+            tables = self.kind.tables()  # every child, the change log too: the loader's reading of the record
             _flatten(doc, (key, i), item, resource, self.kind.package, tables, rel, [])
             child_rows = [tables[child.name].rows for child, _ in self.kind.children]
             version = self.kind.version(tables[resource.name].rows[0], child_rows)

@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from generator import model
 from generator.derive import (
-    annual_notices, cents, clearing_curve, derive, derive_arrears, derive_commitment, derive_finding, late_interest, mask_name,
+    annual_notices, arrears_totals, cents, clearing_curve, derive, derive_arrears, derive_commitment, derive_finding, late_interest, mask_name,
     today,
 )
 from generator.load import load
@@ -511,3 +511,42 @@ def test_serious_finding_rectification_overdue(done, as_of, overdue):
     assert facts.rectification_overdue is overdue and any(b.label == "整改逾期" for b in facts.badges) is overdue
     general = derive_finding(replace(f, severity="一般"), D(as_of), NAMES, SITE, CAL)
     assert general.rectification_overdue is False
+
+
+# --- withdrawal and change logs (issue 16) ----------------------------------------------------
+
+
+def test_withdrawn_debt_is_a_tombstone_in_no_total_curve_or_notice():
+    plan = [model.Instalment(D("2024-05-31"), Decimal("50000.00"))]
+    withdrawn = replace(debt(plan=plan), withdrawal=model.Withdrawal(D("2024-12-20"), "重复录入", "站财〔2024〕1号"))
+    before = derive_arrears(withdrawn, D("2024-12-19"), NAMES, PAY)  # the day before: still owed, overdue
+    assert before.status == "未清偿" and before.withdrawal is None and before.second_default
+    assert any("逾期" in b.label for b in before.badges)
+    after = derive_arrears(withdrawn, D("2024-12-20"), NAMES, PAY)
+    assert after.status == "已撤回" and after.withdrawal.reason == "重复录入"
+    assert [b.label for b in after.badges] == ["已撤回"] and not after.second_default
+    assert any(e.label == "撤回" and e.date == D("2024-12-20") for e in after.timeline)
+    owed = derive_arrears(debt(amount="30000.00"), D("2024-12-20"), NAMES, PAY)
+    totals = arrears_totals([after, owed])
+    assert (totals.count, totals.owed) == (1, Decimal("30000.00"))
+    assert clearing_curve([after, owed], D("2024-12-20"))[-1].outstanding == Decimal("30000.00")
+    # the 2024 notice (end of 2024): withdrawn by then, not counted; a notice of 2024 for a debt
+    # withdrawn in 2025 still counts it (it was owed at the end of that year)
+    notices = annual_notices((after, owed), DEMO.departments, D("2025-06-01"), PAY)
+    mine = next(n for n in notices if n.department == DEMO.arrears[0].debtor and n.year == 2024)
+    assert (mine.count, mine.amount) == (1, Decimal("30000.00"))
+    later = derive_arrears(replace(withdrawn, withdrawal=model.Withdrawal(D("2025-01-02"), "重复录入", None)),
+                           D("2025-06-01"), NAMES, PAY)
+    notices = annual_notices((later, owed), DEMO.departments, D("2025-06-01"), PAY)
+    mine = next(n for n in notices if n.department == DEMO.arrears[0].debtor and n.year == 2024)
+    assert mine.count == 2
+
+
+def test_change_log_is_cut_at_the_as_of_date_and_a_hidden_finding_has_none():
+    entry = model.ChangeEntry(D("2024-05-10"), ("decision_basis",), ("认定依据",), "更正条款序号", "笔误", "更正录入错误", None)
+    f = finding(changes=(entry,))
+    assert derive_finding(f, D("2024-05-09"), NAMES, SITE, CAL).changes == ()
+    assert derive_finding(f, D("2024-05-10"), NAMES, SITE, CAL).changes == (entry,)
+    revoked = replace(f, objections=(model.Objection(D("2024-05-06"), "认定事实有误", D("2024-05-20"), "撤销"),))
+    hidden = derive_finding(revoked, D("2024-05-20"), NAMES, SITE, CAL)
+    assert not hidden.on_display and hidden.changes == ()

@@ -494,3 +494,21 @@ def test_until_drops_revisions_after_the_as_of_date():
     history = History(True, "", {"CM-2024-001": (Revision(date(2024, 3, 1), (), True), Revision(date(2024, 5, 1), ()))})
     assert [r.date for r in history.until(date(2024, 4, 1)).of("CM-2024-001")] == [date(2024, 3, 1)]
     assert history.until(date(2024, 1, 1)).of("CM-2024-001") == ()
+
+
+def test_a_record_with_a_change_log_keeps_its_history_and_the_log_is_no_field_change(repo: Repo):
+    """The change log (changes:) is shown beside the history, not in it; a version that has one
+    is read like any other (it was once skipped as unreadable, hiding the very change it explains)."""
+    repo.write("commitments/CM-2024-001.yaml", commitment())
+    repo.commit("2024-03-01T10:00:00+08:00")
+    log = ("changes:\n  - date: 2024-06-01\n    fields: deadline\n    what: 兑现期限由 2024-06-30 调整为 2024-12-31\n"
+           "    reason: 依法顺延\n    basis: 协议第十二条\n    document: 站政办函〔2024〕1号\n")
+    repo.write("commitments/CM-2024-001.yaml", commitment(deadline="2024-12-31", extra=log))
+    repo.commit("2024-06-02T10:00:00+08:00")
+    repo.write("commitments/CM-2024-001.yaml", commitment(deadline="2024-12-31", extra=log.replace("依法顺延", "依法顺延（更正）")))
+    repo.commit("2024-06-03T10:00:00+08:00")
+
+    assert repo.collect().of("CM-2024-001") == (
+        Revision(date(2024, 3, 1), (), created=True),
+        Revision(date(2024, 6, 2), (FieldChange("兑现期限", "2024-06-30", "2024-12-31"),)),
+    )

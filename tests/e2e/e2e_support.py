@@ -614,6 +614,10 @@ def make_hostile_data(target: Path) -> Path:
         "<iframe src=javascript:alert(1)></iframe>", "[y](JaVaScRiPt:alert(1)) ![z](x onerror=alert(1))",
     ])
     c["progress"][0]["note"] = hostile_text("进展") + " " + LONG
+    # its change log: on its page, on the 期限与金额变更 page, on the home page's latest changes and in the feeds
+    c["changes"] = [{"date": str(c["promised_on"]), "fields": "deadline", "what": hostile_text("变更内容"),
+                     "reason": hostile_text("变更原因"), "basis": f"{SCRIPT}{IMG}{JINJA}{RAW}",
+                     "document": f"{JINJA}{RLO}〔2026〕4号"}]
     path.write_text(yaml.safe_dump(c, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
     # An arrears row of the CSV ledger: creditor, project (page title), contract number, note.
