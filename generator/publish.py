@@ -101,17 +101,20 @@ def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool,
     with timer("生成页面"):
         result = render(facts, build_dir, history=hist, cache_file=build_dir / CACHE_DIR / "render-pages.json")
     with timer("开放数据"):
-        _write_downloads(facts, build_dir / "docs")
+        from generator.engine import SITE_FILES_DIR
+
+        _write_downloads(facts, build_dir / "docs", build_dir / SITE_FILES_DIR)
     return result.written
 
 
-def _write_downloads(facts: Facts, docs_dir: Path) -> None:
-    """Open data and feed (opendata.py), then letters, department feeds and calendar (extras.py)."""
+def _write_downloads(facts: Facts, docs_dir: Path, site_files_dir: Path | None = None) -> None:
+    """Open data and feed (opendata.py), then letters, department feeds and calendar (extras.py;
+    the letters into site_files_dir, which the engine places into the site as they are)."""
     from generator.extras import write_extras
     from generator.opendata import write_open_data
 
     write_open_data(facts, docs_dir)
-    write_extras(facts, docs_dir)
+    write_extras(facts, docs_dir, site_files_dir)
 
 
 def _repo_root_of(data_dir: Path) -> Path:

@@ -119,3 +119,21 @@ def test_zensical_builds_the_shells_and_they_stamp(tmp_path):
     page = shell.stamp(title="某承诺（CM-2024-001）", url="commitments/CM-2024-001/", site_url="https://example.gov.cn/",
                        toc=[TocEntry(2, "基本信息", "基本信息")], body="<h1>某承诺</h1>")
     assert "<title>某承诺（CM-2024-001）" in page and 'href="#基本信息"' in page and "ZQSHELL" not in page
+
+
+def test_site_files_are_placed_as_they_are_and_never_over_a_page(tmp_path):
+    from generator.engine import SITE_FILES_DIR
+    from generator.engine.build import EngineFailed, _place_site_files
+
+    root = tmp_path / "build" / SITE_FILES_DIR
+    (root / "letters").mkdir(parents=True)
+    (root / "letters" / "CM-2024-001.html").write_bytes(b"<p>letter</p>")
+    site = tmp_path / "site"
+    site.mkdir()
+    _place_site_files(root, site)
+    assert (site / "letters" / "CM-2024-001.html").read_bytes() == b"<p>letter</p>"
+    (root / "index.html").write_bytes(b"not the home page")
+    (site / "index.html").write_bytes(b"home")
+    with pytest.raises(EngineFailed):
+        _place_site_files(root, tmp_path / "site")
+    assert (site / "index.html").read_bytes() == b"home"

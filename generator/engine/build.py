@@ -32,6 +32,9 @@ PAGES_DIR = "pages"
 #: Raw HTML blocks of Markdown pages (docs path → blocks), put back after the build.
 BLOCKS_FILE = "blocks.json"
 _BLOCK = re.compile(r"<p>ZQBLOCK-([0-9]+)-ZQ</p>")
+#: Files placed into the built site as they are (letters: one per record), beside the engine:
+#: the engine neither collects nor copies them. Hard links where the file system allows.
+SITE_FILES_DIR = "site-files"
 #: A shell's file name in its folder (docs/<folder>/<name>): built, split, then removed.
 SHELL_NAME = "zq-shell-{kind}.md"
 
@@ -144,11 +147,33 @@ def build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_u
                 pass
 
     _restore_blocks(build_dir, site_dir)
+    _place_site_files(build_dir / SITE_FILES_DIR, site_dir)
     stamped = _stamp_all(build_dir, site_dir, pages, shells, site_url)
     _add_search_entries(site_dir, pages, {_url_of(p) for p in shells})
     _add_sitemap_entries(site_dir, pages, {_url_of(p) for p in shells}, site_url, epoch)
     markdown_pages = sum(1 for _ in docs.rglob("*.md"))
     return EngineResult(site_dir, markdown_pages, stamped)
+
+
+def _place_site_files(root: Path, site_dir: Path) -> None:
+    """build_dir/site-files/** into the site, as they are. A hard link is safe: the writer
+    replaces a changed file (a new inode), never rewrites one in place."""
+    if not root.is_dir():
+        return
+    made: set[Path] = set()
+    for dirpath, _dirs, names in os.walk(root):
+        for name in sorted(names):
+            src = Path(dirpath) / name
+            target = site_dir / src.relative_to(root)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            if target.exists():
+                raise EngineFailed(f"{target.relative_to(site_dir).as_posix()}：网站中已有同名文件。")
+            try:
+                os.link(src, target)
+            except OSError:  # another file system, or links not allowed
+                shutil.copyfile(src, target)
 
 
 def _restore_blocks(build_dir: Path, site_dir: Path) -> None:
