@@ -413,8 +413,10 @@ def withdrawals_and_change_logs(ctx: Context) -> Iterator[Problem]:
         if c["status"] == "已撤回":
             for name, key in (("withdrawn_on", "date"), ("withdrawal_reason", "reason")):
                 if not ctx.given("commitments", i, name):
-                    yield ctx.problem("commitments", i, name, f"状态为“已撤回”时必须填写撤回的{ctx.package.resource('commitments').field(name).title[2:]}",
-                                      f"在 withdrawal: 下填写 {key}")
+                    # the missing value has no line: point at the status that asks for it
+                    file, line = ctx.tables["commitments"].where(i, "status")
+                    yield Problem(file, line, name, f"状态为“已撤回”时必须填写撤回的{ctx.package.resource('commitments').field(name).title[2:]}",
+                                  f"在 withdrawal: 下填写 {key}", code="rule")
             if _before(c["withdrawn_on"], c["promised_on"]):
                 yield ctx.problem("commitments", i, "withdrawn_on", "撤回日期早于承诺日期", "请核对日期")
         elif c["withdrawn_on"] or c["withdrawal_reason"]:

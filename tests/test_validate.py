@@ -449,3 +449,53 @@ def test_help_is_chinese_throughout(capsys):
         parser.parse_args(["import", "--help"])
     out = capsys.readouterr().out
     assert "位置参数:" in out and "选项:" in out
+
+
+# --- withdrawals and change logs (issue 16) -----------------------------------------------------
+
+
+def test_withdrawn_commitment_needs_its_date_and_reason_and_only_a_withdrawn_one_has_them(data_dir: Path):
+    rel = "commitments/CM-2025-003.yaml"
+    edit(data_dir / rel, "status: 履行中", "status: 已撤回")
+    status_line = (data_dir / rel).read_text(encoding="utf-8").splitlines().index("status: 已撤回") + 1
+    found = problems_of(data_dir)
+    assert sorted((p.file, p.line, p.field) for p in found) == [
+        (rel, status_line, "withdrawal_reason"), (rel, status_line, "withdrawn_on")]
+    messages = " ".join(p.message for p in found)
+    assert "撤回的日期" in messages and "撤回的原因" in messages
+    edit(data_dir / rel, "status: 已撤回", "status: 已撤回\nwithdrawal:\n  date: 2026-11-20\n  reason: 重复登记")
+    assert problems_of(data_dir) == []
+    edit(data_dir / rel, "status: 已撤回", "status: 履行中")
+    [problem] = problems_of(data_dir)
+    assert (problem.file, problem.field) == (rel, "withdrawn_on") and "履行中" in problem.message
+
+
+def test_change_log_names_fields_of_its_record(data_dir: Path):
+    rel = "commitments/CM-2025-002.yaml"
+    path = data_dir / rel
+    path.write_text(path.read_text(encoding="utf-8") + (
+        "changes:\n  - date: 2026-11-20\n    fields: deadline、兑现期\n    what: 调整\n    reason: 依法顺延\n"
+        "    basis: 协议第十二条\n"), encoding="utf-8")
+    [problem] = problems_of(data_dir)
+    line = path.read_text(encoding="utf-8").splitlines().index("    fields: deadline、兑现期") + 1
+    assert (problem.file, problem.line, problem.field, problem.code) == (rel, line, "fields", "change-log")
+    assert "兑现期" in problem.message and "deadline" in problem.hint
+    edit(path, "deadline、兑现期", "deadline、兑现期限")
+    assert problems_of(data_dir) == []
+    edit(path, "    basis: 协议第十二条\n", "")  # the legal basis is required
+    [problem] = problems_of(data_dir)
+    assert problem.field == "basis" and problem.file == rel
+
+
+def test_arrears_withdrawal_and_change_rows_are_checked_like_any_ledger(data_dir: Path):
+    (data_dir / "arrears/withdrawals.csv").write_text(
+        "arrears_id,withdrawn_on,reason,document\nAR-2024-001,2020-01-01,重复录入,\nAR-9999-001,2026-11-20,重复录入,\n",
+        encoding="utf-8")
+    (data_dir / "arrears/changes.csv").write_text(
+        "arrears_id,date,fields,what,reason,basis,document\nAR-2024-001,2026-11-20,金额,更正,核对合同,更正录入错误,\n",
+        encoding="utf-8")
+    found = sorted((p.file, p.line, p.field) for p in problems_of(data_dir))
+    assert found == [("arrears/changes.csv", 2, "fields"), ("arrears/withdrawals.csv", 2, "withdrawn_on"),
+                     ("arrears/withdrawals.csv", 3, "arrears_id")]
+    # the optional ledgers may be absent: the demo data has neither
+    assert not (DEMO_DATA / "arrears/withdrawals.csv").exists() and not (DEMO_DATA / "arrears/changes.csv").exists()
