@@ -462,7 +462,13 @@ def _load_csv(resource: Resource, data_dir: Path, tables: dict[str, Table], prob
     if not header_ok:
         return
     table = tables[resource.name]
-    width = len(header)
+    for start, values in _data_rows(reader, rel, len(header), problems):
+        table.add({h: (v.strip() or None) for h, v in zip(header, values)}, rel, start)
+
+
+def _data_rows(reader, rel: str, width: int, problems: list[Problem]):
+    """(line, values) of each data row after the header: blank lines skipped, a row of the
+    wrong width or a row the csv module cannot parse reported (it ends the file)."""
     line = reader.line_num
     try:
         for values in reader:
@@ -473,7 +479,7 @@ def _load_csv(resource: Resource, data_dir: Path, tables: dict[str, Table], prob
                 problems.append(Problem(rel, start, None, f"此行有 {len(values)} 个值，而表头有 {width} 列",
                                         "可能多了或少了逗号；含逗号的文本请用英文双引号括起来", code="row-width"))
                 continue
-            table.add({h: (v.strip() or None) for h, v in zip(header, values)}, rel, start)
+            yield start, values
     except csv.Error as exc:
         problems.append(Problem(rel, line + 1, None, f"无法解析此行：{exc}", "请检查引号是否成对"))
 
@@ -487,22 +493,10 @@ def _read_by_column_name(resource: Resource, rel: str, header: list[str], reader
     of two versions compares only those (generator/review.py)."""
     known = [i for i, h in enumerate(header) if h in resource.field_names and header.index(h) == i]
     table.columns = frozenset(header[i] for i in known)
-    width = len(header)
-    line = reader.line_num
-    try:
-        for values in reader:
-            start, line = line + 1, reader.line_num
-            if not values or (len(values) == 1 and not values[0].strip()):
-                continue
-            if len(values) != width:
-                problems.append(Problem(rel, start, None, f"此行有 {len(values)} 个值，而表头有 {width} 列",
-                                        "可能多了或少了逗号；含逗号的文本请用英文双引号括起来", code="row-width"))
-                continue
-            row = dict.fromkeys(resource.field_names)
-            row.update({header[i]: (values[i].strip() or None) for i in known})
-            table.add(row, rel, start)
-    except csv.Error as exc:
-        problems.append(Problem(rel, line + 1, None, f"无法解析此行：{exc}", "请检查引号是否成对"))
+    for start, values in _data_rows(reader, rel, len(header), problems):
+        row = dict.fromkeys(resource.field_names)
+        row.update({header[i]: (values[i].strip() or None) for i in known})
+        table.add(row, rel, start)
 
 
 def load(data_dir: Path, package: Package | None = None, *, by_column_name: bool = False) -> RawData:

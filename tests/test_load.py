@@ -82,6 +82,26 @@ def test_csv_row_with_a_missing_value_names_its_line(data_dir: Path):
     assert problem.line == 4 and "表头有 10 列" in problem.message
 
 
+def test_csv_row_the_parser_cannot_read_names_its_line(data_dir: Path):
+    path = data_dir / "evaluations.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = lines[2].replace(",", ',"x"y,', 1)  # a quote closed in the middle of a cell
+    path.write_text("".join(lines), encoding="utf-8")
+    problems = only(problems_of(data_dir), "evaluations.csv")
+    assert any(p.line == 3 and "无法解析此行" in p.message for p in problems), problems
+
+
+def test_a_published_ledger_read_by_column_name_reports_a_short_row(data_dir: Path):
+    """validate --against reads the published version by column name (generator/review.py);
+    its rows go through the same checks as the current files."""
+    path = data_dir / "evaluations.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[3] = ",".join(lines[3].split(",")[:-1]) + "\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    [problem] = only(load(data_dir, by_column_name=True).problems, "evaluations.csv")
+    assert problem.line == 4 and "表头有 10 列" in problem.message
+
+
 def test_duplicate_id_across_files_names_both(data_dir: Path):
     source = (data_dir / "commitments" / "CM-2024-001.yaml").read_text(encoding="utf-8")
     (data_dir / "commitments" / "CM-2024-999.yaml").write_text(source, encoding="utf-8")
