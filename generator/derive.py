@@ -389,18 +389,24 @@ def clearing_curve(items: Iterable[ArrearsFacts], as_of: date) -> tuple[CurvePoi
     A debt counts as owed from the month it entered the ledger (found_on); a
     repayment counts in its month, or in the debt's ledger month if it was paid
     earlier, so that outstanding never dips below zero. A withdrawn debt (entered in
-    error: a duplicate, not arrears) is left out, as from the totals, so the curve ends
-    at the totals.
+    error: a duplicate, not arrears) counts as it was published until the month of its
+    withdrawal and leaves the curve then, so the curve ends at the totals without
+    rewriting the months readers already saw.
     """
     owed_by_month: dict[str, Decimal] = defaultdict(Decimal)
     repaid_by_month: dict[str, Decimal] = defaultdict(Decimal)
     for f in items:
         start = f.record.found_on
-        if start > as_of or f.status == "已撤回":
+        if start > as_of:
             continue
         owed_by_month[start.strftime("%Y-%m")] += f.record.amount
         for r in f.repayments:
             repaid_by_month[max(r.paid_on, start).strftime("%Y-%m")] += r.amount
+        if f.withdrawal is not None:
+            gone = max(f.withdrawal.date, start)
+            owed_by_month[gone.strftime("%Y-%m")] -= f.record.amount
+            for r in f.repayments:
+                repaid_by_month[max(r.paid_on, gone).strftime("%Y-%m")] -= r.amount
     if not owed_by_month:
         return ()
     first = min(owed_by_month)

@@ -542,6 +542,24 @@ def test_withdrawn_debt_is_a_tombstone_in_no_total_curve_or_notice():
     assert mine.count == 2
 
 
+def test_withdrawn_debt_stays_in_the_months_before_its_withdrawal():
+    """The curve shows each month as it was published: a debt withdrawn in December 2024
+    counts from its ledger month (April) to November and leaves the curve in December."""
+    repaid = [pay("2024-06-15", "20000.00")]
+    withdrawn = replace(debt(repayments=repaid), withdrawal=model.Withdrawal(D("2024-12-20"), "重复录入", None))
+    owed = derive_arrears(debt(amount="30000.00"), D("2025-01-31"), NAMES, PAY)
+    curve = {p.month: p for p in clearing_curve([derive_arrears(withdrawn, D("2025-01-31"), NAMES, PAY), owed],
+                                                D("2025-01-31"))}
+    assert (curve["2024-05"].owed, curve["2024-05"].outstanding) == (Decimal("130000.00"), Decimal("130000.00"))
+    assert (curve["2024-11"].owed, curve["2024-11"].repaid) == (Decimal("130000.00"), Decimal("20000.00"))
+    assert (curve["2024-12"].owed, curve["2024-12"].repaid, curve["2024-12"].outstanding) == (
+        Decimal("30000.00"), Decimal("0.00"), Decimal("30000.00"))
+    assert curve["2025-01"].outstanding == Decimal("30000.00")
+    # seen on the day before the withdrawal, the same debt is simply owed
+    before = derive_arrears(withdrawn, D("2024-12-19"), NAMES, PAY)
+    assert clearing_curve([before, owed], D("2024-12-19"))[-1].owed == Decimal("130000.00")
+
+
 def test_change_log_is_cut_at_the_as_of_date_and_a_hidden_finding_has_none():
     entry = model.ChangeEntry(D("2024-05-10"), ("decision_basis",), ("认定依据",), "更正条款序号", "笔误", "更正录入错误", None)
     f = finding(changes=(entry,))
