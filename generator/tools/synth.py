@@ -725,6 +725,36 @@ def _steps(rng: random.Random, category: str, start: int, finished: int | None, 
     return steps
 
 
+_EXTENSION_REASONS = (
+    "上级部门调整项目申报窗口，原期限前无法完成申报。",
+    "企业申请延期并提供了不可抗力证明，经审核同意顺延。",
+    "配套基础设施建设工期顺延，承诺事项相应延后。",
+)
+
+
+def _accountability(seed: int, commitments: list[dict]) -> None:
+    """A few lawful deadline changes with their change log, and a few withdrawals (issue 16),
+    so that large data exercises them too. A separate random stream, so the rest of the
+    synthetic data stays as it was for the same seed."""
+    rng = random.Random(f"accountability-{seed}")
+    for c in commitments:
+        if c["status"] != "履行中" or c["rectification"] or c["change"]:
+            continue
+        roll = rng.random()
+        if roll < 0.25 and c["deadline"] > _REF:  # a deadline not yet reached, extended by agreement, logged
+            old, day = c["deadline"], rng.randint(min(c["promised"] + 30, _REF), _REF)
+            c["deadline"] = old + rng.randint(60, 240)
+            c["changes"] = [(day, "deadline", f"兑现期限由 {_iso(old)} 调整为 {_iso(c['deadline'])}。",
+                             rng.choice(_EXTENSION_REASONS), "承诺协议中的期限顺延条款；经与服务对象书面协商一致。",
+                             f"站政办函〔{_iso(day)[:4]}〕{rng.randint(1, 99)}号（示例）")]
+        elif roll > 0.97:  # entered twice: withdrawn, never deleted
+            day = rng.randint(min(c["promised"] + 10, _REF), _REF)
+            c["status"] = "已撤回"
+            c["progress"] = [n for n in c["progress"] if n[0] <= day]
+            c["withdrawal"] = (day, "与本单位另一条承诺为同一事项，重复登记，经核实后撤回。",
+                               f"站政办函〔{_iso(day)[:4]}〕{rng.randint(1, 99)}号（示例）")
+
+
 def _commitment_yaml(c: dict) -> str:
     out = [f"id: {c['id']}\n", f"title: {_s(c['title'])}\n", f"category: {c['category']}\n",
            f"department: {c['department']}\n", f"partners: {_flow(c['partners'])}\n",
@@ -738,6 +768,14 @@ def _commitment_yaml(c: dict) -> str:
         out.append(f"change:\n  decided_on: {_iso(decided)}\n  basis: {_s(basis)}\n")
         if compensation:
             out.append(f"  compensation: {_s(compensation)}\n")
+    if c.get("withdrawal"):
+        day, reason, document = c["withdrawal"]
+        out.append(f"withdrawal:\n  date: {_iso(day)}\n  reason: {_s(reason)}\n  document: {_s(document)}\n")
+    if c.get("changes"):
+        out.append("changes:\n")
+        for day, fields, what, reason, basis, document in c["changes"]:
+            out.append(f"  - date: {_iso(day)}\n    fields: {fields}\n    what: {_s(what)}\n    reason: {_s(reason)}\n"
+                       f"    basis: {_s(basis)}\n    document: {_s(document)}\n")
     if c["progress"]:
         out.append("progress:\n")
         out.extend(f"  - date: {_iso(d)}\n    note: {_s(note)}\n" for d, note in c["progress"])
@@ -1341,6 +1379,7 @@ def generate(out_dir: Path, records: int, seed: int = 1, *, template: Path | Non
     pickers = {p: _Picker(active, [_dept_weight(d, p) for d in active]) for p in ("commitments", "arrears", "findings")}
 
     commitments = _commitments(rng, counts["commitments"], depts, pickers["commitments"])
+    _accountability(seed, commitments)
     arrears, ledger, (plan_rows, repayment_rows) = _arrears(rng, counts["arrears"], depts, pickers["arrears"], tmpl["max_term"])
     calendar = WorkdayCalendar()
     findings = _findings(rng, counts["findings"], tmpl, depts, pickers["findings"], commitments, arrears, calendar)
@@ -1379,6 +1418,8 @@ def generate(out_dir: Path, records: int, seed: int = 1, *, template: Path | Non
         "commitments": len(commitments),
         "commitment_progress": sum(len(c["progress"]) for c in commitments),
         "commitment_rectification": sum(len(c["rectification"]) for c in commitments),
+        "commitment_changes": sum(len(c.get("changes") or ()) for c in commitments),
+        "commitment_withdrawals": sum(1 for c in commitments if c.get("withdrawal")),
         "arrears": len(arrears),
         "arrears_plan": len(plan_rows),
         "arrears_repayments": len(repayment_rows),
@@ -1391,6 +1432,7 @@ def generate(out_dir: Path, records: int, seed: int = 1, *, template: Path | Non
 # --- command line ---------------------------------------------------------------------------------
 
 _LABELS = (("departments", "单位"), ("commitments", "承诺"), ("commitment_progress", "承诺进展"),
+           ("commitment_changes", "承诺变更记录"), ("commitment_withdrawals", "撤回的承诺"),
            ("arrears", "账款"), ("arrears_plan", "分期计划"), ("arrears_repayments", "清偿记录"),
            ("findings", "失信记录"), ("finding_objections", "异议"), ("evaluations", "评价结果"))
 
