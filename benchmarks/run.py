@@ -212,28 +212,17 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _run_child(argv: list[str]) -> dict:
-    """One build in a fresh process: its JSON line, plus "cpu", the CPU seconds it used (user + system,
-    all its threads and children) — steadier than wall time on a shared machine."""
-    before = _children_cpu()
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), *argv], capture_output=True, text=True,
-                          cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        raise SystemExit(f"benchmark step failed: {' '.join(argv)}")
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    out["cpu"] = _children_cpu() - before
-    return out
-
-
-def _run_baseline(src: Path, argv: list[str]) -> dict:
-    """A build by the baseline revision's own benchmark child, in its own checkout (plus "cpu", as _run_child)."""
+def _run_child(argv: list[str], src: Path = REPO) -> dict:
+    """One build in a fresh process by the benchmark child of the checkout `src` (this code, or
+    the baseline revision's own checkout): its JSON line, plus "cpu", the CPU seconds it used
+    (user + system, all its threads and children) — steadier than wall time on a shared machine."""
     before = _children_cpu()
     proc = subprocess.run([sys.executable, str(src / "benchmarks" / "run.py"), *argv], capture_output=True, text=True,
                           cwd=src, env={**os.environ, "PYTHONPATH": str(src)})
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
-        raise SystemExit(f"baseline build failed: {' '.join(argv)}")
+        what = "benchmark step" if src == REPO else f"baseline build ({src})"
+        raise SystemExit(f"{what} failed: {' '.join(argv)}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     out["cpu"] = _children_cpu() - before
     return out
@@ -345,14 +334,14 @@ def bench_size(n: int, args: argparse.Namespace, log) -> dict:
             shutil.rmtree(build, ignore_errors=True)
             shutil.rmtree(site, ignore_errors=True)
             before = _loadavg()
-            r = _run_baseline(base_src, base_child)
+            r = _run_child(base_child, base_src)
             r["load_before"], r["load_after"] = before, _loadavg()
             base_full.append(r)
             log(f"[{n}] baseline {args.baseline} full build {run}: {r['total']:.1f} s ({r['cpu']:.1f} s CPU, "
                 f"load average {before})")
             if not args.no_rebuild:
                 record = _touch_one_record(base_data, 100 + run)
-                r = _run_baseline(base_src, base_child)
+                r = _run_child(base_child, base_src)
                 r["record"] = record
                 base_rebuild.append(r)
                 log(f"[{n}] baseline rebuild after changing {record}: {r['total']:.1f} s ({r['cpu']:.1f} s CPU)")
