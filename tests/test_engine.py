@@ -137,3 +137,18 @@ def test_site_files_are_placed_as_they_are_and_never_over_a_page(tmp_path):
     with pytest.raises(EngineFailed):
         _place_site_files(root, tmp_path / "site")
     assert (site / "index.html").read_bytes() == b"home"
+
+
+# --- the theme's indentation --------------------------------------------------------------------
+
+
+def test_indentation_becomes_one_line_break_and_nothing_else_changes():
+    from generator.engine.build import trim_indentation
+
+    page = ('<div class="a">\n      <p title="two\n    lines" data-x=\'a > b\'>text\n    more</p>\n\n\n    <span>x</span> <b>y</b>\n'
+            '<a href="/">\n   \n  首页\n\n   </a><pre>\n    code keeps   its indentation\n</pre>\n  <script>\n  var s = "a\n   b";\n  </script>\n'
+            '  <textarea>\n  typed\n</textarea> <code>a\n  b</code>\n</div>')
+    assert trim_indentation(page) == (
+        '<div class="a">\n<p title="two\n    lines" data-x=\'a > b\'>text\nmore</p>\n<span>x</span> <b>y</b>\n'
+        '<a href="/">\n首页\n</a><pre>\n    code keeps   its indentation\n</pre>\n<script>\n  var s = "a\n   b";\n  </script>\n'
+        '<textarea>\n  typed\n</textarea> <code>a\n  b</code>\n</div>')

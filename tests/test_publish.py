@@ -224,3 +224,16 @@ def test_change_log_of_a_finding_the_law_took_down_is_no_back_door(built: Path):
             assert marker not in text and "站统认更〔2025〕1号" not in text, path
     csv = (built / "data" / "csv" / "finding_changes.csv").read_text(encoding="utf-8-sig")
     assert "DF-2025-001" not in csv
+
+
+def test_pages_carry_no_theme_indentation(built):
+    """The theme's indentation and blank lines are one line break in every page (about 18 % of
+    a record page); <pre>, <textarea>, <script>, <style> and <code> keep their white space."""
+    pages = sorted(p for p in built.rglob("*.html") if p.parent.name != "letters")  # letters: not theme pages
+    assert any("/commitments/CM-" in p.as_posix() for p in pages)  # stamped record pages too
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        text = re.sub(r"<(pre|textarea|script|style|code)\b.*?</\1\s*>|<[^>]*>", "<x>", html, flags=re.S | re.I)
+        assert not re.search(r"\n[ \t]+", text), page  # indentation
+        theme = re.sub(r"<article\b.*?</article>", "<x>", html, flags=re.S)  # the page's own content aside
+        assert "\n\n" not in theme, page  # blank lines

@@ -146,6 +146,7 @@ def build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_u
             except FileNotFoundError:
                 pass
 
+    _trim_indentation(site_dir)
     _restore_blocks(build_dir, site_dir)
     _place_site_files(build_dir / SITE_FILES_DIR, site_dir)
     stamped = _stamp_all(build_dir, site_dir, pages, shells, site_url)
@@ -153,6 +154,35 @@ def build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_u
     _add_sitemap_entries(site_dir, pages, {_url_of(p) for p in shells}, site_url, epoch)
     markdown_pages = sum(1 for _ in docs.rglob("*.md"))
     return EngineResult(site_dir, markdown_pages, stamped)
+
+
+#: Kept as they are: an element whose white space is content or code, and every tag (its
+#: attribute values may hold line breaks). What else matches is white space of the text
+#: that holds a line break: the theme's indentation and blank lines.
+_INDENT = re.compile(r"""(<(pre|textarea|script|style|code)\b.*?</\2\s*>"""
+                     r"""|<[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>)"""
+                     r"""|[ \t\r\n]*\n[ \t\r\n]*""", re.S | re.I)
+
+
+def trim_indentation(html: str) -> str:
+    """The theme's indentation and blank lines, each run reduced to one line break.
+
+    Outside <pre>, <textarea>, <script>, <style> and <code>, a run of white space that
+    holds a line break renders exactly as a single line break does (HTML collapses it to
+    one space, or to nothing between blocks), so the page looks and reads the same; text,
+    tags and attribute values are left exactly as they were. About 5 KB (18 %) of every
+    record page is such white space.
+    """
+    return _INDENT.sub(lambda m: m.group(1) or "\n", html)
+
+
+def _trim_indentation(site_dir: Path) -> None:
+    """Every page the engine wrote (the Markdown pages and the shells, before stamping)."""
+    for path in sorted(site_dir.rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        trimmed = trim_indentation(text)
+        if trimmed != text:
+            path.write_text(trimmed, encoding="utf-8")
 
 
 def _place_site_files(root: Path, site_dir: Path) -> None:
