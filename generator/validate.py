@@ -16,6 +16,7 @@ import difflib
 import gc
 import re
 from collections import defaultdict
+from operator import itemgetter
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -32,6 +33,7 @@ from generator.privacy import (
     load_redactions,
     masked_suggestion,
     might_hold_identifier,
+    might_hide_characters,
     might_hold_titled_name,
     strip_invisible,
     uscc_check_char,
@@ -110,10 +112,89 @@ def _as_date(text: str) -> date | None:
     return d if _DATE_MIN <= d <= _DATE_MAX else None
 
 
+def _cast_distinct(cells: list[Any], f: Field) -> list[Any] | None:
+    """The typed column when every cell is good, each distinct text checked and converted
+    once (a ledger repeats its dates, amounts, names and codes massively); None as soon as
+    one cell is not (empty but required, or any check fails): cast_values then reports
+    the column cell by cell, in row order."""
+    try:
+        distinct = set(cells)
+    except TypeError:  # a YAML list or mapping where a value belongs
+        return None
+    distinct.discard(None)
+    if f.required and len(distinct) < len(cells) and None in cells:
+        return None
+    if not distinct:
+        return [None] * len(cells)
+    for v in distinct:
+        if v.__class__ is not str:
+            return None  # NaN, numbers from elsewhere: the cell-by-cell path
+    kind = f.type
+    memo: dict[Any, Any] = {None: None}
+    if kind == "string":
+        joined = "\n".join(distinct)
+        if might_hide_characters(joined) and strip_invisible(joined) != joined:
+            return None
+        memo = None  # type: ignore[assignment]  # text stays as given
+    elif kind == "integer":
+        for v in distinct:
+            if not _INT_FULL.fullmatch(v):
+                return None
+            memo[v] = int(v)
+    elif kind == "number":
+        places = f.decimals
+        for v in distinct:
+            if not _NUM_FULL.fullmatch(v):
+                return None
+            if places is not None:
+                m = _FRACTION.search(v)
+                if m and len(m.group(1).rstrip("0")) > places:
+                    return None
+            memo[v] = Decimal(v)
+    elif kind == "date":
+        for v in distinct:
+            d = _as_date(v) if _DATE_FULL.fullmatch(v) is not None else None
+            if d is None:
+                return None
+            memo[v] = d
+    elif kind == "boolean":
+        for v in distinct:
+            if v in _TRUE:
+                memo[v] = True
+            elif v in _FALSE:
+                memo[v] = False
+            else:
+                return None
+    else:
+        memo = None  # type: ignore[assignment]
+    if f.enum is not None and not distinct <= set(f.enum):
+        return None
+    if f.pattern is not None:
+        pattern = re.compile(f.pattern)
+        if any(not pattern.fullmatch(v) for v in distinct):
+            return None
+    if f.max_length is not None and any(len(v) > f.max_length for v in distinct):
+        return None
+    if f.minimum is not None or f.maximum is not None:
+        lo = Decimal(str(f.minimum)) if f.minimum is not None else None
+        hi = Decimal(str(f.maximum)) if f.maximum is not None else None
+        for v in distinct:
+            typed = memo[v] if memo is not None else v
+            if (lo is not None and typed < lo) or (hi is not None and typed > hi):
+                return None
+    if memo is None:
+        return list(cells)
+    return [memo[c] for c in cells]
+
+
 def cast_values(cells: list[Any], f: Field, report: Callable[[int, str, str], None]) -> list[Any]:
     """Check and convert one column (a list of raw cells, None where empty); report(row,
     message, hint) for every bad cell, in row order per kind of check; the typed values,
-    None where empty or bad. Plain Python over the cells: no per-cell pandas calls."""
+    None where empty or bad. Plain Python over the cells: no per-cell pandas calls; a
+    column whose cells are all good is typed once per distinct text (_cast_distinct)."""
+    fast = _cast_distinct(cells, f)
+    if fast is not None:
+        return fast
     values: list[Any] = [None] * len(cells)
     # present cells; NaN (a YAML .nan) counts as empty, as it did in pandas
     present = [i for i, v in enumerate(cells) if v is not None and not (v.__class__ is float and v != v)]
@@ -1016,19 +1097,33 @@ def _build(ctx: Context, redactions: list | tuple = ()) -> model.Dataset:
         )
         for i, c in enumerate(rows["commitments"])
     ]
-    arrears = [
-        model.ArrearsItem(
-            **{k: a[k] for k in ("id", "debtor", "creditor", "creditor_code", "creditor_size", "project", "contract_no", "amount",
-                                  "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note",
-                                  "signed_on", "due_kind", "disputed_amount", "interest_state")},
-            plan=tuple(model.Instalment(p["due_on"], p["amount"]) for p in _by(plan.get(a["id"]), "due_on")),
-            repayments=tuple(model.Repayment(r["paid_on"], r["amount"], r["note"], r["seq"])
-                             for r in sorted(repaid.get(a["id"]) or [], key=lambda r: (r["paid_on"], r["seq"]))),
-            withdrawal=arrears_withdrawal(a["id"]),
-            changes=change_log("arrears", a_changes.get(a["id"], [])),
-        )
-        for a in rows["arrears"]
-    ]
+    # 100,000 debts in a big ledger: built through model.maker, most without a plan, a change or a withdrawal
+    make_arrears = model.maker(model.ArrearsItem)
+    arrears_fields = ("id", "debtor", "creditor", "creditor_code", "creditor_size", "project", "contract_no", "amount",
+                      "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note",
+                      "signed_on", "due_kind", "disputed_amount", "interest_state")
+    Instalment, Repayment = model.Instalment, model.Repayment
+    paid_order = itemgetter("paid_on", "seq")
+
+    def arrears_item(a: dict) -> model.ArrearsItem:
+        key = a["id"]
+        values = {k: a[k] for k in arrears_fields}
+        planned = plan.get(key)
+        values["plan"] = tuple(Instalment(p["due_on"], p["amount"]) for p in _by(planned, "due_on")) if planned else ()
+        paid = repaid.get(key)
+        if paid:
+            if len(paid) > 1:
+                paid = sorted(paid, key=paid_order)
+            values["repayments"] = tuple(Repayment(r["paid_on"], r["amount"], r["note"], r["seq"]) for r in paid)
+        else:
+            values["repayments"] = ()
+        if key in withdrawals:
+            values["withdrawal"] = arrears_withdrawal(key)
+        if key in a_changes:
+            values["changes"] = change_log("arrears", a_changes[key])
+        return make_arrears(values)
+
+    arrears = [arrears_item(a) for a in rows["arrears"]]
     findings = [
         model.Finding(
             **{k: f[k] for k in f},
@@ -1082,7 +1177,7 @@ def _by(items: list[dict] | None, key: str) -> list[dict]:
         return []
     if len(items) == 1:
         return items
-    return sorted(items, key=lambda item: item[key])
+    return sorted(items, key=itemgetter(key))
 
 
 def _group(rows: list[dict], key: str) -> dict[Any, list[dict]]:
