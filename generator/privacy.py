@@ -340,6 +340,19 @@ def find_identifiers(text: str) -> list[IdentifierMatch]:
     统一社会信用代码.
     """
     narrow, origin = scan_form(text)
+    if _MAYBE_IDENTIFIER.search(narrow) is None:
+        return []
+    return _identifiers_in(narrow, origin)
+
+
+#: What every identifier above has in its scan form: 13 digits or more, or a mobile's 1[3-9]x and
+#: 8 digits more, with at most one space or hyphen between two digits (a contract number such as
+#: ZQ-D1000-2025-050 has neither, and is not scanned further).
+_MAYBE_IDENTIFIER = re.compile(r"[0-9](?:[ -]?[0-9]){12}|1[3-9][0-9](?:[ -]?[0-9]){8}", re.ASCII)
+
+
+def _identifiers_in(narrow: str, origin: list[int] | None) -> list[IdentifierMatch]:
+    """find_identifiers in a text's scan form (see scan_form)."""
     digests = [m.span() for m in _DIGEST_RE.finditer(narrow)] if _HEX_HINT.search(narrow) else []
     taken: list[IdentifierMatch] = []  # kept sorted by start; never overlapping
     for kind, pattern, is_valid in _DETECTORS:

@@ -346,11 +346,20 @@ def _typed_tables(raw: RawData, problems: list[Problem]) -> dict[str, list[dict[
     return typed
 
 
+def _all_distinct(rows: list[dict[str, Any]], key: tuple[str, ...] | list[str]) -> bool:
+    """Whether no two rows share their key (built in C: the usual case of a big ledger)."""
+    if len(key) == 1:
+        name = key[0]
+        return len({row[name] for row in rows}) == len(rows)
+    return len(set(zip(*([row[k] for row in rows] for k in key)))) == len(rows)
+
+
 def _check_keys(ctx: Context) -> Iterator[Problem]:
+    referenced: dict[tuple[str, str], set] = {}
     for resource in ctx.package.resources:
         rows = ctx.rows[resource.name]
         table = ctx.tables[resource.name]
-        if resource.primary_key:
+        if resource.primary_key and not _all_distinct(rows, resource.primary_key):
             seen: dict = {}
             pk = resource.primary_key
             # single-column keys (most tables) without a tuple per row
@@ -368,7 +377,12 @@ def _check_keys(ctx: Context) -> Iterator[Problem]:
         for fk in resource.foreign_keys:
             field = fk.fields[0]
             if len(fk.fields) == 1:
-                single = {r[fk.reference[0]] for r in ctx.rows[fk.resource]}
+                target_key = (fk.resource, fk.reference[0])
+                if target_key not in referenced:  # several tables refer to the same ids
+                    referenced[target_key] = {r[fk.reference[0]] for r in ctx.rows[fk.resource]}
+                single = referenced[target_key]
+                if {row[field] for row in rows} - single <= {None}:
+                    continue  # every reference found (the usual case): no row by row look-up
                 missing = ((i, (row[field],)) for i, row in enumerate(rows)
                            if row[field] is not None and row[field] not in single)
                 targets_of = lambda: {(t,) for t in single}  # noqa: E731 - only for the hint
@@ -800,6 +814,8 @@ def no_personal_identifiers(ctx: Context) -> Iterator[Problem]:
                     hits = found[value] = (ids, names)
                 if hits != ((), ()):
                     flagged.add(value)
+            if not flagged:
+                continue
             for i, value in enumerate(column):
                 if value not in flagged:
                     continue
