@@ -610,11 +610,16 @@ def amounts_are_plausible(ctx: Context) -> Iterator[Problem]:
     if ctx.site is None or not ctx.site.rules.plausible_amounts:
         return
     ranges = ctx.site.rules.plausible_amounts
+    kinds: dict[str | None, Any] = {}  # project name → its range: a ledger repeats its projects
     for i, a in enumerate(ctx.rows["arrears"]):
         amount = a["amount"]
         if amount is None:
             continue
-        found = next((r for r in ranges if r.matches(a["project"])), None)
+        project = a["project"]
+        if project in kinds:
+            found = kinds[project]
+        else:
+            found = kinds[project] = next((r for r in ranges if r.matches(project)), None)
         if found is None:
             continue
         check = "请核对金额是否以元为单位、有无多写或漏写位数；金额无误可忽略本提示"
@@ -632,18 +637,22 @@ def amounts_are_plausible(ctx: Context) -> Iterator[Problem]:
 def repayments_within_debt(ctx: Context) -> Iterator[Problem]:
     """Repayments never exceed the amount owed nor predate the debt; nor does the plan."""
     debts = {a["id"]: a for a in ctx.rows["arrears"] if a["id"]}
-    paid: dict[str, Decimal] = defaultdict(Decimal)
+    zero = Decimal()
+    paid: dict[str, Decimal] = {}
     for i, r in enumerate(ctx.rows["arrears_repayments"]):
-        debt = debts.get(r["arrears_id"])
-        if debt is None or r["amount"] is None:
+        key, amount = r["arrears_id"], r["amount"]
+        debt = debts.get(key)
+        if debt is None or amount is None:
             continue
-        if _before(r["paid_on"], debt["delivered_on"]):
+        paid_on, delivered_on = r["paid_on"], debt["delivered_on"]
+        if paid_on is not None and delivered_on is not None and paid_on < delivered_on:
             yield ctx.problem("arrears_repayments", i, "paid_on", f"支付日期早于交付日期（{debt['delivered_on']}）",
                               "清偿不能早于欠款发生；预付款不属于拖欠账款")
-        paid[r["arrears_id"]] += r["amount"]
-        if debt["amount"] is not None and paid[r["arrears_id"]] > debt["amount"]:
+        total = paid[key] = paid.get(key, zero) + amount
+        owed = debt["amount"]
+        if owed is not None and total > owed:
             yield ctx.problem("arrears_repayments", i, "amount",
-                              f"累计清偿 {paid[r['arrears_id']]} 元，超过欠款金额 {debt['amount']} 元",
+                              f"累计清偿 {total} 元，超过欠款金额 {owed} 元",
                               "请核对支付金额；多付的款项不属于清偿")
     planned: dict[str, Decimal] = defaultdict(Decimal)
     for i, p in enumerate(ctx.rows["arrears_plan"]):
