@@ -40,6 +40,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Iterable, Iterator, Sequence
 
 import jinja2
@@ -303,6 +304,20 @@ def label(resource: str, field: str) -> str:
 def money_label(resource: str, field: str) -> str:
     """A money field's title without its unit suffix (the value carries 元)."""
     return label(resource, field).removesuffix("（元）")
+
+
+@lru_cache(maxsize=None)
+def field_labels(money: bool = False) -> SimpleNamespace:
+    """What templates read as ``labels.<resource>.<field>`` (label) and ``money_labels.<resource>.<field>``
+    (money_label): every field's title from the schema. An attribute lookup costs a page a
+    fraction of a function call from a template (Jinja checks each callable before calling it).
+    A misspelt name is undefined, which the environment's StrictUndefined turns into an error."""
+    out: dict[str, SimpleNamespace] = {}
+    for r in load_package().resources:
+        if r.name not in out:  # the first resource of a name, as Package.resource finds it
+            out[r.name] = SimpleNamespace(**{f.name: money_label(r.name, f.name) if money else label(r.name, f.name)
+                                             for f in r.fields})
+    return SimpleNamespace(**out)
 
 
 @lru_cache(maxsize=None)
@@ -571,9 +586,14 @@ def badge(text: object, tone_name: str) -> Markup:
     return Markup(f'<span class="zq-badge zq-badge--{_out(tone(tone_name))}">{_out(text)}</span>')
 
 
+def badge_list(items: Iterable) -> Markup:
+    """The badges of a record, separated by spaces (table cells)."""
+    return Markup(" ".join(f'<span class="zq-badge zq-badge--{_out(tone(b.tone))}">{_out(b.label)}</span>' for b in items))
+
+
 def badges(items: Iterable) -> Markup:
-    spans = " ".join(f'<span class="zq-badge zq-badge--{_out(tone(b.tone))}">{_out(b.label)}</span>' for b in items)
-    return Markup(f'<p class="zq-badges">{spans}</p>')
+    """The badges of a record in their own paragraph (page heads)."""
+    return Markup(f'<p class="zq-badges">{badge_list(items)}</p>')
 
 
 def dept_link(nav: Linker, dept_id: str, name: object) -> Markup:
@@ -726,11 +746,11 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         markdown_html=markdown_html, task_tone=task_tone, change_kind=change_kind,
     )
     env.globals.update(
-        label=label, money_label=money_label, enum=enum, is_web_url=is_web_url, event_text=event_text,
+        label=label, money_label=money_label, labels=field_labels(), money_labels=field_labels(money=True), enum=enum, is_web_url=is_web_url, event_text=event_text,
         task_units=task_units, month_label=month_label, latest_evaluations=latest_evaluations, GROUP_TOKENS=GROUP_TOKENS,
         GLOSSARY_ANCHORS=citizen.GLOSSARY_ANCHORS,
         TASK_TONE=_TASK_TONE, CHANGE_KIND=_CHANGE_KIND, NOTICE_ITEMS=NOTICE_ITEMS,
-        badge=badge, badges=badges, dept_link=dept_link, related_link=related_link, record_header=record_header,
+        badge=badge, badge_list=badge_list, badges=badges, dept_link=dept_link, related_link=related_link, record_header=record_header,
         timeline=timeline, history_block=history_block, objection_link=objection_link, change_log=change_log, tombstone=tombstone,
     )
     return env
