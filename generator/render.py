@@ -121,6 +121,16 @@ def safe_title(text: str, limit: int = 120) -> str:
     ``<``, ``>`` and ``&`` become their full-width forms (＜＞＆), control, format
     and bidi characters go, newlines and runs of white space become one space.
     """
+    if text.__class__ is str and text.isprintable():
+        # No control, format (bidi included), surrogate, private-use, unassigned or separator
+        # character but the ASCII space: only the replacements below apply.
+        title = text.replace("<", "＜").replace(">", "＞").replace("&", "＆")
+        if "  " in title:
+            title = re.sub(" +", " ", title)
+        title = title.strip()
+        if len(title) > limit:
+            title = title[: limit - 1].rstrip() + "…"
+        return title
     out = []
     for ch in str(text):
         cat = unicodedata.category(ch)
@@ -151,6 +161,8 @@ def text_br(value: object) -> Markup:
     """Escape plain text for an HTML block; line breaks become <br> (a blank line would end the block)."""
     if value is None:
         return Markup("")
+    if value.__class__ is str and value.isprintable():  # no line break, no control character
+        return escape(value)
     text = clean(str(value)).replace("\r\n", "\n").replace("\r", "\n").strip("\n")
     return escape(text).replace("\n", Markup("<br>"))
 
@@ -576,10 +588,17 @@ def trend_chart(d: DepartmentFacts, chart_id: str) -> Markup | None:
 # --- small HTML pieces of the page templates -----------------------------------------------
 #
 # Record and department pages use these thousands of times per build; as Python functions
-# (globals of the environment) they cost a fraction of a Jinja macro call. Each returns
+# they cost a fraction of a Jinja macro call. They are filters of the environment
+# (``{{ a.badges | badges }}``, ``{{ r.debtor | dept_link(a.debtor_name, nav) }}``): Jinja calls
+# a filter directly, a function through Context.call, which checks it first. Each returns
 # Markup built only from fixed markup and values passed through _out (exactly what
 # ``{{ value }}`` prints: control characters dropped, then escaped), time_tag or text_br,
 # so record text stays escaped. The markup is the one the macros of _macros.j2 printed.
+
+
+def record_url(record_id: str, kind: str, nav: Linker) -> str:
+    """The link from the page to a record's page (table rows)."""
+    return nav.record(kind, record_id)
 
 
 def badge(text: object, tone_name: str) -> Markup:
@@ -596,13 +615,13 @@ def badges(items: Iterable) -> Markup:
     return Markup(f'<p class="zq-badges">{badge_list(items)}</p>')
 
 
-def dept_link(nav: Linker, dept_id: str, name: object) -> Markup:
+def dept_link(dept_id: str, name: object, nav: Linker) -> Markup:
     """The unit's name, linked to its department page when it has one."""
     href = nav.dept(dept_id)
     return Markup(f'<a href="{_out(href)}">{_out(name)}</a>') if href else _out(name)
 
 
-def related_link(nav: Linker, record_id: str, text: object = None) -> Markup:
+def related_link(record_id: str, nav: Linker, text: object = None) -> Markup:
     """A related record's id (or text), linked only if that record is on the site."""
     href = nav.related(record_id)
     shown = _out(text or record_id)
@@ -666,7 +685,7 @@ _OBJECTION_TEXT = {
 _OBJECTION_DEFAULT = "认为本记录的承诺内容、期限或履行情况有误的，可以提出异议。异议由承诺单位"
 
 
-def objection_link(nav: Linker, kind: str, record_id: str, handler, name: object) -> Markup:
+def objection_link(record_id: str, kind: str, handler, name: object, nav: Linker) -> Markup:
     """Who handles an objection to the record, how to reach them, and the prefilled letter."""
     out = ['<div class="zq-objection">\n',
            f"<p>{_OBJECTION_TEXT.get(kind, _OBJECTION_DEFAULT)}<strong>{_out(name)}</strong>核查处理并书面答复。</p>\n"]
@@ -716,7 +735,7 @@ def change_log(entries: Sequence, table: str, noun: str = "变更") -> Markup:
     return Markup("".join(out))
 
 
-def tombstone(noun: str, w) -> Markup:
+def tombstone(w, noun: str) -> Markup:
     """The notice on a withdrawn record's page."""
     doc = f"<br>批准文件：{text_br(w.document)}" if w.document else ""
     return Markup('<div class="admonition warning zq-tombstone" role="note">\n'
@@ -744,14 +763,15 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         cn_date=cn_date, iso=iso, time_tag=time_tag, yuan=yuan, yuan_cell=yuan_cell, wan=wan, money=money, percent=percent, text_br=text_br,
         num=plain_number, rate=rate, signed=signed, tone=tone, truncate_text=truncate,
         markdown_html=markdown_html, task_tone=task_tone, change_kind=change_kind,
+        badge=badge, badge_list=badge_list, badges=badges, dept_link=dept_link, related_link=related_link,
+        record_url=record_url, record_header=record_header, timeline=timeline, history_block=history_block,
+        objection_link=objection_link, change_log=change_log, tombstone=tombstone,
     )
     env.globals.update(
         label=label, money_label=money_label, labels=field_labels(), money_labels=field_labels(money=True), enum=enum, is_web_url=is_web_url, event_text=event_text,
         task_units=task_units, month_label=month_label, latest_evaluations=latest_evaluations, GROUP_TOKENS=GROUP_TOKENS,
         GLOSSARY_ANCHORS=citizen.GLOSSARY_ANCHORS,
         TASK_TONE=_TASK_TONE, CHANGE_KIND=_CHANGE_KIND, NOTICE_ITEMS=NOTICE_ITEMS,
-        badge=badge, badge_list=badge_list, badges=badges, dept_link=dept_link, related_link=related_link, record_header=record_header,
-        timeline=timeline, history_block=history_block, objection_link=objection_link, change_log=change_log, tombstone=tombstone,
     )
     return env
 
@@ -937,18 +957,17 @@ class _Site:
     def html_page(self, kind: str, record_id: str, template: str, title: str,
                   search: str | None, **context) -> "HtmlPage":
         path = record_path(kind, record_id)
-        page = HtmlPage(path=path, url=page_url(path), shell=kind, title=safe_title(title),
-                        file=f"{path[:-3]}.html", search=search)
+        file = f"{path[:-3]}.html"
         if self.cache is not None:
             key = self.cache.key(path, template, title, context)
-            toc = self.cache.fresh(page.file, key)
+            toc = self.cache.fresh(file, key)
             if toc is not None:
-                return dataclasses.replace(page, toc=toc)
+                return HtmlPage(path, page_url(path), kind, safe_title(title), file, search, toc)
         body = self.env.get_template(template).render(facts=self.facts, rules=self.rules, nav=self.nav(path), **context)
         body, toc = headings_and_toc(body.strip("\n") + "\n")
         if self.cache is not None:
-            self.cache.rendered(page.file, key, toc)
-        return dataclasses.replace(page, toc=toc, body=body)
+            self.cache.rendered(file, key, toc)
+        return HtmlPage(path, page_url(path), kind, safe_title(title), file, search, toc, body)
 
     def commitment(self, c: CommitmentFacts) -> "HtmlPage":
         r = c.record
@@ -1059,9 +1078,13 @@ _TOC_HEADING = re.compile(r"<h([23]) data-zq-toc((?: [a-z][a-z-]*)*)>([^<]*)</h\
 _SLUG_DROP = re.compile(r"[^\w\- ]")
 
 
+@lru_cache(maxsize=4096)  # pure; the same few headings on every page
 def heading_id(text: str) -> str:
     """A heading's id: the text in lower case without punctuation, spaces as '-' (Chinese kept)."""
     return _SLUG_DROP.sub("", _html.unescape(text).strip().lower()).replace(" ", "-")
+
+
+_unescape = lru_cache(maxsize=4096)(_html.unescape)
 
 
 def headings_and_toc(body: str) -> tuple[str, tuple]:
@@ -1074,7 +1097,7 @@ def headings_and_toc(body: str) -> tuple[str, tuple]:
         base = heading_id(text) or "_"
         anchor = base if not seen[base] else f"{base}_{seen[base]}"
         seen[base] += 1
-        toc.append((int(level), anchor, _html.unescape(text)))
+        toc.append((int(level), anchor, _unescape(text)))
         return f'<h{level}{attrs} id="{_html.escape(anchor)}">{text}</h{level}>'
 
     return _TOC_HEADING.sub(one, body), tuple(toc)
