@@ -1371,7 +1371,7 @@ def render(facts: Facts, build_dir: Path, *, history: History | None = None,
     assets = Path(templates_dir) / "assets"
     if assets.is_dir():
         for src in sorted(p for p in assets.rglob("*") if p.is_file()):
-            writer.put(docs / "assets" / src.relative_to(assets), src.read_bytes())
+            writer.put(docs / "assets" / src.relative_to(assets), sitefiles.asset_bytes(src))
 
     # The lookup index: fetched by the lookup box only when a reader starts typing.
     writer.put(docs / citizen.LOOKUP_FILE, citizen.lookup_json(facts))
