@@ -16,6 +16,7 @@ import difflib
 import gc
 import re
 from collections import defaultdict
+from operator import itemgetter
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -32,6 +33,7 @@ from generator.privacy import (
     load_redactions,
     masked_suggestion,
     might_hold_identifier,
+    might_hide_characters,
     might_hold_titled_name,
     strip_invisible,
     uscc_check_char,
@@ -110,10 +112,89 @@ def _as_date(text: str) -> date | None:
     return d if _DATE_MIN <= d <= _DATE_MAX else None
 
 
+def _cast_distinct(cells: list[Any], f: Field) -> list[Any] | None:
+    """The typed column when every cell is good, each distinct text checked and converted
+    once (a ledger repeats its dates, amounts, names and codes massively); None as soon as
+    one cell is not (empty but required, or any check fails): cast_values then reports
+    the column cell by cell, in row order."""
+    try:
+        distinct = set(cells)
+    except TypeError:  # a YAML list or mapping where a value belongs
+        return None
+    distinct.discard(None)
+    if f.required and len(distinct) < len(cells) and None in cells:
+        return None
+    if not distinct:
+        return [None] * len(cells)
+    for v in distinct:
+        if v.__class__ is not str:
+            return None  # NaN, numbers from elsewhere: the cell-by-cell path
+    kind = f.type
+    memo: dict[Any, Any] = {None: None}
+    if kind == "string":
+        joined = "\n".join(distinct)
+        if might_hide_characters(joined) and strip_invisible(joined) != joined:
+            return None
+        memo = None  # type: ignore[assignment]  # text stays as given
+    elif kind == "integer":
+        for v in distinct:
+            if not _INT_FULL.fullmatch(v):
+                return None
+            memo[v] = int(v)
+    elif kind == "number":
+        places = f.decimals
+        for v in distinct:
+            if not _NUM_FULL.fullmatch(v):
+                return None
+            if places is not None:
+                m = _FRACTION.search(v)
+                if m and len(m.group(1).rstrip("0")) > places:
+                    return None
+            memo[v] = Decimal(v)
+    elif kind == "date":
+        for v in distinct:
+            d = _as_date(v) if _DATE_FULL.fullmatch(v) is not None else None
+            if d is None:
+                return None
+            memo[v] = d
+    elif kind == "boolean":
+        for v in distinct:
+            if v in _TRUE:
+                memo[v] = True
+            elif v in _FALSE:
+                memo[v] = False
+            else:
+                return None
+    else:
+        memo = None  # type: ignore[assignment]
+    if f.enum is not None and not distinct <= set(f.enum):
+        return None
+    if f.pattern is not None:
+        pattern = re.compile(f.pattern)
+        if any(not pattern.fullmatch(v) for v in distinct):
+            return None
+    if f.max_length is not None and any(len(v) > f.max_length for v in distinct):
+        return None
+    if f.minimum is not None or f.maximum is not None:
+        lo = Decimal(str(f.minimum)) if f.minimum is not None else None
+        hi = Decimal(str(f.maximum)) if f.maximum is not None else None
+        for v in distinct:
+            typed = memo[v] if memo is not None else v
+            if (lo is not None and typed < lo) or (hi is not None and typed > hi):
+                return None
+    if memo is None:
+        return list(cells)
+    return [memo[c] for c in cells]
+
+
 def cast_values(cells: list[Any], f: Field, report: Callable[[int, str, str], None]) -> list[Any]:
     """Check and convert one column (a list of raw cells, None where empty); report(row,
     message, hint) for every bad cell, in row order per kind of check; the typed values,
-    None where empty or bad. Plain Python over the cells: no per-cell pandas calls."""
+    None where empty or bad. Plain Python over the cells: no per-cell pandas calls; a
+    column whose cells are all good is typed once per distinct text (_cast_distinct)."""
+    fast = _cast_distinct(cells, f)
+    if fast is not None:
+        return fast
     values: list[Any] = [None] * len(cells)
     # present cells; NaN (a YAML .nan) counts as empty, as it did in pandas
     present = [i for i, v in enumerate(cells) if v is not None and not (v.__class__ is float and v != v)]
@@ -265,11 +346,20 @@ def _typed_tables(raw: RawData, problems: list[Problem]) -> dict[str, list[dict[
     return typed
 
 
+def _all_distinct(rows: list[dict[str, Any]], key: tuple[str, ...] | list[str]) -> bool:
+    """Whether no two rows share their key (built in C: the usual case of a big ledger)."""
+    if len(key) == 1:
+        name = key[0]
+        return len({row[name] for row in rows}) == len(rows)
+    return len(set(zip(*([row[k] for row in rows] for k in key)))) == len(rows)
+
+
 def _check_keys(ctx: Context) -> Iterator[Problem]:
+    referenced: dict[tuple[str, str], set] = {}
     for resource in ctx.package.resources:
         rows = ctx.rows[resource.name]
         table = ctx.tables[resource.name]
-        if resource.primary_key:
+        if resource.primary_key and not _all_distinct(rows, resource.primary_key):
             seen: dict = {}
             pk = resource.primary_key
             # single-column keys (most tables) without a tuple per row
@@ -287,7 +377,12 @@ def _check_keys(ctx: Context) -> Iterator[Problem]:
         for fk in resource.foreign_keys:
             field = fk.fields[0]
             if len(fk.fields) == 1:
-                single = {r[fk.reference[0]] for r in ctx.rows[fk.resource]}
+                target_key = (fk.resource, fk.reference[0])
+                if target_key not in referenced:  # several tables refer to the same ids
+                    referenced[target_key] = {r[fk.reference[0]] for r in ctx.rows[fk.resource]}
+                single = referenced[target_key]
+                if {row[field] for row in rows} - single <= {None}:
+                    continue  # every reference found (the usual case): no row by row look-up
                 missing = ((i, (row[field],)) for i, row in enumerate(rows)
                            if row[field] is not None and row[field] not in single)
                 targets_of = lambda: {(t,) for t in single}  # noqa: E731 - only for the hint
@@ -515,11 +610,16 @@ def amounts_are_plausible(ctx: Context) -> Iterator[Problem]:
     if ctx.site is None or not ctx.site.rules.plausible_amounts:
         return
     ranges = ctx.site.rules.plausible_amounts
+    kinds: dict[str | None, Any] = {}  # project name → its range: a ledger repeats its projects
     for i, a in enumerate(ctx.rows["arrears"]):
         amount = a["amount"]
         if amount is None:
             continue
-        found = next((r for r in ranges if r.matches(a["project"])), None)
+        project = a["project"]
+        if project in kinds:
+            found = kinds[project]
+        else:
+            found = kinds[project] = next((r for r in ranges if r.matches(project)), None)
         if found is None:
             continue
         check = "请核对金额是否以元为单位、有无多写或漏写位数；金额无误可忽略本提示"
@@ -537,18 +637,22 @@ def amounts_are_plausible(ctx: Context) -> Iterator[Problem]:
 def repayments_within_debt(ctx: Context) -> Iterator[Problem]:
     """Repayments never exceed the amount owed nor predate the debt; nor does the plan."""
     debts = {a["id"]: a for a in ctx.rows["arrears"] if a["id"]}
-    paid: dict[str, Decimal] = defaultdict(Decimal)
+    zero = Decimal()
+    paid: dict[str, Decimal] = {}
     for i, r in enumerate(ctx.rows["arrears_repayments"]):
-        debt = debts.get(r["arrears_id"])
-        if debt is None or r["amount"] is None:
+        key, amount = r["arrears_id"], r["amount"]
+        debt = debts.get(key)
+        if debt is None or amount is None:
             continue
-        if _before(r["paid_on"], debt["delivered_on"]):
+        paid_on, delivered_on = r["paid_on"], debt["delivered_on"]
+        if paid_on is not None and delivered_on is not None and paid_on < delivered_on:
             yield ctx.problem("arrears_repayments", i, "paid_on", f"支付日期早于交付日期（{debt['delivered_on']}）",
                               "清偿不能早于欠款发生；预付款不属于拖欠账款")
-        paid[r["arrears_id"]] += r["amount"]
-        if debt["amount"] is not None and paid[r["arrears_id"]] > debt["amount"]:
+        total = paid[key] = paid.get(key, zero) + amount
+        owed = debt["amount"]
+        if owed is not None and total > owed:
             yield ctx.problem("arrears_repayments", i, "amount",
-                              f"累计清偿 {paid[r['arrears_id']]} 元，超过欠款金额 {debt['amount']} 元",
+                              f"累计清偿 {total} 元，超过欠款金额 {owed} 元",
                               "请核对支付金额；多付的款项不属于清偿")
     planned: dict[str, Decimal] = defaultdict(Decimal)
     for i, p in enumerate(ctx.rows["arrears_plan"]):
@@ -719,6 +823,8 @@ def no_personal_identifiers(ctx: Context) -> Iterator[Problem]:
                     hits = found[value] = (ids, names)
                 if hits != ((), ()):
                     flagged.add(value)
+            if not flagged:
+                continue
             for i, value in enumerate(column):
                 if value not in flagged:
                     continue
@@ -1016,19 +1122,33 @@ def _build(ctx: Context, redactions: list | tuple = ()) -> model.Dataset:
         )
         for i, c in enumerate(rows["commitments"])
     ]
-    arrears = [
-        model.ArrearsItem(
-            **{k: a[k] for k in ("id", "debtor", "creditor", "creditor_code", "creditor_size", "project", "contract_no", "amount",
-                                  "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note",
-                                  "signed_on", "due_kind", "disputed_amount", "interest_state")},
-            plan=tuple(model.Instalment(p["due_on"], p["amount"]) for p in _by(plan.get(a["id"]), "due_on")),
-            repayments=tuple(model.Repayment(r["paid_on"], r["amount"], r["note"], r["seq"])
-                             for r in sorted(repaid.get(a["id"]) or [], key=lambda r: (r["paid_on"], r["seq"]))),
-            withdrawal=arrears_withdrawal(a["id"]),
-            changes=change_log("arrears", a_changes.get(a["id"], [])),
-        )
-        for a in rows["arrears"]
-    ]
+    # 100,000 debts in a big ledger: built through model.maker, most without a plan, a change or a withdrawal
+    make_arrears = model.maker(model.ArrearsItem)
+    arrears_fields = ("id", "debtor", "creditor", "creditor_code", "creditor_size", "project", "contract_no", "amount",
+                      "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note",
+                      "signed_on", "due_kind", "disputed_amount", "interest_state")
+    Instalment, Repayment = model.Instalment, model.Repayment
+    paid_order = itemgetter("paid_on", "seq")
+
+    def arrears_item(a: dict) -> model.ArrearsItem:
+        key = a["id"]
+        values = {k: a[k] for k in arrears_fields}
+        planned = plan.get(key)
+        values["plan"] = tuple(Instalment(p["due_on"], p["amount"]) for p in _by(planned, "due_on")) if planned else ()
+        paid = repaid.get(key)
+        if paid:
+            if len(paid) > 1:
+                paid = sorted(paid, key=paid_order)
+            values["repayments"] = tuple(Repayment(r["paid_on"], r["amount"], r["note"], r["seq"]) for r in paid)
+        else:
+            values["repayments"] = ()
+        if key in withdrawals:
+            values["withdrawal"] = arrears_withdrawal(key)
+        if key in a_changes:
+            values["changes"] = change_log("arrears", a_changes[key])
+        return make_arrears(values)
+
+    arrears = [arrears_item(a) for a in rows["arrears"]]
     findings = [
         model.Finding(
             **{k: f[k] for k in f},
@@ -1082,7 +1202,7 @@ def _by(items: list[dict] | None, key: str) -> list[dict]:
         return []
     if len(items) == 1:
         return items
-    return sorted(items, key=lambda item: item[key])
+    return sorted(items, key=itemgetter(key))
 
 
 def _group(rows: list[dict], key: str) -> dict[Any, list[dict]]:
