@@ -150,6 +150,7 @@ def handler_contact(kind: str, item) -> Contact:
     return contact_of(item.debtor_name, item.handler)
 
 
+@lru_cache(maxsize=None)  # the schema is loaded once (load_package is cached); a letter asks ~10 titles
 def _title(resource: str, field: str) -> str:
     return load_package().resource(resource).field(field).title
 
@@ -228,11 +229,13 @@ def record_page_url(kind: str, record_id: str) -> str:
     return f"../{kind}/{record_id}/"
 
 
-def letter_html(facts: Facts, kind: str, item, table: WorkdayTable) -> str:
+def letter_html(facts: Facts, kind: str, item, table: WorkdayTable,
+                due: tuple[date, bool] | None = None) -> str:
+    """The letter; `due`: the reply deadline for a filing on the as-of date, when the caller has it."""
     site, rules = facts.site, facts.site.rules
     record = item.record
     workdays = rules.objection_reply_workdays
-    due, estimated = table.add_workdays(facts.as_of, workdays)
+    due, estimated = table.add_workdays(facts.as_of, workdays) if due is None else due
     return _environment().get_template("letter.html.j2").render(
         site=site, as_of=facts.as_of, kind=kind, kind_name=KIND_NAMES[kind], record_id=record.id,
         record_title=_record_title(kind, item), rows=published_facts(kind, item, facts.as_of),
@@ -258,6 +261,7 @@ def letter_files(facts: Facts) -> dict[str, bytes]:
         f"{LETTERS}/letter.js": (TEMPLATES / "letter.js").read_bytes(),
         f"{LETTERS}/letter.css": (TEMPLATES / "letter.css").read_bytes(),
     }
+    due = table.add_workdays(facts.as_of, facts.site.rules.objection_reply_workdays)  # the same for every letter
     for kind, item in _items(facts):
-        out[letter_path(item.record.id)] = letter_html(facts, kind, item, table).encode("utf-8")
+        out[letter_path(item.record.id)] = letter_html(facts, kind, item, table, due).encode("utf-8")
     return out

@@ -29,7 +29,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from generator import __version__, sitedir
 from generator.problems import GeneratorError
@@ -102,24 +102,39 @@ def mkdocs_extra(identity: Identity | None) -> dict:
 # --- the manifest ----------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: str | os.PathLike) -> str:
+    """sha256 of a file, read with plain os calls (open, read, close: a site has thousands of files)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        while True:
+            block = os.read(fd, _BLOCK)
             digest.update(block)
+            if len(block) < _BLOCK:  # a short read of a regular file is its end
+                break
+    finally:
+        os.close(fd)
     return digest.hexdigest()
+
+
+_BLOCK = 1 << 22
+
+
+def _regular_files(root: str, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(relative POSIX path, path) of every regular file under root; symbolic links are not followed."""
+    with os.scandir(root) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _regular_files(entry.path, prefix + entry.name + "/")
+            elif entry.is_file(follow_symlinks=False):
+                yield prefix + entry.name, entry.path
 
 
 def site_files(site_dir: Path) -> dict[str, str]:
     """sha256 of every file under site_dir (relative POSIX paths, sorted), the manifests excluded."""
-    site_dir = Path(site_dir)
-    out = {}
-    for path in sorted(site_dir.rglob("*")):
-        if path.is_file() and not path.is_symlink():
-            rel = path.relative_to(site_dir).as_posix()
-            if rel not in MANIFEST_PATHS and rel != sitedir.MARKER:  # bookkeeping, not published content
-                out[rel] = _sha256(path)
-    return dict(sorted(out.items()))
+    skip = {*MANIFEST_PATHS, sitedir.MARKER}  # bookkeeping, not published content
+    found = sorted((rel, path) for rel, path in _regular_files(os.fspath(site_dir)) if rel not in skip)
+    return {rel: _sha256(path) for rel, path in found}
 
 
 def manifest(site_dir: Path, identity: Identity, as_of: date) -> dict:

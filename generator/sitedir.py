@@ -111,15 +111,18 @@ def _recover(out: Path) -> None:
 
 
 def _make_readable(root: Path) -> None:
-    """Folders 0755 and files 0644, so a web server's user can serve the site."""
+    """Folders 0755 and files 0644, so a web server's user can serve the site.
+
+    Only what is not so already is changed: most files are created 0644, and a change of
+    mode is a write to the file system (thousands of them for a large site)."""
     os.chmod(root, 0o755)
     for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames:
-            os.chmod(os.path.join(dirpath, name), 0o755, follow_symlinks=False)
-        for name in filenames:
-            path = os.path.join(dirpath, name)
-            if stat.S_ISREG(os.lstat(path).st_mode):
-                os.chmod(path, 0o644)
+        for names, kind, mode in ((dirnames, stat.S_ISDIR, 0o755), (filenames, stat.S_ISREG, 0o644)):
+            for name in names:
+                path = os.path.join(dirpath, name)
+                st = os.lstat(path)
+                if kind(st.st_mode) and stat.S_IMODE(st.st_mode) != mode:
+                    os.chmod(path, mode, follow_symlinks=False)
 
 
 def _exchange(a: Path, b: Path) -> bool:

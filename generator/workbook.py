@@ -203,6 +203,28 @@ def _rows(facts: Facts, table: ReaderTable) -> list[list[Any]]:
 _FORMATS = {"money": "#,##0.00", "share": "0.00##", "rate": "0.00##", "date": "yyyy-mm-dd", "int": "0"}
 
 
+_NO_CELL = (None, None)
+
+
+def _cells(table: ReaderTable, rows: list[list[Any]]) -> list[list[tuple[Any, str | None]]]:
+    """The sheet's cells: _cell for every value, with each column's kind looked up once."""
+    kinds = [(c.kind == "yesno", _FORMATS.get(c.kind)) for c in table.columns]
+    out = []
+    for row in rows:
+        cells = []
+        for value, (yesno, fmt) in zip(row, kinds):
+            if yesno:
+                cells.append((yes_no(value), None))
+            elif value is None:
+                cells.append(_NO_CELL)
+            elif fmt is not None and not isinstance(value, str):
+                cells.append((int(value) if isinstance(value, bool) else value, fmt))
+            else:
+                cells.append(xlsx_value(value, None))
+        out.append(cells)
+    return out
+
+
 def _cell(value: Any, column: Column) -> tuple[Any, str | None]:
     if column.kind == "yesno":
         return yes_no(value), None
@@ -213,13 +235,22 @@ def _cell(value: Any, column: Column) -> tuple[Any, str | None]:
     return xlsx_value(value, None)  # text: control characters dropped, formulas neutralised
 
 
-def reader_xlsx(facts: Facts) -> bytes:
+ReaderRows = list[tuple[ReaderTable, list[list[Any]]]]
+
+
+def _reader_rows(facts: Facts) -> ReaderRows:
+    """Every reader table with its rows (computed once for the workbook and the database)."""
+    return [(t, _rows(facts, t)) for t in reader_tables(facts)]
+
+
+def reader_xlsx(facts: Facts, readers: ReaderRows | None = None) -> bytes:
     site, as_of = facts.site, facts.as_of
     package = load_package()
     props = Properties(title=("【演示数据】" if site.sample else "") + package.descriptor["title"] + "（读者版）",
                        creator=site.publisher, created=datetime.combine(as_of, time()),
                        keywords="演示数据" if site.sample else None)
-    tables = reader_tables(facts)
+    readers = _reader_rows(facts) if readers is None else readers
+    tables = [t for t, _ in readers]
 
     about: list[tuple[str, Any]] = [
         ("数据名称", props.title), ("发布机构", site.publisher), ("数据截至", as_of),
@@ -241,9 +272,9 @@ def reader_xlsx(facts: Facts) -> bytes:
                 info.append([xlsx_value(f"{t.title}：{c.title}", None), xlsx_value(c.definition, None)])
     sheets = [Sheet("说明", ["项目", "内容"], info, [24, 60])]
 
-    for t in tables:
+    for t, rows in readers:
         header = [c.title for c in t.columns]
-        cells = [[_cell(v, c) for v, c in zip(row, t.columns)] for row in _rows(facts, t)]
+        cells = _cells(t, rows)
         sheets.append(Sheet(t.title, header, cells, column_widths(header, cells)))
     return workbook_bytes(sheets, props, as_of)
 
@@ -269,8 +300,27 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def sqlite_bytes(facts: Facts) -> bytes:
-    """The database file's bytes: Data Package tables, reader tables, column definitions, metadata."""
+def _sql_row(values: list[Any]) -> list[Any]:
+    """_sql_value of each value; the common types without a call."""
+    out = []
+    for value in values:
+        kind = value.__class__
+        if value is None or kind is str or kind is int or kind is float:
+            out.append(value)
+        elif kind is Decimal:
+            out.append(float(value))
+        elif kind is date:
+            out.append(value.isoformat())
+        else:
+            out.append(_sql_value(value))
+    return out
+
+
+def sqlite_bytes(facts: Facts, tables: dict[str, list[dict]] | None = None,
+                 readers: ReaderRows | None = None) -> bytes:
+    """The database file's bytes: Data Package tables, reader tables, column definitions, metadata.
+
+    `tables` (public_tables) and `readers` (the reader tables' rows) when the caller has them already."""
     conn = sqlite3.connect(":memory:")
     try:
         conn.execute("PRAGMA page_size = 4096")
@@ -285,21 +335,22 @@ def sqlite_bytes(facts: Facts) -> bytes:
         conn.execute("CREATE TABLE columns (table_name TEXT, column_name TEXT, title TEXT, definition TEXT, "
                      "PRIMARY KEY (table_name, column_name))")
         package = load_package()
-        tables = public_tables(facts)
+        tables = public_tables(facts) if tables is None else tables
         for res in published_resources(package):
             cols = ", ".join(f"{_quote(f.name)} {_SQL_TYPES.get(f.type, 'TEXT')}" for f in res.fields)
             conn.execute(f"CREATE TABLE {_quote(res.name)} ({cols})")
             marks = ", ".join("?" for _ in res.fields)
+            names = [f.name for f in res.fields]
             conn.executemany(f"INSERT INTO {_quote(res.name)} VALUES ({marks})",
-                             ([_sql_value(row[f.name]) for f in res.fields] for row in tables[res.name]))
+                             (_sql_row([row[n] for n in names]) for row in tables[res.name]))
             conn.executemany("INSERT INTO columns VALUES (?, ?, ?, ?)",
                              ((res.name, f.name, f.title, f.description) for f in res.fields))
-        for t in reader_tables(facts):
+        for t, reader_rows in (_reader_rows(facts) if readers is None else readers):
             cols = ", ".join(f"{_quote(c.key)} {_SQL_TYPES[c.kind]}" for c in t.columns)
             conn.execute(f"CREATE TABLE {_quote(t.name)} ({cols})")
             marks = ", ".join("?" for _ in t.columns)
-            rows = ([yes_no(v) if c.kind == "yesno" else _sql_value(v) for v, c in zip(row, t.columns)]
-                    for row in _rows(facts, t))
+            yesno = [i for i, c in enumerate(t.columns) if c.kind == "yesno"]
+            rows = (_yes_no_at(_sql_row(row), row, yesno) for row in reader_rows)
             conn.executemany(f"INSERT INTO {_quote(t.name)} VALUES ({marks})", rows)
             conn.executemany("INSERT INTO columns VALUES (?, ?, ?, ?)",
                              ((t.name, c.key, c.title, c.definition) for c in t.columns))
@@ -310,6 +361,13 @@ def sqlite_bytes(facts: Facts) -> bytes:
         conn.close()
 
 
-def reader_files(facts: Facts, name: str) -> dict[str, bytes]:
-    """Paths relative to the data folder."""
-    return {f"{name}-reader.xlsx": reader_xlsx(facts), f"{name}.sqlite": sqlite_bytes(facts)}
+def _yes_no_at(out: list[Any], row: list[Any], columns: list[int]) -> list[Any]:
+    for i in columns:
+        out[i] = yes_no(row[i])
+    return out
+
+
+def reader_files(facts: Facts, name: str, tables: dict[str, list[dict]] | None = None) -> dict[str, bytes]:
+    """Paths relative to the data folder; `tables`: public_tables(facts), when the caller has them."""
+    readers = _reader_rows(facts)
+    return {f"{name}-reader.xlsx": reader_xlsx(facts, readers), f"{name}.sqlite": sqlite_bytes(facts, tables, readers)}

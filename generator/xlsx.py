@@ -18,6 +18,7 @@ import io
 import re
 import unicodedata
 import zipfile
+from itertools import zip_longest
 from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -65,10 +66,21 @@ def text_width(text: str) -> int:
 def column_widths(header: list[str], rows: list[list[Cell]]) -> list[int]:
     """Each column as wide as its header or its widest value (the first 40 characters; dates 10)."""
     widths = [text_width(h) for h in header]
-    for row in rows:
-        for i, (value, _) in enumerate(row):
-            if value is not None:
-                widths[i] = max(widths[i], 10 if isinstance(value, date) else text_width(str(value)[:40]))
+    for i, column in enumerate(zip_longest(*rows, fillvalue=(None, None))):
+        texts: set[str] = set()  # a column repeats its values: each distinct text measured once
+        best = widths[i]
+        for value, _ in column:
+            if value is None:
+                continue
+            if value.__class__ is str:
+                texts.add(value)
+            elif isinstance(value, date):
+                best = max(best, 10)
+            else:
+                texts.add(str(value))
+        if texts:
+            best = max(best, max(text_width(t[:40]) for t in texts))
+        widths[i] = best
     return widths
 
 
@@ -177,9 +189,35 @@ def _sheet_xml(sheet: Sheet, styles: _Styles) -> str:
                    for i, h in enumerate(sheet.header))
     parts.append(f'<row r="1">{head}</row>')
     cell = _cell
+    style_attr: dict[str, str] = {}  # number format → ' s="n"'
     for n, row in enumerate(sheet.rows, 2):
         num = str(n)
-        cells = "".join([cell(letters[i] + num, value, fmt, styles) for i, (value, fmt) in enumerate(row)])
+        cells = []
+        for i, (value, fmt) in enumerate(row):
+            # The common cases inline (a sheet has hundreds of thousands of cells), the rest in _cell.
+            kind = value.__class__
+            if value is None or (kind is str and value == ""):
+                continue
+            if kind is str or kind is date or kind is Decimal or kind is int:
+                style = ""
+                if fmt:
+                    style = style_attr.get(fmt)
+                    if style is None:
+                        style = style_attr[fmt] = f' s="{styles.index(fmt)}"'
+                if kind is str:
+                    if value[0].isspace() or value[-1].isspace():  # xml:space="preserve"
+                        cell_xml = cell(letters[i] + num, value, fmt, styles)
+                    else:
+                        cell_xml = (f'<c r="{letters[i]}{num}"{style} t="inlineStr"><is><t>'
+                                    f'{value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")}</t></is></c>')
+                elif kind is date:
+                    cell_xml = f'<c r="{letters[i]}{num}"{style} t="n"><v>{value.toordinal() - _EPOCH}</v></c>'
+                else:
+                    cell_xml = f'<c r="{letters[i]}{num}"{style} t="n"><v>{"%.16g" % value}</v></c>'
+                cells.append(cell_xml)
+            else:
+                cells.append(cell(letters[i] + num, value, fmt, styles))
+        cells = "".join(cells)
         parts.append(f'<row r="{num}">{cells}</row>' if cells else f'<row r="{num}" />')
     parts.append("</sheetData>")
     if sheet.rows:

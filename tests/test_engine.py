@@ -80,6 +80,16 @@ def test_stamping_fills_title_canonical_contents_and_body(tmp_path):
     assert hrefs == ["基本信息", "账款", "年度", "对本记录有异议"]
     assert 'aria-label="拖欠中小企业账款"' in nav  # the nested list of the entry with children
     assert page.index('data-md-component="toc"') < page.index('<div class="zq-record">')
+    # The build stamps in UTF-8 (the shell encoded once): the same bytes, titles with braces and escapes too.
+    body = '<div class="zq-record"><h1>某承诺</h1></div>\n<h2 id="基本信息">基本信息</h2>\n'
+    assert shell.stamp_bytes(title="某承诺（CM-2024-001）", url="commitments/CM-2024-001/",
+                             site_url="https://example.gov.cn/", toc=[(e.level, e.anchor, e.title) for e in toc],
+                             body=body.encode("utf-8")) == page.encode("utf-8")
+    odd = [TocEntry(2, "{0}", "a<b>{1}&"), TocEntry(3, "x", "}{"), TocEntry(3, "y", "y"), TocEntry(2, "z", "z")]
+    odd_page = shell.stamp(title="{t}", url="u/", site_url="", toc=odd, body="")
+    assert "a&lt;b&gt;{1}&amp;" in odd_page and 'href="#{0}"' in odd_page and "}{" in odd_page
+    assert shell.stamp_bytes(title="{t}", url="u/", site_url="", toc=[(e.level, e.anchor, e.title) for e in odd],
+                             body=b"") == odd_page.encode("utf-8")
 
 
 def test_a_shell_without_its_placeholders_is_refused():

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from generator.engine import search
-from generator.engine.stamp import SHELL_MARKDOWN, Shell, TocEntry
+from generator.engine.stamp import SHELL_MARKDOWN, Shell
 from generator.offline import keep_requests_on_site
 from generator.problems import GeneratorError
 
@@ -160,20 +160,25 @@ def _place_site_files(root: Path, site_dir: Path) -> None:
     replaces a changed file (a new inode), never rewrites one in place."""
     if not root.is_dir():
         return
-    made: set[Path] = set()
-    for dirpath, _dirs, names in os.walk(root):
+    root_s, site = os.fspath(root), os.fspath(site_dir)
+    for dirpath, _dirs, names in os.walk(root_s):
+        if not names:
+            continue
+        rel = os.path.relpath(dirpath, root_s)
+        folder = site if rel == os.curdir else os.path.join(site, rel)
+        os.makedirs(folder, exist_ok=True)
         for name in sorted(names):
-            src = Path(dirpath) / name
-            target = site_dir / src.relative_to(root)
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            if target.exists():
-                raise EngineFailed(f"{target.relative_to(site_dir).as_posix()}：网站中已有同名文件。")
+            src, target = os.path.join(dirpath, name), os.path.join(folder, name)
             try:
                 os.link(src, target)
+                continue
+            except FileExistsError:
+                pass
             except OSError:  # another file system, or links not allowed
-                shutil.copyfile(src, target)
+                if not os.path.lexists(target):
+                    shutil.copyfile(src, target)
+                    continue
+            raise EngineFailed(f"{Path(os.path.relpath(target, site)).as_posix()}：网站中已有同名文件。")
 
 
 def _restore_blocks(build_dir: Path, site_dir: Path) -> None:
@@ -197,20 +202,28 @@ def _stamp_all(build_dir: Path, site_dir: Path, pages: list[dict], shells: dict[
         out = site_dir / url / "index.html"
         learnt[path] = Shell(out.read_text(encoding="utf-8"), url, site_url)
         shutil.rmtree(site_dir / url)
-    pages_dir = build_dir / PAGES_DIR
-    made: set[Path] = set()
+    # Plain strings and os calls: this loop runs once per record page (pathlib costs more than the join).
+    pages_dir = os.fspath(build_dir / PAGES_DIR)
+    site = os.fspath(site_dir)
+    made: set[str] = set()
     for p in pages:
         shell = learnt[_shell_path(p["url"], p["shell"])]
-        body = (pages_dir / p["file"]).read_text(encoding="utf-8")
-        toc = [TocEntry(level, anchor, title) for level, anchor, title in p["toc"]]
-        folder = site_dir / p["url"]
-        if folder.parent not in made:
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            made.add(folder.parent)
-        folder.mkdir(exist_ok=True)
-        text = shell.stamp(title=p["title"], url=p["url"], site_url=site_url, toc=toc, body=body)
-        with open(folder / "index.html", "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with open(os.path.join(pages_dir, p["file"]), "rb") as fh:
+            body = fh.read()
+        if b"\r" in body:  # as text mode reads it (universal newlines)
+            body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        folder = os.path.join(site, p["url"])
+        parent = os.path.dirname(folder.rstrip("/"))
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            pass
+        data = shell.stamp_bytes(title=p["title"], url=p["url"], site_url=site_url, toc=p["toc"], body=body)
+        with open(os.path.join(folder, "index.html"), "wb") as fh:
+            fh.write(data)
     return len(pages)
 
 

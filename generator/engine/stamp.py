@@ -114,6 +114,10 @@ class Shell:
         self.parts_before = self._split_rest(toc_before, shell_url, site_url, (sa, st))
         self.parts_after = self._split_rest(toc_after, shell_url, site_url, (sa, st))
         self.tail = tail
+        self._formats = tuple(self._format(t) for t in (self.leaf, self.child, self.parent_open, self.parent_close))
+        # For stamp_bytes: literal parts in UTF-8, markers as their names.
+        self._encoded = tuple([p.encode("utf-8") if isinstance(p, str) else p[0] for p in parts]
+                              for parts in (self.parts_before, self.parts_after)) + (tail.encode("utf-8"),)
         for leftover in (TITLE, TOP, *HEADINGS, st, sa, sb1, sb2, sd, BODY):
             if any(leftover in str(p) for p in (*self.parts_before, *self.parts_after, tail)):
                 raise ShellError(f"shell: placeholder {leftover} left over")
@@ -154,26 +158,29 @@ class Shell:
         return out
 
     @staticmethod
-    def _fill(template: list, anchor: str, title: str) -> str:
-        return "".join(p if isinstance(p, str) else ("#" + anchor if p[0] == "anchor" else title) for p in template)
+    def _format(template: list) -> str:
+        """The template as a str.format pattern: {0} the anchor ('#' included), {1} the title."""
+        return "".join(p.replace("{", "{{").replace("}", "}}") if isinstance(p, str)
+                       else ("{0}" if p[0] == "anchor" else "{1}") for p in template)
 
-    def toc_html(self, toc: list[TocEntry]) -> str:
+    def toc_html(self, toc: list[tuple[int, str, str]]) -> str:
+        """The contents: (level, anchor, title) entries; an entry's deeper followers are its children."""
+        leaf, child, parent_open, parent_close = self._formats
+        escape = html.escape
         items: list[str] = []
-        i = 0
-        while i < len(toc):
-            entry = toc[i]
-            title = html.escape(entry.title, quote=False)
-            children = []
+        i, n = 0, len(toc)
+        while i < n:
+            level, anchor, title = toc[i]
+            anchor, title = "#" + anchor, escape(title, quote=False)
             j = i + 1
-            while j < len(toc) and toc[j].level > entry.level:
-                c = toc[j]
-                children.append(self._fill(self.child, c.anchor, html.escape(c.title, quote=False)))
+            while j < n and toc[j][0] > level:
                 j += 1
-            if children:
-                items.append(self._fill(self.parent_open, entry.anchor, title) + self.child_sep.join(children)
-                             + self._fill(self.parent_close, entry.anchor, title))
+            if j > i + 1:
+                children = self.child_sep.join([child.format("#" + c[1], escape(c[2], quote=False))
+                                                for c in toc[i + 1:j]])
+                items.append(parent_open.format(anchor, title) + children + parent_close.format(anchor, title))
             else:
-                items.append(self._fill(self.leaf, entry.anchor, title))
+                items.append(leaf.format(anchor, title))
             i = j
         return self.sep.join(items)
 
@@ -181,11 +188,24 @@ class Shell:
         """The page: title (plain text without <>&), site-relative url, contents, body HTML."""
         values = {"title": title, "canonical": site_url + url, "first": '"#' + (toc[0].anchor if toc else "") + '"'}
         out = [p if isinstance(p, str) else values[p[0]] for p in self.parts_before]
-        out.append(self.toc_html(toc))
+        out.append(self.toc_html([(e.level, e.anchor, e.title) for e in toc]))
         out += [p if isinstance(p, str) else values[p[0]] for p in self.parts_after]
         out.append(body)
         out.append(self.tail)
         return "".join(out)
+
+    def stamp_bytes(self, *, title: str, url: str, site_url: str, toc: list[tuple[int, str, str]],
+                    body: bytes) -> bytes:
+        """stamp() in UTF-8 for a body in UTF-8: the shell's text is encoded once, not per page."""
+        before, after, tail = self._encoded
+        values = {"title": title.encode("utf-8"), "canonical": (site_url + url).encode("utf-8"),
+                  "first": ('"#' + (toc[0][1] if toc else "") + '"').encode("utf-8")}
+        out = [values[p] if isinstance(p, str) else p for p in before]
+        out.append(self.toc_html(toc).encode("utf-8"))
+        out += [values[p] if isinstance(p, str) else p for p in after]
+        out.append(body)
+        out.append(tail)
+        return b"".join(out)
 
 
 def _find_all(text: str, needle: str) -> list[int]:
