@@ -14,6 +14,7 @@ The reader's workbook and the SQLite file live with the data package
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -43,13 +44,15 @@ def write_extras(facts: Facts, docs_dir: Path, site_files_dir: Path | None = Non
              for rel, data in extra_files(facts).items()}
     for path, data in files.items():
         write_if_changed(path, data)
+    produced = {os.fspath(path) for path in files}
     for root in (letters_root / LETTERS, docs_dir / FEEDS):
-        if not root.exists():
-            continue
-        for path in sorted(root.rglob("*"), reverse=True):  # children before their folders
-            if path.is_dir():
-                if not any(path.iterdir()):
-                    path.rmdir()
-            elif path not in files:
-                path.unlink()
+        for dirpath, dirnames, names in os.walk(root, topdown=False):  # children before their folders
+            for name in names:
+                path = os.path.join(dirpath, name)
+                if path not in produced:
+                    os.unlink(path)
+            for name in dirnames:
+                path = os.path.join(dirpath, name)
+                if not os.path.islink(path) and not os.listdir(path):
+                    os.rmdir(path)
     return sorted(files)

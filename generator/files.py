@@ -17,15 +17,23 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     An unchanged file keeps its mtime (so incremental builds skip it); a changed one is
     replaced atomically, so a reader of a served folder never sees half a file.
     """
+    name = os.fspath(path)
     try:
-        if path.read_bytes() == data:
-            return False
+        with open(name, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size == len(data) and fh.read() == data:
+                return False
     except OSError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    folder, base = os.path.split(name)
+    tmp = os.path.join(folder, f".{base}.tmp-{os.getpid()}")
+    try:
+        fh = open(tmp, "wb")
+    except FileNotFoundError:  # a new folder (the common case needs no mkdir call)
+        os.makedirs(folder or os.curdir, exist_ok=True)
+        fh = open(tmp, "wb")
+    with fh:
+        fh.write(data)
+    os.replace(tmp, name)
     return True
 
 

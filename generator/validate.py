@@ -1130,9 +1130,12 @@ def _build(ctx: Context, redactions: list | tuple = ()) -> model.Dataset:
     Instalment, Repayment = model.Instalment, model.Repayment
     paid_order = itemgetter("paid_on", "seq")
 
+    # a typed row holds exactly the ledger's fields (every row the same keys): copied whole
+    whole = set(ctx.package.resource("arrears").field_names) == set(arrears_fields)
+
     def arrears_item(a: dict) -> model.ArrearsItem:
         key = a["id"]
-        values = {k: a[k] for k in arrears_fields}
+        values = a.copy() if whole else {k: a[k] for k in arrears_fields}
         planned = plan.get(key)
         values["plan"] = tuple(Instalment(p["due_on"], p["amount"]) for p in _by(planned, "due_on")) if planned else ()
         paid = repaid.get(key)

@@ -460,6 +460,25 @@ def test_feed_ids_stay_when_later_changes_arrive(demo):
     assert before and {i for i, when in before.items() if when > oldest_kept and not any(g in i for g in gone)} <= set(after)
 
 
+def test_feed_is_written_as_elementtree_writes_it(demo):
+    """The feed is written as strings: the same text ElementTree gives for the same tree, odd text included."""
+    odd = [dataclasses.replace(c, title=t, text=x) for c, t, x in
+           zip(demo.changes, ['a&b<c>"d\'', "", "\t x  y ", "  "], ["", "\x01", ']]> & "q"\n', "\x02ok"])]
+    for site in (demo.site, dataclasses.replace(demo.site, publisher="", licence={})):
+        facts = dataclasses.replace(demo, site=site, changes=(*odd, odd[0]))  # a repeated change: an "-2" id
+        data = opendata.atom_feed(facts, path="feeds/x.xml", title='t\t"&<>', feed_key="feed/x").decode("utf-8")
+        first, second, body = data.split("\n", 2)
+        assert first == '<?xml version="1.0" encoding="utf-8"?>'
+        assert second == '<?xml-stylesheet type="text/xsl" href="../feeds/feed.xsl"?>'
+        root = ET.fromstring(body)
+        assert root.findall(f"{ATOM}entry")[-1].find(f"{ATOM}id").text.endswith("-2")
+        for element in root.iter():  # the tree as the generator built it before: xmlns as a plain attribute
+            element.tag = element.tag.removeprefix(ATOM)
+        root.attrib = {"xmlns": ATOM[1:-1], **root.attrib}
+        ET.indent(root)
+        assert body == ET.tostring(root, encoding="unicode") + "\n"
+
+
 def test_feed_without_changes_is_still_valid(demo):
     quiet = dataclasses.replace(demo, changes=())
     parsed = feedparser.parse(opendata.atom_feed(quiet))

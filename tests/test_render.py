@@ -794,3 +794,47 @@ def test_html_blocks_after_extra_blank_lines_go_to_the_engine_beside_the_markdow
     markdown, blocks = split_html_blocks(body)
     assert blocks == [table]
     assert markdown == f"## 标题\n\n\n{BLOCK_PLACEHOLDER.format(n=0)}\n\n<div>\n<h1>留下</h1>\n</div>\n\n<div><div>不平衡</div>"
+
+
+def test_history_block_markup_and_escaping():
+    """The history piece (a function of the environment, once a macro): exact markup, record text escaped."""
+    view = render_mod.HistoryView(True, "", (
+        Revision(date(2024, 9, 2), (FieldChange("履行状态", "履行中\x01", "<b>&</b>"), FieldChange("x", "", "1" * 130))),
+        Revision(date(2024, 5, 1), ()),
+        Revision(date(2024, 3, 2), (), created=True)), 2)
+    assert str(render_mod.history_block(view)) == (
+        '<ol class="zq-history">\n'
+        '<li><time datetime="2024-09-02">2024年9月2日</time><ul>\n'
+        "<li>履行状态：履行中 → &lt;b&gt;&amp;&lt;/b&gt;</li>\n"
+        f"<li>x：（空） → {'1' * 120}…（共 130 字）</li>\n"
+        "</ul>\n</li>\n"
+        '<li><time datetime="2024-05-01">2024年5月1日</time> 内容未变</li>\n'
+        '<li><time datetime="2024-03-02">2024年3月2日</time> 新增记录</li>\n'
+        "</ol>\n"
+        '<p class="zq-history-more">另有更早的 2 次修改未列出，完整历史见代码仓库。</p>\n')
+
+
+def test_template_output_drops_control_characters_only():
+    env = render_mod.make_environment(sitefiles.templates_dir())
+    template = env.from_string("{{ a }}|{{ b }}|{{ c }}")
+    assert template.render(a="a\x00b\x7fc\x85d\ufffee", b="全角\u3000空格\u200e\t\n", c=5) == (
+        "abcde|全角\u3000空格\u200e\t\n|5")
+
+
+def test_page_cache_keys_are_the_same_in_every_process(tmp_path):
+    """A rebuild in a new process (another string hash seed) finds every unchanged page in the cache."""
+    script = (
+        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import test_render as t\n"
+        "t.do_render(t.hostile_facts(), Path(sys.argv[2]), cache_file=Path(sys.argv[2]) / 'cache.json')\n")
+
+    def keys(build: Path, seed: str) -> dict:
+        subprocess.run([sys.executable, "-c", script, str(ROOT / "tests"), str(build)], check=True, cwd=ROOT,
+                       env={**os.environ, "PYTHONHASHSEED": seed})
+        import json
+        return {f: v[0] for f, v in json.loads((build / "cache.json").read_text(encoding="utf-8"))["pages"].items()}
+
+    first = keys(tmp_path / "one", "1")
+    assert len(first) == 6 and first == keys(tmp_path / "two", "2")  # 3 records, 3 departments
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "one" / "pages").rglob("*.html")}
+    assert keys(tmp_path / "one", "3") == first  # every page fresh: its body file is left alone
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "one" / "pages").rglob("*.html")} == before
