@@ -6,9 +6,11 @@ render, open-data and engine stages.
 
 from __future__ import annotations
 
+import filecmp
+import json
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -33,6 +35,31 @@ def write_if_changed(path: Path, data: bytes) -> bool:
         fh = open(tmp, "wb")
     with fh:
         fh.write(data)
+    os.replace(tmp, name)
+    return True
+
+
+def write_json_if_changed(path: Path, value: Any, **dump_options: Any) -> bool:
+    """write_if_changed for a large JSON document, without ever holding its text in memory.
+
+    The JSON is encoded straight into a temporary file (json.dump writes it piece by piece)
+    and compared with the old file block by block; at 100,000 records the build's block
+    and page lists are each hundreds of MB as one string, and twice that as one string
+    plus its bytes.
+    """
+    name = os.fspath(path)
+    folder, base = os.path.split(name)
+    os.makedirs(folder or os.curdir, exist_ok=True)
+    tmp = os.path.join(folder, f".{base}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(value, fh, **dump_options)
+    try:
+        same = filecmp.cmp(tmp, name, shallow=False)
+    except OSError:
+        same = False
+    if same:
+        os.unlink(tmp)
+        return False
     os.replace(tmp, name)
     return True
 

@@ -48,7 +48,7 @@ import yaml
 from markupsafe import Markup, escape
 
 from generator import charts, citizen
-from generator.files import sweep_stale, write_if_changed
+from generator.files import sweep_stale, write_if_changed, write_json_if_changed
 from generator.urls import RECORD_KINDS, Linker, is_web_url, page_url, record_path, url  # noqa: F401 - re-exported
 from generator.engine.markup import markdown_field_html, safe_href  # noqa: F401 - safe_href re-exported
 from generator.derive import (
@@ -1237,6 +1237,16 @@ class _Writer:
         else:
             self.unchanged += 1
 
+    def put_json(self, path: Path, value: object, **dump_options) -> None:
+        """put() for a large JSON document, encoded straight to the file (see write_json_if_changed)."""
+        if path in self.produced:
+            raise ValueError(f"two sources for one output file: {path}")
+        self.produced.add(path)
+        if write_json_if_changed(path, value, **dump_options):
+            self.written += 1
+        else:
+            self.unchanged += 1
+
 
 def _is_foreign(rel: Path) -> bool:
     parts = rel.parts
@@ -1398,10 +1408,8 @@ def _render(facts: Facts, build_dir: Path, history: History | None, content_dir:
     removed = _remove_stale(docs, writer.produced)
     pages_dir.mkdir(parents=True, exist_ok=True)
     removed += _remove_stale(pages_dir, html_writer.produced)
-    html_writer.put(build_dir / BLOCKS_FILE,
-                    json.dumps(site.blocks, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8"))
-    html_writer.put(build_dir / PAGES_MANIFEST,
-                    json.dumps({"pages": manifest}, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    html_writer.put_json(build_dir / BLOCKS_FILE, site.blocks, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    html_writer.put_json(build_dir / PAGES_MANIFEST, {"pages": manifest}, ensure_ascii=False, separators=(",", ":"))
     if cache is not None:
         cache.save()
     return RenderResult(writer.written + html_writer.written, writer.unchanged + html_writer.unchanged, removed,
