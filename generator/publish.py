@@ -133,7 +133,13 @@ def build_site(data_dir: Path, out_dir: Path, as_of: date | None = None, history
     facts, warnings = prepare(Path(data_dir), as_of, _Timer(timings))
     for w in warnings:
         report(w.text())
-    result = build_from_facts(facts, data_dir, out_dir, history=history, build_dir=build_dir, timings=timings)
+    build_dir = Path(build_dir) if build_dir else sitefiles.build_dir()
+    rendered = _render_stage(facts, Path(data_dir), build_dir, history, _Timer(timings))
+    # The engine stage reads only what render wrote: dropping the facts here lets the engine
+    # (MkDocs, Material's search index, stamping) run without them in memory, a few hundred
+    # MB at 100,000 records.
+    del facts
+    result = _engine_stage(rendered, Path(data_dir), out_dir, build_dir, _Timer(timings))
     result.warnings.extend(warnings)
     return result
 
@@ -141,26 +147,44 @@ def build_site(data_dir: Path, out_dir: Path, as_of: date | None = None, history
 def build_from_facts(facts: Facts, data_dir: Path, out_dir: Path, *, history: bool = True,
                      build_dir: Path | None = None, timings: dict[str, float] | None = None) -> BuildResult:
     """render → engine → swap into out_dir, for facts already derived."""
+    data_dir = Path(data_dir)
+    sitedir.check_target(out_dir, protect=[data_dir])
+    build_dir = Path(build_dir) if build_dir else sitefiles.build_dir()
+    timer = _Timer({} if timings is None else timings)
+    return _engine_stage(_render_stage(facts, data_dir, build_dir, history, timer), data_dir, out_dir, build_dir, timer)
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """What the engine stage needs of a render (everything else is in the build folder)."""
+    as_of: date
+    identity: publication_mod.Identity
+    timezone: str
+    pages_written: int
+
+
+def _render_stage(facts: Facts, data_dir: Path, build_dir: Path, history: bool, timer: _Timer) -> _Rendered:
     from generator import engine
     from generator.render import DEFAULT_TEMPLATES_DIR, site_settings
 
-    data_dir = Path(data_dir)
-    out_dir = sitedir.check_target(out_dir, protect=[data_dir])
-    build_dir = Path(build_dir) if build_dir else sitefiles.build_dir()
-    timings = {} if timings is None else timings
-    timer = _Timer(timings)
     pages = render_sources(facts, data_dir, build_dir, history, timer)
     identity = publication_mod.identify(data_dir)
+    engine.write_config(build_dir, sitefiles.base_config(), DEFAULT_TEMPLATES_DIR,
+                        site_settings(facts, publication_mod.mkdocs_extra(identity)))
+    return _Rendered(facts.as_of, identity, facts.site.timezone, pages)
 
+
+def _engine_stage(rendered: _Rendered, data_dir: Path, out_dir: Path, build_dir: Path, timer: _Timer) -> BuildResult:
+    from generator import engine
+
+    out_dir = sitedir.check_target(out_dir, protect=[data_dir])
     with sitedir.replacing(out_dir, protect=[data_dir]) as staging:  # the old site stays until the new is in
         with timer("构建网站"):
-            engine.write_config(build_dir, sitefiles.base_config(), DEFAULT_TEMPLATES_DIR,
-                                site_settings(facts, publication_mod.mkdocs_extra(identity)))
             try:
-                result = engine.build(build_dir, staging, as_of=facts.as_of, timezone=facts.site.timezone)
+                result = engine.build(build_dir, staging, as_of=rendered.as_of, timezone=rendered.timezone)
             except engine.EngineFailed as exc:
                 raise BuildFailed(str(exc)) from None
         with timer("发布清单"):
-            publication_mod.write_manifest(staging, identity, facts.as_of)
+            publication_mod.write_manifest(staging, rendered.identity, rendered.as_of)
         files = sum(1 for p in staging.rglob("*") if p.is_file())
-    return BuildResult(out_dir, facts.as_of, timings, [], pages, files, result.stamped_pages)
+    return BuildResult(out_dir, rendered.as_of, timer.timings, [], rendered.pages_written, files, result.stamped_pages)

@@ -1144,6 +1144,8 @@ def search_summary(text: str | None, markdown_source: bool = False) -> str:
 
 def _plain(text: str) -> str:
     """One line of text without control or bidi characters."""
+    if text.__class__ is str and text.isprintable():  # no control or format (bidi) character to drop
+        return " ".join(text.split())
     return " ".join("".join(ch for ch in clean(text) if ch not in _BIDI).split())
 
 
