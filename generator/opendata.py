@@ -263,6 +263,9 @@ def public_tables(facts: Facts) -> dict[str, list[dict]]:
         names = res.field_names
         rows = []
         for row in source(facts, res):
+            if list(row) == names:  # the schema's fields in its order already (the row sources build them so)
+                rows.append(row)
+                continue
             if len(row) != len(names) or any(n not in row for n in names):
                 raise ValueError(f"开放数据：表 {res.name} 的行字段 {sorted(row)} 与数据结构的字段 {names} 不一致")
             rows.append({n: row[n] for n in names})
@@ -315,16 +318,54 @@ def csv_bytes(resource: Resource, rows: list[dict]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(resource.field_names)
+    spec = [(f.name, f.decimals, f.is_free_text, f) for f in resource.fields]
     for row in rows:
-        writer.writerow([_cell_text(row[f.name], f) for f in resource.fields])
+        cells = []
+        for name, decimals, free, f in spec:  # _cell_text, the common types inline
+            value = row[name]
+            kind = value.__class__
+            if kind is str:
+                cells.append("'" + value if free and value.startswith(FORMULA_START) else value)
+            elif value is None:
+                cells.append("")
+            elif kind is Decimal:
+                cells.append(_decimal_text(value, decimals))
+            elif kind is date:
+                cells.append(value.isoformat())
+            else:
+                cells.append(_cell_text(value, f))
+        writer.writerow(cells)
     return buf.getvalue().encode("utf-8-sig")
+
+
+#: A str as json.dumps(text, ensure_ascii=False) writes it.
+_JSON_STR = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def json_bytes(resource: Resource, rows: list[dict]) -> bytes:
     """A JSON array of row objects, one row a line, keys in the schema's order."""
-    keys = [json.dumps(f.name) for f in resource.fields]
-    lines = ["{" + ",".join(f"{k}:{_json_value(row[f.name], f)}" for k, f in zip(keys, resource.fields)) + "}"
-             for row in rows]
+    spec = [(json.dumps(f.name) + ":", f.name, f.decimals, f) for f in resource.fields]
+    lines = []
+    for row in rows:
+        parts = []
+        for key, name, decimals, f in spec:  # _json_value, the common types inline
+            value = row[name]
+            kind = value.__class__
+            if kind is str:
+                parts.append(key + _JSON_STR(value))
+            elif value is None:
+                parts.append(key + "null")
+            elif kind is Decimal:
+                parts.append(key + _decimal_text(value, decimals))
+            elif kind is date:
+                parts.append(f'{key}"{value.isoformat()}"')
+            elif kind is bool:
+                parts.append(key + ("true" if value else "false"))
+            elif kind is int:
+                parts.append(key + str(value))
+            else:
+                parts.append(key + _json_value(value, f))
+        lines.append("{" + ",".join(parts) + "}")
     return ("[\n" + ",\n".join(lines) + ("\n" if lines else "") + "]\n").encode("utf-8")
 
 

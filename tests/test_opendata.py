@@ -491,3 +491,14 @@ def test_feed_escapes_text_and_drops_control_characters(demo):
     parsed = feedparser.parse(opendata.atom_feed(dataclasses.replace(demo, changes=(change,))))
     assert parsed.bozo == 0
     assert parsed.entries[0].title.endswith("<b>&标题</b>：]]> & <x>")
+
+
+def test_public_rows_are_put_in_the_schema_order_and_a_wrong_row_is_refused(demo, monkeypatch):
+    names = load_package().resource("evaluations").field_names
+    reordered = lambda facts, res: iter([{n: i for i, n in enumerate(reversed(names))}])  # noqa: E731
+    monkeypatch.setitem(opendata._ROWS, "evaluations", reordered)
+    row = opendata.public_tables(demo)["evaluations"][0]
+    assert list(row) == names and row[names[0]] == len(names) - 1
+    monkeypatch.setitem(opendata._ROWS, "evaluations", lambda facts, res: iter([{"year": 2026}]))
+    with pytest.raises(ValueError, match="evaluations"):
+        opendata.public_tables(demo)
