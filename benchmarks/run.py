@@ -98,7 +98,7 @@ def child_build(args: argparse.Namespace) -> None:
             return _Stage()
 
     write_open_data = opendata.write_open_data
-    stamp = Path(str(args.out) + ".open-data-seconds")  # the open data may be written by a forked process
+    stamp = Path(str(args.out) + ".open-data-seconds")
     stamp.unlink(missing_ok=True)
 
     def timed_open_data(*a, **k):
@@ -123,8 +123,8 @@ def child_build(args: argparse.Namespace) -> None:
 
 
 def _max_rss_mb(children: bool = False) -> float:
-    """Peak resident memory of this process, or of the largest of its finished children
-    (the build forks for the open data and for half of the record pages)."""
+    """Peak resident memory of this process (since the last stage reset it), or of the largest
+    of its finished children."""
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF).ru_maxrss
@@ -475,13 +475,14 @@ def report(results: list[dict], stages: dict | None, info: dict) -> str:
             continue
         row(f"{name}: time", lambda r, k=key: f"{_med(run['timings'].get(k) for run in r['full']):.2f} s")
         row(f"{name}: peak memory", lambda r, k=key: f"{_med(run['peaks'].get(k) for run in r['full']):.0f} MB")
-    row("of render: open data (CSV, XLSX, JSON, feed; in a parallel process)",
+    row("of render: open data (CSV, XLSX, SQLite, JSON, site feed)",
         lambda r: f"{_med(run['extra'].get('open data') for run in r['full']):.2f} s")
     row("**full build: total**", lambda r: f"**{_med(run['total'] for run in r['full']):.1f} s**")
     row("full build: CPU time (user + system)", lambda r: f"{_med(run.get('cpu') for run in r['full']):.1f} s")
-    row("full build: peak memory (build process / largest forked child)",
-        lambda r: f"{_med(run['process_peak_mb'] for run in r['full']):.0f} MB / "
-                  f"{_med(run['children_peak_mb'] for run in r['full']):.0f} MB")
+    # The highest of the stage peaks: the process's own ru_maxrss is reset with each stage's
+    # peak (clear_refs), and a child's (git) only mirrors the parent's pages at the fork.
+    row("full build: peak memory (highest stage peak)",
+        lambda r: f"{_med(max(run['peaks'].values(), default=0) for run in r['full']):.0f} MB")
     row("full build: each run", lambda r: " / ".join(f"{run['total']:.1f}" for run in r["full"]) + " s")
     row("load average before each run", lambda r: " / ".join(run["load_before"].split()[0] for run in r["full"]))
     if any(r["rebuild"] for r in results):
