@@ -32,7 +32,6 @@ import html
 import io
 import json
 import re
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal

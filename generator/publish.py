@@ -8,7 +8,6 @@ good site untouched.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import date

@@ -334,7 +334,6 @@ def _review_kind(kind: str, old: RawData, new: RawData, package: Package) -> Ite
         covered: set[str] = set()
         for entry in entries:
             covered |= parse_fields(entry.value("fields"), tokens)[0]
-        names = lambda *fs: "、".join(fs)  # noqa: E731
 
         for name in GUARDED[kind]:
             if name not in shared:
