@@ -53,6 +53,7 @@ def write_json_if_changed(path: Path, value: Any, **dump_options: Any) -> bool:
     tmp = os.path.join(folder, f".{base}.tmp-{os.getpid()}")
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(value, fh, **dump_options)
+    filecmp.clear_cache()  # its cache is keyed by size and mtime, which a new temporary file may share
     try:
         same = filecmp.cmp(tmp, name, shallow=False)
     except OSError:
