@@ -196,6 +196,7 @@ def cn_date(value: date | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+@lru_cache(maxsize=1 << 14)  # pure; a site's dates are a few thousand days, shown 100,000s of times
 def time_tag(value: date | None) -> Markup:
     """<time datetime="2024-03-01">2024年3月1日</time>"""
     if value is None:
@@ -606,9 +607,24 @@ def badge(text: object, tone_name: str) -> Markup:
     return Markup(f'<span class="zq-badge zq-badge--{_out(tone(tone_name))}">{_out(text)}</span>')
 
 
+_BADGE_HTML: dict[tuple[str, str], str] = {}
+
+
+def _badge_html(text: str, tone_name: str) -> str:
+    """One badge's markup, remembered for plain str label and tone (the same few dozen badges
+    are printed on every page and table row: 逾期 N 天, statuses); see _Escaped."""
+    key = (text, tone_name)
+    html = _BADGE_HTML.get(key)
+    if html is None:
+        html = f'<span class="zq-badge zq-badge--{_out(tone(tone_name))}">{_out(text)}</span>'
+        if text.__class__ is str and tone_name.__class__ is str and len(_BADGE_HTML) < 4096:
+            _BADGE_HTML[key] = html
+    return html
+
+
 def badge_list(items: Iterable) -> Markup:
     """The badges of a record, separated by spaces (table cells)."""
-    return Markup(" ".join(f'<span class="zq-badge zq-badge--{_out(tone(b.tone))}">{_out(b.label)}</span>' for b in items))
+    return Markup(" ".join([_badge_html(b.label, b.tone) for b in items]))
 
 
 def badges(items: Iterable) -> Markup:
@@ -649,7 +665,7 @@ def record_header(h) -> Markup:
 def timeline(events: Iterable[Event], kind: str) -> Markup:
     items = "".join(
         f'<li>{time_tag(e.date)} <strong>{_out(e.label)}</strong>'
-        f'{" " + text_br(event_text(e, kind)) if e.text else ""}</li>\n' for e in events)
+        f'{f" {text_br(event_text(e, kind))}" if e.text else ""}</li>\n' for e in events)  # str, not Markup + str
     return Markup(f'<ol class="zq-timeline">\n{items}</ol>')
 
 
@@ -741,6 +757,27 @@ def _field_cells(resource: str, *fields: str) -> tuple[Markup, ...]:
     return tuple(_out(label(resource, f)) for f in fields)
 
 
+class _Escaped(dict):
+    """_out of the plain strings a table repeats row after row (statuses, categories, unit ids,
+    creditors): each escaped once per table. Only values of type str are remembered: a Markup
+    equal to a remembered text would be looked up as that text and come out escaped (the
+    fields read here are plain str in the model), never the other way round."""
+
+    def __missing__(self, value: object) -> Markup:
+        out = _out(value)
+        if value.__class__ is str:
+            self[value] = out
+        return out
+
+
+class _DateCells(dict):
+    """(data-value, text) of a date cell, as ``{{ d | iso }}`` and ``{{ d | cn_date }}`` print them: once per date."""
+
+    def __missing__(self, value: date | None) -> tuple[Markup, Markup]:
+        cells = self[value] = (_out(iso(value)), _out(cn_date(value)))
+        return cells
+
+
 class _DeptLinks(dict):
     """dept_link of one page, computed once per (unit id, name): a table repeats a few units."""
 
@@ -758,19 +795,20 @@ def commitment_rows(rows: Iterable[CommitmentFacts], nav: Linker) -> Markup:
     ``{% for %}`` loop of ``commitments_table`` printed, every value through _out as ``{{ }}`` did."""
     department, category, promised_on, deadline, status = _field_cells(
         "commitments", "department", "category", "promised_on", "deadline", "status")
-    links = _DeptLinks(nav)
+    links, text, dates = _DeptLinks(nav), _Escaped(), _DateCells()
     out = []
     for c in rows:
         r = c.record
+        promised, due = dates[r.promised_on], dates[r.deadline]
         out.append(
-            f'<tr data-department="{_out(r.department)}" data-status="{_out(r.status)}" data-category="{_out(r.category)}"'
+            f'<tr data-department="{text[r.department]}" data-status="{text[r.status]}" data-category="{text[r.category]}"'
             f' data-year="{_out(r.promised_on.year)}"><td class="zq-key zq-card-title">'
             f'<a href="{_out(nav.record("commitments", r.id))}">{_out(r.title)}</a><br><small class="zq-nowrap">{_out(r.id)}</small></td>'
             f'<td data-label="{department}">{links[r.department, c.department_name]}</td>'
-            f'<td data-label="{category}">{_out(r.category)}</td>'
-            f'<td data-label="{promised_on}" data-value="{_out(iso(r.promised_on))}">{_out(cn_date(r.promised_on))}</td>'
-            f'<td class="zq-key" data-label="{deadline}" data-value="{_out(iso(r.deadline))}">{_out(cn_date(r.deadline))}</td>'
-            f'<td class="zq-key" data-label="{status}" data-value="{_out(r.status)}">{badge_list(c.badges)}</td></tr>\n')
+            f'<td data-label="{category}">{text[r.category]}</td>'
+            f'<td data-label="{promised_on}" data-value="{promised[0]}">{promised[1]}</td>'
+            f'<td class="zq-key" data-label="{deadline}" data-value="{due[0]}">{due[1]}</td>'
+            f'<td class="zq-key" data-label="{status}" data-value="{text[r.status]}">{badge_list(c.badges)}</td></tr>\n')
     return Markup("".join(out))
 
 
@@ -778,23 +816,24 @@ def arrears_rows(rows: Iterable[ArrearsFacts], nav: Linker, show_debtor: bool = 
     """The body rows of an arrears table, as the loop of ``arrears_table`` printed them."""
     debtor, creditor, due_on = _field_cells("arrears", "debtor", "creditor", "due_on")
     amount = _out(money_label("arrears", "amount"))
-    links = _DeptLinks(nav)
+    links, text, dates = _DeptLinks(nav), _Escaped(), _DateCells()
     out = []
     for a in rows:
         r = a.record
+        due = dates[r.due_on]
         out.append(
-            f'<tr data-department="{_out(r.debtor)}" data-status="{_out(a.status)}" data-size="{_out(r.creditor_size)}"'
-            f' data-year="{_out(r.found_on.year)}" data-creditor="{_out(r.creditor)}"><td class="zq-key zq-card-title">'
+            f'<tr data-department="{text[r.debtor]}" data-status="{text[a.status]}" data-size="{text[r.creditor_size]}"'
+            f' data-year="{_out(r.found_on.year)}" data-creditor="{text[r.creditor]}"><td class="zq-key zq-card-title">'
             f'<a href="{_out(nav.record("arrears", r.id))}">{_out(r.project)}</a><br><small class="zq-nowrap">{_out(r.id)}</small></td>')
         if show_debtor:
             out.append(f'<td data-label="{debtor}">{links[r.debtor, a.debtor_name]}</td>')
         out.append(
-            f'<td data-label="{creditor}">{_out(r.creditor)}</td>'
-            f'<td data-label="{due_on}" data-value="{_out(iso(r.due_on))}">{_out(cn_date(r.due_on))}</td>'
+            f'<td data-label="{creditor}">{text[r.creditor]}</td>'
+            f'<td data-label="{due_on}" data-value="{due[0]}">{due[1]}</td>'
             f'<td class="zq-num zq-key" data-label="{amount}" data-value="{_out(plain_number(r.amount))}">{yuan_cell(r.amount)}</td>'
             f'<td class="zq-num" data-label="已清偿" data-value="{_out(plain_number(a.repaid))}">{yuan_cell(a.repaid)}</td>'
             f'<td class="zq-num zq-key" data-label="未清偿余额" data-value="{_out(plain_number(a.outstanding))}">{yuan_cell(a.outstanding)}</td>'
-            f'<td class="zq-key" data-label="清偿状态" data-value="{_out(a.status)}">{badge_list(a.badges)}</td></tr>\n')
+            f'<td class="zq-key" data-label="清偿状态" data-value="{text[a.status]}">{badge_list(a.badges)}</td></tr>\n')
     return Markup("".join(out))
 
 
@@ -802,23 +841,24 @@ def finding_rows(rows: Iterable[FindingFacts], nav: Linker, show_subject: bool =
     """The body rows of a findings table, as the loop of ``findings_table`` printed them."""
     subject, category, severity, decided, published = _field_cells(
         "findings", "subject", "category", "severity", "decision_decided_on", "published_on")
-    links = _DeptLinks(nav)
+    links, text, dates = _DeptLinks(nav), _Escaped(), _DateCells()
     out = []
     for x in rows:
         r = x.record
+        on, pub, end = dates[r.decision_decided_on], dates[r.published_on], dates[x.disclosure_end]
         out.append(
-            f'<tr data-department="{_out(r.subject)}" data-severity="{_out(r.severity)}" data-category="{_out(r.category)}"'
+            f'<tr data-department="{text[r.subject]}" data-severity="{text[r.severity]}" data-category="{text[r.category]}"'
             f' data-year="{_out(r.decision_decided_on.year)}"><td class="zq-key zq-card-title">'
             f'<a class="zq-nowrap" href="{_out(nav.record("findings", r.id))}">{_out(r.id)}</a></td>')
         if show_subject:
             out.append(f'<td data-label="{subject}">{links[r.subject, x.subject_name]}</td>')
         out.append(
-            f'<td data-label="{category}">{_out(r.category)}</td>'
-            f'<td class="zq-key zq-badge-cell" data-label="{severity}" data-value="{_out(r.severity)}">{badge_list(x.badges)}</td>'
-            f'<td data-label="{decided}" data-value="{_out(iso(r.decision_decided_on))}">{_out(cn_date(r.decision_decided_on))}</td>'
-            f'<td class="zq-key" data-label="{published}" data-value="{_out(iso(r.published_on))}">{_out(cn_date(r.published_on))}</td>'
-            f'<td class="zq-key" data-label="公示截止" data-value="{_out(iso(x.disclosure_end))}">{_out(cn_date(x.disclosure_end))}</td>'
-            f'<td class="zq-key" data-label="异议情况">{_out(x.objection_state)}</td></tr>\n')
+            f'<td data-label="{category}">{text[r.category]}</td>'
+            f'<td class="zq-key zq-badge-cell" data-label="{severity}" data-value="{text[r.severity]}">{badge_list(x.badges)}</td>'
+            f'<td data-label="{decided}" data-value="{on[0]}">{on[1]}</td>'
+            f'<td class="zq-key" data-label="{published}" data-value="{pub[0]}">{pub[1]}</td>'
+            f'<td class="zq-key" data-label="公示截止" data-value="{end[0]}">{end[1]}</td>'
+            f'<td class="zq-key" data-label="异议情况">{text[x.objection_state]}</td></tr>\n')
     return Markup("".join(out))
 
 

@@ -143,3 +143,23 @@ def test_page_cache_rerenders_exactly_the_pages_whose_inputs_changed(tmp_path):
     page.write_bytes(b"edited")
     render_mod.render(derive(data3, AS_OF), build, cache_file=cache)
     assert page.read_bytes() == third["departments/fgj.html"][0]
+
+
+def test_badges_and_timeline_print_what_they_printed_before():
+    """badge_list remembers each badge's markup and timeline no longer adds Markup to str: same text."""
+    from generator.derive import Badge, Event
+
+    rng = random.Random(7)
+    for _ in range(400):
+        badges = [Badge(odd_text(rng), rng.choice(["ok", "warn", "bad", "muted", "<x>", odd_text(rng)])) for _ in range(3)]
+        expected = " ".join(f'<span class="zq-badge zq-badge--{render_mod._out(render_mod.tone(b.tone))}">'
+                            f'{render_mod._out(b.label)}</span>' for b in badges)
+        assert render_mod.badge_list(badges) == expected
+        assert render_mod.badge_list(badges) == expected  # and again, from what it remembered
+        events = [Event(date(2024, 1, rng.randint(1, 28)), rng.choice(["清偿", odd_text(rng)]), rng.choice(["", odd_text(rng), "1234.5"]))
+                  for _ in range(3)]
+        for kind in ("arrears", "commitments"):
+            items = "".join(f'<li>{render_mod.time_tag(e.date)} <strong>{render_mod._out(e.label)}</strong>'
+                            f'{" " + render_mod.text_br(render_mod.event_text(e, kind)) if e.text else ""}</li>\n'
+                            for e in events)
+            assert render_mod.timeline(events, kind) == f'<ol class="zq-timeline">\n{items}</ol>'
