@@ -163,3 +163,22 @@ def test_badges_and_timeline_print_what_they_printed_before():
                             f'{" " + render_mod.text_br(render_mod.event_text(e, kind)) if e.text else ""}</li>\n'
                             for e in events)
             assert render_mod.timeline(events, kind) == f'<ol class="zq-timeline">\n{items}</ol>'
+
+
+def test_plain_markdown_text_becomes_the_paragraphs_python_markdown_makes():
+    """The Markdown field's shortcut for plain text gives exactly Python-Markdown's HTML; text with
+    anything Markdown could read (a space, *, #, -, [, <, &, a tab …) still goes through it."""
+    from generator.engine import markup
+
+    pieces = ["1", "2.", "10.", "a", "Z", "中", "文", "，", "。", "%", ":", ";", "(", ")", "/", ".", ",", "\n", "\n",
+              "\n\n", "\n\n\n", "·", "—", "“", "”", "…", "（", "）", "１", "＊", "＃", "＜", "、", "《", "》"]
+    rng = random.Random(15)
+    shortcut = 0
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        assert markup.markdown_field_html(text) == markup._converter().reset().convert(text), repr(text)
+        shortcut += markup._PLAIN_TEXT.fullmatch(text) is not None
+    assert shortcut == 4000
+    for text in ("a b", "1. a", "- a", "*a*", "# a", "a\n===", "a\n---", "`a`", "[a](b)", "&amp;", "a\tb",
+                 "a\u3000b", "a\u00a0b", "<b>", "a\\b", "a_b_", "a  \nb"):
+        assert markup._PLAIN_TEXT.fullmatch(text) is None, repr(text)
