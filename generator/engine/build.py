@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from generator.engine import search
+from generator import sitefiles
+from generator.engine import search, stylesheet
 from generator.engine.stamp import SHELL_MARKDOWN, Shell
 from generator.offline import keep_requests_on_site
 from generator.problems import GeneratorError
@@ -92,6 +93,11 @@ def _shell_path(page_url: str, kind: str) -> str:
     folder = page_url.rstrip("/").rpartition("/")[0]
     name = SHELL_NAME.format(kind=kind)
     return f"{folder}/{name}" if folder else name
+
+
+def _code_folders() -> list[Path]:
+    """Where the record pages' markup comes from: the generator's code and templates."""
+    return [Path(__file__).resolve().parent.parent, sitefiles.templates_dir()]
 
 
 def _url_of(docs_path: str) -> str:
@@ -177,12 +183,18 @@ def trim_indentation(html: str) -> str:
 
 
 def _trim_indentation(site_dir: Path) -> None:
-    """Every page the engine wrote (the Markdown pages and the shells, before stamping)."""
-    for path in sorted(site_dir.rglob("*.html")):
-        text = path.read_text(encoding="utf-8")
-        trimmed = trim_indentation(text)
-        if trimmed != text:
-            path.write_text(trimmed, encoding="utf-8")
+    """Every page the engine wrote (the Markdown pages and the shells, before stamping):
+    indentation trimmed, and linked to the cut theme stylesheet (engine/stylesheet.py),
+    which needs them all (and nothing else exists yet) to know which rules the site uses."""
+    pages = sorted(site_dir.rglob("*.html"))
+    texts = [path.read_text(encoding="utf-8") for path in pages]
+    trimmed = [trim_indentation(text) for text in texts]
+    swap = stylesheet.cut_theme_stylesheet(site_dir, trimmed, _code_folders())
+    for path, text, new in zip(pages, texts, trimmed):
+        if swap:
+            new = new.replace(*swap)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
 
 
 def _place_site_files(root: Path, site_dir: Path) -> None:
