@@ -1253,7 +1253,18 @@ def _build(ctx: Context, redactions: list | tuple = ()) -> model.Dataset:
             values["changes"] = change_log("arrears", a_changes[key])
         return make_arrears(values)
 
-    arrears = [arrears_item(a) for a in rows["arrears"]]
+    if whole and ctx.columns is not None:
+        # column by column: no row dicts, each record's __dict__ made once (model.from_columns)
+        columns = ctx.columns["arrears"]
+        ids = columns["id"]
+        plans = [tuple(sorted(p, key=due_order) if len(p) > 1 else p) if (p := plan.get(k)) else () for k in ids]
+        paid = [tuple(sorted(p, key=paid_order) if len(p) > 1 else p) if (p := repaid.get(k)) else () for k in ids]
+        withdrawn = [arrears_withdrawal(k) if k in withdrawals else None for k in ids] if withdrawals else [None] * len(ids)
+        changed = [change_log("arrears", a_changes[k]) if k in a_changes else () for k in ids] if a_changes else [()] * len(ids)
+        arrears = model.from_columns(model.ArrearsItem, {**{k: columns[k] for k in arrears_fields}, "plan": plans,
+                                                         "repayments": paid, "withdrawal": withdrawn, "changes": changed})
+    else:
+        arrears = [arrears_item(a) for a in rows["arrears"]]
     findings = [
         model.Finding(
             **{k: f[k] for k in f},

@@ -150,3 +150,24 @@ def test_the_fast_path_accepts_exactly_the_cells_the_cell_by_cell_path_passes(f,
             accepted += 1
             assert not mine and fast == values[:1] and type(fast[0]) is type(values[0]), cell
     assert accepted > 100  # the random cells above include good ones
+
+
+def test_from_columns_builds_what_init_builds():
+    """model.from_columns: the instances cls(**row) gives, field for field, in pickle too."""
+    rows = [dict(id=f"AR-2024-00{k}", debtor="dept-0001", creditor="某公司", creditor_code=None, creditor_size="小型",
+                 project="工程", contract_no=f"ZQ-{k}", amount=Decimal("12.50") * k, delivered_on=date(2024, 1, k + 1),
+                 due_on=date(2024, 2, k + 1), found_on=date(2024, 3, 1), agreed_daily_rate=None, disputed=bool(k % 2),
+                 resolution=None, note=None, plan=(model.Instalment(date(2024, 4, 1), Decimal(1)),) * k,
+                 repayments=(), signed_on=None, due_kind=None, disputed_amount=None, interest_state=None,
+                 withdrawal=None, changes=()) for k in range(4)]
+    columns = {name: [row[name] for row in rows] for name in reversed(list(rows[0]))}  # any column order
+    made = model.from_columns(model.ArrearsItem, columns)
+    expected = [model.ArrearsItem(**row) for row in rows]
+    assert made == expected
+    assert [pickle.dumps(m) for m in made] == [pickle.dumps(e) for e in expected]
+    assert [list(vars(m)) for m in made] == [list(vars(e)) for e in expected]
+    with pytest.raises(FrozenInstanceError):
+        made[0].id = "x"
+    assert model.from_columns(model.ArrearsItem, {name: [] for name in rows[0]}) == []
+    with pytest.raises(TypeError):
+        model.from_columns(model.ArrearsItem, {name: columns[name] for name in list(columns)[1:]})
