@@ -237,7 +237,7 @@ def letter_html(facts: Facts, kind: str, item, table: WorkdayTable,
     workdays = rules.objection_reply_workdays
     due, estimated = table.add_workdays(facts.as_of, workdays) if due is None else due
     return _environment().get_template("letter.html.j2").render(
-        site=site, as_of=facts.as_of, kind=kind, kind_name=KIND_NAMES[kind], record_id=record.id,
+        site=site, as_of_iso=facts.as_of.isoformat(), kind=kind, kind_name=KIND_NAMES[kind], record_id=record.id,
         record_title=_record_title(kind, item), rows=published_facts(kind, item, facts.as_of),
         record_url=record_page_url(kind, record.id), absolute_url=site.base_url + f"{kind}/{record.id}/",
         contact=handler_contact(kind, item), evidence=_EVIDENCE[kind], workdays=workdays,
