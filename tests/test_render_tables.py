@@ -182,3 +182,4 @@ def test_plain_markdown_text_becomes_the_paragraphs_python_markdown_makes():
     for text in ("a b", "1. a", "- a", "*a*", "# a", "a\n===", "a\n---", "`a`", "[a](b)", "&amp;", "a\tb",
                  "a\u3000b", "a\u00a0b", "<b>", "a\\b", "a_b_", "a  \nb"):
         assert markup._PLAIN_TEXT.fullmatch(text) is None, repr(text)
+
