@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date
+from itertools import accumulate, compress, repeat
+from operator import add
 from pathlib import Path
 
 from generator import ids
@@ -34,6 +36,8 @@ __all__ = [
     "masked_suggestion",
     "might_hold_identifier",
     "might_hold_titled_name",
+    "texts_with_possible_identifiers",
+    "texts_with_possible_titled_names",
     "scan_form",
     "scan_text_files",
     "strip_invisible",
@@ -348,7 +352,12 @@ def find_identifiers(text: str) -> list[IdentifierMatch]:
 #: What every identifier above has in its scan form: 13 digits or more, or a mobile's 1[3-9]x and
 #: 8 digits more, with at most one space or hyphen between two digits (a contract number such as
 #: ZQ-D1000-2025-050 has neither, and is not scanned further).
-_MAYBE_IDENTIFIER = re.compile(r"[0-9](?:[ -]?[0-9]){12}|1[3-9][0-9](?:[ -]?[0-9]){8}", re.ASCII)
+#: Written to be fast over a whole column: 13 such digits exist in a text exactly when they exist from
+#: the first digit of a run (a digit neither after a digit nor after a digit and one space or hyphen),
+#: so only run starts are tried, and only digits at all. Equivalent, for search(), to
+#: r"[0-9](?:[ -]?[0-9]){12}|1[3-9][0-9](?:[ -]?[0-9]){8}" (tests/test_privacy_prefilter.py).
+_MAYBE_IDENTIFIER = re.compile(r"(?=[0-9])(?:(?<![0-9])(?<![0-9][ -])[0-9](?:[ -]?[0-9]){12}"
+                               r"|1[3-9][0-9](?:[ -]?[0-9]){8})", re.ASCII)
 
 
 def _identifiers_in(narrow: str, origin: list[int] | None) -> list[IdentifierMatch]:
@@ -388,6 +397,28 @@ def masked_suggestion(kind: str, identifier: str) -> str:
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
 
 
+def texts_with_possible_identifiers(texts: list[str]) -> list[str]:
+    """The texts among `texts` that find_identifiers could find something in, in their order;
+    for every other text it returns [] (its own first step is this test, on one text).
+
+    A column of a 100,000-row ledger (contract numbers: most have 11 digits or more) is
+    put into its scan form in one translation and searched in C, instead of one Python
+    call per text. The scan form is made character by character and "\\0" is its own
+    scan form and never part of a match, so the joined texts split back exactly."""
+    joined = "\0".join(texts)
+    if joined.count("\0") != len(texts) - 1:  # a text holds "\0" itself (the loader refuses such files)
+        return [t for t in texts if _MAYBE_IDENTIFIER.search(scan_form(t)[0])]
+    if any(_SCAN_FORM[ord(c)] != ord(c) for c in set(joined)):
+        normal = joined.translate(_SCAN_FORM)
+        lengths = list(map(len, normal.split("\0")))
+    else:  # every character is its own scan form (the usual case): no translation
+        normal, lengths = joined, list(map(len, texts))
+    # where each text starts in `normal`; a match never crosses a "\0", so it lies in one text
+    starts = list(accumulate(map(add, lengths, repeat(1)), initial=0))
+    hits = {bisect_right(starts, m.start()) - 1 for m in _MAYBE_IDENTIFIER.finditer(normal)}
+    return [texts[i] for i in sorted(hits)]
+
+
 def might_hold_identifier(text: str) -> bool:
     """A cheap test that is True for every text find_identifiers could find something in:
     an identifier has at least 11 digits (full-width and other digits count)."""
@@ -419,6 +450,14 @@ def might_hold_titled_name(text: str) -> bool:
     return _TITLE_THEN_NAME.search(text) is not None
 
 
+def texts_with_possible_titled_names(texts: list[str]) -> list[str]:
+    """The texts among `texts` for which might_hold_titled_name is True, in their order (C loops:
+    a match never crosses the "\\0" joining them, so one search tells whether any text has one)."""
+    if _TITLE_THEN_NAME.search("\0".join(texts)) is None:
+        return []
+    return list(compress(texts, map(_TITLE_THEN_NAME.search, texts)))
+
+
 def _jieba_posseg():
     import logging
 
@@ -429,6 +468,100 @@ def _jieba_posseg():
     return jieba.posseg
 
 
+class WordTags:
+    """jieba.posseg.cut(window) as (word, flag) pairs, kept in a file between runs.
+
+    Loading jieba's dictionary and word tags costs about two seconds of CPU in every run,
+    for the few windows of text a title is followed by a surname in (the policy text of
+    tasks.yaml holds one: 负责人和直接责任人). The tagger's answer for a window depends only
+    on the window, jieba's version and its dictionary (the generator loads no user
+    dictionary), so each answer is appended to a file named after the version and the
+    dictionary file's size and time; jieba is loaded only for a window the file lacks.
+    The file lives in the user's cache folder, as jieba keeps its own dictionary cache
+    in the temporary folder. A line that is not a list of [word, flag] pairs spelling out
+    its window exactly is ignored (the window is tagged again); a cache that cannot be
+    read or written only costs the load.
+    """
+
+    def __init__(self, folder: Path | None = None):
+        self._folder = folder
+        self._memo: dict[str, tuple[tuple[str, str], ...]] | None = None
+        self._file: Path | None = None
+        self._posseg = None
+
+    def cut(self, window: str) -> tuple[tuple[str, str], ...]:
+        if self._memo is None:
+            self._memo = self._read()
+        tags = self._memo.get(window)
+        if tags is None:
+            if self._posseg is None:
+                self._posseg = _jieba_posseg()
+            tags = self._memo[window] = tuple((w.word, w.flag) for w in self._posseg.cut(window))
+            self._append(window, tags)
+        return tags
+
+    def _path(self) -> Path | None:
+        import importlib.metadata
+        import importlib.util
+
+        try:
+            spec = importlib.util.find_spec("jieba")
+            locations = spec.submodule_search_locations if spec is not None else None
+            if not locations:
+                return None
+            stat = (Path(next(iter(locations))) / "dict.txt").stat()
+            version = importlib.metadata.version("jieba")
+        except (OSError, ValueError, importlib.metadata.PackageNotFoundError):
+            return None
+        if self._folder is not None:
+            folder = self._folder
+        else:
+            base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+            folder = Path(base) / "zhanqian-integrity-publisher"
+        return folder / f"jieba-posseg-{version}-{stat.st_size}-{stat.st_mtime_ns}.jsonl"
+
+    def _read(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        import json
+
+        self._file = self._path()
+        memo: dict[str, tuple[tuple[str, str], ...]] = {}
+        if self._file is None:
+            return memo
+        try:
+            with open(self._file, encoding="utf-8") as fh:
+                lines = fh.readlines()
+        except (OSError, UnicodeDecodeError):
+            return memo
+        for line in lines:
+            try:
+                window, pairs = json.loads(line)
+                tags = tuple((word, flag) for word, flag in pairs)
+            except (ValueError, TypeError):
+                continue
+            if isinstance(window, str) and tags and all(isinstance(w, str) and w and isinstance(f, str) for w, f in tags) \
+                    and "".join(w for w, _ in tags) == window:
+                memo[window] = tags
+        return memo
+
+    def _append(self, window: str, tags: tuple[tuple[str, str], ...]) -> None:
+        import json
+
+        if self._file is None:
+            return
+        line = json.dumps([window, [list(t) for t in tags]], ensure_ascii=False) + "\n"
+        try:
+            self._file.parent.mkdir(parents=True, exist_ok=True)
+            # one write in append mode per line: runs side by side add whole lines
+            with open(self._file, "a", encoding="utf-8") as fh:
+                fh.write(line)
+        except OSError:
+            self._file = None
+
+
+#: The tagger of find_titled_names (one per process).
+WORD_TAGS = WordTags()
+
+
 def find_titled_names(text: str) -> list[str]:
     """Full names of persons written right after a title or role (副主任刘德华 → 刘德华).
 
@@ -437,20 +570,17 @@ def find_titled_names(text: str) -> list[str]:
     person's name (``nr``). Masked forms (王某, 张某某) are not names.
     """
     names: list[str] = []
-    posseg = None
     for m in _TITLE_THEN_NAME.finditer(text):
         after = text[m.end():m.end() + 4]
         if not (after[:1] in _SURNAMES or after[:2] in _COMPOUND_SURNAMES) or after[1:2] == "某" or after[2:3] == "某":
             continue
-        if posseg is None:
-            posseg = _jieba_posseg()
         window = text[m.start():m.end() + 5]
         offset = m.start()
-        for word in posseg.cut(window):
-            start = text.find(word.word, offset)
-            offset = start + len(word.word) if start >= 0 else offset
-            if start == m.end() and word.flag.startswith("nr") and "某" not in word.word and _HAN_NAME.fullmatch(word.word):
-                names.append(word.word)
+        for word, flag in WORD_TAGS.cut(window):
+            start = text.find(word, offset)
+            offset = start + len(word) if start >= 0 else offset
+            if start == m.end() and flag.startswith("nr") and "某" not in word and _HAN_NAME.fullmatch(word):
+                names.append(word)
                 break
             if start > m.end():
                 break

@@ -59,3 +59,48 @@ def test_the_identifier_prefilter_never_hides_an_identifier():
 def test_contract_numbers_are_not_scanned_further():
     assert find_identifiers("ZQ-D1000-2025-050") == []
     assert _identifiers_in(*scan_form("ZQ-D1000-2025-050")) == []
+
+
+def test_the_identifier_pretest_finds_what_the_plain_pattern_finds():
+    """privacy._MAYBE_IDENTIFIER tries only the first digit of a run: for search() it is the plain pattern."""
+    import re
+
+    from generator.privacy import _MAYBE_IDENTIFIER
+
+    plain = re.compile(r"[0-9](?:[ -]?[0-9]){12}|1[3-9][0-9](?:[ -]?[0-9]){8}", re.ASCII)
+    rng = random.Random(151)
+    pieces = list("0123456789") + ["1", "13", "18", " ", "-", "  ", "--", " -", "x", "\n", "\0"]
+    found = 0
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        expected = plain.search(text) is not None
+        assert (_MAYBE_IDENTIFIER.search(text) is not None) == expected, repr(text)
+        found += expected
+    assert found > 500  # 872 of the texts above have such digits
+
+
+def test_a_column_is_screened_as_each_text_alone():
+    """texts_with_possible_identifiers / _titled_names over a whole column = the one-text tests."""
+    from generator.privacy import (
+        _MAYBE_IDENTIFIER,
+        might_hold_titled_name,
+        texts_with_possible_identifiers,
+        texts_with_possible_titled_names,
+    )
+
+    rng = random.Random(152)
+    names = ["副主任刘德华", "联系人：张伟", "经办人王某", "局长和直接", "主任", "刘德华", "科长 李"]
+    columns = []
+    for _ in range(300):
+        column = list({_text(rng) if rng.random() < 0.6 else rng.choice(names) + _text(rng)[:6]
+                       for _ in range(rng.randint(1, 40))})
+        columns.append(column)
+    columns += [[], [""], ["a\0b", "138 1234 5678"], ["０１２３４５６７８９０１２３"], ["ZQ-D1320-2023-013"]]
+    for column in columns:
+        assert texts_with_possible_identifiers(column) == [
+            t for t in column if _MAYBE_IDENTIFIER.search(scan_form(t)[0])], column
+        assert texts_with_possible_titled_names(column) == [t for t in column if might_hold_titled_name(t)], column
+    # every text the one-text scan finds something in is kept
+    for column in columns:
+        kept = set(texts_with_possible_identifiers(column))
+        assert all(t in kept for t in column if find_identifiers(t)), column

@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from generator import pack
-from generator.engine import search
+from generator import pack, sitefiles
+from generator.engine import search, stylesheet
 from generator.engine.stamp import SHELL_MARKDOWN, Shell
 from generator.offline import keep_requests_on_site
 from generator.problems import GeneratorError
@@ -93,6 +93,11 @@ def _shell_path(page_url: str, kind: str) -> str:
     folder = page_url.rstrip("/").rpartition("/")[0]
     name = SHELL_NAME.format(kind=kind)
     return f"{folder}/{name}" if folder else name
+
+
+def _code_folders() -> list[Path]:
+    """Where the record pages' markup comes from: the generator's code and templates."""
+    return [Path(__file__).resolve().parent.parent, sitefiles.templates_dir()]
 
 
 def _url_of(docs_path: str) -> str:
@@ -174,45 +179,43 @@ def trim_indentation(html: str) -> str:
 
 
 def _finish_engine_pages(build_dir: Path, site_dir: Path, shell_urls: set[str]) -> dict[str, str]:
-    """One pass over the pages the engine wrote: each read once, its indentation trimmed
-    (trim_indentation), its raw HTML blocks put back (blocks.pack), written once. The
-    shells are not written back but returned (URL → HTML), to learn from and remove."""
+    """Every page the engine wrote (the Markdown pages and the shells, before stamping), each
+    read once and written once: indentation trimmed, linked to the cut theme stylesheet
+    (engine/stylesheet.py, which needs them all, and nothing else exists yet, to know which
+    rules the site uses), and its raw HTML blocks put back (blocks.pack, one page's blocks
+    at a time). The shells are not written back but returned (URL → HTML): stamping learns
+    from them, then removes them."""
+    paths = sorted(site_dir.rglob("*.html"))
+    texts = [path.read_text(encoding="utf-8") for path in paths]
+    pages = [trim_indentation(text) for text in texts]  # without their blocks: a few KB each
+    swap = stylesheet.cut_theme_stylesheet(site_dir, pages, _code_folders())
+    if swap:
+        pages = [page.replace(*swap) for page in pages]
+    where = {os.path.normpath(path): i for i, path in enumerate(paths)}
     site = os.fspath(site_dir)
-    done: set[str] = set()
-    path = Path(build_dir) / BLOCKS_PACK
-    for docs_path, meta, data in pack.entries(path) if path.is_file() else ():
+    blocks_pack = Path(build_dir) / BLOCKS_PACK
+    for docs_path, meta, data in pack.entries(blocks_pack) if blocks_pack.is_file() else ():
         stem = docs_path[:-3]
-        out = os.path.join(site, stem + ".html" if stem == "index" or stem.endswith("/index") else stem + "/index.html")
+        i = where.get(os.path.normpath(os.path.join(site, stem + ".html" if stem == "index" or stem.endswith("/index")
+                                                    else stem + "/index.html")))
         blocks, pos = [], 0
         for size in meta["sizes"]:
             blocks.append(data[pos:pos + size].decode("utf-8"))
             pos += size
-        with open(out, encoding="utf-8") as fh:
-            text = trim_indentation(fh.read())
+        text = pages[i] if i is not None else ""
         restored = _BLOCK.sub(lambda m: blocks[int(m.group(1))], text)
         if _BLOCK.search(text) is None or restored.count("ZQBLOCK-") != sum(b.count("ZQBLOCK-") for b in blocks):
             raise EngineFailed(f"{docs_path}：页面中的 HTML 块没有按预期还原。")
-        with open(out, "w", encoding="utf-8") as fh:
-            fh.write(restored)
-        done.add(os.path.normpath(out))
-    shells: dict[str, str] = {}
-    shell_files = {os.path.normpath(os.path.join(site, url, "index.html")): url for url in shell_urls}
-    for dirpath, _dirs, names in os.walk(site):
-        for name in names:
-            if not name.endswith(".html"):
-                continue
-            out = os.path.normpath(os.path.join(dirpath, name))
-            if out in done:
-                continue
-            with open(out, encoding="utf-8") as fh:
-                text = fh.read()
-            trimmed = trim_indentation(text)
-            if out in shell_files:
-                shells[shell_files[out]] = trimmed
-            elif trimmed != text:
-                with open(out, "w", encoding="utf-8") as fh:
-                    fh.write(trimmed)
-    return shells
+        pages[i] = restored
+    shells = {os.path.normpath(os.path.join(site, url, "index.html")): url for url in shell_urls}
+    learnt: dict[str, str] = {}
+    for path, text, new in zip(paths, texts, pages):
+        url = shells.get(os.path.normpath(path))
+        if url is not None:
+            learnt[url] = new
+        elif new != text:
+            path.write_text(new, encoding="utf-8")
+    return learnt
 
 
 def _place_site_files(root: Path, site_dir: Path) -> None:
