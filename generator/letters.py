@@ -29,12 +29,14 @@ result is marked as an estimate (Python and JavaScript alike).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from generator import model
 from generator.derive import ArrearsFacts, CommitmentFacts, Facts, FindingFacts
@@ -229,20 +231,65 @@ def record_page_url(kind: str, record_id: str) -> str:
     return f"../{kind}/{record_id}/"
 
 
+@lru_cache(maxsize=None)
+def _row_head(label: str) -> str:  # a few dozen field titles, ~10^5 rows a build
+    return f'<tr><th scope="row">{escape(label)}</th><td>'
+
+
+def fact_rows(rows: list[tuple[str, str]]) -> Markup:
+    """The table rows of published_facts(), label and value escaped."""
+    return Markup("".join(f"{_row_head(label)}{escape(value)}</td></tr>\n" for label, value in rows))
+
+
+def _record_values(kind: str, item, facts: Facts) -> dict[str, Markup]:
+    """What differs between two letters to the same authority (escaped, as the template would)."""
+    record = item.record
+    return {
+        "record_id": escape(record.id), "record_title": escape(_record_title(kind, item)),
+        "fact_rows": fact_rows(published_facts(kind, item, facts.as_of)),
+        "record_url": escape(record_page_url(kind, record.id)),
+        "absolute_url": escape(facts.site.base_url + f"{kind}/{record.id}/"),
+    }
+
+
+def _render(facts: Facts, kind: str, contact: Contact, record: dict, due: tuple[date, bool]) -> str:
+    site = facts.site
+    return _environment().get_template("letter.html.j2").render(
+        site=site, as_of=facts.as_of, kind=kind, kind_name=KIND_NAMES[kind], contact=contact,
+        evidence=_EVIDENCE[kind], workdays=site.rules.objection_reply_workdays, due=due[0], estimated=due[1],
+        contact_site=site.contact, **record,
+    )
+
+
 def letter_html(facts: Facts, kind: str, item, table: WorkdayTable,
                 due: tuple[date, bool] | None = None) -> str:
     """The letter; `due`: the reply deadline for a filing on the as-of date, when the caller has it."""
-    site, rules = facts.site, facts.site.rules
-    record = item.record
-    workdays = rules.objection_reply_workdays
-    due, estimated = table.add_workdays(facts.as_of, workdays) if due is None else due
-    return _environment().get_template("letter.html.j2").render(
-        site=site, as_of=facts.as_of, kind=kind, kind_name=KIND_NAMES[kind], record_id=record.id,
-        record_title=_record_title(kind, item), rows=published_facts(kind, item, facts.as_of),
-        record_url=record_page_url(kind, record.id), absolute_url=site.base_url + f"{kind}/{record.id}/",
-        contact=handler_contact(kind, item), evidence=_EVIDENCE[kind], workdays=workdays,
-        due=due, estimated=estimated, contact_site=site.contact,
-    )
+    if due is None:
+        due = table.add_workdays(facts.as_of, facts.site.rules.objection_reply_workdays)
+    return _render(facts, kind, handler_contact(kind, item), _record_values(kind, item, facts), due)
+
+
+#: Letters to one authority differ only in the record: the template is rendered once per
+#: authority and kind with these slots, which each letter fills with its escaped values
+#: (the same text the template writes: test_letters checks every letter both ways).
+_SLOTS = {name: Markup(f"\x00{name}\x00") for name in
+          ("record_id", "record_title", "fact_rows", "record_url", "absolute_url")}
+_SLOT = re.compile("\x00(" + "|".join(_SLOTS) + ")\x00")
+
+
+class _Letters:
+    def __init__(self, facts: Facts, due: tuple[date, bool]) -> None:
+        self.facts, self.due = facts, due
+        self.shells: dict[tuple[str, Contact], list[str]] = {}
+
+    def letter(self, kind: str, item) -> str:
+        contact = handler_contact(kind, item)
+        parts = self.shells.get((kind, contact))
+        if parts is None:
+            parts = self.shells[(kind, contact)] = _SLOT.split(_render(self.facts, kind, contact, _SLOTS, self.due))
+        values = _record_values(kind, item, self.facts)
+        # split() alternates text and slot names: every odd part is a slot.
+        return "".join(part if i % 2 == 0 else values[part] for i, part in enumerate(parts))
 
 
 def _items(facts: Facts):
@@ -262,6 +309,7 @@ def letter_files(facts: Facts) -> dict[str, bytes]:
         f"{LETTERS}/letter.css": (TEMPLATES / "letter.css").read_bytes(),
     }
     due = table.add_workdays(facts.as_of, facts.site.rules.objection_reply_workdays)  # the same for every letter
+    letters = _Letters(facts, due)
     for kind, item in _items(facts):
-        out[letter_path(item.record.id)] = letter_html(facts, kind, item, table, due).encode("utf-8")
+        out[letter_path(item.record.id)] = letters.letter(kind, item).encode("utf-8")
     return out

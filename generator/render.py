@@ -31,6 +31,7 @@ Output is deterministic: the same facts give the same bytes.
 from __future__ import annotations
 
 import html as _html
+import io
 import json
 import gc
 import os
@@ -201,6 +202,7 @@ def cn_date(value: date | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+@lru_cache(maxsize=1 << 14)  # pure; a site's dates are a few thousand days, shown 100,000s of times
 def time_tag(value: date | None) -> Markup:
     """<time datetime="2024-03-01">2024年3月1日</time>"""
     if value is None:
@@ -611,9 +613,24 @@ def badge(text: object, tone_name: str) -> Markup:
     return Markup(f'<span class="zq-badge zq-badge--{_out(tone(tone_name))}">{_out(text)}</span>')
 
 
+_BADGE_HTML: dict[tuple[str, str], str] = {}
+
+
+def _badge_html(text: str, tone_name: str) -> str:
+    """One badge's markup, remembered for plain str label and tone (the same few dozen badges
+    are printed on every page and table row: 逾期 N 天, statuses); see _Escaped."""
+    key = (text, tone_name)
+    html = _BADGE_HTML.get(key)
+    if html is None:
+        html = f'<span class="zq-badge zq-badge--{_out(tone(tone_name))}">{_out(text)}</span>'
+        if text.__class__ is str and tone_name.__class__ is str and len(_BADGE_HTML) < 4096:
+            _BADGE_HTML[key] = html
+    return html
+
+
 def badge_list(items: Iterable) -> Markup:
     """The badges of a record, separated by spaces (table cells)."""
-    return Markup(" ".join(f'<span class="zq-badge zq-badge--{_out(tone(b.tone))}">{_out(b.label)}</span>' for b in items))
+    return Markup(" ".join([_badge_html(b.label, b.tone) for b in items]))
 
 
 def badges(items: Iterable) -> Markup:
@@ -654,7 +671,7 @@ def record_header(h) -> Markup:
 def timeline(events: Iterable[Event], kind: str) -> Markup:
     items = "".join(
         f'<li>{time_tag(e.date)} <strong>{_out(e.label)}</strong>'
-        f'{" " + text_br(event_text(e, kind)) if e.text else ""}</li>\n' for e in events)
+        f'{f" {text_br(event_text(e, kind))}" if e.text else ""}</li>\n' for e in events)  # str, not Markup + str
     return Markup(f'<ol class="zq-timeline">\n{items}</ol>')
 
 
@@ -741,6 +758,116 @@ def change_log(entries: Sequence, table: str, noun: str = "变更") -> Markup:
     return Markup("".join(out))
 
 
+def _field_cells(resource: str, *fields: str) -> tuple[Markup, ...]:
+    """Field titles as a table prints them in every row (data-label): escaped once per table."""
+    return tuple(_out(label(resource, f)) for f in fields)
+
+
+class _Escaped(dict):
+    """_out of the plain strings a table repeats row after row (statuses, categories, unit ids,
+    creditors): each escaped once per table. Only values of type str are remembered: a Markup
+    equal to a remembered text would be looked up as that text and come out escaped (the
+    fields read here are plain str in the model), never the other way round."""
+
+    def __missing__(self, value: object) -> Markup:
+        out = _out(value)
+        if value.__class__ is str:
+            self[value] = out
+        return out
+
+
+class _DateCells(dict):
+    """(data-value, text) of a date cell, as ``{{ d | iso }}`` and ``{{ d | cn_date }}`` print them: once per date."""
+
+    def __missing__(self, value: date | None) -> tuple[Markup, Markup]:
+        cells = self[value] = (_out(iso(value)), _out(cn_date(value)))
+        return cells
+
+
+class _DeptLinks(dict):
+    """dept_link of one page, computed once per (unit id, name): a table repeats a few units."""
+
+    def __init__(self, nav: Linker):
+        super().__init__()
+        self.nav = nav
+
+    def __missing__(self, key: tuple[str, str]) -> Markup:
+        value = self[key] = _out(dept_link(key[0], key[1], self.nav))
+        return value
+
+
+def commitment_rows(rows: Iterable[CommitmentFacts], nav: Linker) -> Markup:
+    """The body rows of a commitments table (list pages, department pages): the markup the
+    ``{% for %}`` loop of ``commitments_table`` printed, every value through _out as ``{{ }}`` did."""
+    department, category, promised_on, deadline, status = _field_cells(
+        "commitments", "department", "category", "promised_on", "deadline", "status")
+    links, text, dates = _DeptLinks(nav), _Escaped(), _DateCells()
+    out = []
+    for c in rows:
+        r = c.record
+        promised, due = dates[r.promised_on], dates[r.deadline]
+        out.append(
+            f'<tr data-department="{text[r.department]}" data-status="{text[r.status]}" data-category="{text[r.category]}"'
+            f' data-year="{_out(r.promised_on.year)}"><td class="zq-key zq-card-title">'
+            f'<a href="{_out(nav.record("commitments", r.id))}">{_out(r.title)}</a><br><small class="zq-nowrap">{_out(r.id)}</small></td>'
+            f'<td data-label="{department}">{links[r.department, c.department_name]}</td>'
+            f'<td data-label="{category}">{text[r.category]}</td>'
+            f'<td data-label="{promised_on}" data-value="{promised[0]}">{promised[1]}</td>'
+            f'<td class="zq-key" data-label="{deadline}" data-value="{due[0]}">{due[1]}</td>'
+            f'<td class="zq-key" data-label="{status}" data-value="{text[r.status]}">{badge_list(c.badges)}</td></tr>\n')
+    return Markup("".join(out))
+
+
+def arrears_rows(rows: Iterable[ArrearsFacts], nav: Linker, show_debtor: bool = True) -> Markup:
+    """The body rows of an arrears table, as the loop of ``arrears_table`` printed them."""
+    debtor, creditor, due_on = _field_cells("arrears", "debtor", "creditor", "due_on")
+    amount = _out(money_label("arrears", "amount"))
+    links, text, dates = _DeptLinks(nav), _Escaped(), _DateCells()
+    out = []
+    for a in rows:
+        r = a.record
+        due = dates[r.due_on]
+        out.append(
+            f'<tr data-department="{text[r.debtor]}" data-status="{text[a.status]}" data-size="{text[r.creditor_size]}"'
+            f' data-year="{_out(r.found_on.year)}" data-creditor="{text[r.creditor]}"><td class="zq-key zq-card-title">'
+            f'<a href="{_out(nav.record("arrears", r.id))}">{_out(r.project)}</a><br><small class="zq-nowrap">{_out(r.id)}</small></td>')
+        if show_debtor:
+            out.append(f'<td data-label="{debtor}">{links[r.debtor, a.debtor_name]}</td>')
+        out.append(
+            f'<td data-label="{creditor}">{text[r.creditor]}</td>'
+            f'<td data-label="{due_on}" data-value="{due[0]}">{due[1]}</td>'
+            f'<td class="zq-num zq-key" data-label="{amount}" data-value="{_out(plain_number(r.amount))}">{yuan_cell(r.amount)}</td>'
+            f'<td class="zq-num" data-label="已清偿" data-value="{_out(plain_number(a.repaid))}">{yuan_cell(a.repaid)}</td>'
+            f'<td class="zq-num zq-key" data-label="未清偿余额" data-value="{_out(plain_number(a.outstanding))}">{yuan_cell(a.outstanding)}</td>'
+            f'<td class="zq-key" data-label="清偿状态" data-value="{text[a.status]}">{badge_list(a.badges)}</td></tr>\n')
+    return Markup("".join(out))
+
+
+def finding_rows(rows: Iterable[FindingFacts], nav: Linker, show_subject: bool = True) -> Markup:
+    """The body rows of a findings table, as the loop of ``findings_table`` printed them."""
+    subject, category, severity, decided, published = _field_cells(
+        "findings", "subject", "category", "severity", "decision_decided_on", "published_on")
+    links, text, dates = _DeptLinks(nav), _Escaped(), _DateCells()
+    out = []
+    for x in rows:
+        r = x.record
+        on, pub, end = dates[r.decision_decided_on], dates[r.published_on], dates[x.disclosure_end]
+        out.append(
+            f'<tr data-department="{text[r.subject]}" data-severity="{text[r.severity]}" data-category="{text[r.category]}"'
+            f' data-year="{_out(r.decision_decided_on.year)}"><td class="zq-key zq-card-title">'
+            f'<a class="zq-nowrap" href="{_out(nav.record("findings", r.id))}">{_out(r.id)}</a></td>')
+        if show_subject:
+            out.append(f'<td data-label="{subject}">{links[r.subject, x.subject_name]}</td>')
+        out.append(
+            f'<td data-label="{category}">{text[r.category]}</td>'
+            f'<td class="zq-key zq-badge-cell" data-label="{severity}" data-value="{text[r.severity]}">{badge_list(x.badges)}</td>'
+            f'<td data-label="{decided}" data-value="{on[0]}">{on[1]}</td>'
+            f'<td class="zq-key" data-label="{published}" data-value="{pub[0]}">{pub[1]}</td>'
+            f'<td class="zq-key" data-label="公示截止" data-value="{end[0]}">{end[1]}</td>'
+            f'<td class="zq-key" data-label="异议情况">{text[x.objection_state]}</td></tr>\n')
+    return Markup("".join(out))
+
+
 def tombstone(w, noun: str) -> Markup:
     """The notice on a withdrawn record's page."""
     doc = f"<br>批准文件：{text_br(w.document)}" if w.document else ""
@@ -772,6 +899,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         badge=badge, badge_list=badge_list, badges=badges, dept_link=dept_link, related_link=related_link,
         record_url=record_url, record_header=record_header, timeline=timeline, history_block=history_block,
         objection_link=objection_link, change_log=change_log, tombstone=tombstone,
+        commitment_rows=commitment_rows, arrears_rows=arrears_rows, finding_rows=finding_rows,
     )
     env.globals.update(
         label=label, money_label=money_label, labels=field_labels(), money_labels=field_labels(money=True), enum=enum, is_web_url=is_web_url, event_text=event_text,
@@ -965,7 +1093,7 @@ class _Site:
         path = record_path(kind, record_id)
         address = page_url(path)
         if self.cache is not None:
-            key = self.cache.key(path, template, title, context)
+            key = self.cache.key(path, template, title, context, record_refs=kind == "departments")
             if self.cache.fresh(address, key):
                 return HtmlPage(path, address, kind, safe_title(title), search)
         body = self.env.get_template(template).render(facts=self.facts, rules=self.rules, nav=self.nav(path), **context)
@@ -1268,7 +1396,7 @@ class _PageCache:
     was saved with. The cache is a JSON file, rewritten only when it changed.
     """
 
-    VERSION = 4
+    VERSION = 5
 
     def __init__(self, path: Path, facts: Facts, history: History | None, templates_dir: Path, pack: PackWriter):
         import hashlib
@@ -1292,8 +1420,9 @@ class _PageCache:
         except (OSError, ValueError, AttributeError):
             pass
         self.new: dict[str, str] = {}
+        self._record_keys: dict[int, tuple[object, str]] = {}  # id(record facts) -> (them, their page's key)
 
-    def key(self, path: str, template: str, title: str, context: dict) -> str:
+    def key(self, path: str, template: str, title: str, context: dict, *, record_refs: bool = False) -> str:
         """The digest of the page's pickled context (frozen dataclasses, tuples, dates, Decimals,
         strings, Markup), about twice as fast as their repr.
 
@@ -1304,8 +1433,26 @@ class _PageCache:
         the same data gives the same keys in every process: the context holds no sets
         (whose order would follow the string hash seed) and is built the same way each
         time (checked across hash seeds at 2,000 records).
+
+        A record page's key digests its record's facts (and more), so it stands for them
+        in a department page's key (record_refs): a department carries all its records,
+        and pickling them again cost as much as all record pages' keys together (half
+        of the keys' time at 10,000 records). A record keyed before is written as its page
+        key; any other object is pickled as it is.
         """
-        return self._sha(pickle.dumps((path, template, title, sorted(context.items())), protocol=5)).hexdigest()
+        data = (path, template, title, sorted(context.items()))
+        if record_refs:
+            buf = io.BytesIO()
+            _RecordRefPickler(buf, self._record_keys).dump(data)
+            raw = buf.getvalue()
+        else:
+            raw = pickle.dumps(data, protocol=5)
+        key = self._sha(raw).hexdigest()
+        if not record_refs:
+            for value in context.values():
+                if value.__class__ in _RECORD_FACTS:
+                    self._record_keys[id(value)] = (value, key)  # the value kept: its id stays its own
+        return key
 
     def fresh(self, address: str, key: str) -> bool:
         """Whether the page's entry in the last pages.pack is right (the render copies it)."""
@@ -1322,6 +1469,31 @@ class _PageCache:
         data = json.dumps({"common": self.common, "pack": _identity(Path(self.pack.path)),
                            "pages": dict(sorted(self.new.items()))}, separators=(",", ":")).encode()
         write_if_changed(self.path, data)
+
+
+_RECORD_FACTS = (CommitmentFacts, ArrearsFacts, FindingFacts)
+
+
+def _record_page_key(key: str) -> str:
+    """What a record stands for in a department page's cache key (never called: nothing is unpickled)."""
+    return key
+
+
+class _RecordRefPickler(pickle.Pickler):
+    """Pickles a page context with each record already keyed written as its page key (see _PageCache.key).
+
+    reducer_override is the pickle module's documented hook; it is consulted only for objects
+    of classes without a built-in fast path (dataclasses, dates, Decimals), never for str or tuples."""
+
+    def __init__(self, file, record_keys: dict[int, tuple[object, str]]):
+        super().__init__(file, protocol=5)
+        self.record_keys = record_keys
+
+    def reducer_override(self, obj):
+        entry = self.record_keys.get(id(obj))
+        if entry is not None and entry[0] is obj:
+            return _record_page_key, (entry[1],)
+        return NotImplemented
 
 
 def render(facts: Facts, build_dir: Path, *, history: History | None = None,

@@ -18,7 +18,7 @@ import operator
 import re
 from collections import defaultdict
 from itertools import repeat
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -352,7 +352,6 @@ def _raw_columns(rows: list[dict[str, Any]], names: list[str]) -> list[list[Any]
 
 def _typed_tables(raw: RawData, problems: list[Problem]) -> tuple[dict[str, list[dict[str, Any]]], dict, dict]:
     """Typed rows of every table, and the typed and the raw cells by table and column."""
-    typed: dict[str, list[dict[str, Any]]] = {}
     typed_columns: dict[str, dict[str, list[Any]]] = {}
     raw_columns: dict[str, dict[str, list[Any]]] = {}
     for name, table in raw.tables.items():
@@ -373,24 +372,41 @@ def _typed_tables(raw: RawData, problems: list[Problem]) -> tuple[dict[str, list
 
             columns.append(cast_values(cells, f, report))
         typed_columns[name] = dict(zip(keys, columns))
-        typed[name] = list(map(dict, map(zip, repeat(keys), zip(*columns)))) if keys else [{} for _ in range(n)]
-    return typed, typed_columns, raw_columns
+    return _Rows(typed_columns, {name: len(table.rows) for name, table in raw.tables.items()}), typed_columns, raw_columns
 
 
-def _all_distinct(rows: list[dict[str, Any]], key: tuple[str, ...] | list[str]) -> bool:
+class _Rows(dict):
+    """Typed rows by table name, a table's row dicts made from its typed columns when a rule
+    first asks for them: the rules that read a big ledger's repayments and instalments
+    column by column never build their 270,000 dicts."""
+
+    def __init__(self, columns: dict[str, dict[str, list[Any]]], counts: dict[str, int]):
+        super().__init__()
+        self._columns, self._counts = columns, counts
+
+    def __missing__(self, name: str) -> list[dict[str, Any]]:
+        columns = self._columns[name]
+        keys = list(columns)
+        rows = list(map(dict, map(zip, repeat(keys), zip(*columns.values())))) if keys else [{} for _ in range(self._counts[name])]
+        self[name] = rows
+        return rows
+
+
+def _all_distinct(columns: dict[str, list[Any]], key: tuple[str, ...] | list[str]) -> bool:
     """Whether no two rows share their key (built in C: the usual case of a big ledger)."""
     if len(key) == 1:
-        name = key[0]
-        return len({row[name] for row in rows}) == len(rows)
-    return len(set(zip(*([row[k] for row in rows] for k in key)))) == len(rows)
+        cells = columns[key[0]]
+        return len(set(cells)) == len(cells)
+    return len(set(zip(*(columns[k] for k in key)))) == len(columns[key[0]])
 
 
 def _check_keys(ctx: Context) -> Iterator[Problem]:
     referenced: dict[tuple[str, str], set] = {}
     for resource in ctx.package.resources:
-        rows = ctx.rows[resource.name]
+        columns = ctx.columns[resource.name] if ctx.columns is not None else None
         table = ctx.tables[resource.name]
-        if resource.primary_key and not _all_distinct(rows, resource.primary_key):
+        if resource.primary_key and (columns is None or not _all_distinct(columns, resource.primary_key)):
+            rows = ctx.rows[resource.name]
             seen: dict = {}
             pk = resource.primary_key
             # single-column keys (most tables) without a tuple per row
@@ -410,14 +426,18 @@ def _check_keys(ctx: Context) -> Iterator[Problem]:
             if len(fk.fields) == 1:
                 target_key = (fk.resource, fk.reference[0])
                 if target_key not in referenced:  # several tables refer to the same ids
-                    referenced[target_key] = {r[fk.reference[0]] for r in ctx.rows[fk.resource]}
+                    referenced[target_key] = set(ctx.columns[fk.resource][fk.reference[0]]) if ctx.columns is not None \
+                        else {r[fk.reference[0]] for r in ctx.rows[fk.resource]}
                 single = referenced[target_key]
-                if {row[field] for row in rows} - single <= {None}:
+                if (set(columns[field]) if columns is not None else {row[field] for row in ctx.rows[resource.name]}) \
+                        - single <= {None}:
                     continue  # every reference found (the usual case): no row by row look-up
+                rows = ctx.rows[resource.name]
                 missing = ((i, (row[field],)) for i, row in enumerate(rows)
                            if row[field] is not None and row[field] not in single)
                 targets_of = lambda: {(t,) for t in single}  # noqa: E731 - only for the hint
             else:
+                rows = ctx.rows[resource.name]
                 targets = {tuple(r[k] for k in fk.reference) for r in ctx.rows[fk.resource]}
                 missing = ((i, key) for i, key in ((i, tuple(row[k] for k in fk.fields)) for i, row in enumerate(rows))
                            if None not in key and key not in targets)
@@ -548,7 +568,8 @@ def withdrawals_and_change_logs(ctx: Context) -> Iterator[Problem]:
         elif c["withdrawn_on"] or c["withdrawal_reason"]:
             yield ctx.problem("commitments", i, "withdrawn_on", f"填写了撤回情况，但状态是“{c['status']}”",
                               "撤回的承诺请把状态改为“已撤回”；未撤回的请删除 withdrawal")
-    found = {a["id"]: a["found_on"] for a in ctx.rows["arrears"]}
+    found = dict(zip(ctx.columns["arrears"]["id"], ctx.columns["arrears"]["found_on"])) if ctx.columns is not None \
+        else {a["id"]: a["found_on"] for a in ctx.rows["arrears"]}
     for i, w in enumerate(ctx.rows["arrears_withdrawals"]):
         if _before(w["withdrawn_on"], found.get(w["arrears_id"])):
             yield ctx.problem("arrears_withdrawals", i, "withdrawn_on", "撤回日期早于认定日期", "请核对日期")
@@ -582,34 +603,46 @@ def histories_in_order(ctx: Context) -> Iterator[Problem]:
                 yield ctx.problem(table, i, "date", "进展日期早于承诺日期", "请核对日期")
 
 
+def _columns_of(ctx: Context, table: str, names: tuple[str, ...]) -> list[list[Any]]:
+    """Typed cells of `names` in `table`, column by column."""
+    if ctx.columns is not None:
+        return [ctx.columns[table][n] for n in names]
+    rows = ctx.rows[table]
+    return [[r[n] for r in rows] for n in names]
+
+
 @rule
 def arrears_dates_and_dispute(ctx: Context) -> Iterator[Problem]:
     max_term = ctx.site.rules.payment.max_term_days if ctx.site else 60
     valid_codes: set[str] = set()  # a creditor recurs: check its code once
-    for i, a in enumerate(ctx.rows["arrears"]):
-        if _before(a["due_on"], a["delivered_on"]):
+    lpr = ctx.site is not None and bool(ctx.site.rules.lpr)
+    floors: dict[date, Decimal | None] = {}  # contracts signed on the same day: one look-up
+    # over the columns (no row dicts): the checks of a row are the same, in the same order
+    for i, (due_on, delivered_on, found_on, disputed, amount, disputed_amount, rate, signed_on, resolution, code) in \
+            enumerate(zip(*_columns_of(ctx, "arrears", ("due_on", "delivered_on", "found_on", "disputed", "amount",
+                                                        "disputed_amount", "agreed_daily_rate", "signed_on",
+                                                        "resolution", "creditor_code")))):
+        if _before(due_on, delivered_on):
             yield ctx.problem("arrears", i, "due_on", "约定付款日期早于交付日期", "请核对两个日期")
-        elif a["due_on"] and a["delivered_on"] and (a["due_on"] - a["delivered_on"]).days > max_term:
-            days = (a["due_on"] - a["delivered_on"]).days
+        elif due_on and delivered_on and (due_on - delivered_on).days > max_term:
+            days = (due_on - delivered_on).days
             yield ctx.problem("arrears", i, "due_on", f"约定付款期限为交付后 {days} 天，超过法定最长 {max_term} 天",
                               f"保障中小企业款项支付条例规定机关、事业单位付款期限最长不超过 {max_term} 日；本站按法定最长期限计算逾期和利息，"
                               "页面同时列出约定日期；请核实合同条款", severity=WARNING)
-        if _before(a["found_on"], a["delivered_on"]):
+        if _before(found_on, delivered_on):
             yield ctx.problem("arrears", i, "found_on", "认定日期早于交付日期", "请核对两个日期")
-        if a["disputed"] and not ctx.given("arrears", i, "resolution"):
+        if disputed and not ctx.given("arrears", i, "resolution"):
             yield ctx.problem("arrears", i, "resolution", "有争议的账款必须填写争议解决方式", "可选：协商、调解、诉讼、仲裁")
-        amount, disputed_amount = a["amount"], a["disputed_amount"]
-        if a["disputed"] and disputed_amount is None and not ctx.given("arrears", i, "disputed_amount"):
+        if disputed and disputed_amount is None and not ctx.given("arrears", i, "disputed_amount"):
             yield ctx.problem("arrears", i, "disputed_amount", "有争议的账款没有填写争议金额",
                               "请填写争议金额：无争议部分应当及时支付，按无争议部分计算逾期；未填写时按全部争议处理", severity=WARNING)
-        if disputed_amount and not a["disputed"]:
+        if disputed_amount and not disputed:
             yield ctx.problem("arrears", i, "disputed_amount", "填写了争议金额，但“是否有争议”为 false", "有争议请把 disputed 改为 true，否则清空争议金额")
         if disputed_amount is not None and amount is not None and disputed_amount > amount:
             yield ctx.problem("arrears", i, "disputed_amount", f"争议金额 {disputed_amount} 元超过欠款金额 {amount} 元", "请核对金额")
-        rate = a["agreed_daily_rate"]
-        signed = a["signed_on"] or a["delivered_on"]
-        if rate is not None and signed is not None and ctx.site is not None and ctx.site.rules.lpr:
-            floor = ctx.site.rules.lpr_floor(signed)
+        signed = signed_on or delivered_on
+        if rate is not None and signed is not None and lpr:
+            floor = floors[signed] if signed in floors else floors.setdefault(signed, ctx.site.rules.lpr_floor(signed))
             annual = rate * 365
             month = f"{signed.year}-{signed.month:02d}"
             if floor is None:
@@ -620,9 +653,8 @@ def arrears_dates_and_dispute(ctx: Context) -> Iterator[Problem]:
                                   f"约定逾期利率每日 {rate}%（折合年利率 {annual.normalize()}%）低于合同订立时的1年期LPR {floor}%",
                                   "保障中小企业款项支付条例规定约定利率不得低于合同订立时1年期贷款市场报价利率；请核实合同条款",
                                   severity=WARNING)
-        if a["disputed"] is False and a["resolution"]:
+        if disputed is False and resolution:
             yield ctx.problem("arrears", i, "resolution", "填写了争议解决方式，但“是否有争议”为 false", "有争议请把 disputed 改为 true，否则清空解决方式")
-        code = a["creditor_code"]
         if code and code not in valid_codes and not uscc_is_valid(code):
             right = uscc_check_char(code[:17])
             yield ctx.problem("arrears", i, "creditor_code", f"统一社会信用代码“{code}”的校验码不对",
@@ -642,11 +674,9 @@ def amounts_are_plausible(ctx: Context) -> Iterator[Problem]:
         return
     ranges = ctx.site.rules.plausible_amounts
     kinds: dict[str | None, Any] = {}  # project name → its range: a ledger repeats its projects
-    for i, a in enumerate(ctx.rows["arrears"]):
-        amount = a["amount"]
+    for i, (amount, project) in enumerate(zip(*_columns_of(ctx, "arrears", ("amount", "project")))):
         if amount is None:
             continue
-        project = a["project"]
         if project in kinds:
             found = kinds[project]
         else:
@@ -803,7 +833,8 @@ def objections_in_order(ctx: Context) -> Iterator[Problem]:
 
 @rule
 def related_records_exist(ctx: Context) -> Iterator[Problem]:
-    known = {r["id"] for r in ctx.rows["commitments"]} | {r["id"] for r in ctx.rows["arrears"]}
+    known = {r["id"] for r in ctx.rows["commitments"]} | (set(ctx.columns["arrears"]["id"]) if ctx.columns is not None
+                                                          else {r["id"] for r in ctx.rows["arrears"]})
     for i, r in enumerate(ctx.rows["finding_related"]):
         if r["related_id"] and r["related_id"] not in known:
             yield ctx.problem("finding_related", i, "related_id", f"关联事项“{r['related_id']}”不存在",
@@ -1145,7 +1176,8 @@ def _build(ctx: Context, redactions: list | tuple = ()) -> model.Dataset:
     by = lambda table, key: _group(rows[table], key)  # noqa: E731
     partners, c_progress, steps = by("commitment_partners", "commitment_id"), by("commitment_progress", "commitment_id"), by("commitment_rectification", "commitment_id")
     units, t_progress = by("task_units", "task_id"), by("task_progress", "task_id")
-    plan, repaid = by("arrears_plan", "arrears_id"), by("arrears_repayments", "arrears_id")
+    plan, repaid = _children(ctx, "arrears_plan", model.Instalment, ("due_on", "amount")), \
+        _children(ctx, "arrears_repayments", model.Repayment, ("paid_on", "amount", "note", "seq"))
     related, objections = by("finding_related", "finding_id"), by("finding_objections", "finding_id")
     c_changes, a_changes, f_changes = (by("commitment_changes", "commitment_id"), by("arrears_changes", "arrears_id"),
                                        by("finding_changes", "finding_id"))
@@ -1202,24 +1234,19 @@ def _build(ctx: Context, redactions: list | tuple = ()) -> model.Dataset:
     arrears_fields = ("id", "debtor", "creditor", "creditor_code", "creditor_size", "project", "contract_no", "amount",
                       "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note",
                       "signed_on", "due_kind", "disputed_amount", "interest_state")
-    Instalment, Repayment = model.Instalment, model.Repayment
-    paid_order = itemgetter("paid_on", "seq")
+    due_order, paid_order = attrgetter("due_on"), attrgetter("paid_on", "seq")
 
     # a typed row holds exactly the ledger's fields (every row the same keys): copied whole
     whole = set(ctx.package.resource("arrears").field_names) == set(arrears_fields)
 
     def arrears_item(a: dict) -> model.ArrearsItem:
         key = a["id"]
-        values = a.copy() if whole else {k: a[k] for k in arrears_fields}
+        # the typed row itself when it holds exactly the ledger's fields (it is not used after this)
+        values = a if whole else {k: a[k] for k in arrears_fields}
         planned = plan.get(key)
-        values["plan"] = tuple(Instalment(p["due_on"], p["amount"]) for p in _by(planned, "due_on")) if planned else ()
+        values["plan"] = tuple(sorted(planned, key=due_order) if len(planned) > 1 else planned) if planned else ()
         paid = repaid.get(key)
-        if paid:
-            if len(paid) > 1:
-                paid = sorted(paid, key=paid_order)
-            values["repayments"] = tuple(Repayment(r["paid_on"], r["amount"], r["note"], r["seq"]) for r in paid)
-        else:
-            values["repayments"] = ()
+        values["repayments"] = tuple(sorted(paid, key=paid_order) if len(paid) > 1 else paid) if paid else ()
         if key in withdrawals:
             values["withdrawal"] = arrears_withdrawal(key)
         if key in a_changes:
@@ -1274,13 +1301,16 @@ def _field_titles(package: Package, kind: str) -> dict[str, str]:
     return out
 
 
-def _by(items: list[dict] | None, key: str) -> list[dict]:
-    """items sorted by one field (stable, as sorted(); most items have none or one)."""
-    if not items:
-        return []
-    if len(items) == 1:
-        return items
-    return sorted(items, key=itemgetter(key))
+def _children(ctx: Context, table: str, cls: type, fields: tuple[str, ...]) -> dict[Any, list[Any]]:
+    """The rows of a ledger's child table as `cls(*fields)`, by arrears_id, in file order: made
+    from the typed columns (no row dicts for a big ledger's 270,000 repayments and instalments)."""
+    columns = ctx.columns[table] if ctx.columns is not None else None
+    if columns is None:
+        return {k: [cls(*(r[f] for f in fields)) for r in items] for k, items in _group(ctx.rows[table], "arrears_id").items()}
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for key, item in zip(columns["arrears_id"], map(cls, *(columns[f] for f in fields))):
+        grouped[key].append(item)
+    return grouped
 
 
 def _group(rows: list[dict], key: str) -> dict[Any, list[dict]]:

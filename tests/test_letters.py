@@ -153,3 +153,24 @@ def test_record_pages_link_their_letter_and_arrears_wording_fits(tmp_path):
     commitment = bodies["commitments/CM-2024-001/"]
     assert "公示期" not in commitment.split("对本记录有异议")[1]
     assert '<a href="../../letters/CM-2024-001.html">' in commitment
+
+
+@pytest.mark.parametrize("hostile", [False, True], ids=["demo", "hostile"])
+def test_each_letter_is_what_the_template_writes_for_its_record(tmp_path, hostile):
+    """letter_files renders the template once per authority and fills in each record;
+    every letter must be exactly the template's own rendering for that record."""
+    data_dir = DEMO_DATA
+    if hostile:
+        from tests.e2e.e2e_support import make_hostile_data
+
+        data_dir = make_hostile_data(tmp_path / "data")
+    facts = facts_of(data_dir)
+    files = letters.letter_files(facts)
+    table = letters.workday_table(facts.calendar, facts.as_of)
+    items = ([("commitments", c) for c in facts.commitments] + [("arrears", a) for a in facts.arrears]
+             + [("findings", f) for f in facts.findings])
+    authorities = {letters.handler_contact(kind, item) for kind, item in items}
+    assert len(items) > 20 and len(authorities) > 3
+    for kind, item in items:
+        expected = letters.letter_html(facts, kind, item, table)
+        assert files[letters.letter_path(item.record.id)].decode("utf-8") == expected, item.record.id

@@ -1,0 +1,191 @@
+"""The record tables' rows (Python filters, once a Jinja loop) and the page cache of the render stage."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+from datetime import date
+
+from generator import model, pack, render as render_mod, sitefiles
+from generator.derive import derive
+from generator.urls import Linker
+from tests.test_render import AS_OF, DEPARTMENTS, HOSTILE_TEXT, arrears, commitment, dataset, finding
+
+# The loops of _macros.j2 that commitment_rows, arrears_rows and finding_rows replace, as they were.
+OLD_COMMITMENT_ROWS = """{% for c in rows %}
+<tr data-department="{{ c.record.department }}" data-status="{{ c.record.status }}" data-category="{{ c.record.category }}" data-year="{{ c.record.promised_on.year }}"><td class="zq-key zq-card-title"><a href="{{ c.record.id | record_url('commitments', nav) }}">{{ c.record.title }}</a><br><small class="zq-nowrap">{{ c.record.id }}</small></td><td data-label="{{ labels.commitments.department }}">{{ c.record.department | dept_link(c.department_name, nav) }}</td><td data-label="{{ labels.commitments.category }}">{{ c.record.category }}</td><td data-label="{{ labels.commitments.promised_on }}" data-value="{{ c.record.promised_on | iso }}">{{ c.record.promised_on | cn_date }}</td><td class="zq-key" data-label="{{ labels.commitments.deadline }}" data-value="{{ c.record.deadline | iso }}">{{ c.record.deadline | cn_date }}</td><td class="zq-key" data-label="{{ labels.commitments.status }}" data-value="{{ c.record.status }}">{{ c.badges | badge_list }}</td></tr>
+{% endfor %}
+"""
+OLD_ARREARS_ROWS = """{% for a in rows %}
+<tr data-department="{{ a.record.debtor }}" data-status="{{ a.status }}" data-size="{{ a.record.creditor_size }}" data-year="{{ a.record.found_on.year }}" data-creditor="{{ a.record.creditor }}"><td class="zq-key zq-card-title"><a href="{{ a.record.id | record_url('arrears', nav) }}">{{ a.record.project }}</a><br><small class="zq-nowrap">{{ a.record.id }}</small></td>{% if show_debtor %}<td data-label="{{ labels.arrears.debtor }}">{{ a.record.debtor | dept_link(a.debtor_name, nav) }}</td>{% endif %}<td data-label="{{ labels.arrears.creditor }}">{{ a.record.creditor }}</td><td data-label="{{ labels.arrears.due_on }}" data-value="{{ a.record.due_on | iso }}">{{ a.record.due_on | cn_date }}</td><td class="zq-num zq-key" data-label="{{ money_labels.arrears.amount }}" data-value="{{ a.record.amount | num }}">{{ a.record.amount | yuan_cell }}</td><td class="zq-num" data-label="已清偿" data-value="{{ a.repaid | num }}">{{ a.repaid | yuan_cell }}</td><td class="zq-num zq-key" data-label="未清偿余额" data-value="{{ a.outstanding | num }}">{{ a.outstanding | yuan_cell }}</td><td class="zq-key" data-label="清偿状态" data-value="{{ a.status }}">{{ a.badges | badge_list }}</td></tr>
+{% endfor %}
+"""
+OLD_FINDING_ROWS = """{% for x in rows %}
+<tr data-department="{{ x.record.subject }}" data-severity="{{ x.record.severity }}" data-category="{{ x.record.category }}" data-year="{{ x.record.decision_decided_on.year }}"><td class="zq-key zq-card-title"><a class="zq-nowrap" href="{{ x.record.id | record_url('findings', nav) }}">{{ x.record.id }}</a></td>{% if show_subject %}<td data-label="{{ labels.findings.subject }}">{{ x.record.subject | dept_link(x.subject_name, nav) }}</td>{% endif %}<td data-label="{{ labels.findings.category }}">{{ x.record.category }}</td><td class="zq-key zq-badge-cell" data-label="{{ labels.findings.severity }}" data-value="{{ x.record.severity }}">{{ x.badges | badge_list }}</td><td data-label="{{ labels.findings.decision_decided_on }}" data-value="{{ x.record.decision_decided_on | iso }}">{{ x.record.decision_decided_on | cn_date }}</td><td class="zq-key" data-label="{{ labels.findings.published_on }}" data-value="{{ x.record.published_on | iso }}">{{ x.record.published_on | cn_date }}</td><td class="zq-key" data-label="公示截止" data-value="{{ x.disclosure_end | iso }}">{{ x.disclosure_end | cn_date }}</td><td class="zq-key" data-label="异议情况">{{ x.objection_state }}</td></tr>
+{% endfor %}
+"""
+
+ODD = ["<", ">", "&", '"', "'", "&amp;", "\x00", "\x01", "\x7f", "\x85", "\u200e", "\u202e", "\n", "\r", "\t", " ",
+       "{{", "}}", "{%", "|", "*", "`", "甲", "\ufffe", "\u3000", "&lt;"]
+
+
+def odd_text(rng: random.Random) -> str:
+    return "".join(rng.choice(ODD) for _ in range(rng.randint(1, 12)))
+
+
+def hostile_table_facts(seed: int):
+    """Records whose free text (titles, names, parties, projects) is random odd characters."""
+    rng = random.Random(seed)
+    departments = tuple(dataclasses.replace(d, name=odd_text(rng)) if i else d for i, d in enumerate(DEPARTMENTS))
+    ids = [d.id for d in departments]
+    commitments = [commitment(f"CM-2024-{i:03d}", title=odd_text(rng), counterparty=odd_text(rng),
+                              department=rng.choice(ids + ["区直各部门", "unknown"]),
+                              deadline=rng.choice([date(2025, 6, 30), date(2027, 1, 9)]))
+                   for i in range(1, 25)]
+    arrears_items = [arrears(f"AR-2024-{i:03d}", debtor=rng.choice(ids + ["unknown"]), creditor=odd_text(rng),
+                             project=odd_text(rng), amount=rng.choice(["0.01", "123456.78", "99999999.99"]),
+                             repaid=rng.choice([(), ("0.01",)]))
+                     for i in range(1, 25)]
+    findings = [finding(f"DF-2026-{i:03d}", subject=rng.choice(ids))
+                for i in range(1, 10)]
+    data = dataclasses.replace(dataset(commitments=commitments, arrears_items=arrears_items, findings=findings),
+                               departments=departments)
+    return derive(data, AS_OF)
+
+
+def test_table_rows_are_the_markup_the_template_loops_printed():
+    """Each row filter prints, byte for byte, what its Jinja loop printed (autoescape, finalize), on
+    records full of markup, quotes, control and bidi characters, from a list page and a department page."""
+    env = render_mod.make_environment(sitefiles.templates_dir())
+    old = {name: env.from_string(src) for name, src in
+           (("c", OLD_COMMITMENT_ROWS), ("a", OLD_ARREARS_ROWS), ("f", OLD_FINDING_ROWS))}
+    compared = 0
+    for seed in range(30):
+        facts = hostile_table_facts(seed)
+        known = {"commitments": frozenset(c.record.id for c in facts.commitments[::2]),
+                 "arrears": frozenset(a.record.id for a in facts.arrears), "findings": frozenset()}
+        departments = frozenset(d.department.id for d in facts.departments[:2])
+        for page in ("commitments/index.md", "arrears/page-2.md", "departments/fgj.md"):
+            nav = Linker(page, known, departments)
+            for flag in (True, False):
+                assert str(render_mod.commitment_rows(facts.commitments, nav)) == old["c"].render(
+                    rows=facts.commitments, nav=nav)
+                assert str(render_mod.arrears_rows(facts.arrears, nav, flag)) == old["a"].render(
+                    rows=facts.arrears, nav=nav, show_debtor=flag)
+                assert str(render_mod.finding_rows(facts.findings, nav, flag)) == old["f"].render(
+                    rows=facts.findings, nav=nav, show_subject=flag)
+                compared += len(facts.commitments) + len(facts.arrears) + len(facts.findings)
+    assert compared > 5000
+    # Record text is escaped, never markup: nothing of a hostile title survives as a tag.
+    rows = str(render_mod.commitment_rows(derive(dataset(commitments=[commitment(title=HOSTILE_TEXT)]), AS_OF).commitments,
+                                          Linker("commitments/index.md", {"commitments": frozenset()}, frozenset())))
+    assert "<script>" not in rows and "&lt;script&gt;alert(1)&lt;/script&gt;" in rows
+    assert render_mod.commitment_rows([], nav) == ""
+
+
+def test_empty_tables_keep_their_body_markup():
+    """No rows: <tbody> opens and closes on its own lines, as the loop left it."""
+    env = render_mod.make_environment(sitefiles.templates_dir())
+    nav = Linker("departments/fgj.md", {"commitments": frozenset()}, frozenset())
+    page = env.from_string('{% import "_macros.j2" as m with context %}'
+                           '{{ m.commitments_table([], "c") }}{{ m.arrears_table([], "a", []) }}{{ m.findings_table([], "f") }}')
+    assert page.render(nav=nav).count("<tbody>\n</tbody>") == 3
+    assert OLD_COMMITMENT_ROWS and env.from_string(OLD_ARREARS_ROWS).render(rows=[], nav=nav, show_debtor=True) == ""
+
+
+# --- the page cache: a page is served from it only when nothing it shows changed ------------------
+
+
+def html_bodies(build) -> dict[str, tuple[bytes, str | None]]:
+    """Each record and department page (kind/id.html) of build/pages.pack: its body, and its key in
+    the page cache (a page is rendered again exactly when its key changed; None without a cache)."""
+    cache = build / ".cache" / "render-pages.json"
+    keys = json.loads(cache.read_text(encoding="utf-8"))["pages"] if cache.is_file() else {}
+    return {url[:-1] + ".html": (body, keys.get(url)) for url, _, body in pack.entries(build / "pages.pack")}
+
+
+def test_page_cache_rerenders_exactly_the_pages_whose_inputs_changed(tmp_path):
+    build = tmp_path / "build"
+    cache = build / ".cache" / "render-pages.json"
+    data = dataset()
+    render_mod.render(derive(data, AS_OF), build, cache_file=cache)
+    before = html_bodies(build)
+    assert len(before) == 2 + 3 + 1 + 3  # commitments, arrears, findings on display, departments
+
+    # The same data again: every page from the cache, the pack untouched.
+    mtime = (build / "pages.pack").stat().st_mtime_ns
+    render_mod.render(derive(data, AS_OF), build, cache_file=cache)
+    assert html_bodies(build) == before and (build / "pages.pack").stat().st_mtime_ns == mtime
+
+    # One arrears record changes a value its department page shows only in its table.
+    changed = dataclasses.replace(data.arrears[2], project="改过的项目名称")
+    data2 = dataclasses.replace(data, arrears=(*data.arrears[:2], changed))
+    render_mod.render(derive(data2, AS_OF), build, cache_file=cache)
+    after = html_bodies(build)
+    rewritten = {k for k in after if after[k] != before[k]}
+    assert rewritten == {"arrears/AR-2025-001.html", "departments/fgj.html"}
+    assert "改过的项目名称" in after["arrears/AR-2025-001.html"][0].decode()
+    assert "改过的项目名称" in after["departments/fgj.html"][0].decode()
+    fresh = tmp_path / "fresh"  # and what the cache left is what a build without it writes
+    render_mod.render(derive(data2, AS_OF), fresh)
+    assert {k: v[0] for k, v in html_bodies(fresh).items()} == {k: v[0] for k, v in after.items()}
+
+    # A change no record page's own facts hold (a department's name) reaches every page that shows it.
+    departments = (DEPARTMENTS[0], dataclasses.replace(DEPARTMENTS[1], name="区财政局（新名称）"), DEPARTMENTS[2])
+    data3 = dataclasses.replace(data2, departments=departments)
+    render_mod.render(derive(data3, AS_OF), build, cache_file=cache)
+    third = html_bodies(build)
+    renamed = {k for k in third if third[k][0] != after[k][0]}
+    assert {"departments/czj.html", "arrears/AR-2024-002.html", "commitments/CM-2024-001.html"} <= renamed
+    assert all("区财政局（新名称）" in third[k][0].decode() for k in renamed)
+    fresh3 = tmp_path / "fresh3"
+    render_mod.render(derive(data3, AS_OF), fresh3)
+    assert {k: v[0] for k, v in html_bodies(fresh3).items()} == {k: v[0] for k, v in third.items()}
+
+    # A pack changed behind the cache's back: its pages are rendered again.
+    entries = list(pack.entries(build / "pages.pack"))
+    with pack.PackWriter(build / "pages.pack") as writer:
+        for url, meta, body in entries:
+            writer.add(url, meta, b"edited" if url == "departments/fgj/" else body)
+    render_mod.render(derive(data3, AS_OF), build, cache_file=cache)
+    assert html_bodies(build)["departments/fgj.html"][0] == third["departments/fgj.html"][0]
+
+
+def test_badges_and_timeline_print_what_they_printed_before():
+    """badge_list remembers each badge's markup and timeline no longer adds Markup to str: same text."""
+    from generator.derive import Badge, Event
+
+    rng = random.Random(7)
+    for _ in range(400):
+        badges = [Badge(odd_text(rng), rng.choice(["ok", "warn", "bad", "muted", "<x>", odd_text(rng)])) for _ in range(3)]
+        expected = " ".join(f'<span class="zq-badge zq-badge--{render_mod._out(render_mod.tone(b.tone))}">'
+                            f'{render_mod._out(b.label)}</span>' for b in badges)
+        assert render_mod.badge_list(badges) == expected
+        assert render_mod.badge_list(badges) == expected  # and again, from what it remembered
+        events = [Event(date(2024, 1, rng.randint(1, 28)), rng.choice(["清偿", odd_text(rng)]), rng.choice(["", odd_text(rng), "1234.5"]))
+                  for _ in range(3)]
+        for kind in ("arrears", "commitments"):
+            items = "".join(f'<li>{render_mod.time_tag(e.date)} <strong>{render_mod._out(e.label)}</strong>'
+                            f'{" " + render_mod.text_br(render_mod.event_text(e, kind)) if e.text else ""}</li>\n'
+                            for e in events)
+            assert render_mod.timeline(events, kind) == f'<ol class="zq-timeline">\n{items}</ol>'
+
+
+def test_plain_markdown_text_becomes_the_paragraphs_python_markdown_makes():
+    """The Markdown field's shortcut for plain text gives exactly Python-Markdown's HTML; text with
+    anything Markdown could read (a space, *, #, -, [, <, &, a tab …) still goes through it."""
+    from generator.engine import markup
+
+    pieces = ["1", "2.", "10.", "a", "Z", "中", "文", "，", "。", "%", ":", ";", "(", ")", "/", ".", ",", "\n", "\n",
+              "\n\n", "\n\n\n", "·", "—", "“", "”", "…", "（", "）", "１", "＊", "＃", "＜", "、", "《", "》"]
+    rng = random.Random(15)
+    shortcut = 0
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        assert markup.markdown_field_html(text) == markup._converter().reset().convert(text), repr(text)
+        shortcut += markup._PLAIN_TEXT.fullmatch(text) is not None
+    assert shortcut == 4000
+    for text in ("a b", "1. a", "- a", "*a*", "# a", "a\n===", "a\n---", "`a`", "[a](b)", "&amp;", "a\tb",
+                 "a\u3000b", "a\u00a0b", "<b>", "a\\b", "a_b_", "a  \nb"):
+        assert markup._PLAIN_TEXT.fullmatch(text) is None, repr(text)
