@@ -268,12 +268,15 @@ def hugo_floor(build: Path, work: Path) -> dict:
                                     'timeout = "3600s"\n'  # a busy machine must not time out the floor
                                     "[markup.goldmark.renderer]\nunsafe = true\n"
                                     "[security]\nallowContent = ['^text/html$', '^text/markdown$']\n")
-    manifest = json.loads((build / "pages.json").read_text(encoding="utf-8"))["pages"]
-    for p in manifest:
-        target = site / "content" / (p["url"].rstrip("/") + ".html")
+    from generator import pack
+
+    pages = 0
+    for url, meta, body in pack.entries(build / "pages.pack"):  # the pages as the render hands them over
+        target = site / "content" / (url.rstrip("/") + ".html")
         target.parent.mkdir(parents=True, exist_ok=True)
-        body = (build / "pages" / p["file"]).read_text(encoding="utf-8")
-        target.write_text("---\ntitle: " + json.dumps(p["title"], ensure_ascii=False) + "\n---\n" + body, encoding="utf-8")
+        target.write_bytes(b"---\ntitle: " + json.dumps(meta["title"], ensure_ascii=False).encode("utf-8") + b"\n---\n"
+                           + body.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+        pages += 1
     before = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.run([hugo, "--logLevel", "error", "--source", str(site), "--destination", str(site / "public")],
@@ -284,7 +287,7 @@ def hugo_floor(build: Path, work: Path) -> dict:
     if proc.returncode != 0:
         sys.stderr.write(f"Hugo failed:\n{proc.stdout}{proc.stderr}\n")
         return {}
-    return {"seconds": seconds, "cpu": cpu, "pages": len(manifest)}
+    return {"seconds": seconds, "cpu": cpu, "pages": pages}
 
 
 def _loadavg() -> str:

@@ -83,6 +83,8 @@ def escape_text(value: str) -> str:
 
 def fold(line: str) -> str:
     """Fold a content line at 75 octets (continuations start with a space), never inside a UTF-8 character."""
+    if len(line) * 4 <= FOLD_OCTETS or len(line.encode("utf-8")) <= FOLD_OCTETS:  # fits: most lines
+        return line
     out, current, size = [], [], 0
     for ch in line:
         n = len(ch.encode("utf-8"))

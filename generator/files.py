@@ -1,16 +1,15 @@
 """Writing generated files: only when their bytes change, never half-written; removing the stale ones.
 
 The one atomic writer (write_if_changed) and the one stale-file sweep (sweep_stale) of the
-render, open-data and engine stages.
+render, open-data and engine stages. Thousands of pages handed from one stage to the next
+go into one file instead, written the same way: generator/pack.py.
 """
 
 from __future__ import annotations
 
-import filecmp
-import json
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -35,32 +34,6 @@ def write_if_changed(path: Path, data: bytes) -> bool:
         fh = open(tmp, "wb")
     with fh:
         fh.write(data)
-    os.replace(tmp, name)
-    return True
-
-
-def write_json_if_changed(path: Path, value: Any, **dump_options: Any) -> bool:
-    """write_if_changed for a large JSON document, without ever holding its text in memory.
-
-    The JSON is encoded straight into a temporary file (json.dump writes it piece by piece)
-    and compared with the old file block by block; at 100,000 records the build's block
-    and page lists are each hundreds of MB as one string, and twice that as one string
-    plus its bytes.
-    """
-    name = os.fspath(path)
-    folder, base = os.path.split(name)
-    os.makedirs(folder or os.curdir, exist_ok=True)
-    tmp = os.path.join(folder, f".{base}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(value, fh, **dump_options)
-    filecmp.clear_cache()  # its cache is keyed by size and mtime, which a new temporary file may share
-    try:
-        same = filecmp.cmp(tmp, name, shallow=False)
-    except OSError:
-        same = False
-    if same:
-        os.unlink(tmp)
-        return False
     os.replace(tmp, name)
     return True
 

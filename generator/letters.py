@@ -255,7 +255,7 @@ def _record_values(kind: str, item, facts: Facts) -> dict[str, Markup]:
 def _render(facts: Facts, kind: str, contact: Contact, record: dict, due: tuple[date, bool]) -> str:
     site = facts.site
     return _environment().get_template("letter.html.j2").render(
-        site=site, as_of=facts.as_of, kind=kind, kind_name=KIND_NAMES[kind], contact=contact,
+        site=site, as_of_iso=facts.as_of.isoformat(), kind=kind, kind_name=KIND_NAMES[kind], contact=contact,
         evidence=_EVIDENCE[kind], workdays=site.rules.objection_reply_workdays, due=due[0], estimated=due[1],
         contact_site=site.contact, **record,
     )

@@ -369,7 +369,65 @@ def json_bytes(resource: Resource, rows: list[dict]) -> bytes:
 
 
 def _dump(obj: Any) -> bytes:
-    return (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    """json.dumps(obj, ensure_ascii=False, indent=1) and a line break, as bytes.
+
+    With an indent the json module encodes in pure Python, a generator per container and a
+    yield per token (the API lists are megabytes); _indented writes the same text with
+    joins. Anything it does not know (another type, a key that is not a str) goes to
+    json.dumps, so the text is always json.dumps's (tests/test_opendata.py compares them)."""
+    try:
+        text = _indented(obj, "\n")
+    except _NotPlain:
+        text = json.dumps(obj, ensure_ascii=False, indent=1)
+    return (text + "\n").encode("utf-8")
+
+
+class _NotPlain(Exception):
+    """A value _indented leaves to json.dumps."""
+
+
+def _indented(value: Any, newline: str) -> str:
+    """json.dumps(value, ensure_ascii=False, indent=1) for dicts with str keys, lists, tuples,
+    str, int, bool and None (exact classes; floats and the rest raise _NotPlain)."""
+    kind = value.__class__
+    if kind is dict:
+        if not value:
+            return "{}"
+        inner = newline + " "
+        items = []
+        for key, item in value.items():
+            if key.__class__ is not str:
+                raise _NotPlain
+            k = item.__class__  # the scalars inline: most values of the API lists
+            if k is str:
+                items.append(f"{_json_text(key)}: {_json_text(item)}")
+            elif item is None:
+                items.append(f"{_json_text(key)}: null")
+            elif k is int:
+                items.append(f"{_json_text(key)}: {int.__repr__(item)}")
+            elif k is bool:
+                items.append(f"{_json_text(key)}: {'true' if item else 'false'}")
+            else:
+                items.append(f"{_json_text(key)}: {_indented(item, inner)}")
+        return "{" + inner + ("," + inner).join(items) + newline + "}"
+    if kind is list or kind is tuple:
+        if not value:
+            return "[]"
+        inner = newline + " "
+        return "[" + inner + ("," + inner).join([_indented(item, inner) for item in value]) + newline + "]"
+    if kind is str:
+        return _json_text(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    raise _NotPlain
+
+
+#: A str as json.dumps writes it with ensure_ascii=False (the json module's own function).
+_json_text = json.encoder.encode_basestring
 
 
 # --- datapackage.json --------------------------------------------------------------------

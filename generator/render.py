@@ -3,10 +3,12 @@
     render(facts, build_dir, history=…) → RenderResult
 
 writes ``build_dir/docs/**`` (generated pages, the hand-written ``content/*.md``
-and ``site_templates/assets/``) and ``build_dir/mkdocs.yml`` (which INHERITs the
-repository's ``mkdocs.yml``). A file whose bytes would not change is left alone
-(its mtime too); files this render did not produce are removed, except
-``docs/data/**`` and ``docs/feed.xml`` which the open-data stage writes.
+and ``site_templates/assets/``), ``build_dir/pages.pack`` (record and department pages
+as HTML) and ``build_dir/blocks.pack`` (the raw HTML blocks of the list pages); the
+publish stage adds ``build_dir/mkdocs.yml`` (which INHERITs the repository's
+``mkdocs.yml``). A file whose bytes would not change is left alone (its mtime too);
+files this render did not produce are removed, except ``docs/data/**`` and
+``docs/feed.xml`` which the open-data stage writes.
 
 Safety rules (see tests/test_render.py):
 
@@ -32,6 +34,7 @@ import html as _html
 import io
 import json
 import gc
+import os
 import pickle
 import re
 import unicodedata
@@ -49,7 +52,8 @@ import yaml
 from markupsafe import Markup, escape
 
 from generator import charts, citizen
-from generator.files import sweep_stale, write_if_changed, write_json_if_changed
+from generator.files import sweep_stale, write_if_changed
+from generator.pack import PackWriter
 from generator.urls import RECORD_KINDS, Linker, is_web_url, page_url, record_path, url  # noqa: F401 - re-exported
 from generator.engine.markup import markdown_field_html, safe_href  # noqa: F401 - safe_href re-exported
 from generator.derive import (
@@ -71,9 +75,11 @@ from generator.schema import GROUP_TOKENS, load_package
 
 #: The presentation (site_templates/, shipped with the package: see generator/sitefiles.py).
 DEFAULT_TEMPLATES_DIR = sitefiles.templates_dir()
-#: Pages rendered straight to HTML (record and department pages), stamped by the engine.
-PAGES_DIR = "pages"
-PAGES_MANIFEST = "pages.json"
+#: Pages rendered straight to HTML (record and department pages), stamped by the engine:
+#: one entry per page, keyed by its URL (see generator/pack.py).
+PAGES_PACK = "pages.pack"
+#: What earlier versions wrote instead (a folder of body files and a manifest): removed.
+_LEGACY = ("pages", "pages.json", "blocks.json")
 
 #: Rows per list page; longer lists are split into page-2.md, page-3.md …
 PER_PAGE = 500
@@ -98,9 +104,9 @@ TEN_THOUSAND = Decimal(10000)
 
 @dataclass(frozen=True)
 class RenderResult:
-    written: int  # files (re)written, mkdocs.yml included
-    unchanged: int  # files whose bytes were already right (left alone)
-    removed: int  # stale files removed from docs/
+    written: int  # page sources new or changed: files under docs/, entries of pages.pack and blocks.pack
+    unchanged: int  # page sources whose bytes were already right (files left alone, entries as they were)
+    removed: int  # stale files removed from docs/, entries dropped from the packs
     pages: list[str]  # every Markdown page under docs/ this render produced, sorted
 
 
@@ -1085,17 +1091,16 @@ class _Site:
     def html_page(self, kind: str, record_id: str, template: str, title: str,
                   search: str | None, **context) -> "HtmlPage":
         path = record_path(kind, record_id)
-        file = f"{path[:-3]}.html"
+        address = page_url(path)
         if self.cache is not None:
             key = self.cache.key(path, template, title, context, record_refs=kind == "departments")
-            toc = self.cache.fresh(file, key)
-            if toc is not None:
-                return HtmlPage(path, page_url(path), kind, safe_title(title), file, search, toc)
+            if self.cache.fresh(address, key):
+                return HtmlPage(path, address, kind, safe_title(title), search)
         body = self.env.get_template(template).render(facts=self.facts, rules=self.rules, nav=self.nav(path), **context)
         body, toc = headings_and_toc(body.strip("\n") + "\n")
         if self.cache is not None:
-            self.cache.rendered(file, key, toc)
-        return HtmlPage(path, page_url(path), kind, safe_title(title), file, search, toc, body)
+            self.cache.rendered(address, key)
+        return HtmlPage(path, address, kind, safe_title(title), search, toc, body)
 
     def commitment(self, c: CommitmentFacts) -> "HtmlPage":
         r = c.record
@@ -1158,10 +1163,12 @@ class _Site:
 # 500 rows). Markdown engines parse such blocks only to pass them through, and that is
 # most of their work. So each top-level raw HTML block of a page that is not searched
 # is replaced by a placeholder paragraph and handed to the engine beside the Markdown
-# (build/blocks.json), which puts it back into the built page. Blocks holding the
-# page's h1 stay (the engine looks for it), and so do unbalanced ones.
+# (build/blocks.pack: one entry per page, keyed by its docs path, the blocks' UTF-8
+# bytes one after the other and their sizes in the entry's meta), which puts it back
+# into the built page. Blocks holding the page's h1 stay (the engine looks for it), and
+# so do unbalanced ones.
 
-BLOCKS_FILE = "blocks.json"
+BLOCKS_PACK = "blocks.pack"
 BLOCK_PLACEHOLDER = "ZQBLOCK-{n}-ZQ"
 _BLOCK_TAGS = {"div", "table", "p", "ul", "ol", "dl", "figure", "details", "nav", "form", "section"}
 _BLOCK_START = re.compile(r"<([a-z][a-z0-9]*)[\s>]")
@@ -1195,10 +1202,9 @@ class HtmlPage:
     url: str  # site-relative: commitments/CM-2024-001/
     shell: str  # which shell it is stamped into (the record kind)
     title: str  # plain text (safe_title)
-    file: str  # the body, under build/pages/
     search: str | None  # plain text for the search index, None: not indexed
     toc: tuple = ()  # ((level, anchor, title), …)
-    body: str | None = None  # None: the file under build/pages/ is already right
+    body: str | None = None  # None: the page's entry in the last pages.pack is right (see _PageCache)
 
 
 #: Headings of the page templates: <h2 data-zq-toc [attributes]>text</h2> (h2 and h3 only).
@@ -1349,28 +1355,11 @@ class _Writer:
         self.unchanged = 0
         self.produced: set[Path] = set()
 
-    def keep(self, path: Path) -> None:
-        """A file known to hold the right bytes already."""
-        if path in self.produced:
-            raise ValueError(f"two sources for one output file: {path}")
-        self.produced.add(path)
-        self.unchanged += 1
-
     def put(self, path: Path, data: bytes) -> None:
         if path in self.produced:
             raise ValueError(f"two sources for one output file: {path}")
         self.produced.add(path)
         if write_if_changed(path, data):
-            self.written += 1
-        else:
-            self.unchanged += 1
-
-    def put_json(self, path: Path, value: object, **dump_options) -> None:
-        """put() for a large JSON document, encoded straight to the file (see write_json_if_changed)."""
-        if path in self.produced:
-            raise ValueError(f"two sources for one output file: {path}")
-        self.produced.add(path)
-        if write_json_if_changed(path, value, **dump_options):
             self.written += 1
         else:
             self.unchanged += 1
@@ -1386,6 +1375,15 @@ def _remove_stale(docs: Path, produced: set[Path]) -> int:
                        or rel.as_posix() in FOREIGN_FILES)
 
 
+def _identity(path: Path) -> list[int] | None:
+    """Which file is at path: a replaced pack is a new file (another inode), see PackWriter."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns]
+
+
 class _PageCache:
     """Which record and department pages are already right, so that a rebuild after one
     record changed renders a handful of pages instead of all of them.
@@ -1393,17 +1391,17 @@ class _PageCache:
     A page's key digests everything its template reads: the template files, this
     module, the chart module and the schema (field labels), the as-of date and the site
     settings, the ids of the records and departments on the site (links), and the pickle
-    of the page's context (see key). A page is skipped only when its key matches and its
-    body file still has the size and mtime that render left. The cache is a JSON file
-    (with each page's table of contents), rewritten only when it changed.
+    of the page's context (see key). A page is skipped (its entry in the last pages.pack
+    copied as it is) only when its key matches and that pack is still the one the cache
+    was saved with. The cache is a JSON file, rewritten only when it changed.
     """
 
-    VERSION = 4
+    VERSION = 5
 
-    def __init__(self, path: Path, facts: Facts, history: History | None, templates_dir: Path, pages_dir: Path):
+    def __init__(self, path: Path, facts: Facts, history: History | None, templates_dir: Path, pack: PackWriter):
         import hashlib
 
-        self.path, self.pages_dir = path, pages_dir
+        self.path, self.pack = path, pack
         self._sha = hashlib.sha1
         digest = hashlib.sha1()
         code = [Path(__file__), Path(charts.__file__), *sorted((Path(__file__).parent / "schemas").rglob("*"))]
@@ -1414,14 +1412,14 @@ class _PageCache:
         digest.update(repr((self.VERSION, jinja2.__version__, facts.as_of, facts.site, known,
                             sorted(d.department.id for d in facts.departments), history is None)).encode())
         self.common = digest.hexdigest()
-        self.old: dict[str, list] = {}
+        self.old: dict[str, str] = {}
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))
-            if saved.get("common") == self.common:
+            if saved.get("common") == self.common and saved.get("pack") == _identity(Path(pack.path)):
                 self.old = saved.get("pages", {})
         except (OSError, ValueError, AttributeError):
             pass
-        self.new: dict[str, tuple[str, tuple]] = {}
+        self.new: dict[str, str] = {}
         self._record_keys: dict[int, tuple[object, str]] = {}  # id(record facts) -> (them, their page's key)
 
     def key(self, path: str, template: str, title: str, context: dict, *, record_refs: bool = False) -> str:
@@ -1456,33 +1454,20 @@ class _PageCache:
                     self._record_keys[id(value)] = (value, key)  # the value kept: its id stays its own
         return key
 
-    def fresh(self, file: str, key: str) -> tuple | None:
-        """The page's table of contents if its body file is already right, else None."""
-        old = self.old.get(file)
-        if not old or old[0] != key:
-            return None
-        try:
-            st = (self.pages_dir / file).stat()
-        except OSError:
-            return None
-        if [st.st_size, st.st_mtime_ns] != old[1:3]:
-            return None
-        toc = tuple((level, anchor, title) for level, anchor, title in old[3])
-        self.new[file] = (key, toc)
-        return toc
+    def fresh(self, address: str, key: str) -> bool:
+        """Whether the page's entry in the last pages.pack is right (the render copies it)."""
+        if self.old.get(address) != key or not self.pack.has(address):
+            return False
+        self.new[address] = key
+        return True
 
-    def rendered(self, file: str, key: str, toc: tuple) -> None:
-        self.new[file] = (key, toc)
+    def rendered(self, address: str, key: str) -> None:
+        self.new[address] = key
 
     def save(self) -> None:
-        pages = {}
-        for file, (key, toc) in sorted(self.new.items()):
-            try:
-                st = (self.pages_dir / file).stat()
-            except OSError:
-                continue
-            pages[file] = [key, st.st_size, st.st_mtime_ns, [list(t) for t in toc]]
-        data = json.dumps({"common": self.common, "pages": pages}, ensure_ascii=False, separators=(",", ":")).encode()
+        """After the pack is in place: the cache names the pack it describes."""
+        data = json.dumps({"common": self.common, "pack": _identity(Path(self.pack.path)),
+                           "pages": dict(sorted(self.new.items()))}, separators=(",", ":")).encode()
         write_if_changed(self.path, data)
 
 
@@ -1514,8 +1499,9 @@ class _RecordRefPickler(pickle.Pickler):
 def render(facts: Facts, build_dir: Path, *, history: History | None = None,
            content_dir: Path | None = None, templates_dir: Path = DEFAULT_TEMPLATES_DIR,
            cache_file: Path | None = None) -> RenderResult:
-    """Write build_dir/docs/** (Markdown pages, content, assets), build_dir/pages/** (record and
-    department pages as HTML) and build_dir/pages.json (their titles, URLs, contents, search text).
+    """Write build_dir/docs/** (Markdown pages, content, assets), build_dir/pages.pack (record and
+    department pages as HTML, with their titles, URLs, contents, search text) and
+    build_dir/blocks.pack (the list pages' tables, see split_html_blocks).
 
     With a cache_file, record and department pages whose inputs did not change since
     the render that wrote the cache (and whose files are as that render left them)
@@ -1538,51 +1524,64 @@ def _render(facts: Facts, build_dir: Path, history: History | None, content_dir:
     build_dir = Path(build_dir)
     docs = build_dir / "docs"
     docs.mkdir(parents=True, exist_ok=True)
-    pages_dir = build_dir / PAGES_DIR
+    _remove_legacy(build_dir)
     writer = _Writer()
     pages: list[str] = []
 
-    cache = _PageCache(Path(cache_file), facts, history, Path(templates_dir), pages_dir) if cache_file else None
-    site = _Site(facts, history, make_environment(Path(templates_dir)), cache)
-    for rel, text in site.markdown_pages():
-        writer.put(docs / rel, text.encode("utf-8"))
-        pages.append(rel)
+    # The packs are written page by page and put in place when everything is written;
+    # on an error the last ones stay as they were.
+    with PackWriter(build_dir / PAGES_PACK) as pack, PackWriter(build_dir / BLOCKS_PACK) as blocks:
+        cache = _PageCache(Path(cache_file), facts, history, Path(templates_dir), pack) if cache_file else None
+        site = _Site(facts, history, make_environment(Path(templates_dir)), cache)
+        for rel, text in site.markdown_pages():
+            writer.put(docs / rel, text.encode("utf-8"))
+            pages.append(rel)
+            page_blocks = site.blocks.pop(rel, None)  # handed over now: never all pages' blocks at once
+            if page_blocks:
+                data = [b.encode("utf-8") for b in page_blocks]
+                blocks.add(rel, {"sizes": [len(b) for b in data]}, b"".join(data))
 
-    manifest = []
-    html_writer = _Writer()
-    for page in site.html_pages():
-        if page.body is None:  # unchanged, says the cache
-            html_writer.keep(pages_dir / page.file)
-        else:
-            html_writer.put(pages_dir / page.file, page.body.encode("utf-8"))
-        manifest.append({"url": page.url, "shell": page.shell, "title": page.title, "file": page.file,
-                         "toc": [list(t) for t in page.toc], "search": page.search})
-        pages.append(page.path)
+        for page in site.html_pages():
+            if page.body is None:  # unchanged, says the cache
+                pack.copy(page.url)
+            else:
+                pack.add(page.url, {"shell": page.shell, "title": page.title, "toc": [list(t) for t in page.toc],
+                                    "search": page.search}, page.body.encode("utf-8"))
+            pages.append(page.path)
 
-    content_dir = Path(content_dir) if content_dir is not None else sitefiles.content_dir()
-    for src in sorted(content_dir.glob("*.md")) if content_dir.is_dir() else ():
-        if src.name in pages:
-            raise ValueError(f"content/{src.name} would replace a generated page")
-        writer.put(docs / src.name, src.read_bytes())
-        pages.append(src.name)
+        content_dir = Path(content_dir) if content_dir is not None else sitefiles.content_dir()
+        for src in sorted(content_dir.glob("*.md")) if content_dir.is_dir() else ():
+            if src.name in pages:
+                raise ValueError(f"content/{src.name} would replace a generated page")
+            writer.put(docs / src.name, src.read_bytes())
+            pages.append(src.name)
 
-    assets = Path(templates_dir) / "assets"
-    if assets.is_dir():
-        for src in sorted(p for p in assets.rglob("*") if p.is_file()):
-            writer.put(docs / "assets" / src.relative_to(assets), sitefiles.asset_bytes(src))
+        assets = Path(templates_dir) / "assets"
+        if assets.is_dir():
+            for src in sorted(p for p in assets.rglob("*") if p.is_file()):
+                writer.put(docs / "assets" / src.relative_to(assets), sitefiles.asset_bytes(src))
 
-    # The lookup index: fetched by the lookup box only when a reader starts typing.
-    writer.put(docs / citizen.LOOKUP_FILE, citizen.lookup_json(facts))
+        # The lookup index: fetched by the lookup box only when a reader starts typing.
+        writer.put(docs / citizen.LOOKUP_FILE, citizen.lookup_json(facts))
 
-    for path in writer.produced:
-        if _is_foreign(path.relative_to(docs)):
-            raise ValueError(f"render must not write {path}: it belongs to the open-data stage")
-    removed = _remove_stale(docs, writer.produced)
-    pages_dir.mkdir(parents=True, exist_ok=True)
-    removed += _remove_stale(pages_dir, html_writer.produced)
-    html_writer.put_json(build_dir / BLOCKS_FILE, site.blocks, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    html_writer.put_json(build_dir / PAGES_MANIFEST, {"pages": manifest}, ensure_ascii=False, separators=(",", ":"))
+        for path in writer.produced:
+            if _is_foreign(path.relative_to(docs)):
+                raise ValueError(f"render must not write {path}: it belongs to the open-data stage")
+        removed = _remove_stale(docs, writer.produced)
     if cache is not None:
         cache.save()
-    return RenderResult(writer.written + html_writer.written, writer.unchanged + html_writer.unchanged, removed,
-                        sorted(pages))
+    packs = (pack, blocks)
+    return RenderResult(writer.written + sum(p.changed for p in packs), writer.unchanged + sum(p.unchanged for p in packs),
+                        removed + sum(p.removed for p in packs), sorted(pages))
+
+
+def _remove_legacy(build_dir: Path) -> None:
+    """A build folder of an earlier version: its page files and manifests are not read any more."""
+    import shutil
+
+    for name in _LEGACY:
+        path = build_dir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.is_file():
+            path.unlink()

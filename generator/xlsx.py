@@ -85,7 +85,12 @@ def column_widths(header: list[str], rows: list[list[Cell]]) -> list[int]:
 
 
 def clean_text(text: str) -> str:
-    """Drop the characters XML 1.0 cannot carry."""
+    """Drop the characters XML 1.0 cannot carry.
+
+    Each is a control character, a surrogate or a noncharacter, none of which is printable:
+    printable text (most cells) is returned without the regex scan."""
+    if text.isprintable():
+        return text
     return _XML_INVALID.sub("", text)
 
 

@@ -162,3 +162,52 @@ def test_indentation_becomes_one_line_break_and_nothing_else_changes():
         '<div class="a">\n<p title="two\n    lines" data-x=\'a > b\'>text\nmore</p>\n<span>x</span> <b>y</b>\n'
         '<a href="/">\n首页\n</a><pre>\n    code keeps   its indentation\n</pre>\n<script>\n  var s = "a\n   b";\n  </script>\n'
         '<textarea>\n  typed\n</textarea> <code>a\n  b</code>\n</div>')
+
+
+# --- search and sitemap entries of the stamped pages, written as the pages come ----------------
+
+
+def test_search_and_sitemap_entries_are_streamed_to_the_bytes_of_the_whole_documents(tmp_path):
+    """The index is json.dumps of Material's index (shells left out) plus the stamped pages' entries;
+    the sitemap is the engine's without the shells plus theirs, gzipped with the pinned time."""
+    import gzip
+    import json
+
+    from generator.engine import search
+    from generator.engine.build import _SearchIndex, _Sitemap
+
+    site = tmp_path / "site"
+    (site / "search").mkdir(parents=True)
+    material = {"config": {"lang": ["zh"], "separator": "[\\s\\u200b]+"},
+                "docs": [{"location": "", "title": "首页", "text": "站前区"},
+                         {"location": "commitments/zq-shell-commitments/#zqshella", "title": "ZQSHELLA", "text": ""}],
+                "after": [1]}
+    (site / "search" / "search_index.json").write_text(json.dumps(material), encoding="utf-8")
+    url = "https://example.org/"
+    (site / "sitemap.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<urlset>\n    <url>\n         <loc>https://example.org/</loc>\n    </url>\n'
+        "    <url>\n         <loc>https://example.org/commitments/zq-shell-commitments/</loc>\n    </url>\n</urlset>",
+        encoding="utf-8")
+    pages = [("commitments/CM-1/", "承诺 <一>", "政府承诺 兑现"), ("departments/fgj/", "发改局", None)]
+    shells = {"commitments/zq-shell-commitments/"}
+    with _SearchIndex(site, shells) as index, _Sitemap(site, shells, url, 86400) as sitemap:
+        for page_url, title, text in pages:
+            index.add(page_url, title, text)
+            sitemap.add(page_url)
+
+    expected = dict(material, docs=[material["docs"][0], {"location": "commitments/CM-1/", "title": search.segment("承诺 <一>"),
+                                                          "text": search.segment("政府承诺 兑现")}])
+    assert (site / "search" / "search_index.json").read_bytes() == json.dumps(
+        expected, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    sitemap_text = (site / "sitemap.xml").read_text(encoding="utf-8")
+    assert sitemap_text == (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<urlset>\n    <url>\n         <loc>https://example.org/</loc>\n    </url>'
+        "\n    <url>\n         <loc>https://example.org/commitments/CM-1/</loc>\n         <lastmod>1970-01-02</lastmod>\n    </url>"
+        "\n    <url>\n         <loc>https://example.org/departments/fgj/</loc>\n         <lastmod>1970-01-02</lastmod>\n    </url>"
+        "\n</urlset>")
+    import io
+
+    whole = io.BytesIO()  # gzipped in one piece: the same bytes as written page by page
+    with gzip.GzipFile(fileobj=whole, filename=str(site / "sitemap.xml") + ".gz", mode="wb", mtime=86400) as gz:
+        gz.write(sitemap_text.encode("utf-8"))
+    assert (site / "sitemap.xml.gz").read_bytes() == whole.getvalue()

@@ -115,3 +115,28 @@ def test_text_is_escaped_and_folding_counts_octets():
     folded = calendar_ics.fold(line).encode()
     parts = folded.split(b"\r\n")
     assert [len(p) for p in parts] == [74, 55] and b"".join(p.lstrip(b" ") for p in parts) == line.encode()
+
+
+def test_calendar_lines_that_fit_are_not_walked_character_by_character():
+    """fold() returns a line of at most 75 octets as it is; longer lines fold exactly as before."""
+    import random
+
+    from generator.calendar_ics import FOLD_OCTETS, fold
+
+    def folded_before(line: str) -> str:
+        out, current, size = [], [], 0
+        for ch in line:
+            n = len(ch.encode("utf-8"))
+            limit = FOLD_OCTETS if not out else FOLD_OCTETS - 1
+            if size + n > limit:
+                out.append("".join(current))
+                current, size = [], 0
+            current.append(ch)
+            size += n
+        out.append("".join(current))
+        return "\r\n ".join(out)
+
+    rng = random.Random(5)
+    for _ in range(3000):
+        line = "".join(rng.choice("aZ,;中文é😀 ") for _ in range(rng.randint(0, 90)))
+        assert fold(line) == folded_before(line), repr(line)

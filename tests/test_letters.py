@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import letters
+from generator import letters, pack
 from generator.derive import derive
 from generator.extras import write_extras
 from generator.load import load
@@ -141,15 +141,16 @@ def test_record_pages_link_their_letter_and_arrears_wording_fits(tmp_path):
 
     build = tmp_path / "build"
     render(facts_of(), build, history=None)
-    finding = (build / "pages/findings/DF-2026-005.html").read_text(encoding="utf-8")
+    bodies = {url: body.decode("utf-8") for url, _, body in pack.entries(build / "pages.pack")}
+    finding = bodies["findings/DF-2026-005/"]
     assert '<a href="../../letters/DF-2026-005.html">打印预填的异议申请书</a>' in finding
     assert "异议由本记录的认定机关<strong>区发改局</strong>核查处理并书面答复" in finding
     assert "<li>电话：0417-0000101（演示号码）</li>" in finding
-    arrears = (build / "pages/arrears/AR-2024-001.html").read_text(encoding="utf-8")
+    arrears = bodies["arrears/AR-2024-001/"]
     assert "公示期" not in arrears.split("对本记录有异议")[1]
     assert "认为本记录的欠款金额、日期或清偿情况有误的，可以提出异议。异议由欠款单位<strong>区住建局</strong>核查处理" in arrears
     assert '<a href="../../letters/AR-2024-001.html">' in arrears
-    commitment = (build / "pages/commitments/CM-2024-001.html").read_text(encoding="utf-8")
+    commitment = bodies["commitments/CM-2024-001/"]
     assert "公示期" not in commitment.split("对本记录有异议")[1]
     assert '<a href="../../letters/CM-2024-001.html">' in commitment
 

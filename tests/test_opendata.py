@@ -502,3 +502,44 @@ def test_public_rows_are_put_in_the_schema_order_and_a_wrong_row_is_refused(demo
     monkeypatch.setitem(opendata._ROWS, "evaluations", lambda facts, res: iter([{"year": 2026}]))
     with pytest.raises(ValueError, match="evaluations"):
         opendata.public_tables(demo)
+
+
+def test_indented_json_is_exactly_what_json_dumps_writes():
+    """_dump writes the API files with joins instead of json's pure-Python indenting encoder:
+    the same text for every shape (and json.dumps itself for what it leaves alone: floats,
+    non-str keys, other classes)."""
+    import random
+    from collections import OrderedDict
+
+    from generator.opendata import _dump
+
+    rng = random.Random(11)
+    texts = ["", "a", "中文", '"', "\\", "\n", "\t", "\x00", "\x1f", "\u2028", "é", "</script>", "&", " "]
+
+    def value(depth: int):
+        pick = rng.randrange(12 if depth < 4 else 6)
+        if pick == 0:
+            return rng.choice(texts) + rng.choice(texts)
+        if pick == 1:
+            return rng.choice([0, -1, 10**20, 7])
+        if pick == 2:
+            return rng.choice([True, False])
+        if pick == 3:
+            return None
+        if pick == 4:
+            return rng.choice([0.5, 1e300, -0.0, float("nan")])
+        if pick == 5:
+            return rng.choice(texts)
+        if pick in (6, 7):
+            return {rng.choice(texts) + str(i): value(depth + 1) for i in range(rng.randrange(4))}
+        if pick == 8:
+            return tuple(value(depth + 1) for _ in range(rng.randrange(3)))
+        if pick == 9:
+            return {rng.choice([1, None, True, "k"]): value(depth + 1)}
+        if pick == 10:
+            return OrderedDict(a=value(depth + 1))
+        return [value(depth + 1) for _ in range(rng.randrange(4))]
+
+    for _ in range(3000):
+        obj = value(0)
+        assert _dump(obj) == (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8"), repr(obj)

@@ -8,6 +8,7 @@ on content, never whole-file snapshots.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import re
 import subprocess
@@ -22,7 +23,7 @@ import markdown
 import pytest
 import yaml
 
-from generator import model, render as render_mod, sitefiles
+from generator import model, pack, render as render_mod, sitefiles
 from generator.derive import derive
 from generator.history import FieldChange, History, Revision
 from generator.render import (
@@ -172,24 +173,24 @@ def do_render(facts, build: Path, **kwargs):
 
 def read(build: Path, rel: str) -> str:
     """A Markdown page as written, or a record or department page (HTML) with its title as front matter."""
-    html_page = build / "pages" / (rel[:-3] + ".html")
-    if not html_page.is_file():
+    entry = html_pages(build).get(rel[:-3] + "/")
+    if entry is None:
         text = (build / "docs" / rel).read_text(encoding="utf-8")
-        blocks_file = build / "blocks.json"
-        if blocks_file.is_file():  # the tables handed to the engine beside the Markdown, put back as it does
-            import json
-
-            blocks = json.loads(blocks_file.read_text(encoding="utf-8")).get(rel, [])
-            text = re.sub(r"ZQBLOCK-([0-9]+)-ZQ", lambda m: blocks[int(m.group(1))], text)
+        blocks = {}
+        if (build / "blocks.pack").is_file():  # the tables handed to the engine beside the Markdown
+            blocks = {path: (meta, data) for path, meta, data in pack.entries(build / "blocks.pack")}
+        if rel in blocks:  # put back as the engine does
+            meta, data = blocks[rel]
+            ends = list(itertools.accumulate(meta["sizes"]))
+            parts = [data[a:b].decode("utf-8") for a, b in zip([0] + ends, ends)]
+            text = re.sub(r"ZQBLOCK-([0-9]+)-ZQ", lambda m: parts[int(m.group(1))], text)
         return text
-    entry = next(p for p in pages_manifest(build) if p["file"] == rel[:-3] + ".html")
-    return "---\n" + yaml.safe_dump({"title": entry["title"]}, allow_unicode=True) + "---\n\n" + html_page.read_text(encoding="utf-8")
+    return "---\n" + yaml.safe_dump({"title": entry["title"]}, allow_unicode=True) + "---\n\n" + entry["body"]
 
 
-def pages_manifest(build: Path) -> list[dict]:
-    import json
-
-    return json.loads((build / "pages.json").read_text(encoding="utf-8"))["pages"]
+def html_pages(build: Path) -> dict[str, dict]:
+    """The record and department pages of build/pages.pack: URL → meta with the body (text) added."""
+    return {url: {**meta, "url": url, "body": body.decode("utf-8")} for url, meta, body in pack.entries(build / "pages.pack")}
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:
@@ -678,27 +679,37 @@ def test_incremental_rendering(build):
     data = dataset()
     changed = dataclasses.replace(data.commitments[1], title="新的承诺标题")
     facts2 = derive(dataclasses.replace(data, commitments=(data.commitments[0], changed)), AS_OF)
+    pages_before, blocks_before = html_pages(build), dict_of(build / "blocks.pack")
     third = do_render(facts2, build)
     after = snapshot(build)
     rewritten = {k for k in after if after[k] != before.get(k)}
-    # (the list's table is in blocks.json: its Markdown, headings only, is unchanged; the lookup index carries the title)
-    assert rewritten == {"pages/commitments/CM-2025-001.html", "pages/departments/fgj.html", "docs/index.md",
-                         "pages.json", "blocks.json", "docs/lookup.json"}
-    assert third.written == len(rewritten)
+    # (the list's table is in blocks.pack: its Markdown, headings only, is unchanged; the lookup index carries the title)
+    assert rewritten == {"docs/index.md", "docs/lookup.json", "pages.pack", "blocks.pack"}
+    pages_after, blocks_after = html_pages(build), dict_of(build / "blocks.pack")
+    assert {u for u in pages_after if pages_after[u] != pages_before[u]} == {"commitments/CM-2025-001/", "departments/fgj/"}
+    assert {p for p in blocks_after if blocks_after[p] != blocks_before[p]} == {"commitments/index.md"}
+    assert third.written == 2 + 2 + 1  # files under docs/, record and department pages, list pages' tables
 
     # A page no longer produced is removed; other stages' files are left alone.
     (build / "docs/data").mkdir(exist_ok=True)
     (build / "docs/data/index.md").write_text("# 开放数据\n", encoding="utf-8")
     (build / "docs/feed.xml").write_text("<feed/>", encoding="utf-8")
-    (build / "pages/commitments/CM-1999-001.html").write_text("stale", encoding="utf-8")
     (build / "docs/old-folder").mkdir()
     (build / "docs/old-folder/x.md").write_text("stale", encoding="utf-8")
+    (build / "pages/commitments").mkdir(parents=True)  # what an earlier version wrote
+    (build / "pages/commitments/CM-2025-001.html").write_text("old", encoding="utf-8")
+    (build / "pages.json").write_text("{}", encoding="utf-8")
     facts3 = derive(dataclasses.replace(data, commitments=(data.commitments[0],)), AS_OF)
     fourth = do_render(facts3, build)
-    assert fourth.removed == 3  # CM-2025-001.html, CM-1999-001.html, old-folder/x.md
-    assert not (build / "pages/commitments/CM-2025-001.html").exists()
+    assert fourth.removed == 2  # the entry of CM-2025-001, old-folder/x.md
+    assert "commitments/CM-2025-001/" not in html_pages(build)
     assert not (build / "docs/old-folder").exists()
+    assert not (build / "pages").exists() and not (build / "pages.json").exists()
     assert (build / "docs/data/index.md").exists() and (build / "docs/feed.xml").exists()
+
+
+def dict_of(path: Path) -> dict[str, tuple[dict, bytes]]:
+    return {key: (meta, body) for key, meta, body in pack.entries(path)}
 
 
 def test_output_is_deterministic(tmp_path):
@@ -738,8 +749,8 @@ def test_pagination_and_bounded_record_pages(tmp_path):
     # A record page does not grow with the number of records.
     small = do_render(facts_of(commitments=big[:3]), tmp_path / "small")
     assert "commitments/CM-2020-0001.md" in small.pages
-    page_big = (tmp_path / "big/pages/commitments/CM-2020-0001.html").read_bytes()
-    page_small = (tmp_path / "small/pages/commitments/CM-2020-0001.html").read_bytes()
+    page_big = html_pages(tmp_path / "big")["commitments/CM-2020-0001/"]["body"].encode("utf-8")
+    page_small = html_pages(tmp_path / "small")["commitments/CM-2020-0001/"]["body"].encode("utf-8")
     assert page_big == page_small
     assert len(page_big) < 40_000
 
@@ -831,10 +842,10 @@ def test_page_cache_keys_are_the_same_in_every_process(tmp_path):
         subprocess.run([sys.executable, "-c", script, str(ROOT / "tests"), str(build)], check=True, cwd=ROOT,
                        env={**os.environ, "PYTHONHASHSEED": seed})
         import json
-        return {f: v[0] for f, v in json.loads((build / "cache.json").read_text(encoding="utf-8"))["pages"].items()}
+        return json.loads((build / "cache.json").read_text(encoding="utf-8"))["pages"]
 
     first = keys(tmp_path / "one", "1")
     assert len(first) == 6 and first == keys(tmp_path / "two", "2")  # 3 records, 3 departments
-    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "one" / "pages").rglob("*.html")}
-    assert keys(tmp_path / "one", "3") == first  # every page fresh: its body file is left alone
-    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "one" / "pages").rglob("*.html")} == before
+    before = (tmp_path / "one" / "pages.pack").stat().st_mtime_ns
+    assert keys(tmp_path / "one", "3") == first  # every page fresh: its entry copied, the pack left alone
+    assert (tmp_path / "one" / "pages.pack").stat().st_mtime_ns == before

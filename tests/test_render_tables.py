@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 from datetime import date
 
-from generator import model, render as render_mod, sitefiles
+from generator import model, pack, render as render_mod, sitefiles
 from generator.derive import derive
 from generator.urls import Linker
 from tests.test_render import AS_OF, DEPARTMENTS, HOSTILE_TEXT, arrears, commitment, dataset, finding
@@ -96,9 +97,12 @@ def test_empty_tables_keep_their_body_markup():
 # --- the page cache: a page is served from it only when nothing it shows changed ------------------
 
 
-def html_bodies(build) -> dict[str, tuple[bytes, int]]:
-    return {str(p.relative_to(build / "pages")): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in (build / "pages").rglob("*.html")}
+def html_bodies(build) -> dict[str, tuple[bytes, str | None]]:
+    """Each record and department page (kind/id.html) of build/pages.pack: its body, and its key in
+    the page cache (a page is rendered again exactly when its key changed; None without a cache)."""
+    cache = build / ".cache" / "render-pages.json"
+    keys = json.loads(cache.read_text(encoding="utf-8"))["pages"] if cache.is_file() else {}
+    return {url[:-1] + ".html": (body, keys.get(url)) for url, _, body in pack.entries(build / "pages.pack")}
 
 
 def test_page_cache_rerenders_exactly_the_pages_whose_inputs_changed(tmp_path):
@@ -109,9 +113,10 @@ def test_page_cache_rerenders_exactly_the_pages_whose_inputs_changed(tmp_path):
     before = html_bodies(build)
     assert len(before) == 2 + 3 + 1 + 3  # commitments, arrears, findings on display, departments
 
-    # The same data again: every page from the cache, its file untouched.
+    # The same data again: every page from the cache, the pack untouched.
+    mtime = (build / "pages.pack").stat().st_mtime_ns
     render_mod.render(derive(data, AS_OF), build, cache_file=cache)
-    assert html_bodies(build) == before
+    assert html_bodies(build) == before and (build / "pages.pack").stat().st_mtime_ns == mtime
 
     # One arrears record changes a value its department page shows only in its table.
     changed = dataclasses.replace(data.arrears[2], project="改过的项目名称")
@@ -131,18 +136,20 @@ def test_page_cache_rerenders_exactly_the_pages_whose_inputs_changed(tmp_path):
     data3 = dataclasses.replace(data2, departments=departments)
     render_mod.render(derive(data3, AS_OF), build, cache_file=cache)
     third = html_bodies(build)
-    renamed = {k for k in third if third[k] != after[k]}
+    renamed = {k for k in third if third[k][0] != after[k][0]}
     assert {"departments/czj.html", "arrears/AR-2024-002.html", "commitments/CM-2024-001.html"} <= renamed
     assert all("区财政局（新名称）" in third[k][0].decode() for k in renamed)
     fresh3 = tmp_path / "fresh3"
     render_mod.render(derive(data3, AS_OF), fresh3)
     assert {k: v[0] for k, v in html_bodies(fresh3).items()} == {k: v[0] for k, v in third.items()}
 
-    # A body file changed behind the cache's back is rendered again.
-    page = build / "pages" / "departments" / "fgj.html"
-    page.write_bytes(b"edited")
+    # A pack changed behind the cache's back: its pages are rendered again.
+    entries = list(pack.entries(build / "pages.pack"))
+    with pack.PackWriter(build / "pages.pack") as writer:
+        for url, meta, body in entries:
+            writer.add(url, meta, b"edited" if url == "departments/fgj/" else body)
     render_mod.render(derive(data3, AS_OF), build, cache_file=cache)
-    assert page.read_bytes() == third["departments/fgj.html"][0]
+    assert html_bodies(build)["departments/fgj.html"][0] == third["departments/fgj.html"][0]
 
 
 def test_badges_and_timeline_print_what_they_printed_before():
@@ -182,3 +189,4 @@ def test_plain_markdown_text_becomes_the_paragraphs_python_markdown_makes():
     for text in ("a b", "1. a", "- a", "*a*", "# a", "a\n===", "a\n---", "`a`", "[a](b)", "&amp;", "a\tb",
                  "a\u3000b", "a\u00a0b", "<b>", "a\\b", "a_b_", "a  \nb"):
         assert markup._PLAIN_TEXT.fullmatch(text) is None, repr(text)
+

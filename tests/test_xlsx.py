@@ -54,3 +54,19 @@ def test_empty_sheet_has_no_filter_and_bytes_are_deterministic():
 
 def test_column_letters():
     assert [column_letter(i) for i in (1, 26, 27, 52, 703)] == ["A", "Z", "AA", "AZ", "AAA"]
+
+
+def test_clean_text_skips_the_scan_only_for_text_it_would_not_change():
+    """Printable text comes back as it is; everything else goes through the regex, as before."""
+    import random
+
+    from generator.xlsx import _XML_INVALID, clean_text
+
+    for code in [*range(0, 0x3100), *range(0xd7f0, 0xe010), *range(0xfff0, 0x10000), 0x1f600, 0xe0001, 0x10ffff]:
+        ch = chr(code)
+        assert clean_text(f"a{ch}b") == _XML_INVALID.sub("", f"a{ch}b"), hex(code)
+    rng = random.Random(3)
+    alphabet = "ab中\x00\x08\t\n\r\x0b\x1f\x7f\x85\u200e\u3000\ud800\udfff\ufffe\uffff&<>"
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert clean_text(text) == _XML_INVALID.sub("", text), repr(text)

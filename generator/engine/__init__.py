@@ -10,9 +10,10 @@ What it receives is plain data, written by the render stage into the build folde
 
 * ``docs/`` — pages to build from Markdown (hand-written pages, lists, dashboards), the
   assets and the downloads;
-* ``pages.json`` and ``pages/`` — pages the generator rendered straight to HTML (record
-  and department pages): URL, shell kind, title, table of contents, search text, and
-  the body as an HTML file;
+* ``pages.pack`` — pages the generator rendered straight to HTML (record and department
+  pages), one entry each: URL, shell kind, title, table of contents, search text, and the
+  body (``generator/pack.py``; read one entry at a time, never all pages at once);
+* ``blocks.pack`` — the raw HTML blocks of the Markdown list pages, put back after the build;
 * the site settings (name, URL, publisher …).
 
 It builds the Markdown pages plus one *shell* page per kind and folder (an ordinary

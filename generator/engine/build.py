@@ -8,7 +8,6 @@ front matter, the theme's template blocks, and the files MkDocs writes.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import logging
 import os
@@ -17,21 +16,23 @@ import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, time as dtime, timezone as dt_timezone
 from pathlib import Path
+from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 import yaml
 
-from generator import sitefiles
+from generator import pack, sitefiles
 from generator.engine import search, stylesheet
 from generator.engine.stamp import SHELL_MARKDOWN, Shell
 from generator.offline import keep_requests_on_site
 from generator.problems import GeneratorError
 
-#: The generator's pages rendered to HTML (written by the render stage).
-PAGES_MANIFEST = "pages.json"
-PAGES_DIR = "pages"
-#: Raw HTML blocks of Markdown pages (docs path → blocks), put back after the build.
-BLOCKS_FILE = "blocks.json"
+#: The generator's pages rendered to HTML (written by the render stage): a pack (see
+#: generator/pack.py), one entry per page: its URL, then shell, title, toc, search; the body.
+PAGES_PACK = "pages.pack"
+#: Raw HTML blocks of Markdown pages, put back after the build: a pack, one entry per
+#: page: its docs path, the blocks' sizes; the blocks one after the other.
+BLOCKS_PACK = "blocks.pack"
 _BLOCK = re.compile(r"<p>ZQBLOCK-([0-9]+)-ZQ</p>")
 #: Files placed into the built site as they are (letters: one per record), beside the engine:
 #: the engine neither collects nor copies them. Hard links where the file system allows.
@@ -82,11 +83,10 @@ class _CollectWarnings(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _read_manifest(build_dir: Path) -> list[dict]:
-    path = Path(build_dir) / PAGES_MANIFEST
-    if not path.is_file():
-        return []
-    return json.loads(path.read_text(encoding="utf-8"))["pages"]
+def _pages(build_dir: Path, bodies: bool = True):
+    """(url, meta, body) of each page of the pages pack, one at a time (none without a pack)."""
+    path = Path(build_dir) / PAGES_PACK
+    return pack.entries(path, bodies=bodies) if path.is_file() else iter(())
 
 
 def _shell_path(page_url: str, kind: str) -> str:
@@ -106,17 +106,16 @@ def _url_of(docs_path: str) -> str:
 
 def build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_url: str = "") -> EngineResult:
     """Build build_dir/docs (with build_dir/mkdocs.yml, see write_config) into site_dir
-    strictly, then stamp the pages of build_dir/pages.json. Raises EngineFailed."""
+    strictly, then stamp the pages of build_dir/pages.pack. Raises EngineFailed."""
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
     build_dir, site_dir = Path(build_dir), Path(site_dir)
     docs = build_dir / "docs"
-    pages = _read_manifest(build_dir)
     shells: dict[str, str] = {}  # docs path of the shell → kind
-    for p in pages:
-        shells.setdefault(_shell_path(p["url"], p["shell"]), p["shell"])
+    for url, meta, _ in _pages(build_dir, bodies=False):
+        shells.setdefault(_shell_path(url, meta["shell"]), meta["shell"])
     for path in shells:
         target = docs / path
         if target.exists():
@@ -152,12 +151,9 @@ def build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_u
             except FileNotFoundError:
                 pass
 
-    _trim_indentation(site_dir)
-    _restore_blocks(build_dir, site_dir)
+    shell_pages = _finish_engine_pages(build_dir, site_dir, {_url_of(p) for p in shells})
     _place_site_files(build_dir / SITE_FILES_DIR, site_dir)
-    stamped = _stamp_all(build_dir, site_dir, pages, shells, site_url)
-    _add_search_entries(site_dir, pages, {_url_of(p) for p in shells})
-    _add_sitemap_entries(site_dir, pages, {_url_of(p) for p in shells}, site_url, epoch)
+    stamped = _stamp_all(build_dir, site_dir, shells, shell_pages, site_url, epoch)
     markdown_pages = sum(1 for _ in docs.rglob("*.md"))
     return EngineResult(site_dir, markdown_pages, stamped)
 
@@ -182,19 +178,44 @@ def trim_indentation(html: str) -> str:
     return _INDENT.sub(lambda m: m.group(1) or "\n", html)
 
 
-def _trim_indentation(site_dir: Path) -> None:
-    """Every page the engine wrote (the Markdown pages and the shells, before stamping):
-    indentation trimmed, and linked to the cut theme stylesheet (engine/stylesheet.py),
-    which needs them all (and nothing else exists yet) to know which rules the site uses."""
-    pages = sorted(site_dir.rglob("*.html"))
-    texts = [path.read_text(encoding="utf-8") for path in pages]
-    trimmed = [trim_indentation(text) for text in texts]
-    swap = stylesheet.cut_theme_stylesheet(site_dir, trimmed, _code_folders())
-    for path, text, new in zip(pages, texts, trimmed):
-        if swap:
-            new = new.replace(*swap)
-        if new != text:
+def _finish_engine_pages(build_dir: Path, site_dir: Path, shell_urls: set[str]) -> dict[str, str]:
+    """Every page the engine wrote (the Markdown pages and the shells, before stamping), each
+    read once and written once: indentation trimmed, linked to the cut theme stylesheet
+    (engine/stylesheet.py, which needs them all, and nothing else exists yet, to know which
+    rules the site uses), and its raw HTML blocks put back (blocks.pack, one page's blocks
+    at a time). The shells are not written back but returned (URL → HTML): stamping learns
+    from them, then removes them."""
+    paths = sorted(site_dir.rglob("*.html"))
+    texts = [path.read_text(encoding="utf-8") for path in paths]
+    pages = [trim_indentation(text) for text in texts]  # without their blocks: a few KB each
+    swap = stylesheet.cut_theme_stylesheet(site_dir, pages, _code_folders())
+    if swap:
+        pages = [page.replace(*swap) for page in pages]
+    where = {os.path.normpath(path): i for i, path in enumerate(paths)}
+    site = os.fspath(site_dir)
+    blocks_pack = Path(build_dir) / BLOCKS_PACK
+    for docs_path, meta, data in pack.entries(blocks_pack) if blocks_pack.is_file() else ():
+        stem = docs_path[:-3]
+        i = where.get(os.path.normpath(os.path.join(site, stem + ".html" if stem == "index" or stem.endswith("/index")
+                                                    else stem + "/index.html")))
+        blocks, pos = [], 0
+        for size in meta["sizes"]:
+            blocks.append(data[pos:pos + size].decode("utf-8"))
+            pos += size
+        text = pages[i] if i is not None else ""
+        restored = _BLOCK.sub(lambda m: blocks[int(m.group(1))], text)
+        if _BLOCK.search(text) is None or restored.count("ZQBLOCK-") != sum(b.count("ZQBLOCK-") for b in blocks):
+            raise EngineFailed(f"{docs_path}：页面中的 HTML 块没有按预期还原。")
+        pages[i] = restored
+    shells = {os.path.normpath(os.path.join(site, url, "index.html")): url for url in shell_urls}
+    learnt: dict[str, str] = {}
+    for path, text, new in zip(paths, texts, pages):
+        url = shells.get(os.path.normpath(path))
+        if url is not None:
+            learnt[url] = new
+        elif new != text:
             path.write_text(new, encoding="utf-8")
+    return learnt
 
 
 def _place_site_files(root: Path, site_dir: Path) -> None:
@@ -223,88 +244,129 @@ def _place_site_files(root: Path, site_dir: Path) -> None:
             raise EngineFailed(f"{Path(os.path.relpath(target, site)).as_posix()}：网站中已有同名文件。")
 
 
-def _restore_blocks(build_dir: Path, site_dir: Path) -> None:
-    path = build_dir / BLOCKS_FILE
-    if not path.is_file():
-        return
-    for docs_path, blocks in json.loads(path.read_text(encoding="utf-8")).items():
-        stem = docs_path[:-3]
-        out = site_dir / (stem + ".html" if stem == "index" or stem.endswith("/index") else stem + "/index.html")
-        text = out.read_text(encoding="utf-8")
-        restored = _BLOCK.sub(lambda m: blocks[int(m.group(1))], text)
-        if _BLOCK.search(text) is None or restored.count("ZQBLOCK-") != sum(b.count("ZQBLOCK-") for b in blocks):
-            raise EngineFailed(f"{docs_path}：页面中的 HTML 块没有按预期还原。")
-        out.write_text(restored, encoding="utf-8")
-
-
-def _stamp_all(build_dir: Path, site_dir: Path, pages: list[dict], shells: dict[str, str], site_url: str) -> int:
+def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pages: dict[str, str],
+               site_url: str, epoch: int) -> int:
+    """Stamp every page of the pages pack into its shell, and add its search and sitemap
+    entries as it goes: one page in memory at a time."""
     learnt: dict[str, Shell] = {}
     for path in shells:
         url = _url_of(path)
-        out = site_dir / url / "index.html"
-        learnt[path] = Shell(out.read_text(encoding="utf-8"), url, site_url)
+        learnt[path] = Shell(shell_pages[url], url, site_url)
         shutil.rmtree(site_dir / url)
+    shell_urls = {_url_of(p) for p in shells}
     # Plain strings and os calls: this loop runs once per record page (pathlib costs more than the join).
-    pages_dir = os.fspath(build_dir / PAGES_DIR)
     site = os.fspath(site_dir)
     made: set[str] = set()
-    for p in pages:
-        shell = learnt[_shell_path(p["url"], p["shell"])]
-        with open(os.path.join(pages_dir, p["file"]), "rb") as fh:
-            body = fh.read()
-        if b"\r" in body:  # as text mode reads it (universal newlines)
-            body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        folder = os.path.join(site, p["url"])
-        parent = os.path.dirname(folder.rstrip("/"))
-        if parent not in made:
-            os.makedirs(parent, exist_ok=True)
-            made.add(parent)
-        try:
-            os.mkdir(folder)
-        except FileExistsError:
-            pass
-        data = shell.stamp_bytes(title=p["title"], url=p["url"], site_url=site_url, toc=p["toc"], body=body)
-        with open(os.path.join(folder, "index.html"), "wb") as fh:
-            fh.write(data)
-    return len(pages)
+    stamped = 0
+    with _SearchIndex(site_dir, shell_urls) as index, _Sitemap(site_dir, shell_urls, site_url, epoch) as sitemap:
+        for url, p, body in _pages(build_dir):
+            shell = learnt[_shell_path(url, p["shell"])]
+            if b"\r" in body:  # as text mode reads it (universal newlines)
+                body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            folder = os.path.join(site, url)
+            parent = os.path.dirname(folder.rstrip("/"))
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            try:
+                os.mkdir(folder)
+            except FileExistsError:
+                pass
+            data = shell.stamp_bytes(title=p["title"], url=url, site_url=site_url, toc=p["toc"], body=body)
+            with open(os.path.join(folder, "index.html"), "wb") as fh:
+                fh.write(data)
+            index.add(url, p["title"], p["search"])
+            sitemap.add(url)
+            stamped += 1
+    return stamped
 
 
-def _add_search_entries(site_dir: Path, pages: list[dict], shell_urls: set[str]) -> None:
-    """Material's index of the Markdown pages, plus one entry per stamped page (from the facts)."""
-    index_path = site_dir / "search" / "search_index.json"
-    if not index_path.is_file():
-        return
-    index = json.loads(index_path.read_text(encoding="utf-8"))
-    docs = [d for d in index["docs"] if d.get("location", "").split("#")[0] not in shell_urls]
-    for p in pages:
-        if p.get("search") is None:
-            continue
-        docs.append({"location": p["url"], "title": search.segment(p["title"]), "text": search.segment(p["search"])})
-    index["docs"] = docs
-    # UTF-8 rather than \u escapes: half the bytes for Chinese text.
-    index_path.write_bytes(json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+class _SearchIndex:
+    """Material's index of the Markdown pages, plus one entry per stamped page (from the
+    facts), written as the pages come: Material's index (small: the Markdown pages only)
+    is read whole, the stamped pages' entries never are. The bytes are json.dumps' of the
+    whole index."""
+
+    _DOCS = "ZQ-SEARCH-DOCS"
+
+    def __init__(self, site_dir: Path, shell_urls: set[str]):
+        self.path = site_dir / "search" / "search_index.json"
+        self.out = None
+        if not self.path.is_file():
+            return
+        index = json.loads(self.path.read_text(encoding="utf-8"))
+        docs = [d for d in index["docs"] if d.get("location", "").split("#")[0] not in shell_urls]
+        index["docs"] = self._DOCS
+        # UTF-8 rather than \u escapes: half the bytes for Chinese text.
+        head, sep, self.tail = self._dumps(index).partition(self._dumps(self._DOCS))
+        if not sep:
+            raise EngineFailed("搜索索引的格式无法识别。")
+        self.out = open(self.path, "wb", buffering=1 << 20)
+        self.out.write(head + b"[" + b",".join(self._dumps(d) for d in docs))
+        self.first = not docs
+
+    @staticmethod
+    def _dumps(value) -> bytes:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def add(self, url: str, title: str, text: str | None) -> None:
+        if self.out is None or text is None:
+            return
+        entry = self._dumps({"location": url, "title": search.segment(title), "text": search.segment(text)})
+        self.out.write(entry if self.first else b"," + entry)
+        self.first = False
+
+    def __enter__(self) -> "_SearchIndex":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.out is not None:
+            if exc_type is None:
+                self.out.write(b"]" + self.tail)
+            self.out.close()
 
 
 _URL_ENTRY = re.compile(r"\s*<url>\s*<loc>([^<]*)</loc>.*?</url>", re.S)
 
 
-def _add_sitemap_entries(site_dir: Path, pages: list[dict], shell_urls: set[str], site_url: str, epoch: int) -> None:
-    path = site_dir / "sitemap.xml"
-    if not path.is_file() or not site_url:
-        return
-    text = path.read_text(encoding="utf-8")
-    shells = {site_url + u for u in shell_urls}
-    text = _URL_ENTRY.sub(lambda m: "" if m.group(1) in shells else m.group(0), text)
-    lastmod = datetime.fromtimestamp(epoch, dt_timezone.utc).date().isoformat()
-    from xml.sax.saxutils import escape
+class _Sitemap:
+    """The engine's sitemap without the shells, plus one entry per stamped page, written
+    (and gzipped) as the pages come."""
 
-    entries = "".join(f"\n    <url>\n         <loc>{escape(site_url + p['url'])}</loc>\n"
-                      f"         <lastmod>{lastmod}</lastmod>\n    </url>" for p in pages)
-    end = text.rindex("</urlset>")
-    text = text[:end].rstrip("\n") + entries + "\n" + text[end:]
-    data = text.encode("utf-8")
-    path.write_bytes(data)
-    buf = io.BytesIO()
-    with gzip.GzipFile(fileobj=buf, filename=str(path) + ".gz", mode="wb", mtime=epoch) as gz:
-        gz.write(data)
-    (site_dir / "sitemap.xml.gz").write_bytes(buf.getvalue())
+    def __init__(self, site_dir: Path, shell_urls: set[str], site_url: str, epoch: int):
+        path = site_dir / "sitemap.xml"
+        self.out = self.gz = None
+        if not path.is_file() or not site_url:
+            return
+        text = path.read_text(encoding="utf-8")
+        shells = {site_url + u for u in shell_urls}
+        text = _URL_ENTRY.sub(lambda m: "" if m.group(1) in shells else m.group(0), text)
+        self.site_url = site_url
+        self.lastmod = datetime.fromtimestamp(epoch, dt_timezone.utc).date().isoformat()
+        end = text.rindex("</urlset>")
+        self.tail = ("\n" + text[end:]).encode("utf-8")
+        self.out = open(path, "wb", buffering=1 << 20)
+        self.gz = gzip.GzipFile(filename=str(path) + ".gz", mode="wb", mtime=epoch,
+                                fileobj=open(site_dir / "sitemap.xml.gz", "wb", buffering=1 << 20))
+        self._write(text[:end].rstrip("\n").encode("utf-8"))
+
+    def _write(self, data: bytes) -> None:
+        self.out.write(data)
+        self.gz.write(data)
+
+    def add(self, url: str) -> None:
+        if self.out is not None:
+            self._write(f"\n    <url>\n         <loc>{escape(self.site_url + url)}</loc>\n"
+                        f"         <lastmod>{self.lastmod}</lastmod>\n    </url>".encode("utf-8"))
+
+    def __enter__(self) -> "_Sitemap":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.out is not None:
+            if exc_type is None:
+                self._write(self.tail)
+            self.out.close()
+            fileobj = self.gz.fileobj
+            self.gz.close()
+            fileobj.close()

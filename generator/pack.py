@@ -1,0 +1,174 @@
+"""Packs: many pages in one file, written and read as a stream.
+
+The render stage hands the engine thousands of pages (record and department pages as
+HTML, the raw HTML blocks of list pages). As one file each they cost an open, a write
+and a rename per page on each side, and a manifest of all pages read whole into memory.
+A pack is one file with one entry per page, written while rendering and read back
+entry by entry: neither side ever holds all pages.
+
+An entry is::
+
+    <key> TAB <n> TAB <meta: a JSON object on one line> LF <body: n bytes> LF
+
+The key (a URL or a docs path: no tab, no line break) and the body's size come first, so
+a scan of the keys skips the JSON and the bodies; the body is stored as it is (HTML in
+UTF-8), so it is neither escaped on writing nor decoded on reading.
+
+PackWriter keeps "write only when changed": it writes a temporary file beside the pack,
+counts the entries whose bytes differ from the old pack's entry of the same key (new
+keys included) and the old keys no longer written, and replaces the pack only when its
+bytes differ (an unchanged pack keeps its mtime). On an exception the old pack is left
+exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Iterator
+
+_BUFFER = 1 << 20
+
+
+class PackError(ValueError):
+    """A pack that is not in the format above (a truncated or foreign file)."""
+
+
+def _meta_bytes(meta: dict) -> bytes:
+    return json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _head(line: bytes) -> tuple[bytes, int, bytes]:
+    try:
+        key, size, meta = line.split(b"\t", 2)
+        return key, int(size), meta
+    except ValueError:
+        raise PackError(f"not a pack entry: {line[:80]!r}") from None
+
+
+def entries(path: Path, *, bodies: bool = True) -> Iterator[tuple[str, dict, bytes | None]]:
+    """(key, meta, body) of each entry in order; with bodies=False the bodies are skipped
+    (body None), which reads little more than the entries' first lines."""
+    with open(path, "rb", buffering=_BUFFER) as fh:
+        pos = 0
+        while line := fh.readline():
+            key, size, meta = _head(line)
+            pos += len(line) + size + 1
+            if bodies:
+                body = fh.read(size + 1)
+                if len(body) != size + 1 or body[-1:] != b"\n":
+                    raise PackError(f"{path}: the entry {key.decode('utf-8', 'replace')} is cut short")
+                body = body[:-1]
+            else:
+                fh.seek(pos)
+                body = None
+            yield key.decode("utf-8"), json.loads(meta), body
+
+
+def _index(fh, file_size: int) -> dict[str, tuple[int, int]]:
+    """key → (offset, length) of each entry of an open pack of file_size bytes."""
+    index: dict[str, tuple[int, int]] = {}
+    pos = 0
+    while line := fh.readline():
+        key, size, _ = _head(line)
+        length = len(line) + size + 1
+        index[key.decode("utf-8")] = (pos, length)
+        pos += length
+        fh.seek(pos)
+    if pos != file_size:
+        raise PackError("the last entry is cut short")
+    return index
+
+
+class PackWriter:
+    """Writes a pack entry by entry; use as a context manager (commit on success, discard on error)."""
+
+    def __init__(self, path: Path):
+        self.path = os.fspath(path)
+        folder, base = os.path.split(self.path)
+        os.makedirs(folder or os.curdir, exist_ok=True)
+        self._tmp = os.path.join(folder, f".{base}.tmp-{os.getpid()}")
+        self._old = None
+        self._index: dict[str, tuple[int, int]] = {}
+        self._old_size = -1
+        try:
+            self._old = open(self.path, "rb", buffering=_BUFFER)
+            self._old_size = os.fstat(self._old.fileno()).st_size
+            self._index = _index(self._old, self._old_size)
+        except FileNotFoundError:
+            pass
+        except (PackError, UnicodeDecodeError):  # not a pack after all: every entry counts as new
+            self._index = {}
+        self._out = open(self._tmp, "wb", buffering=_BUFFER)
+        self._seen: set[str] = set()
+        self._pos = 0
+        self._aligned = True  # so far every entry is the old pack's, at the same offset
+        self.changed = 0  # entries new or different from the old pack's
+        self.removed = 0  # old keys not written (known after commit)
+
+    @property
+    def unchanged(self) -> int:
+        """Entries written that are the old pack's, byte for byte."""
+        return len(self._seen) - self.changed
+
+    def has(self, key: str) -> bool:
+        """Whether the old pack holds an entry for key (see copy)."""
+        return key in self._index
+
+    def add(self, key: str, meta: dict, body: bytes) -> None:
+        if "\t" in key or "\n" in key:
+            raise ValueError(f"a pack key holds a tab or a line break: {key!r}")
+        entry = b"%s\t%d\t%s\n%s\n" % (key.encode("utf-8"), len(body), _meta_bytes(meta), body)
+        old = self._index.get(key)
+        self._put(key, entry, old is not None and old[1] == len(entry) and self._read(old) == entry)
+
+    def copy(self, key: str) -> None:
+        """The old pack's entry for key, as it is (a page known not to have changed)."""
+        self._put(key, self._read(self._index[key]), True)
+
+    def _read(self, where: tuple[int, int]) -> bytes:
+        self._old.seek(where[0])
+        return self._old.read(where[1])
+
+    def _put(self, key: str, entry: bytes, same: bool) -> None:
+        if key in self._seen:
+            raise ValueError(f"two sources for one page: {key}")
+        self._seen.add(key)
+        if not same:
+            self.changed += 1
+            self._aligned = False
+        elif self._aligned and self._index[key][0] != self._pos:
+            self._aligned = False
+        self._out.write(entry)
+        self._pos += len(entry)
+
+    def commit(self) -> bool:
+        """Put the new pack in place unless its bytes are the old one's; returns whether it was replaced."""
+        self._out.close()
+        self.removed = sum(1 for k in self._index if k not in self._seen)
+        if self._old is not None:
+            self._old.close()
+        if self._aligned and self._pos == self._old_size:  # every old byte, at its place, and nothing more
+            os.unlink(self._tmp)
+            return False
+        os.replace(self._tmp, self.path)
+        return True
+
+    def discard(self) -> None:
+        self._out.close()
+        if self._old is not None:
+            self._old.close()
+        try:
+            os.unlink(self._tmp)
+        except FileNotFoundError:
+            pass
+
+    def __enter__(self) -> "PackWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()

@@ -1,0 +1,100 @@
+"""Packs (generator/pack.py): pages handed from the render stage to the engine in one file,
+written and read entry by entry, replaced only when their bytes change."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from generator import pack
+from generator.pack import PackError, PackWriter
+
+BODY = "<h2 id=\"a\">站前区</h2>\n<p>一\t二\r\n三</p>\n".encode("utf-8")
+
+
+def write(path: Path, entries: list[tuple[str, dict, bytes]]) -> PackWriter:
+    with PackWriter(path) as writer:
+        for key, meta, body in entries:
+            writer.add(key, meta, body)
+    return writer
+
+
+def test_entries_come_back_as_written_bodies_byte_for_byte(tmp_path: Path):
+    path = tmp_path / "build" / "pages.pack"
+    pages = [("commitments/CM-1/", {"title": "承诺\n一", "toc": [[2, "a", "站前区"]], "search": None}, BODY),
+             ("departments/fgj/", {"title": "发改局"}, b""),
+             ("findings/DF-1/", {"title": "\t"}, b"\n\n")]
+    write(path, pages)
+    assert list(pack.entries(path)) == pages
+    assert [(k, m, b) for k, m, b in pack.entries(path, bodies=False)] == [(k, m, None) for k, m, _ in pages]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["pages.pack"]  # no temporary file left
+
+
+def test_a_pack_is_replaced_only_when_its_bytes_change_and_changes_are_counted(tmp_path: Path):
+    path = tmp_path / "pages.pack"
+    first = write(path, [("a/", {"n": 1}, b"<p>a</p>"), ("b/", {"n": 2}, b"<p>b</p>"), ("c/", {}, b"c")])
+    assert (first.changed, first.unchanged, first.removed) == (3, 0, 0)
+    os.utime(path, ns=(1, 1))
+
+    same = write(path, [("a/", {"n": 1}, b"<p>a</p>"), ("b/", {"n": 2}, b"<p>b</p>"), ("c/", {}, b"c")])
+    assert (same.changed, same.unchanged, same.removed) == (0, 3, 0)
+    assert path.stat().st_mtime_ns == 1  # left alone
+
+    # The same entries in another order: no page changed, but the file did.
+    moved = write(path, [("b/", {"n": 2}, b"<p>b</p>"), ("a/", {"n": 1}, b"<p>a</p>"), ("c/", {}, b"c")])
+    assert (moved.changed, moved.unchanged, moved.removed) == (0, 3, 0)
+    assert path.stat().st_mtime_ns != 1
+    assert [k for k, _, _ in pack.entries(path)] == ["b/", "a/", "c/"]
+
+    # One body changed, one meta changed, one page gone, one new; a shorter file is no prefix match.
+    changed = write(path, [("b/", {"n": 2}, b"<p>B</p>"), ("a/", {"n": 9}, b"<p>a</p>"), ("d/", {}, b"d")])
+    assert (changed.changed, changed.unchanged, changed.removed) == (3, 0, 1)
+    prefix = write(path, [("b/", {"n": 2}, b"<p>B</p>")])
+    assert (prefix.changed, prefix.unchanged, prefix.removed) == (0, 1, 2)
+    assert [k for k, _, _ in pack.entries(path)] == ["b/"]
+
+
+def test_copy_takes_the_old_entry_as_it_is(tmp_path: Path):
+    path = tmp_path / "pages.pack"
+    write(path, [("a/", {"title": "甲"}, BODY), ("b/", {}, b"b")])
+    with PackWriter(path) as writer:
+        assert writer.has("a/") and not writer.has("z/")
+        writer.add("z/", {}, b"z")
+        writer.copy("a/")
+    assert (writer.changed, writer.unchanged, writer.removed) == (1, 1, 1)
+    assert list(pack.entries(path)) == [("z/", {}, b"z"), ("a/", {"title": "甲"}, BODY)]
+
+
+def test_a_failed_write_leaves_the_old_pack_as_it_was(tmp_path: Path):
+    path = tmp_path / "pages.pack"
+    write(path, [("a/", {}, b"a")])
+    before = path.read_bytes()
+    with pytest.raises(RuntimeError):
+        with PackWriter(path) as writer:
+            writer.add("b/", {}, b"b")
+            raise RuntimeError("render failed")
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pages.pack"]
+
+
+def test_two_entries_of_one_key_and_bad_keys_are_refused(tmp_path: Path):
+    with pytest.raises(ValueError, match="two sources"):
+        write(tmp_path / "a.pack", [("a/", {}, b"1"), ("a/", {}, b"2")])
+    with pytest.raises(ValueError, match="tab"):
+        write(tmp_path / "b.pack", [("a\tb/", {}, b"1")])
+    assert not (tmp_path / "a.pack").exists() and not (tmp_path / "b.pack").exists()
+
+
+def test_a_damaged_or_foreign_old_file_counts_every_entry_as_new(tmp_path: Path):
+    path = tmp_path / "pages.pack"
+    write(path, [("a/", {}, b"<p>a</p>"), ("b/", {}, b"b")])
+    path.write_bytes(path.read_bytes()[:-3])  # cut short
+    with pytest.raises(PackError):
+        list(pack.entries(path))
+    again = write(path, [("a/", {}, b"<p>a</p>"), ("b/", {}, b"b")])
+    assert (again.changed, again.removed) == (2, 0)
+    assert [k for k, _, _ in pack.entries(path)] == ["a/", "b/"]
+    path.write_text('{"pages": []}', encoding="utf-8")  # not a pack at all
+    assert write(path, [("a/", {}, b"a")]).changed == 1
