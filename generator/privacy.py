@@ -9,6 +9,7 @@ which records legitimately contain, are left alone.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import unicodedata
@@ -478,26 +479,36 @@ class WordTags:
     dictionary), so each answer is appended to a file named after the version and the
     dictionary file's size and time; jieba is loaded only for a window the file lacks.
     The file lives in the user's cache folder, as jieba keeps its own dictionary cache
-    in the temporary folder. A line that is not a list of [word, flag] pairs spelling out
-    its window exactly is ignored (the window is tagged again); a cache that cannot be
-    read or written only costs the load.
+    in the temporary folder.
+
+    The windows are the very texts that may name a person, so the file holds none of
+    their text: a line is the window's SHA-256 and its words' lengths and flags. A line
+    that is not that, or whose lengths do not add up to its window's, is ignored (the
+    window is tagged again); a cache that cannot be read or written only costs the load.
     """
 
     def __init__(self, folder: Path | None = None):
         self._folder = folder
-        self._memo: dict[str, tuple[tuple[str, str], ...]] | None = None
+        self._memo: dict[str, tuple[tuple[int, str], ...]] | None = None
         self._file: Path | None = None
         self._posseg = None
 
     def cut(self, window: str) -> tuple[tuple[str, str], ...]:
         if self._memo is None:
             self._memo = self._read()
-        tags = self._memo.get(window)
-        if tags is None:
-            if self._posseg is None:
-                self._posseg = _jieba_posseg()
-            tags = self._memo[window] = tuple((w.word, w.flag) for w in self._posseg.cut(window))
-            self._append(window, tags)
+        key = hashlib.sha256(window.encode("utf-8")).hexdigest()
+        spans = self._memo.get(key)
+        if spans is not None and sum(n for n, _ in spans) == len(window):
+            tags, at = [], 0
+            for n, flag in spans:
+                tags.append((window[at:at + n], flag))
+                at += n
+            return tuple(tags)
+        if self._posseg is None:
+            self._posseg = _jieba_posseg()
+        tags = tuple((w.word, w.flag) for w in self._posseg.cut(window))
+        spans = self._memo[key] = tuple((len(word), flag) for word, flag in tags)
+        self._append(key, spans)
         return tags
 
     def _path(self) -> Path | None:
@@ -518,13 +529,13 @@ class WordTags:
         else:
             base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
             folder = Path(base) / "zhanqian-integrity-publisher"
-        return folder / f"jieba-posseg-{version}-{stat.st_size}-{stat.st_mtime_ns}.jsonl"
+        return folder / f"jieba-tags-{version}-{stat.st_size}-{stat.st_mtime_ns}.jsonl"
 
-    def _read(self) -> dict[str, tuple[tuple[str, str], ...]]:
+    def _read(self) -> dict[str, tuple[tuple[int, str], ...]]:
         import json
 
         self._file = self._path()
-        memo: dict[str, tuple[tuple[str, str], ...]] = {}
+        memo: dict[str, tuple[tuple[int, str], ...]] = {}
         if self._file is None:
             return memo
         try:
@@ -534,21 +545,21 @@ class WordTags:
             return memo
         for line in lines:
             try:
-                window, pairs = json.loads(line)
-                tags = tuple((word, flag) for word, flag in pairs)
+                key, pairs = json.loads(line)
+                spans = tuple((n, flag) for n, flag in pairs)
             except (ValueError, TypeError):
                 continue
-            if isinstance(window, str) and tags and all(isinstance(w, str) and w and isinstance(f, str) for w, f in tags) \
-                    and "".join(w for w, _ in tags) == window:
-                memo[window] = tags
+            if isinstance(key, str) and _SHA256.fullmatch(key) and spans and all(
+                    type(n) is int and n > 0 and isinstance(f, str) for n, f in spans):
+                memo[key] = spans
         return memo
 
-    def _append(self, window: str, tags: tuple[tuple[str, str], ...]) -> None:
+    def _append(self, key: str, spans: tuple[tuple[int, str], ...]) -> None:
         import json
 
         if self._file is None:
             return
-        line = json.dumps([window, [list(t) for t in tags]], ensure_ascii=False) + "\n"
+        line = json.dumps([key, [list(s) for s in spans]]) + "\n"
         try:
             self._file.parent.mkdir(parents=True, exist_ok=True)
             # one write in append mode per line: runs side by side add whole lines
@@ -556,6 +567,9 @@ class WordTags:
                 fh.write(line)
         except OSError:
             self._file = None
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 #: The tagger of find_titled_names (one per process).

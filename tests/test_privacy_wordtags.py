@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 
@@ -26,7 +27,7 @@ def test_the_cached_tags_are_jiebas_tags(tmp_path):
     fresh = {w: tuple((p.word, p.flag) for p in posseg.cut(w)) for w in windows}
     assert all(first.cut(w) == fresh[w] for w in windows)
     [file] = tmp_path.iterdir()
-    assert "jieba-posseg-" in file.name and len(file.read_text(encoding="utf-8").splitlines()) == len(set(windows))
+    assert "jieba-tags-" in file.name and len(file.read_text(encoding="utf-8").splitlines()) == len(set(windows))
 
     again = WordTags(tmp_path)  # a later run: every window from the file, jieba never loaded
     assert all(again.cut(w) == fresh[w] for w in windows)
@@ -35,15 +36,26 @@ def test_the_cached_tags_are_jiebas_tags(tmp_path):
 
 def test_a_damaged_or_foreign_cache_line_is_tagged_again(tmp_path):
     window = "负责人和直接责任"
+    key = hashlib.sha256(window.encode("utf-8")).hexdigest()
     tags = WordTags(tmp_path)
     right = tags.cut(window)
     [file] = tmp_path.iterdir()
-    # lines that do not spell out their window, or are not JSON, or not [word, flag] pairs
-    file.write_text("\n".join([json.dumps([window, [["负责人和直接责任", "nr"]]], ensure_ascii=False)[:-3],
-                               json.dumps([window, [["负责人", "n"], ["和直接", "nr"]]], ensure_ascii=False),
-                               json.dumps([window, "x"]), "[1, 2]", "not json"]) + "\n", encoding="utf-8")
+    # lengths that do not add up to the window's, a cut-off line, not [length, flag] pairs, not JSON
+    file.write_text("\n".join([json.dumps([key, [[3, "n"], [2, "nr"]]]), json.dumps([key, [[8, "nr"]]])[:-3],
+                               json.dumps([key, [["负责人", "n"]]], ensure_ascii=False), json.dumps([key, "x"]),
+                               json.dumps([key, [[0, "n"], [8, "n"]]]), "[1, 2]", "not json"]) + "\n",
+                    encoding="utf-8")
     later = WordTags(tmp_path)
     assert later.cut(window) == right and later._posseg is not None
+
+
+def test_the_cache_holds_no_text_of_the_windows(tmp_path):
+    """The windows are where a person's name may be: the file keeps hashes, lengths and flags."""
+    tags = WordTags(tmp_path)
+    assert tags.cut("经办人刘德华已核实")
+    [file] = tmp_path.iterdir()
+    text = file.read_text(encoding="utf-8")
+    assert text.isascii() and "刘" not in text and "\\u" not in text
 
 
 def test_an_unwritable_cache_folder_only_costs_the_load(tmp_path):
