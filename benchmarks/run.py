@@ -205,17 +205,21 @@ def site_metrics(site: Path) -> dict:
 # --- the driver ---------------------------------------------------------------------------------
 
 
-def _children_cpu() -> float:
+def _children_cpu() -> tuple[float, float]:
     import resource
 
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
+    return r.ru_utime, r.ru_stime
 
 
 def _run_child(argv: list[str], src: Path = REPO) -> dict:
     """One build in a fresh process by the benchmark child of the checkout `src` (this code, or
     the baseline revision's own checkout): its JSON line, plus "cpu", the CPU seconds it used
-    (user + system, all its threads and children) — steadier than wall time on a shared machine."""
+    (user + system, all its threads and children) — steadier than wall time on a shared machine —
+    and "user" and "sys" apart."""
+    # The previous build's files are still being written back to disk; without this, the kernel
+    # bills part of that write-back to whichever build runs next (as system time).
+    os.sync()
     before = _children_cpu()
     proc = subprocess.run([sys.executable, str(src / "benchmarks" / "run.py"), *argv], capture_output=True, text=True,
                           cwd=src, env={**os.environ, "PYTHONPATH": str(src)})
@@ -224,7 +228,9 @@ def _run_child(argv: list[str], src: Path = REPO) -> dict:
         what = "benchmark step" if src == REPO else f"baseline build ({src})"
         raise SystemExit(f"{what} failed: {' '.join(argv)}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    out["cpu"] = _children_cpu() - before
+    after = _children_cpu()
+    out["user"], out["sys"] = after[0] - before[0], after[1] - before[1]
+    out["cpu"] = out["user"] + out["sys"]
     return out
 
 
@@ -277,12 +283,13 @@ def hugo_floor(build: Path, work: Path) -> dict:
         target.write_bytes(b"---\ntitle: " + json.dumps(meta["title"], ensure_ascii=False).encode("utf-8") + b"\n---\n"
                            + body.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
         pages += 1
-    before = _children_cpu()
+    os.sync()
+    before = sum(_children_cpu())
     start = time.perf_counter()
     proc = subprocess.run([hugo, "--logLevel", "error", "--source", str(site), "--destination", str(site / "public")],
                           capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    cpu = _children_cpu() - before
+    cpu = sum(_children_cpu()) - before
     shutil.rmtree(site, ignore_errors=True)
     if proc.returncode != 0:
         sys.stderr.write(f"Hugo failed:\n{proc.stdout}{proc.stderr}\n")
@@ -340,7 +347,7 @@ def bench_size(n: int, args: argparse.Namespace, log) -> dict:
             r = _run_child(base_child, base_src)
             r["load_before"], r["load_after"] = before, _loadavg()
             base_full.append(r)
-            log(f"[{n}] baseline {args.baseline} full build {run}: {r['total']:.1f} s ({r['cpu']:.1f} s CPU, "
+            log(f"[{n}] baseline {args.baseline} full build {run}: {r['total']:.1f} s ({r['cpu']:.1f} s CPU = {r['user']:.1f} user + {r['sys']:.1f} system, "
                 f"load average {before})")
             if not args.no_rebuild:
                 record = _touch_one_record(base_data, 100 + run)
@@ -354,7 +361,7 @@ def bench_size(n: int, args: argparse.Namespace, log) -> dict:
         r = _run_child(child)
         r["load_before"], r["load_after"] = before, _loadavg()
         full.append(r)
-        log(f"[{n}] full build {run}: {r['total']:.1f} s ({r['cpu']:.1f} s CPU), peak {max(r['peaks'].values()):.0f} MB "
+        log(f"[{n}] full build {run}: {r['total']:.1f} s ({r['cpu']:.1f} s CPU = {r['user']:.1f} user + {r['sys']:.1f} system), peak {max(r['peaks'].values()):.0f} MB "
             f"(load average {before} → {r['load_after']})")
         if metrics is None:
             metrics = site_metrics(site)
@@ -482,6 +489,8 @@ def report(results: list[dict], stages: dict | None, info: dict) -> str:
         lambda r: f"{_med(run['extra'].get('open data') for run in r['full']):.2f} s")
     row("**full build: total**", lambda r: f"**{_med(run['total'] for run in r['full']):.1f} s**")
     row("full build: CPU time (user + system)", lambda r: f"{_med(run.get('cpu') for run in r['full']):.1f} s")
+    row("full build: user / system CPU", lambda r: f"{_med(run.get('user') for run in r['full']):.1f} s / "
+                                                     f"{_med(run.get('sys') for run in r['full']):.1f} s")
     # The highest of the stage peaks: the process's own ru_maxrss is reset with each stage's
     # peak (clear_refs), and a child's (git) only mirrors the parent's pages at the fork.
     row("full build: peak memory (highest stage peak)",
