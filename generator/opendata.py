@@ -55,6 +55,7 @@ __all__ = [
     "dictionary_markdown",
     "neutralise",
     "public_tables",
+    "iter_open_data_files",
     "write_open_data",
 ]
 
@@ -1062,35 +1063,47 @@ def atom_feed(facts: Facts, changes: tuple | None = None, path: str = FEED, titl
 
 def open_data_files(facts: Facts) -> dict[str, bytes]:
     """Every file of the package and the feed, by path relative to the docs folder."""
+    return dict(iter_open_data_files(facts))
+
+
+def iter_open_data_files(facts: Facts) -> Iterator[tuple[str, bytes]]:
+    """open_data_files() one file at a time, each as soon as it is made: at 100,000 records
+    the files together are several hundred MB, and the build writes each and lets it go."""
     package = load_package()
     resources = published_resources(package)
     tables = public_tables(facts)
+    name = package.descriptor["name"]
+    sizes: dict[str, int] = {}
+    rows: dict[str, int] = {}
+
+    def counted(path: str, data: bytes) -> tuple[str, bytes]:
+        sizes[path] = len(data)
+        return f"{DATA}/{path}", data
+
     csvs = {r.name: csv_bytes(r, tables[r.name]) for r in resources}
     descriptor = _dump(package_descriptor(facts, package, csvs))
-    name = package.descriptor["name"]
-    data: dict[str, bytes] = {"datapackage.json": descriptor}
-    rows: dict[str, int] = {}
+    yield counted("datapackage.json", descriptor)
+    yield counted(f"{name}.zip", fixed_zip([("datapackage.json", descriptor)] +
+                                           [(f"csv/{r.name}.csv", csvs[r.name]) for r in resources], facts.as_of))
     for r in resources:
-        data[f"csv/{r.name}.csv"] = csvs[r.name]
-        data[f"json/{r.name}.json"] = json_bytes(r, tables[r.name])
+        yield counted(f"csv/{r.name}.csv", csvs.pop(r.name))
+        yield counted(f"json/{r.name}.json", json_bytes(r, tables[r.name]))
         rows[f"csv/{r.name}.csv"] = rows[f"json/{r.name}.json"] = len(tables[r.name])
-    data[f"{name}.xlsx"] = xlsx_bytes(facts, package, tables)
+    yield counted(f"{name}.xlsx", xlsx_bytes(facts, package, tables))
     from generator.workbook import reader_files  # the reader's workbook and the SQLite file
 
-    data.update(reader_files(facts, name, tables))
-    data[f"{name}.zip"] = fixed_zip([("datapackage.json", descriptor)] +
-                                     [(f"csv/{r.name}.csv", csvs[r.name]) for r in resources], facts.as_of)
-    data["api/summary.json"] = _dump(api_summary(facts))
-    data["api/rules.json"] = _dump({**_envelope(facts), "items": rules_json(facts.site), "lpr_one_year": lpr_json(facts.site)})
+    for path, data in reader_files(facts, name, tables).items():
+        yield counted(path, data)
+    yield counted("api/summary.json", _dump(api_summary(facts)))
+    yield counted("api/rules.json", _dump({**_envelope(facts), "items": rules_json(facts.site),
+                                           "lpr_one_year": lpr_json(facts.site)}))
     for spec in API_LISTS:
-        data[f"api/{spec.name}.json"] = _dump(api_list(facts, spec))
-    files = [DataFile(path, len(b), rows.get(path)) for path, b in sorted(data.items())]
-    data["index.md"] = data_page_markdown(facts, files).encode("utf-8")
-    data["rules.md"] = rules_markdown(facts.site).encode("utf-8")
-    data["dictionary.md"] = dictionary_markdown(package).encode("utf-8")
-    out = {f"{DATA}/{path}": b for path, b in data.items()}
-    out[FEED] = atom_feed(facts)
-    return out
+        yield counted(f"api/{spec.name}.json", _dump(api_list(facts, spec)))
+    files = [DataFile(path, size, rows.get(path)) for path, size in sorted(sizes.items())]
+    yield f"{DATA}/index.md", data_page_markdown(facts, files).encode("utf-8")
+    yield f"{DATA}/rules.md", rules_markdown(facts.site).encode("utf-8")
+    yield f"{DATA}/dictionary.md", dictionary_markdown(package).encode("utf-8")
+    yield FEED, atom_feed(facts)
 
 
 def write_open_data(facts: Facts, docs_dir: Path) -> list[Path]:
@@ -1100,8 +1113,10 @@ def write_open_data(facts: Facts, docs_dir: Path) -> list[Path]:
     under docs/data/ that this run did not produce are removed.
     """
     docs_dir = Path(docs_dir)
-    files = {docs_dir / rel: data for rel, data in open_data_files(facts).items()}
-    for path, data in files.items():
-        write_if_changed(path, data)
+    files = []
+    for rel, data in iter_open_data_files(facts):
+        files.append(docs_dir / rel)
+        write_if_changed(files[-1], data)
+        del data  # before the next file is made
     sweep_stale(docs_dir / DATA, set(files))
     return sorted(files)
