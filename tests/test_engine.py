@@ -211,3 +211,15 @@ def test_search_and_sitemap_entries_are_streamed_to_the_bytes_of_the_whole_docum
     with gzip.GzipFile(fileobj=whole, filename=str(site / "sitemap.xml") + ".gz", mode="wb", mtime=86400) as gz:
         gz.write(sitemap_text.encode("utf-8"))
     assert (site / "sitemap.xml.gz").read_bytes() == whole.getvalue()
+
+
+def test_a_damaged_page_pack_is_a_clear_engine_failure(tmp_path):
+    from datetime import date
+
+    from generator.engine import EngineFailed, build
+
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "pages.pack").write_bytes(b"not a pack\n")
+    with pytest.raises(EngineFailed, match="已损坏.*原网站保持不变"):
+        build(tmp_path / "build", tmp_path / "site", as_of=date(2026, 11, 30),
+              timezone="Asia/Shanghai")

@@ -107,6 +107,16 @@ def _url_of(docs_path: str) -> str:
 def build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_url: str = "") -> EngineResult:
     """Build build_dir/docs (with build_dir/mkdocs.yml, see write_config) into site_dir
     strictly, then stamp the pages of build_dir/pages.pack. Raises EngineFailed."""
+    try:
+        return _build(build_dir, site_dir, as_of=as_of, timezone=timezone, site_url=site_url)
+    except pack.PackError:
+        # The render stage writes both packs just before; a damaged one means another build
+        # used the same build folder at the same time.
+        raise EngineFailed(f"中间文件 {Path(build_dir) / PAGES_PACK} 或 {BLOCKS_PACK} 已损坏（可能有另一个生成过程"
+                           "同时使用了同一个 build 文件夹），原网站保持不变。请重新运行 generator build。") from None
+
+
+def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_url: str) -> EngineResult:
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
