@@ -253,3 +253,21 @@ def test_money_prints_what_yuan_and_wan_printed():
         except TypeError:
             continue
         raise AssertionError(f"money({bad!r}) did not refuse it")
+
+
+def test_record_pages_rendered_without_environment_globals_are_the_same():
+    """Record and department pages go through a copy of the environment without globals, the names
+    passed with each page: every page is what the environment with its globals renders, and the
+    environment the other pages and callers use keeps its globals."""
+    facts = hostile_table_facts(4)
+    env = render_mod.make_environment(sitefiles.templates_dir())
+    site = render_mod._Site(facts, None, env)
+    assert site.page_env.globals == {} and env.globals and set(site.names) == set(env.globals)
+    pages = [(site.commitment, c) for c in facts.commitments] + [(site.arrears_item, a) for a in facts.arrears] + \
+            [(site.finding, x) for x in facts.findings] + [(site.department, d) for d in facts.departments]
+    assert len(pages) > 50
+    plain = render_mod._Site(facts, None, env)
+    plain.page_env = env  # renders with the environment's globals, as before
+    plain.names = {}
+    for make, item in pages:
+        assert make(item).body == getattr(plain, make.__name__)(item).body
