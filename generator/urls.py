@@ -90,6 +90,19 @@ def _folder_parts(page: str) -> tuple[str, ...]:
     return tuple(part for part in page_url(page).split("/") if part)
 
 
+@lru_cache(maxsize=1 << 16)
+def _url_parts(page: str) -> tuple[str, ...]:
+    """A page's URL split as url() splits it (a directory URL ends in "")."""
+    return tuple(page_url(page).split("/"))
+
+
+@lru_cache(maxsize=1 << 16)
+def _from_depth(depth: int, to_page: str, anchor: str) -> str:
+    """url() from a page `depth` folders deep to a page outside its top folder."""
+    rel = "../" * depth + "/".join(_url_parts(to_page))
+    return (rel or "./") + (f"#{anchor}" if anchor else "")
+
+
 def is_web_url(value: str | None) -> bool:
     """An absolute http(s) link with a host (report links, the policy link)."""
     return bool(value) and _WEB_URL.match(value) is not None and not any(ch.isspace() or ord(ch) < 32 for ch in value)
@@ -105,6 +118,11 @@ class Linker:
         self._prefixes: dict[str, str] = {}
 
     def to(self, target: str, anchor: str = "") -> str:
+        here = _folder_parts(self.page)
+        if not here or _url_parts(target)[0] != here[0]:
+            # Outside this page's top folder: the link climbs to the root and goes down, the
+            # same from every page as deep as this one (a record page's letter and objection links).
+            return _from_depth(len(here), target, anchor)
         return url(self.page, target, anchor)
 
     def record(self, kind: str, record_id: str) -> str:

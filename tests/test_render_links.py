@@ -58,9 +58,10 @@ def test_ordinary_links_still_work():
 
 
 def test_linker_links_to_records_and_departments_as_url_does():
-    """Linker.record and Linker.dept build a folder's links from one prefix: the same link url()
-    gives from every kind of page (lists, records, departments, nested and top pages), its own
-    page and a page inside a record's folder included; a bad id is still refused."""
+    """Linker.record and Linker.dept build a folder's links from one prefix, Linker.to a link out of
+    the page's top folder from its depth: the same link url() gives from every kind of page (lists,
+    records, departments, nested and top pages), its own page and a page inside a record's folder
+    included; a bad id or path is still refused."""
     import random
 
     import pytest
@@ -84,5 +85,11 @@ def test_linker_links_to_records_and_departments_as_url_does():
                 assert nav.dept(name) == (expected if name in depts[:2] else None), (page, name)
             else:
                 assert nav.record(kind, name) == expected, (page, kind, name)
+        for target in ("index.md", "objection.md", "letters/CM-2024-001.html", "data/index.md", "data/x.csv", "a/b/c.md",
+                       "commitments/index.md", "commitments/CM-2024-002.md", "departments/fgj.md", "feed.xml", "a/index.md"):
+            for anchor in ("", "top"):
+                assert nav.to(target, anchor) == url(page, target, anchor), (page, target, anchor)
         with pytest.raises(ValueError):
             nav.record("arrears", "../x")
+        with pytest.raises(ValueError):
+            nav.to("../x.md")
