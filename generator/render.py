@@ -1318,7 +1318,10 @@ def _plain(text: str) -> str:
     """One line of text without control or bidi characters."""
     if text.__class__ is str and text.isprintable():  # no control or format (bidi) character to drop
         return " ".join(text.split())
-    return " ".join("".join(ch for ch in clean(text) if ch not in _BIDI).split())
+    text = clean(text)  # multi-line text (a line break is not printable) mostly has no bidi character:
+    if any(ch in text for ch in _BIDI):  # then it is not walked character by character
+        text = "".join(ch for ch in text if ch not in _BIDI)
+    return " ".join(text.split())
 
 
 def _search_text(parts: Iterable[str | None]) -> str:

@@ -316,3 +316,14 @@ def test_paragraphs_lists_and_strong_text_become_what_python_markdown_makes():
                  "**a\nb**", "a b", "- a b"):
         assert markup._simple_html(text) is None, repr(text)
     assert markup._simple_html("x：\n\n- **a**；\n- b。\n") == "<p>x：</p>\n<ul>\n<li><strong>a</strong>；</li>\n<li>b。</li>\n</ul>"
+
+
+def test_search_text_drops_what_it_dropped_before():
+    """_plain looks for bidi characters before walking the text: the same one line of text as
+    walking every character, for random text of controls, bidi marks, line breaks and spaces."""
+    pieces = ODD + ["\u2066", "\u2069", "\u061c", "\u200f", "\u2028", "\x0b", "a b", "中文", "\n\n"]
+    rng = random.Random(17)
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
+        old = " ".join("".join(ch for ch in render_mod.clean(text) if ch not in render_mod._BIDI).split())
+        assert render_mod._plain(text) == old, repr(text)
