@@ -1037,21 +1037,31 @@ def atom_feed(facts: Facts, changes: tuple | None = None, path: str = FEED, titl
     if site.licence.get("name"):
         out.append(_el(i1, "rights", site.licence["name"], type="text"))
     seen: dict[str, int] = {}
+    by_kind: dict[str, tuple[str, str]] = {}  # record kind → (its label, its <category> element)
+    updated_on: dict[date, str] = {}  # day → its <updated> element
     for c in changes:
         digest = hashlib.sha256(c.text.encode("utf-8")).hexdigest()[:8]
         entry_id = f"tag:{tag}:{c.record_kind}/{c.record_id}/{c.kind}/{c.date.isoformat()}/{digest}"
         seen[entry_id] = seen.get(entry_id, 0) + 1
         if seen[entry_id] > 1:  # the same change twice on one day (two equal repayments)
             entry_id += f"-{seen[entry_id]}"
-        label = RECORD_KINDS.get(c.record_kind, c.record_kind)
-        out += [i1 + "<entry>",
-                _el(i2, "title", f"{label}｜{c.title}：{c.text}", type="text"),
-                _el(i2, "link", rel="alternate", type="text/html", href=base + _page(c.record_kind, c.record_id)),
-                _el(i2, "id", entry_id),
-                _el(i2, "updated", when(c.date)),
-                _el(i2, "category", term=c.record_kind, label=label),
-                _el(i2, "summary", f"{c.date.isoformat()} {c.record_id} {c.text}", type="text"),
-                i1 + "</entry>"]
+        kind = c.record_kind
+        found = by_kind.get(kind)
+        if found is None:
+            label = RECORD_KINDS.get(kind, kind)
+            found = by_kind[kind] = (label, _el(i2, "category", term=kind, label=label))
+        label, category = found
+        updated = updated_on.get(c.date)
+        if updated is None:
+            updated = updated_on[c.date] = _el(i2, "updated", when(c.date))
+        # The entry as _el writes each element (~10^4 entries a build): title, id and summary
+        # are never empty (each holds fixed characters), so never written as <tag … />.
+        out.append(
+            f'{i1}<entry>{i2}<title type="text">{_text_escaped(clean_text(f"{label}｜{c.title}：{c.text}"))}</title>'
+            f'{i2}<link rel="alternate" type="text/html" href="{_attr_escaped(base + _page(kind, c.record_id))}" />'
+            f"{i2}<id>{_text_escaped(clean_text(entry_id))}</id>{updated}{category}"
+            f'{i2}<summary type="text">{_text_escaped(clean_text(f"{c.date.isoformat()} {c.record_id} {c.text}"))}</summary>'
+            f"{i1}</entry>")
     out.append("\n</feed>")
     stylesheet = "../" * path.count("/") + FEED_STYLESHEET
     return (f'<?xml version="1.0" encoding="utf-8"?>\n<?xml-stylesheet type="text/xsl" href="{stylesheet}"?>\n'

@@ -215,6 +215,8 @@ def iso(value: date | None) -> str:
 
 
 def _dec(value: Decimal | int) -> Decimal:
+    if value.__class__ is Decimal:  # the usual case; Decimal(value) would be an equal copy
+        return value
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
         raise TypeError(f"money must be Decimal or int, got {type(value).__name__}")
     return Decimal(value)
@@ -247,10 +249,14 @@ def yuan_cell(value: Decimal | int) -> Markup:
 
 
 def money(value: Decimal | int) -> str:
-    """1,234,567.89 元（123.46万元）; the 万元 form only from 10,000 yuan on."""
-    if abs(_dec(value)) >= TEN_THOUSAND:
-        return f"{yuan(value)}（{wan(value)}）"
-    return yuan(value)
+    """1,234,567.89 元（123.46万元）; the 万元 form only from 10,000 yuan on.
+
+    yuan() and wan() written out: a record page prints a dozen amounts."""
+    d = _dec(value)
+    shown = f"{d.quantize(CENT, rounding=ROUND_HALF_UP):,.2f} 元"
+    if abs(d) >= TEN_THOUSAND:
+        return f"{shown}（{(d / TEN_THOUSAND).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}万元）"
+    return shown
 
 
 def percent(share: Decimal | int) -> str:
@@ -668,11 +674,21 @@ def record_header(h) -> Markup:
         '<button type="button" data-size="standard" aria-pressed="false">小</button>】</p>')
 
 
+_LABEL_HTML: dict[str, Markup] = {}
+
+
 def timeline(events: Iterable[Event], kind: str) -> Markup:
-    items = "".join(
-        f'<li>{time_tag(e.date)} <strong>{_out(e.label)}</strong>'
-        f'{f" {text_br(event_text(e, kind))}" if e.text else ""}</li>\n' for e in events)  # str, not Markup + str
-    return Markup(f'<ol class="zq-timeline">\n{items}</ol>')
+    labels = _LABEL_HTML  # _out of each plain str label, remembered: the same few labels on every page
+    items = []
+    for e in events:
+        label = labels.get(e.label) if e.label.__class__ is str else None
+        if label is None:
+            label = _out(e.label)
+            if e.label.__class__ is str and len(labels) < 4096:
+                labels[e.label] = label
+        items.append(f'<li>{time_tag(e.date)} <strong>{label}</strong>'
+                     f'{f" {text_br(event_text(e, kind))}" if e.text else ""}</li>\n')  # str, not Markup + str
+    return Markup(f'<ol class="zq-timeline">\n{"".join(items)}</ol>')
 
 
 def history_block(hist: "HistoryView") -> Markup:
@@ -1222,19 +1238,33 @@ _unescape = lru_cache(maxsize=4096)(_html.unescape)
 
 
 def headings_and_toc(body: str) -> tuple[str, tuple]:
-    """Give the template's headings their ids and collect the table of contents."""
-    toc: list[tuple[int, str, str]] = []
-    seen: Counter = Counter()
+    """Give the template's headings their ids and collect the table of contents.
 
-    def one(m: re.Match) -> str:
-        level, attrs, text = m.group(1), m.group(2), m.group(3)
+    The headings of a page kind are nearly always the same few (基本信息, 时间线 …), so the
+    ids and contents are worked out once per sequence of headings (_headings) and the page
+    is put back together from re.split's pieces: the same bytes as a re.sub over the body."""
+    parts = _TOC_HEADING.split(body)  # text, (level, attrs, heading text) per heading, text
+    if len(parts) == 1:
+        return body, ()
+    tags, toc = _headings(tuple(parts[1::4]), tuple(parts[2::4]), tuple(parts[3::4]))
+    parts[1::4] = tags
+    parts[2::4] = parts[3::4] = [""] * len(tags)
+    return "".join(parts), toc
+
+
+@lru_cache(maxsize=1024)  # pure: the same headings on thousands of pages
+def _headings(levels: tuple[str, ...], attrs: tuple[str, ...], texts: tuple[str, ...]) -> tuple[list[str], tuple]:
+    """Each heading's tag with its id, and the table of contents: ((level, anchor, title), …)."""
+    toc: list[tuple[int, str, str]] = []
+    tags: list[str] = []
+    seen: Counter = Counter()
+    for level, attr, text in zip(levels, attrs, texts):
         base = heading_id(text) or "_"
         anchor = base if not seen[base] else f"{base}_{seen[base]}"
         seen[base] += 1
         toc.append((int(level), anchor, _unescape(text)))
-        return f'<h{level}{attrs} id="{_html.escape(anchor)}">{text}</h{level}>'
-
-    return _TOC_HEADING.sub(one, body), tuple(toc)
+        tags.append(f'<h{level}{attr} id="{_html.escape(anchor)}">{text}</h{level}>')
+    return tags, tuple(toc)
 
 
 # --- search entries of the HTML pages ---------------------------------------------------

@@ -190,3 +190,66 @@ def test_plain_markdown_text_becomes_the_paragraphs_python_markdown_makes():
                  "a\u3000b", "a\u00a0b", "<b>", "a\\b", "a_b_", "a  \nb"):
         assert markup._PLAIN_TEXT.fullmatch(text) is None, repr(text)
 
+
+
+def _old_headings_and_toc(body: str) -> tuple[str, tuple]:
+    """headings_and_toc as it was: one re.sub over the body."""
+    import html
+    from collections import Counter
+
+    toc, seen = [], Counter()
+
+    def one(m):
+        level, attrs, text = m.group(1), m.group(2), m.group(3)
+        base = render_mod.heading_id(text) or "_"
+        anchor = base if not seen[base] else f"{base}_{seen[base]}"
+        seen[base] += 1
+        toc.append((int(level), anchor, html.unescape(text)))
+        return f'<h{level}{attrs} id="{html.escape(anchor)}">{text}</h{level}>'
+
+    return render_mod._TOC_HEADING.sub(one, body), tuple(toc)
+
+
+def test_headings_and_toc_give_what_the_substitution_gave():
+    """Ids and contents worked out once per sequence of headings: the same page and contents as a
+    re.sub over the body, for repeated, empty, escaped and odd headings between odd text."""
+    from markupsafe import escape
+
+    rng = random.Random(21)
+    titles = ["基本信息", "时间线", "基本信息", "", " ", "a b", "A-B_c", "&amp;", "修改记录", "x"] + [str(escape(odd_text(rng))) for _ in range(6)]
+    for _ in range(3000):
+        parts = []
+        for _ in range(rng.randint(0, 8)):
+            parts.append(str(escape(odd_text(rng))) if rng.random() < 0.7 else rng.choice(["\n", "", "<p>x</p>\n"]))
+            level = rng.choice("23")
+            attrs = rng.choice(["", " data-search-exclude", " data-x data-y"])
+            heading = f"<h{level} data-zq-toc{attrs}>{rng.choice(titles)}</h{level}>"
+            if rng.random() < 0.1:
+                heading = heading.replace("</h", "</hx")  # not a heading the pattern takes
+            parts.append(heading)
+        parts.append(rng.choice(["", "\n", "end"]))
+        body = "".join(parts)
+        assert render_mod.headings_and_toc(body) == _old_headings_and_toc(body), repr(body)
+
+
+def test_money_prints_what_yuan_and_wan_printed():
+    """money() with yuan() and wan() written out: the same text for every sign, scale and size (and -0)."""
+    from decimal import Decimal
+
+    def old_money(value):
+        if abs(render_mod._dec(value)) >= render_mod.TEN_THOUSAND:
+            return f"{render_mod.yuan(value)}（{render_mod.wan(value)}）"
+        return render_mod.yuan(value)
+
+    rng = random.Random(5)
+    values = [Decimal("-0"), Decimal("-0.00"), Decimal("-0.004"), Decimal("9999.995"), Decimal("9999.994"),
+              Decimal("-9999.995"), Decimal("10000"), Decimal("1E+5"), 0, 7, -12345, 10 ** 15]
+    values += [Decimal(rng.randint(-10 ** 12, 10 ** 12)).scaleb(rng.randint(-6, 3)) for _ in range(5000)]
+    for value in values:
+        assert render_mod.money(value) == old_money(value), value
+    for bad in (True, 1.5, "1"):
+        try:
+            render_mod.money(bad)
+        except TypeError:
+            continue
+        raise AssertionError(f"money({bad!r}) did not refuse it")
