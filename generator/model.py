@@ -7,6 +7,7 @@ Everything here is immutable and already checked: dates are `date`, money is
 from __future__ import annotations
 
 import calendar as _calendar
+from collections import deque
 from dataclasses import MISSING, dataclass, fields
 from datetime import date, timedelta
 from decimal import Decimal
@@ -453,11 +454,9 @@ def from_columns(cls: type, columns: dict[str, list[Any]]) -> list[Any]:
     names = tuple(f.name for f in specs)
     if set(columns) != set(names):
         raise TypeError(f"{cls.__name__}: columns {sorted(set(columns) ^ set(names))} missing or unknown")
-    new, set_dict = object.__new__, object.__setattr__
-    out: list[Any] = []
-    append = out.append
-    for state in map(dict, map(zip, repeat(names), zip(*(columns[n] for n in names)))):
-        obj = new(cls)
-        set_dict(obj, "__dict__", state)  # the frozen class's own __setattr__ refuses any attribute
-        append(obj)
+    states = list(map(dict, map(zip, repeat(names), zip(*(columns[n] for n in names)))))
+    out = list(map(object.__new__, repeat(cls, len(states))))
+    # object's own __setattr__ (the frozen class's refuses any attribute), called from C: no
+    # Python step per instance
+    deque(map(object.__setattr__, out, repeat("__dict__"), states), maxlen=0)
     return out

@@ -130,14 +130,56 @@ def _regular_files(root: str, prefix: str = "") -> Iterator[tuple[str, str]]:
                 yield prefix + entry.name, entry.path
 
 
-def site_files(site_dir: Path) -> dict[str, str]:
-    """sha256 of every file under site_dir (relative POSIX paths, sorted), the manifests excluded."""
+def site_files(site_dir: Path, digests: "FileDigests | None" = None) -> dict[str, str]:
+    """sha256 of every file under site_dir (relative POSIX paths, sorted), the manifests excluded.
+
+    With `digests` (the build's own bookkeeping, never for verify), a file that is still the
+    very file digested by an earlier build is not read again (see FileDigests)."""
     skip = {*MANIFEST_PATHS, sitedir.MARKER}  # bookkeeping, not published content
     found = sorted((rel, path) for rel, path in _regular_files(os.fspath(site_dir)) if rel not in skip)
-    return {rel: _sha256(path) for rel, path in found}
+    digest = _sha256 if digests is None else digests.sha256
+    return {rel: digest(path) for rel, path in found}
 
 
-def manifest(site_dir: Path, identity: Identity, as_of: date) -> dict:
+class FileDigests:
+    """sha256 of files by identity (device, inode, mtime in ns, size), kept between builds.
+
+    A rebuild links the unchanged files of the last site into the new one (the same inode,
+    mtime and size), so their digests are known; every other file (new, replaced, or
+    modified in place, which changes its mtime) is read. The manifest's digests are the
+    same either way."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.old: dict[str, str] = {}
+        self.new: dict[str, str] = {}
+        if path is not None:
+            try:
+                saved = json.loads(Path(path).read_text(encoding="utf-8"))
+                if isinstance(saved, dict) and saved.get("format") == 1 and isinstance(saved.get("files"), dict):
+                    self.old = saved["files"]
+            except (OSError, ValueError):
+                pass
+
+    def sha256(self, path: str) -> str:
+        st = os.stat(path, follow_symlinks=False)
+        key = f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
+        digest = self.old.get(key)
+        if digest is None:
+            digest = _sha256(path)
+        self.new[key] = digest
+        return digest
+
+    def save(self) -> None:
+        if self.path is None or self.new == self.old:
+            return
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(self.path).with_name(Path(self.path).name + f".tmp-{os.getpid()}")
+        tmp.write_text(json.dumps({"format": 1, "files": self.new}, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+def manifest(site_dir: Path, identity: Identity, as_of: date, digests: FileDigests | None = None) -> dict:
     return {
         "format": FORMAT,
         "commit": identity.commit,
@@ -145,14 +187,14 @@ def manifest(site_dir: Path, identity: Identity, as_of: date) -> dict:
         "data_path": identity.data_path,
         "as_of": as_of.isoformat(),
         "generator_version": __version__,
-        "files": site_files(site_dir),
+        "files": site_files(site_dir, digests),
     }
 
 
-def write_manifest(site_dir: Path, identity: Identity, as_of: date) -> dict:
+def write_manifest(site_dir: Path, identity: Identity, as_of: date, digests: FileDigests | None = None) -> dict:
     """Write publication.json into the site and its data package folder (a new file, never in place:
     the files of a site may be hard links into the previous site)."""
-    data = manifest(site_dir, identity, as_of)
+    data = manifest(site_dir, identity, as_of, digests)
     text = (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
     for rel in MANIFEST_PATHS:
         path = Path(site_dir) / rel

@@ -40,6 +40,8 @@ class BuildResult:
     pages_written: int = 0
     files: int = 0
     pages_stamped: int = 0  # record and department pages stamped into the engine's shells
+    engine_reused: bool = False  # MkDocs did not run: none of its inputs changed (engine/reuse.py)
+    pages_linked: int = 0  # stamped pages hard-linked from the last site, their bytes unchanged
 
     def summary(self) -> str:
         stages = "，".join(f"{name} {seconds:.2f} 秒" for name, seconds in self.timings.items())
@@ -178,13 +180,20 @@ def _engine_stage(rendered: _Rendered, data_dir: Path, out_dir: Path, build_dir:
     from generator import engine
 
     out_dir = sitedir.check_target(out_dir, protect=[data_dir])
+    # The published site (if any): its unchanged stamped pages are linked, not written again.
+    previous = out_dir if (out_dir / sitedir.MARKER).is_file() else None
     with sitedir.replacing(out_dir, protect=[data_dir]) as staging:  # the old site stays until the new is in
         with timer("构建网站"):
             try:
-                result = engine.build(build_dir, staging, as_of=rendered.as_of, timezone=rendered.timezone)
+                result = engine.build(build_dir, staging, as_of=rendered.as_of, timezone=rendered.timezone,
+                                      previous_site=previous)
             except engine.EngineFailed as exc:
                 raise BuildFailed(str(exc)) from None
         with timer("发布清单"):
-            publication_mod.write_manifest(staging, rendered.identity, rendered.as_of)
+            digests = publication_mod.FileDigests(build_dir / CACHE_DIR / "site-digests.json")
+            publication_mod.write_manifest(staging, rendered.identity, rendered.as_of, digests)
         files = sum(len(names) for _, _, names in os.walk(staging))  # no stat per file
-    return BuildResult(out_dir, rendered.as_of, timer.timings, [], rendered.pages_written, files, result.stamped_pages)
+    engine.build_finished(result, out_dir)  # only now: the new site is the published one
+    digests.save()
+    return BuildResult(out_dir, rendered.as_of, timer.timings, [], rendered.pages_written, files, result.stamped_pages,
+                       result.engine_reused, result.pages_linked)

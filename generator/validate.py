@@ -17,11 +17,11 @@ import gc
 import operator
 import re
 from collections import defaultdict
-from itertools import repeat
-from operator import attrgetter, itemgetter
-from dataclasses import dataclass, replace
+from itertools import accumulate, repeat
+from operator import attrgetter
+from dataclasses import dataclass, field as dataclass_field, replace
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from typing import Any, Callable, Iterable, Iterator
 
 from generator import model
@@ -328,26 +328,17 @@ class Context:
     #: a rule over a 100,000-row ledger screens whole columns in C before looking at rows
     columns: dict[str, dict[str, list[Any]]] | None = None
     raw_columns: dict[str, dict[str, list[Any]]] | None = None
+    #: what several rules and the records work out once from the columns (_by_debt)
+    cache: dict[Any, Any] = dataclass_field(default_factory=dict)
 
     def given(self, table: str, index: int, field: str) -> bool:
         """Whether staff filled the cell at all (a bad value is given, but None once typed)."""
-        return self.tables[table].rows[index].get(field) is not None
+        return self.tables[table].cell(index, field) is not None
 
     def problem(self, table: str, index: int, field: str | None, message: str, hint: str = "",
                 severity: str = "error", code: str = "rule") -> Problem:
         file, line = self.tables[table].where(index, field)
         return Problem(file, line, field, message, hint, severity, code)
-
-
-def _raw_columns(rows: list[dict[str, Any]], names: list[str]) -> list[list[Any]]:
-    """The cells of each named field, column by column (None where a row lacks the field)."""
-    if len(names) > 1:
-        try:
-            # every row the loader builds holds every field: one transpose in C
-            return [list(column) for column in zip(*map(itemgetter(*names), rows))] if rows else [[] for _ in names]
-        except KeyError:
-            pass
-    return [[row.get(name) for row in rows] for name in names]
 
 
 def _typed_tables(raw: RawData, problems: list[Problem]) -> tuple[dict[str, list[dict[str, Any]]], dict, dict]:
@@ -356,9 +347,9 @@ def _typed_tables(raw: RawData, problems: list[Problem]) -> tuple[dict[str, list
     raw_columns: dict[str, dict[str, list[Any]]] = {}
     for name, table in raw.tables.items():
         resource = table.resource
-        n = len(table.rows)
+        n = len(table)
         keys = [f.name for f in resource.fields]
-        given = _raw_columns(table.rows, keys) if n else [[] for _ in keys]
+        given = table.column_cells(keys)
         raw_columns[name] = dict(zip(keys, given))
         columns: list[list[Any]] = []
         for f, cells in zip(resource.fields, given):
@@ -372,7 +363,7 @@ def _typed_tables(raw: RawData, problems: list[Problem]) -> tuple[dict[str, list
 
             columns.append(cast_values(cells, f, report))
         typed_columns[name] = dict(zip(keys, columns))
-    return _Rows(typed_columns, {name: len(table.rows) for name, table in raw.tables.items()}), typed_columns, raw_columns
+    return _Rows(typed_columns, {name: len(table) for name, table in raw.tables.items()}), typed_columns, raw_columns
 
 
 class _Rows(dict):
@@ -694,6 +685,36 @@ def amounts_are_plausible(ctx: Context) -> Iterator[Problem]:
                               check, severity=WARNING, code="plausibility")
 
 
+#: each child table of the ledger: the fields that order a debt's rows (its key after arrears_id)
+_LEDGER_ORDER = {"arrears_repayments": ("paid_on", "seq"), "arrears_plan": ("due_on",)}
+
+
+def _by_debt(ctx: Context, table: str) -> tuple[list[int], list[Any], list[int]]:
+    """The rows of a ledger's child table (repayments, plan) sorted by debt and then by their
+    own order (paid_on, seq; due_on): (row indexes in that order, the debts in that order,
+    each debt's end in it: its rows are order[previous end:end]). A sort of the columns in C,
+    kept on the context for the rule and the records that both need it. TypeError where a
+    cell is empty (None does not compare): the caller then takes its row-by-row path."""
+    cache = ctx.cache.get(("by_debt", table))
+    if cache is not None:
+        return cache
+    columns = ctx.columns[table]
+    keys = columns["arrears_id"]
+    # one stable sort per field, the last first, each over plain text or integers (dates as
+    # their day numbers): the sort's fast comparisons, several times quicker than on tuples
+    order = list(range(len(keys)))
+    for name in reversed(_LEDGER_ORDER[table]):
+        column = columns[name]
+        if column and isinstance(column[0], date):
+            column = list(map(date.toordinal, column))
+        order.sort(key=column.__getitem__)
+    order.sort(key=keys.__getitem__)
+    debts = list(map(keys.__getitem__, order))
+    ends = dict(zip(debts, range(1, len(debts) + 1)))  # the last one of each debt wins
+    ctx.cache[("by_debt", table)] = result = (order, list(ends), list(ends.values()))
+    return result
+
+
 def _payments_fit(ctx: Context) -> bool:
     """Whether repayments_within_debt certainly finds nothing (the usual case of a ledger of
     100,000 debts and their 270,000 repayments and instalments), in C loops over the columns.
@@ -701,6 +722,8 @@ def _payments_fit(ctx: Context) -> bool:
     With every amount given and not negative, a running total never exceeds the final total
     of its debt, so comparing each debt's final totals with the amount owed is the same
     check; a payment dated before its debt's delivery fails a comparison of two columns.
+    A debt's total is the difference of two running sums over its rows in debt order,
+    computed exactly (any rounding would raise Inexact and leave the decision to the rule).
     Anything unusual (an empty or negative cell, an unknown debt) is left to the rule."""
     if ctx.columns is None:
         return False
@@ -711,23 +734,25 @@ def _payments_fit(ctx: Context) -> bool:
     owed = dict(zip(arrears["id"], arrears["amount"]))
     zero = Decimal()
     try:
-        for table, day_field in (("arrears_repayments", "paid_on"), ("arrears_plan", "due_on")):
-            columns = ctx.columns[table]
-            keys, amounts, days = columns["arrears_id"], columns["amount"], columns[day_field]
-            if not keys:
-                continue
-            starts = list(map(delivered.get, keys))
-            if None in starts or None in days or None in amounts or min(amounts) < zero:
-                return False
-            if any(map(operator.lt, days, starts)):
-                return False
-            total: dict[str, Decimal] = {}
-            get = total.get
-            for key, amount in zip(keys, amounts):
-                total[key] = get(key, zero) + amount
-            if any(map(operator.gt, total.values(), map(owed.__getitem__, total))):
-                return False  # (an amount owed that is empty: TypeError, left to the rule)
-    except TypeError:
+        with localcontext() as exact:
+            exact.traps[Inexact] = True
+            for table, day_field in (("arrears_repayments", "paid_on"), ("arrears_plan", "due_on")):
+                columns = ctx.columns[table]
+                keys, amounts, days = columns["arrears_id"], columns["amount"], columns[day_field]
+                if not keys:
+                    continue
+                starts = list(map(delivered.get, keys))
+                if None in starts or None in days or None in amounts or min(amounts) < zero:
+                    return False
+                if any(map(operator.lt, days, starts)):
+                    return False
+                order, debts, ends = _by_debt(ctx, table)
+                running = list(accumulate(map(amounts.__getitem__, order)))
+                at_ends = list(map(running.__getitem__, map(operator.sub, ends, repeat(1))))
+                totals = map(operator.sub, at_ends, [zero, *at_ends[:-1]])
+                if any(map(operator.gt, totals, map(owed.__getitem__, debts))):
+                    return False  # (an amount owed that is empty: TypeError, left to the rule)
+    except (TypeError, Inexact):
         return False
     return True
 
@@ -909,10 +934,10 @@ def no_personal_identifiers(ctx: Context) -> Iterator[Problem]:
     seen: set[str] = set()  # the same text recurs (notes, names): look at it once
     found: dict[str, tuple] = {}  # text → (identifiers, names), for the texts with either
     for resource in ctx.package.resources:
-        rows = ctx.tables[resource.name].rows
+        table = ctx.tables[resource.name]
         given = ctx.raw_columns[resource.name] if ctx.raw_columns is not None else None
         for name in (f.name for f in resource.fields if f.is_free_text):
-            column = given[name] if given is not None else [row.get(name) for row in rows]
+            column = given[name] if given is not None else table.column_cells([name])[0]
             distinct = set(column)
             distinct.difference_update((None, ""))
             new = list(distinct - seen)
@@ -964,9 +989,9 @@ def _markup_problem(file: str, line: int | None, field: str, value: str) -> Prob
 def no_markup_in_shell_text(ctx: Context) -> Iterator[Problem]:
     """departments.csv and tasks.yaml (site.yaml: _site_markup) carry no HTML: see SHELL_TEXT_FILES."""
     for name, table in ctx.tables.items():
+        if not table.files or table.files[0].rsplit("/", 1)[-1] not in SHELL_TEXT_FILES:
+            continue  # one resource comes from one file (and a ledger's rows are never built here)
         for i, row in enumerate(table.rows):
-            if table.files[i].rsplit("/", 1)[-1] not in SHELL_TEXT_FILES:
-                break  # one resource comes from one file
             for field, value in row.items():
                 if isinstance(value, str) and ("<" in value or "&" in value):
                     file, line = table.where(i, field)
@@ -1234,7 +1259,6 @@ def _build(ctx: Context, redactions: list | tuple = ()) -> model.Dataset:
     arrears_fields = ("id", "debtor", "creditor", "creditor_code", "creditor_size", "project", "contract_no", "amount",
                       "delivered_on", "due_on", "found_on", "agreed_daily_rate", "disputed", "resolution", "note",
                       "signed_on", "due_kind", "disputed_amount", "interest_state")
-    due_order, paid_order = attrgetter("due_on"), attrgetter("paid_on", "seq")
 
     # a typed row holds exactly the ledger's fields (every row the same keys): copied whole
     whole = set(ctx.package.resource("arrears").field_names) == set(arrears_fields)
@@ -1243,10 +1267,8 @@ def _build(ctx: Context, redactions: list | tuple = ()) -> model.Dataset:
         key = a["id"]
         # the typed row itself when it holds exactly the ledger's fields (it is not used after this)
         values = a if whole else {k: a[k] for k in arrears_fields}
-        planned = plan.get(key)
-        values["plan"] = tuple(sorted(planned, key=due_order) if len(planned) > 1 else planned) if planned else ()
-        paid = repaid.get(key)
-        values["repayments"] = tuple(sorted(paid, key=paid_order) if len(paid) > 1 else paid) if paid else ()
+        values["plan"] = plan.get(key, ())
+        values["repayments"] = repaid.get(key, ())
         if key in withdrawals:
             values["withdrawal"] = arrears_withdrawal(key)
         if key in a_changes:
@@ -1257,8 +1279,8 @@ def _build(ctx: Context, redactions: list | tuple = ()) -> model.Dataset:
         # column by column: no row dicts, each record's __dict__ made once (model.from_columns)
         columns = ctx.columns["arrears"]
         ids = columns["id"]
-        plans = [tuple(sorted(p, key=due_order) if len(p) > 1 else p) if (p := plan.get(k)) else () for k in ids]
-        paid = [tuple(sorted(p, key=paid_order) if len(p) > 1 else p) if (p := repaid.get(k)) else () for k in ids]
+        plans = list(map(plan.get, ids, repeat(())))
+        paid = list(map(repaid.get, ids, repeat(())))
         withdrawn = [arrears_withdrawal(k) if k in withdrawals else None for k in ids] if withdrawals else [None] * len(ids)
         changed = [change_log("arrears", a_changes[k]) if k in a_changes else () for k in ids] if a_changes else [()] * len(ids)
         arrears = model.from_columns(model.ArrearsItem, {**{k: columns[k] for k in arrears_fields}, "plan": plans,
@@ -1287,9 +1309,9 @@ def _build(ctx: Context, redactions: list | tuple = ()) -> model.Dataset:
         calendar=ctx.calendar,
         departments=tuple(sorted((model.Department(**d) for d in rows["departments"]), key=lambda d: (d.sort, d.id))),
         tasks=tuple(sorted(tasks, key=lambda t: tuple(int(p) for p in t.id.split(".")))),
-        commitments=tuple(sorted(commitments, key=lambda c: c.id)),
-        arrears=tuple(sorted(arrears, key=lambda a: a.id)),
-        findings=tuple(sorted(findings, key=lambda f: f.id)),
+        commitments=tuple(sorted(commitments, key=attrgetter("id"))),
+        arrears=tuple(sorted(arrears, key=attrgetter("id"))),
+        findings=tuple(sorted(findings, key=attrgetter("id"))),
         evaluations=tuple(sorted((model.Evaluation(**e) for e in rows["evaluations"]),
                                  key=lambda e: (e.year, e.department, e.method))),
     )
@@ -1312,16 +1334,20 @@ def _field_titles(package: Package, kind: str) -> dict[str, str]:
     return out
 
 
-def _children(ctx: Context, table: str, cls: type, fields: tuple[str, ...]) -> dict[Any, list[Any]]:
-    """The rows of a ledger's child table as `cls(*fields)`, by arrears_id, in file order: made
-    from the typed columns (no row dicts for a big ledger's 270,000 repayments and instalments)."""
+def _children(ctx: Context, table: str, cls: type, fields: tuple[str, ...]) -> dict[Any, tuple[Any, ...]]:
+    """The rows of a ledger's child table (repayments, plan) as `cls(*fields)`, by arrears_id, each
+    debt's in their own order (_LEDGER_ORDER: paid_on and seq, due_on; the table's primary key, so
+    no two rows tie). Made from the typed columns sorted once (_by_debt), each object's __dict__
+    set whole (model.from_columns): no row dict, no per-debt sort for 270,000 repayments and
+    instalments."""
     columns = ctx.columns[table] if ctx.columns is not None else None
     if columns is None:
-        return {k: [cls(*(r[f] for f in fields)) for r in items] for k, items in _group(ctx.rows[table], "arrears_id").items()}
-    grouped: dict[Any, list[Any]] = defaultdict(list)
-    for key, item in zip(columns["arrears_id"], map(cls, *(columns[f] for f in fields))):
-        grouped[key].append(item)
-    return grouped
+        order_of = attrgetter(*_LEDGER_ORDER[table])
+        return {k: tuple(sorted((cls(*(r[f] for f in fields)) for r in items), key=order_of))
+                for k, items in _group(ctx.rows[table], "arrears_id").items()}
+    order, debts, ends = _by_debt(ctx, table)
+    items = model.from_columns(cls, {f: list(map(columns[f].__getitem__, order)) for f in fields})
+    return {debt: tuple(items[start:end]) for debt, start, end in zip(debts, [0, *ends[:-1]], ends)}
 
 
 def _group(rows: list[dict], key: str) -> dict[Any, list[dict]]:

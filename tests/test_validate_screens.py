@@ -38,7 +38,7 @@ def _ledger(rng: random.Random) -> dict[str, list[dict]]:
 
 def _context(rows, with_columns: bool) -> Context:
     columns = {name: {k: [r[k] for r in table] for k in (table[0] if table else {})} for name, table in rows.items()}
-    for name, fields in (("arrears_repayments", ("arrears_id", "paid_on", "amount")),
+    for name, fields in (("arrears_repayments", ("arrears_id", "paid_on", "amount", "seq", "note")),
                          ("arrears_plan", ("arrears_id", "due_on", "amount"))):
         for k in fields:
             columns[name].setdefault(k, [])
@@ -58,3 +58,31 @@ def test_the_payment_screen_never_hides_a_problem():
             assert plain == []
         reported += bool(plain)
     assert screened > 400 and reported > 400  # both sides of the screen are exercised
+
+
+def test_a_debts_repayments_and_plan_from_the_columns_are_in_their_order():
+    """_children from the typed columns (one sort of the whole table, _by_debt) gives each debt
+    the repayments and instalments the rows give it, in payment order (date, then the day's
+    sequence number) and due order: the ledger's file order is any order."""
+    from generator import model
+    from generator.validate import _children
+
+    rng = random.Random(16)
+    for _ in range(1000):
+        keys = [f"AR-2024-{k:03d}" for k in range(rng.randint(1, 6))]
+        days = [date(2024, 1, 1) + timedelta(days=d) for d in range(rng.randint(1, 5))]
+        paid = {(rng.choice(keys), rng.choice(days), rng.randint(1, 3)) for _ in range(rng.randint(0, 15))}
+        due = {(rng.choice(keys), rng.choice(days)) for _ in range(rng.randint(0, 10))}
+        rows = {"arrears_repayments": [{"arrears_id": k, "paid_on": d, "seq": s, "amount": Decimal(rng.randint(1, 99)),
+                                        "note": rng.choice([None, "财政资金"])} for k, d, s in rng.sample(sorted(paid), len(paid))],
+                "arrears_plan": [{"arrears_id": k, "due_on": d, "amount": Decimal(rng.randint(1, 99))}
+                                 for k, d in rng.sample(sorted(due), len(due))]}
+        for table, cls, fields, order in (("arrears_repayments", model.Repayment, ("paid_on", "amount", "note", "seq"),
+                                           lambda r: (r.paid_on, r.seq)),
+                                          ("arrears_plan", model.Instalment, ("due_on", "amount"), lambda r: r.due_on)):
+            expected = {}
+            for r in rows[table]:  # file order, then each debt's own order
+                expected.setdefault(r["arrears_id"], []).append(cls(*(r[f] for f in fields)))
+            expected = {k: tuple(sorted(v, key=order)) for k, v in expected.items()}
+            assert dict(_children(_context(rows, True), table, cls, fields)) == expected
+            assert dict(_children(_context(rows, False), table, cls, fields)) == expected

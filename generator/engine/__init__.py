@@ -22,7 +22,7 @@ HTML page into its shell (see ``stamp.py``), adds their search and sitemap entri
 and returns the built folder.
 """
 
-from generator.engine.build import SITE_FILES_DIR, EngineFailed, build, write_config
+from generator.engine.build import SITE_FILES_DIR, EngineFailed, build, build_finished, write_config
 from generator.engine.markup import markdown_field_html
 
-__all__ = ["SITE_FILES_DIR", "EngineFailed", "build", "markdown_field_html", "write_config"]
+__all__ = ["SITE_FILES_DIR", "EngineFailed", "build", "build_finished", "markdown_field_html", "write_config"]

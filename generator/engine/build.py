@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from generator import pack, sitefiles
-from generator.engine import search, stylesheet
+from generator.engine import reuse, search, stylesheet
 from generator.engine.stamp import SHELL_MARKDOWN, Shell
 from generator.offline import keep_requests_on_site
 from generator.problems import GeneratorError
@@ -50,6 +50,15 @@ class EngineResult:
     site_dir: Path
     markdown_pages: int
     stamped_pages: int
+    engine_reused: bool = False  # MkDocs' output of the last build taken as it was (reuse.Snapshot)
+    pages_linked: int = 0  # stamped pages hard-linked from the published site (reuse.StampRecord)
+    stamp_record: "reuse.StampRecord | None" = None  # to save once the new site is in place
+
+
+def build_finished(result: EngineResult, site: Path) -> None:
+    """Call once the built site is in place at `site`: the next build may link its stamped pages."""
+    if result.stamp_record is not None:
+        result.stamp_record.save(Path(site))
 
 
 def write_config(build_dir: Path, base_config: Path, templates_dir: Path, settings: dict) -> Path:
@@ -104,11 +113,18 @@ def _url_of(docs_path: str) -> str:
     return docs_path[:-3] + "/"
 
 
-def build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_url: str = "") -> EngineResult:
+def build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_url: str = "",
+          previous_site: Path | None = None) -> EngineResult:
     """Build build_dir/docs (with build_dir/mkdocs.yml, see write_config) into site_dir
-    strictly, then stamp the pages of build_dir/pages.pack. Raises EngineFailed."""
+    strictly, then stamp the pages of build_dir/pages.pack. Raises EngineFailed.
+
+    A rebuild reuses what did not change (see reuse.py): MkDocs' output when none of its
+    inputs changed, and the stamped pages of previous_site (the published site that
+    site_dir will replace) whose bytes are unchanged. Call build_finished() once site_dir
+    is in place."""
     try:
-        return _build(build_dir, site_dir, as_of=as_of, timezone=timezone, site_url=site_url)
+        return _build(build_dir, site_dir, as_of=as_of, timezone=timezone, site_url=site_url,
+                      previous_site=previous_site)
     except pack.PackError:
         # The render stage writes both packs just before; a damaged one means another build
         # used the same build folder at the same time.
@@ -116,25 +132,65 @@ def build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_u
                            "同时使用了同一个 build 文件夹），原网站保持不变。请重新运行 generator build。") from None
 
 
-def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_url: str) -> EngineResult:
-    from mkdocs.commands.build import build as mkdocs_build
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import MkDocsException
-
+def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_url: str,
+           previous_site: Path | None) -> EngineResult:
     build_dir, site_dir = Path(build_dir), Path(site_dir)
     docs = build_dir / "docs"
     shells: dict[str, str] = {}  # docs path of the shell → kind
     for url, meta, _ in _pages(build_dir, bodies=False):
         shells.setdefault(_shell_path(url, meta["shell"]), meta["shell"])
     for path in shells:
-        target = docs / path
-        if target.exists():
+        if (docs / path).exists():
             raise EngineFailed(f"页面 {path} 与外壳页面重名。")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(SHELL_MARKDOWN, encoding="utf-8")
 
     midnight = datetime.combine(as_of, dtime(0, 0), tzinfo=ZoneInfo(timezone))
     epoch = int(midnight.timestamp())
+    config_path = build_dir / "mkdocs.yml"
+    base_config, overrides = _config_inputs(config_path)
+    snapshot = reuse.Snapshot(build_dir)
+    key, statics = reuse.engine_key(build_dir, docs, overrides, base_config, shells, epoch)
+    saved = snapshot.matches(key)
+    if saved is not None:  # none of MkDocs' inputs changed: its last output, as it was
+        search.quiet()
+        snapshot.restore(saved, docs, site_dir)
+        site_url = saved.get("site_url", "")
+        keep_requests_on_site(site_dir)  # the files from docs/, as after a MkDocs run
+    else:
+        snapshot.forget()
+        site_url = _run_mkdocs(build_dir, docs, site_dir, shells, epoch)
+        snapshot.save(key, statics, site_dir, site_url)
+
+    shell_pages = _finish_engine_pages(build_dir, site_dir, {_url_of(p) for p in shells})
+    _place_site_files(build_dir / SITE_FILES_DIR, site_dir)
+    record = reuse.StampRecord(build_dir, previous_site)
+    stamped = _stamp_all(build_dir, site_dir, shells, shell_pages, site_url, epoch, record)
+    markdown_pages = sum(1 for _ in docs.rglob("*.md"))
+    return EngineResult(site_dir, markdown_pages, stamped, saved is not None, record.linked, record)
+
+
+def _config_inputs(config_path: Path) -> tuple[Path | None, Path | None]:
+    """The repository's mkdocs.yml that build_dir/mkdocs.yml INHERITs and the theme's
+    overrides folder, as write_config named them (inputs of MkDocs' output)."""
+    try:
+        config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return None, None
+    folder = config_path.parent
+    inherit = config.get("INHERIT")
+    custom = (config.get("theme") or {}).get("custom_dir") if isinstance(config.get("theme"), dict) else None
+    return (folder / inherit if inherit else None), (folder / custom if custom else None)
+
+
+def _run_mkdocs(build_dir: Path, docs: Path, site_dir: Path, shells: dict[str, str], epoch: int) -> str:
+    """MkDocs (strict) over docs/ and the shells into site_dir; returns the site URL."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    for path in shells:
+        target = docs / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(SHELL_MARKDOWN, encoding="utf-8")
     previous = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch)  # MkDocs' documented way to pin its dates
     search.quiet()
@@ -160,12 +216,7 @@ def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_
                 (docs / path).unlink()
             except FileNotFoundError:
                 pass
-
-    shell_pages = _finish_engine_pages(build_dir, site_dir, {_url_of(p) for p in shells})
-    _place_site_files(build_dir / SITE_FILES_DIR, site_dir)
-    stamped = _stamp_all(build_dir, site_dir, shells, shell_pages, site_url, epoch)
-    markdown_pages = sum(1 for _ in docs.rglob("*.md"))
-    return EngineResult(site_dir, markdown_pages, stamped)
+    return site_url
 
 
 #: Kept as they are: an element whose white space is content or code, and every tag (its
@@ -224,7 +275,7 @@ def _finish_engine_pages(build_dir: Path, site_dir: Path, shell_urls: set[str]) 
         if url is not None:
             learnt[url] = new
         elif new != text:
-            path.write_text(new, encoding="utf-8")
+            reuse.replace_bytes(path, new.encode("utf-8"))  # may be a link into the engine's snapshot
     return learnt
 
 
@@ -255,7 +306,7 @@ def _place_site_files(root: Path, site_dir: Path) -> None:
 
 
 def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pages: dict[str, str],
-               site_url: str, epoch: int) -> int:
+               site_url: str, epoch: int, record: reuse.StampRecord) -> int:
     """Stamp every page of the pages pack into its shell, and add its search and sitemap
     entries as it goes: one page in memory at a time."""
     learnt: dict[str, Shell] = {}
@@ -268,7 +319,8 @@ def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pa
     site = os.fspath(site_dir)
     made: set[str] = set()
     stamped = 0
-    with _SearchIndex(site_dir, shell_urls) as index, _Sitemap(site_dir, shell_urls, site_url, epoch) as sitemap:
+    entries = reuse.SearchEntries(build_dir)
+    with _SearchIndex(site_dir, shell_urls, entries) as index, _Sitemap(site_dir, shell_urls, site_url, epoch) as sitemap:
         for url, p, body in _pages(build_dir):
             shell = learnt[_shell_path(url, p["shell"])]
             if b"\r" in body:  # as text mode reads it (universal newlines)
@@ -283,11 +335,11 @@ def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pa
             except FileExistsError:
                 pass
             data = shell.stamp_bytes(title=p["title"], url=url, site_url=site_url, toc=p["toc"], body=body)
-            with open(os.path.join(folder, "index.html"), "wb") as fh:
-                fh.write(data)
+            record.put(url, os.path.join(folder, "index.html"), data)  # written, or linked from the last site
             index.add(url, p["title"], p["search"])
             sitemap.add(url)
             stamped += 1
+    entries.save()
     return stamped
 
 
@@ -299,8 +351,9 @@ class _SearchIndex:
 
     _DOCS = "ZQ-SEARCH-DOCS"
 
-    def __init__(self, site_dir: Path, shell_urls: set[str]):
+    def __init__(self, site_dir: Path, shell_urls: set[str], cache: reuse.SearchEntries | None = None):
         self.path = site_dir / "search" / "search_index.json"
+        self.cache = cache
         self.out = None
         if not self.path.is_file():
             return
@@ -311,7 +364,7 @@ class _SearchIndex:
         head, sep, self.tail = self._dumps(index).partition(self._dumps(self._DOCS))
         if not sep:
             raise EngineFailed("搜索索引的格式无法识别。")
-        self.out = open(self.path, "wb", buffering=1 << 20)
+        self.out = reuse.open_new(self.path, buffering=1 << 20)
         self.out.write(head + b"[" + b",".join(self._dumps(d) for d in docs))
         self.first = not docs
 
@@ -322,7 +375,10 @@ class _SearchIndex:
     def add(self, url: str, title: str, text: str | None) -> None:
         if self.out is None or text is None:
             return
-        entry = self._dumps({"location": url, "title": search.segment(title), "text": search.segment(text)})
+        def make() -> str:
+            return self._dumps({"location": url, "title": search.segment(title), "text": search.segment(text)}).decode("utf-8")
+
+        entry = (make() if self.cache is None else self.cache.entry(url, title, text, make)).encode("utf-8")
         self.out.write(entry if self.first else b"," + entry)
         self.first = False
 
@@ -355,9 +411,9 @@ class _Sitemap:
         self.lastmod = datetime.fromtimestamp(epoch, dt_timezone.utc).date().isoformat()
         end = text.rindex("</urlset>")
         self.tail = ("\n" + text[end:]).encode("utf-8")
-        self.out = open(path, "wb", buffering=1 << 20)
+        self.out = reuse.open_new(path, buffering=1 << 20)
         self.gz = gzip.GzipFile(filename=str(path) + ".gz", mode="wb", mtime=epoch,
-                                fileobj=open(site_dir / "sitemap.xml.gz", "wb", buffering=1 << 20))
+                                fileobj=reuse.open_new(site_dir / "sitemap.xml.gz", buffering=1 << 20))
         self._write(text[:end].rstrip("\n").encode("utf-8"))
 
     def _write(self, data: bytes) -> None:

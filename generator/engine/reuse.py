@@ -1,0 +1,296 @@
+"""What a rebuild may take from the last build instead of making it again.
+
+Two things, both kept in the build folder's cache (build/.cache/engine*) and both
+checked before use, so that a stale cache costs a rebuild, never a wrong file:
+
+* **The engine's output** (``Snapshot``): what MkDocs wrote (the Markdown pages, the
+  shells, the theme's files, search index and sitemap before the stamped pages are
+  added), kept as hard links after every MkDocs run, with a key digesting everything
+  that output depends on: the engine's configuration, the theme overrides, every
+  Markdown source, the names of the other files in docs/ (MkDocs copies them as they
+  are, so their bytes are taken from docs/ each time, never from the snapshot), the
+  shells, the pinned build date, the versions of the engine's packages and this
+  package's code. When the key matches, MkDocs does not run: its files are linked into
+  the new site and everything after MkDocs runs exactly as after a MkDocs run.
+* **The stamped pages of the current site** (``StampRecord``): per page URL, the SHA-1
+  of the bytes stamped and the file's identity (device, inode, mtime, size) as the
+  stamp step left it. A page whose new bytes have the same digest, at a path whose
+  file still has that identity in the published site, is hard-linked from it instead
+  of written: one directory entry instead of a new file (8,300 pages at 10,000
+  records). The record is saved only after the new site is in place.
+
+Hard links are safe because no step writes into a site file in place: every writer
+of the engine and the later steps replaces a file (a new inode), see ``replace_bytes``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+from importlib import metadata
+from pathlib import Path
+
+#: Under the build folder (publish.CACHE_DIR is ".cache").
+SNAPSHOT_DIR = os.path.join(".cache", "engine-output")
+SNAPSHOT_KEY = os.path.join(".cache", "engine-output.json")
+STAMP_RECORD = os.path.join(".cache", "engine-stamped.json")
+SEARCH_ENTRIES = os.path.join(".cache", "engine-search.json")
+_FORMAT = 1
+#: Packages whose code makes the engine's output.
+_ENGINE_PACKAGES = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jieba", "jinja2", "backrefs")
+
+
+def replace_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write data to path as a new file (the old one unlinked first, never truncated): the
+    old file may be a hard link into the published site or into the engine's snapshot."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    with open(path, "xb") as fh:
+        fh.write(data)
+
+
+def open_new(path: str | os.PathLike, buffering: int = -1):
+    """open(path, "wb") for a file that may be a hard link: the old file is unlinked first."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    return open(path, "xb", buffering=buffering)
+
+
+# --- the engine's output ------------------------------------------------------------------
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def _digest_tree(digest, root: Path, label: str) -> None:
+    root_s = os.fspath(root)
+    for dirpath, dirnames, names in os.walk(root_s):
+        dirnames.sort()
+        for name in sorted(names):
+            path = os.path.join(dirpath, name)
+            with open(path, "rb") as fh:
+                data = fh.read()
+            digest.update(f"{label}:{os.path.relpath(path, root_s)}\0{len(data)}\0".encode("utf-8", "surrogateescape"))
+            digest.update(data)
+
+
+def engine_key(build_dir: Path, docs: Path, overrides: Path | None, base_config: Path | None,
+               shells: dict[str, str], epoch: int) -> tuple[str, list[str]]:
+    """(the key of MkDocs' output for these inputs, the non-Markdown files of docs/).
+
+    The Markdown sources are digested whole; the other files of docs/ by name only: MkDocs
+    copies them into the site as they are, and a rebuild that reuses its output links them
+    from docs/ (their current bytes)."""
+    digest = hashlib.sha256()
+    digest.update(repr((_FORMAT, sys.version, [(n, _version(n)) for n in _ENGINE_PACKAGES], epoch,
+                        sorted(shells.items()))).encode("utf-8"))
+    for path in (Path(build_dir) / "mkdocs.yml", base_config):
+        if path is not None:
+            digest.update(b"config\0" + Path(path).read_bytes() + b"\0")
+    if overrides is not None and Path(overrides).is_dir():
+        _digest_tree(digest, Path(overrides), "overrides")
+    here = Path(__file__).resolve().parent
+    for code in sorted(here.glob("*.py")) + [here.parent / "offline.py", here.parent / "files.py"]:
+        digest.update(b"code\0" + code.name.encode() + b"\0" + code.read_bytes())
+    statics: list[str] = []
+    docs_s = os.fspath(docs)
+    for dirpath, dirnames, names in os.walk(docs_s):
+        dirnames.sort()
+        for name in sorted(names):
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, docs_s).replace(os.sep, "/")
+            if name.endswith(".md"):
+                with open(path, "rb") as fh:
+                    data = fh.read()
+                digest.update(f"md:{rel}\0{len(data)}\0".encode("utf-8", "surrogateescape") + data)
+            else:
+                statics.append(rel)
+                digest.update(f"file:{rel}\0".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest(), statics
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+class Snapshot:
+    """MkDocs' output kept in build/.cache/engine-output (see the module docstring)."""
+
+    def __init__(self, build_dir: Path):
+        self.dir = Path(build_dir) / SNAPSHOT_DIR
+        self.key_file = Path(build_dir) / SNAPSHOT_KEY
+
+    def matches(self, key: str) -> dict | None:
+        try:
+            saved = json.loads(self.key_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(saved, dict) or saved.get("key") != key or not self.dir.is_dir():
+            return None
+        return saved
+
+    def restore(self, saved: dict, docs: Path, site_dir: Path) -> None:
+        """The engine's output into site_dir: its own files linked from the snapshot, the
+        files it copied from docs/ linked from docs/ (today's bytes)."""
+        snap, site, docs_s = os.fspath(self.dir), os.fspath(site_dir), os.fspath(docs)
+        for dirpath, _dirnames, names in os.walk(snap):
+            rel = os.path.relpath(dirpath, snap)
+            folder = site if rel == os.curdir else os.path.join(site, rel)
+            os.makedirs(folder, exist_ok=True)
+            for name in names:
+                _link_or_copy(os.path.join(dirpath, name), os.path.join(folder, name))
+        for rel in saved["from_docs"]:
+            target = os.path.join(site, rel)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            _link_or_copy(os.path.join(docs_s, rel), target)
+
+    def save(self, key: str, statics: list[str], site_dir: Path, site_url: str) -> None:
+        """Keep what MkDocs just wrote into site_dir (hard links) under key. The key file goes
+        first and comes back last: an interrupted save leaves no key, so no reuse."""
+        self.key_file.unlink(missing_ok=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        site = os.fspath(site_dir)
+        copied = set(statics)
+        from_docs: list[str] = []
+        tmp = self.dir.with_name(self.dir.name + f".tmp-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp_s = os.fspath(tmp)
+        for dirpath, dirnames, names in os.walk(site):
+            dirnames.sort()
+            rel_dir = os.path.relpath(dirpath, site)
+            for name in sorted(names):
+                rel = name if rel_dir == os.curdir else os.path.join(rel_dir, name)
+                posix = rel.replace(os.sep, "/")
+                if posix in copied:  # MkDocs' copy of a file of docs/: taken from docs/ on reuse
+                    from_docs.append(posix)
+                    continue
+                target = os.path.join(tmp_s, rel)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                _link_or_copy(os.path.join(dirpath, name), target)
+        os.makedirs(tmp_s, exist_ok=True)
+        os.rename(tmp, self.dir)
+        data = json.dumps({"key": key, "site_url": site_url, "from_docs": from_docs}, ensure_ascii=False).encode("utf-8")
+        tmp_key = self.key_file.with_name(self.key_file.name + f".tmp-{os.getpid()}")
+        tmp_key.write_bytes(data)
+        os.replace(tmp_key, self.key_file)
+
+    def forget(self) -> None:
+        self.key_file.unlink(missing_ok=True)
+
+
+# --- the stamped pages of the current site -------------------------------------------------
+
+
+class StampRecord:
+    """Which stamped pages of the published site a new build may link (module docstring)."""
+
+    def __init__(self, build_dir: Path, previous_site: Path | None):
+        self.path = Path(build_dir) / STAMP_RECORD
+        self.previous = os.fspath(previous_site) if previous_site is not None else None
+        self.old: dict[str, list] = {}
+        self.new: dict[str, list] = {}
+        self.linked = 0
+        if self.previous is None:
+            return
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+            if saved.get("format") == _FORMAT and saved.get("site") == self.previous:
+                self.old = saved.get("pages", {})
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def put(self, url: str, target: str, data: bytes) -> None:
+        """Write the stamped page `data` to target (a new file), or link it from the
+        published site when that site's file at url holds exactly these bytes."""
+        digest = hashlib.sha1(data).hexdigest()
+        entry = self.old.get(url)
+        if entry is not None and entry[0] == digest:
+            src = os.path.join(self.previous, url, "index.html")
+            try:
+                st = os.stat(src)
+                if [st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size] == entry[1:]:
+                    os.link(src, target)
+                    self.new[url] = entry
+                    self.linked += 1
+                    return
+            except OSError:
+                pass
+        try:
+            fh = open(target, "xb")
+        except FileExistsError:  # never write into an existing (possibly linked) file
+            os.unlink(target)
+            fh = open(target, "xb")
+        with fh:
+            fh.write(data)
+            fh.flush()  # every byte written: the mtime below is the file's last
+            st = os.fstat(fh.fileno())
+        self.new[url] = [digest, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size]
+
+    def save(self, site: Path) -> None:
+        """After the new site is in place at `site` (its files keep their identities)."""
+        data = json.dumps({"format": _FORMAT, "site": os.fspath(site), "pages": self.new},
+                          separators=(",", ":")).encode("utf-8")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + f".tmp-{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, self.path)
+
+    def forget(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+# --- the stamped pages' search entries ------------------------------------------------------
+
+
+class SearchEntries:
+    """The stamped pages' search index entries of the last build, by URL, each with the
+    digest of the title and text it was made from: an unchanged page's entry is taken as
+    it was, so a rebuild does not segment 8,300 pages' text with jieba again (nor load
+    its dictionary, when MkDocs does not run either). Valid for this jieba and this
+    segmentation code only (the file's "common" digest)."""
+
+    def __init__(self, build_dir: Path):
+        self.path = Path(build_dir) / SEARCH_ENTRIES
+        here = Path(__file__).resolve().parent
+        self.common = hashlib.sha1(repr((_FORMAT, _version("jieba"), (here / "search.py").read_bytes(),
+                                         (here / "build.py").read_bytes())).encode()).hexdigest()
+        self.old: dict[str, list] = {}
+        self.new: dict[str, list] = {}
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+            if saved.get("common") == self.common:
+                self.old = saved.get("entries", {})
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def entry(self, url: str, title: str, text: str, make) -> str:
+        """The entry for url: the last build's when title and text are the same, else make()."""
+        key = hashlib.sha1(f"{title}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
+        old = self.old.get(url)
+        value = old[1] if old is not None and old[0] == key else make()
+        self.new[url] = [key, value]
+        return value
+
+    def save(self) -> None:
+        if self.new == self.old:
+            return
+        data = json.dumps({"common": self.common, "entries": self.new}, ensure_ascii=False,
+                          separators=(",", ":")).encode("utf-8")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + f".tmp-{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, self.path)

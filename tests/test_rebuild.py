@@ -1,0 +1,186 @@
+"""A rebuild reuses what did not change (MkDocs' output, the stamped pages of the published
+site, their search entries: generator/engine/reuse.py) and gives, byte for byte, what a
+full build of the same data gives: after one record changed, a list-page field, the as-of
+date, a hand-written page, a finding removed; a stale or tampered cache never gives a wrong page."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from generator.engine import reuse
+from generator.publish import build_site
+from generator.tools.synth import REFERENCE_DATE, generate
+
+AS_OF = REFERENCE_DATE
+pytestmark = pytest.mark.slow
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def assert_same_as_full_build(data: Path, site: Path, tmp_path: Path, as_of=AS_OF, name: str = "full") -> None:
+    full = tmp_path / name
+    build_site(data, full, as_of=as_of, history=False, build_dir=tmp_path / f"build-{name}")
+    rebuilt, fresh = tree(site), tree(full)
+    assert sorted(rebuilt) == sorted(fresh)
+    assert [k for k in fresh if rebuilt[k] != fresh[k]] == []
+    shutil.rmtree(full)
+    shutil.rmtree(tmp_path / f"build-{name}")
+
+
+@pytest.fixture
+def site_and_data(tmp_path: Path):
+    data = tmp_path / "data"
+    generate(data, 60, seed=7)
+    site, build = tmp_path / "site", tmp_path / "build"
+    first = build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    assert not first.engine_reused and first.pages_linked == 0
+    return data, site, build
+
+
+def _retitle(record: Path, suffix: str) -> None:
+    text = record.read_text(encoding="utf-8")
+    record.write_text(re.sub(r"^title: (.*)$", rf"title: \1{suffix}", text, count=1, flags=re.M), encoding="utf-8")
+
+
+def markdown_sources(build: Path) -> dict[str, bytes]:
+    return {p.relative_to(build / "docs").as_posix(): p.read_bytes() for p in (build / "docs").rglob("*.md")}
+
+
+def _inode(path: Path) -> int:
+    return os.stat(path).st_ino
+
+
+def test_one_record_changed_reuses_the_engine_and_links_unchanged_pages(site_and_data, tmp_path: Path):
+    data, site, build = site_and_data
+    record = sorted((data / "commitments").glob("*.yaml"))[3]
+    other = sorted((data / "commitments").glob("*.yaml"))[5]
+    page, other_page = (site / "commitments" / record.stem / "index.html"), (site / "commitments" / other.stem / "index.html")
+    before = {p: _inode(p) for p in (page, other_page)}
+    sources = markdown_sources(build)
+    _retitle(record, "（已修改）")
+    again = build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    # The list pages' tables are blocks, put back after MkDocs: their Markdown did not change.
+    # The open-data page shows file sizes (to the byte at this size): MkDocs runs when they change.
+    changed = [k for k, v in markdown_sources(build).items() if sources.get(k) != v]
+    assert changed in ([], ["data/index.md"])
+    assert again.engine_reused == (not changed)
+    assert 0 < again.pages_linked < again.pages_stamped
+    assert _inode(other_page) == before[other_page]  # the same file, linked into the new site
+    assert _inode(page) != before[page] and "（已修改）" in page.read_text(encoding="utf-8")
+    assert_same_as_full_build(data, site, tmp_path)
+    # Twice in a row: nothing written into the engine's snapshot or a linked page meanwhile.
+    sources = markdown_sources(build)
+    _retitle(record, "（再次修改）")
+    third = build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    assert third.engine_reused == (markdown_sources(build) == sources)
+    assert third.pages_linked == again.pages_linked
+    assert_same_as_full_build(data, site, tmp_path)
+    assert "（已修改）（再次修改）" in page.read_text(encoding="utf-8")
+
+
+def test_an_unchanged_rebuild_links_every_stamped_page(site_and_data, tmp_path: Path):
+    data, site, build = site_and_data
+    again = build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    assert again.engine_reused and again.pages_linked == again.pages_stamped
+    assert_same_as_full_build(data, site, tmp_path)
+
+
+def test_the_as_of_date_and_a_list_field_run_the_engine_again(site_and_data, tmp_path: Path):
+    data, site, build = site_and_data
+    later = AS_OF + timedelta(days=1)
+    again = build_site(data, site, as_of=later, history=False, build_dir=build)
+    assert not again.engine_reused  # dates on every page, the sitemap's lastmod
+    assert_same_as_full_build(data, site, tmp_path, as_of=later)
+    # A department's name shows in the hand-made Markdown of lists and dashboards.
+    departments = data / "departments.csv"
+    text = departments.read_text(encoding="utf-8")
+    line = text.splitlines()[1]
+    name = line.split(",")[1]
+    departments.write_text(text.replace(line, line.replace(name, name + "（新名）", 1), 1), encoding="utf-8")
+    third = build_site(data, site, as_of=later, history=False, build_dir=build)
+    assert_same_as_full_build(data, site, tmp_path, as_of=later, name="full2")
+    assert "（新名）" in (site / "index.html").read_text(encoding="utf-8") or not third.engine_reused
+
+
+def test_a_removed_finding_vanishes_from_every_output_on_rebuild(data_dir: Path, tmp_path: Path):
+    as_of = date(2026, 11, 26)
+    site, build = tmp_path / "site", tmp_path / "build"
+    build_site(data_dir, site, as_of=as_of, history=False, build_dir=build)
+    fid = "DF-2026-005"
+    assert (site / "findings" / fid / "index.html").is_file()
+    (data_dir / "findings" / f"{fid}.yaml").unlink()
+    again = build_site(data_dir, site, as_of=as_of, history=False, build_dir=build)
+    assert again.pages_linked > 0
+    assert [k for k, body in tree(site).items() if fid.encode() in body or fid in k] == []
+    for cached in (build / ".cache").rglob("*"):  # nor in what the engine keeps for the next build
+        if cached.is_file() and cached.name.startswith("engine"):
+            assert fid.encode() not in cached.read_bytes(), cached
+    assert_same_as_full_build(data_dir, site, tmp_path, as_of=as_of)
+
+
+def test_a_page_edited_in_the_published_site_is_not_linked(site_and_data, tmp_path: Path):
+    data, site, build = site_and_data
+    page = site / "commitments" / sorted((data / "commitments").glob("*.yaml"))[2].stem / "index.html"
+    with open(page, "r+b") as fh:  # in place, same size: only its mtime tells
+        head = fh.read(16)
+        fh.seek(0)
+        fh.write(head.upper())
+    os.utime(page, ns=(os.stat(page).st_atime_ns, os.stat(page).st_mtime_ns + 1))
+    again = build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    assert again.pages_linked == again.pages_stamped - 1
+    assert_same_as_full_build(data, site, tmp_path)
+
+
+def test_a_stale_engine_cache_is_not_used(site_and_data, tmp_path: Path):
+    """A snapshot whose key file names other inputs is ignored; one without its key is too."""
+    data, site, build = site_and_data
+    key_file = build / reuse.SNAPSHOT_KEY
+    saved = key_file.read_text(encoding="utf-8")
+    key_file.write_text(saved.replace('"key": "', '"key": "0', 1), encoding="utf-8")
+    again = build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    assert not again.engine_reused
+    key_file.unlink()
+    assert not build_site(data, site, as_of=AS_OF, history=False, build_dir=build).engine_reused
+    assert_same_as_full_build(data, site, tmp_path)
+
+
+def test_the_engine_key_follows_its_inputs(tmp_path: Path):
+    build, docs, overrides = tmp_path / "build", tmp_path / "build" / "docs", tmp_path / "overrides"
+    (docs / "data").mkdir(parents=True)
+    overrides.mkdir()
+    (build / "mkdocs.yml").write_text("site_name: x\n", encoding="utf-8")
+    base = tmp_path / "mkdocs.yml"
+    base.write_text("theme: {name: material}\n", encoding="utf-8")
+    (overrides / "main.html").write_text("{% extends 'base.html' %}\n", encoding="utf-8")
+    (docs / "index.md").write_text("# 首页\n", encoding="utf-8")
+    (docs / "data" / "a.csv").write_text("a\n1\n", encoding="utf-8")
+
+    def key(shells=None, epoch=1):
+        return reuse.engine_key(build, docs, overrides, base, shells or {"commitments/zq-shell-c.md": "c"}, epoch)
+
+    first, statics = key()
+    assert statics == ["data/a.csv"]
+    (docs / "data" / "a.csv").write_text("a\n2\n", encoding="utf-8")  # copied as it is: by name only
+    assert key()[0] == first
+    changes = [
+        lambda: (overrides / "main.html").write_text("{% extends 'base.html' %}\n<!-- -->\n", encoding="utf-8"),
+        lambda: (docs / "index.md").write_text("# 首页\n\n新\n", encoding="utf-8"),
+        lambda: (docs / "data" / "b.csv").write_text("b\n", encoding="utf-8"),
+        lambda: base.write_text("theme: {name: material, language: zh}\n", encoding="utf-8"),
+        lambda: (build / "mkdocs.yml").write_text("site_name: y\n", encoding="utf-8"),
+    ]
+    seen = {first, key(epoch=2)[0], key(shells={"x/zq-shell-c.md": "c"})[0]}
+    assert len(seen) == 3
+    for change in changes:
+        change()
+        new = key()[0]
+        assert new not in seen
+        seen.add(new)
