@@ -80,13 +80,27 @@ def check_inside(path: Path, data_dir: Path, rel: str | None = None) -> None:
         here = here.parent
 
 
-def read_bytes(path: Path, data_dir: Path, limit: int | None = None, rel: str | None = None) -> bytes:
+def folder_is_inside(folder: Path, data_dir: Path) -> bool:
+    """Whether check_inside passes for every file directly in `folder` (it looks only at the
+    file's folder and the folders above it): a caller reading a folder's many files checks it
+    once and reads each with read_bytes(..., folder_checked=True)."""
+    try:
+        check_inside(Path(folder) / "_", data_dir)
+    except UnsafeFile:
+        return False
+    return True
+
+
+def read_bytes(path: Path, data_dir: Path, limit: int | None = None, rel: str | None = None, *,
+               folder_checked: bool = False) -> bytes:
     """The bytes of a regular file inside data_dir; UnsafeFile for anything else.
 
     OSError (missing file, no permission) passes through; a file over `limit` bytes raises
-    UnsafeFile naming the size."""
+    UnsafeFile naming the size. folder_checked: folder_is_inside(path's folder, data_dir) was
+    True just before (the file itself is still opened without following a link)."""
     rel = rel or str(path)
-    check_inside(path, data_dir, rel)
+    if not folder_checked:
+        check_inside(path, data_dir, rel)
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)

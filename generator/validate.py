@@ -1309,9 +1309,9 @@ def _build(ctx: Context, redactions: list | tuple = ()) -> model.Dataset:
         calendar=ctx.calendar,
         departments=tuple(sorted((model.Department(**d) for d in rows["departments"]), key=lambda d: (d.sort, d.id))),
         tasks=tuple(sorted(tasks, key=lambda t: tuple(int(p) for p in t.id.split(".")))),
-        commitments=tuple(sorted(commitments, key=lambda c: c.id)),
-        arrears=tuple(sorted(arrears, key=lambda a: a.id)),
-        findings=tuple(sorted(findings, key=lambda f: f.id)),
+        commitments=tuple(sorted(commitments, key=attrgetter("id"))),
+        arrears=tuple(sorted(arrears, key=attrgetter("id"))),
+        findings=tuple(sorted(findings, key=attrgetter("id"))),
         evaluations=tuple(sorted((model.Evaluation(**e) for e in rows["evaluations"]),
                                  key=lambda e: (e.year, e.department, e.method))),
     )

@@ -147,3 +147,47 @@ def test_unknown_key_gets_a_did_you_mean(data_dir: Path):
 def test_missing_data_folder_is_a_problem_not_a_crash(tmp_path: Path):
     raw = load(tmp_path / "nowhere")
     assert raw.problems and "找不到数据文件夹" in raw.problems[0].message
+
+
+def _tree(node):
+    """A composed YAML node as plain values: its kind, tag, value, style and line, all the way down."""
+    import yaml
+
+    if isinstance(node, yaml.ScalarNode):
+        return ("scalar", node.tag, node.value, node.style, node.start_mark.line)
+    if isinstance(node, yaml.SequenceNode):
+        return ("seq", node.tag, node.start_mark.line, [_tree(item) for item in node.value])
+    return ("map", node.tag, node.start_mark.line, [(_tree(k), _tree(v)) for k, v in node.value])
+
+
+def test_the_tagging_loader_composes_what_the_base_loader_composes():
+    """load._TaggingLoader answers the resolver's questions itself: every node of every kind of
+    document (plain, quoted and block scalars, nulls, numbers, dates, booleans, explicit tags,
+    flow and block collections, anchors) gets the tag, value, style and line it got before."""
+    import yaml
+
+    from generator.load import _TaggingLoader, _YamlLoader, _tagging_loader
+
+    texts = [
+        "id: CM-2024-001\namount: 1234.50\nflag: yes\nday: 2024-03-01\nempty:\nnull_word: null\ntilde: ~\n",
+        "title: '引号'\nnote: \"双引号\\n\"\ntext: |\n  第一行\n  第二行\nfolded: >\n  a\n  b\n",
+        "list:\n  - 1\n  - two\n  - [3, 4.0, true]\n  - {a: b, c: ~}\nnested:\n  deep:\n    deeper: x\n",
+        "a: !!str 12\nb: ! 13\nc: !custom x\nd: !!int '5'\n",
+        "a: &x [1, 2]\nb: *x\n",
+        "- 1\n- 2\n",
+        "plain\n",
+        "",
+        "'': empty key\n? complex\n: value\n",
+    ]
+    assert _tagging_loader() is _TaggingLoader
+    for text in texts:
+        trees = []
+        for cls in (_YamlLoader, _TaggingLoader):
+            loader = cls(text)
+            try:
+                node = loader.get_single_node()
+            finally:
+                loader.dispose()
+            trees.append(None if node is None else _tree(node))
+        assert trees[0] == trees[1], text
+    assert yaml.ScalarNode in _TaggingLoader._DEFAULT_TAGS
