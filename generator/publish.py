@@ -8,7 +8,6 @@ good site untouched.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -191,8 +190,9 @@ def _engine_stage(rendered: _Rendered, data_dir: Path, out_dir: Path, build_dir:
                 raise BuildFailed(str(exc)) from None
         with timer("发布清单"):
             digests = publication_mod.FileDigests(build_dir / CACHE_DIR / "site-digests.json")
-            publication_mod.write_manifest(staging, rendered.identity, rendered.as_of, digests)
-        files = sum(len(names) for _, _, names in os.walk(staging))  # no stat per file
+            manifest = publication_mod.write_manifest(staging, rendered.identity, rendered.as_of, digests)
+        # Every file of the site is in the manifest but the manifests themselves (no second walk).
+        files = len(manifest["files"]) + sum(1 for rel in publication_mod.MANIFEST_PATHS if (staging / rel).is_file())
     engine.build_finished(result, out_dir)  # only now: the new site is the published one
     digests.save()
     return BuildResult(out_dir, rendered.as_of, timer.timings, [], rendered.pages_written, files, result.stamped_pages,

@@ -90,6 +90,7 @@ def test_an_unchanged_rebuild_links_every_stamped_page(site_and_data, tmp_path: 
     data, site, build = site_and_data
     again = build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
     assert again.engine_reused and again.pages_linked == again.pages_stamped
+    assert again.files == sum(len(names) for _, _, names in os.walk(site)) - 1  # all but the marker file
     assert_same_as_full_build(data, site, tmp_path)
 
 
