@@ -977,6 +977,13 @@ class _Site:
         self.facts = facts
         self.history = history
         self.env = env
+        # Record and department pages (thousands) are rendered by a copy of the environment
+        # without globals, each page given the same names with its context: Jinja copies an
+        # environment's globals (a ChainMap) into every render's context key by key in Python,
+        # about 60 µs of a 400 µs record page. The templates see the same names and values.
+        self.names = dict(env.globals)
+        self.page_env = env.overlay()
+        self.page_env.globals = {}
         self.cache = cache
         self.known = {
             "commitments": frozenset(c.record.id for c in facts.commitments),
@@ -1112,7 +1119,8 @@ class _Site:
             key = self.cache.key(path, template, title, context, record_refs=kind == "departments")
             if self.cache.fresh(address, key):
                 return HtmlPage(path, address, kind, safe_title(title), search)
-        body = self.env.get_template(template).render(facts=self.facts, rules=self.rules, nav=self.nav(path), **context)
+        body = self.page_env.get_template(template).render(
+            {**self.names, "facts": self.facts, "rules": self.rules, "nav": self.nav(path), **context})
         body, toc = headings_and_toc(body.strip("\n") + "\n")
         if self.cache is not None:
             self.cache.rendered(address, key)
@@ -1310,7 +1318,10 @@ def _plain(text: str) -> str:
     """One line of text without control or bidi characters."""
     if text.__class__ is str and text.isprintable():  # no control or format (bidi) character to drop
         return " ".join(text.split())
-    return " ".join("".join(ch for ch in clean(text) if ch not in _BIDI).split())
+    text = clean(text)  # multi-line text (a line break is not printable) mostly has no bidi character:
+    if any(ch in text for ch in _BIDI):  # then it is not walked character by character
+        text = "".join(ch for ch in text if ch not in _BIDI)
+    return " ".join(text.split())
 
 
 def _search_text(parts: Iterable[str | None]) -> str:

@@ -82,6 +82,27 @@ def url(from_page: str, to_page: str, anchor: str = "") -> str:
     return (rel or "./") + (f"#{anchor}" if anchor else "")
 
 
+@lru_cache(maxsize=1 << 16)
+def _folder_parts(page: str) -> tuple[str, ...]:
+    """The folder the browser is in on a page, as url() splits it."""
+    if not page.endswith(".md"):
+        raise ValueError(f"links start from a page: {page!r}")
+    return tuple(part for part in page_url(page).split("/") if part)
+
+
+@lru_cache(maxsize=1 << 16)
+def _url_parts(page: str) -> tuple[str, ...]:
+    """A page's URL split as url() splits it (a directory URL ends in "")."""
+    return tuple(page_url(page).split("/"))
+
+
+@lru_cache(maxsize=1 << 16)
+def _from_depth(depth: int, to_page: str, anchor: str) -> str:
+    """url() from a page `depth` folders deep to a page outside its top folder."""
+    rel = "../" * depth + "/".join(_url_parts(to_page))
+    return (rel or "./") + (f"#{anchor}" if anchor else "")
+
+
 def is_web_url(value: str | None) -> bool:
     """An absolute http(s) link with a host (report links, the policy link)."""
     return bool(value) and _WEB_URL.match(value) is not None and not any(ch.isspace() or ord(ch) < 32 for ch in value)
@@ -94,18 +115,39 @@ class Linker:
         self.page = page
         self._known = known
         self._departments = departments
+        self._prefixes: dict[str, str] = {}
 
     def to(self, target: str, anchor: str = "") -> str:
+        here = _folder_parts(self.page)
+        if not here or _url_parts(target)[0] != here[0]:
+            # Outside this page's top folder: the link climbs to the root and goes down, the
+            # same from every page as deep as this one (a record page's letter and objection links).
+            return _from_depth(len(here), target, anchor)
         return url(self.page, target, anchor)
 
     def record(self, kind: str, record_id: str) -> str:
-        return url(self.page, record_path(kind, record_id))
+        return self._page_of(kind, record_id, record_path(kind, record_id))
 
     def dept(self, dept_id: str) -> str | None:
         """Link to a department page, or None for a group token or an unknown unit."""
         if dept_id in self._departments:
-            return url(self.page, record_path("departments", dept_id))
+            return self._page_of("departments", dept_id, record_path("departments", dept_id))
         return None
+
+    def _page_of(self, folder: str, name: str, path: str) -> str:
+        """url(self.page, path) for path = folder/name.md (served as folder/name/), checked.
+
+        A table links one page to hundreds of pages in one folder, each link computed once
+        (url() is cached per pair of pages): the link is the way to the folder, then name/,
+        unless this page lies inside folder/name/ itself, which url() works out."""
+        here = _folder_parts(self.page)
+        if len(here) >= 2 and here[0] == folder and here[1] == name:
+            return url(self.page, path)
+        prefix = self._prefixes.get(folder)
+        if prefix is None:
+            inside = 1 if here and here[0] == folder else 0
+            prefix = self._prefixes[folder] = "../" * (len(here) - inside) + ("" if inside else folder + "/")
+        return f"{prefix}{name}/"
 
     def related(self, record_id: str) -> str | None:
         """Link to a related record only if that record is on the site."""

@@ -184,3 +184,19 @@ def test_the_engine_key_follows_its_inputs(tmp_path: Path):
         new = key()[0]
         assert new not in seen
         seen.add(new)
+
+
+def test_search_entries_cut_from_known_runs_are_what_jieba_cuts(tmp_path: Path):
+    from generator.engine import search
+
+    texts = ["站前区发展和改革局 政府承诺 兑现", "发展和改革局（修改 1）", "<b>承诺</b> 兑现率 100% 站前区", "A\u200b改革B"]
+    entries = reuse.SearchEntries(tmp_path)
+    for i, text in enumerate(texts):
+        entries.entry(f"a{i}/", text, text, lambda segment, text=text: segment(text))
+    entries.save()
+    again = reuse.SearchEntries(tmp_path)
+    for i, text in enumerate([*texts, "改革局 兑现率", "站前区（修改 2）"]):
+        value = again.entry(f"b{i}/", text, text, lambda segment, text=text: segment(text))
+        assert value == search.segment(text)
+    unchanged = again.entry("a0/", texts[0], texts[0], lambda segment: "never made")
+    assert unchanged == search.segment(texts[0])

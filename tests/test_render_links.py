@@ -55,3 +55,41 @@ def test_ordinary_links_still_work():
     html = str(markdown_html(r"[政策](../policy/) [外部](https://example.gov.cn/a\_b) 反斜杠 a\\b"))
     assert hrefs_of(html) == ["../policy/", "https://example.gov.cn/a_b"]
     assert "a\\b" in html
+
+
+def test_linker_links_to_records_and_departments_as_url_does():
+    """Linker.record and Linker.dept build a folder's links from one prefix, Linker.to a link out of
+    the page's top folder from its depth: the same link url() gives from every kind of page (lists,
+    records, departments, nested and top pages), its own page and a page inside a record's folder
+    included; a bad id or path is still refused."""
+    import random
+
+    import pytest
+
+    from generator.urls import Linker, record_path, url
+
+    rng = random.Random(9)
+    known = {"commitments": ["CM-2024-001", "CM-2024-002"], "arrears": ["AR-2024-001", "AR-2025-010"],
+             "findings": ["DF-2026-001"]}
+    depts = ["fgj", "czj", "jd-xinxing"]
+    pages = ["index.md", "about.md", "commitments/index.md", "arrears/index.md", "arrears/page-2.md",
+             "departments/index.md", "changes/index.md", "data/index.md", "a/b/c.md", "a/index.md"]
+    pages += [record_path(kind, i) for kind, ids in known.items() for i in ids]
+    pages += [record_path("departments", d) for d in depts] + ["departments/fgj/index.md", "commitments/CM-2024-001/x.md"]
+    for page in pages:
+        nav = Linker(page, {k: frozenset(v) for k, v in known.items()}, frozenset(depts[:2]))
+        links = [(kind, i) for kind, ids in known.items() for i in ids] + [("departments", d) for d in depts]
+        for kind, name in rng.sample(links, len(links)) * 2:  # in any order, twice (the prefix is kept)
+            expected = url(page, record_path(kind, name))
+            if kind == "departments":
+                assert nav.dept(name) == (expected if name in depts[:2] else None), (page, name)
+            else:
+                assert nav.record(kind, name) == expected, (page, kind, name)
+        for target in ("index.md", "objection.md", "letters/CM-2024-001.html", "data/index.md", "data/x.csv", "a/b/c.md",
+                       "commitments/index.md", "commitments/CM-2024-002.md", "departments/fgj.md", "feed.xml", "a/index.md"):
+            for anchor in ("", "top"):
+                assert nav.to(target, anchor) == url(page, target, anchor), (page, target, anchor)
+        with pytest.raises(ValueError):
+            nav.record("arrears", "../x")
+        with pytest.raises(ValueError):
+            nav.to("../x.md")

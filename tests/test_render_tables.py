@@ -253,3 +253,77 @@ def test_money_prints_what_yuan_and_wan_printed():
         except TypeError:
             continue
         raise AssertionError(f"money({bad!r}) did not refuse it")
+
+
+def test_record_pages_rendered_without_environment_globals_are_the_same():
+    """Record and department pages go through a copy of the environment without globals, the names
+    passed with each page: every page is what the environment with its globals renders, and the
+    environment the other pages and callers use keeps its globals."""
+    facts = hostile_table_facts(4)
+    env = render_mod.make_environment(sitefiles.templates_dir())
+    site = render_mod._Site(facts, None, env)
+    assert site.page_env.globals == {} and env.globals and set(site.names) == set(env.globals)
+    pages = [(site.commitment, c) for c in facts.commitments] + [(site.arrears_item, a) for a in facts.arrears] + \
+            [(site.finding, x) for x in facts.findings] + [(site.department, d) for d in facts.departments]
+    assert len(pages) > 50
+    plain = render_mod._Site(facts, None, env)
+    plain.page_env = env  # renders with the environment's globals, as before
+    plain.names = {}
+    for make, item in pages:
+        assert make(item).body == getattr(plain, make.__name__)(item).body
+
+
+def test_paragraphs_lists_and_strong_text_become_what_python_markdown_makes():
+    """The content field's shortcut for paragraphs, one-line "- " lists and **strong** spans gives
+    exactly Python-Markdown's HTML (random documents of such blocks, with stray markers now and then);
+    anything else (two lists in a row, indented or other markers, a space, a lone *) goes through it."""
+    from generator.engine import markup
+
+    words = ["1", "2.", "10.", "a", "Z", "中", "文", "，", "。", "%", ":", ";", "(", ")", "/", ".", ",", "·", "—",
+             "“", "”", "…", "（", "）", "１", "＊", "＃", "、", "《", "》", "(1)", "："]
+    odd = ["*", "-", " ", "**", "***", "- ", "+", "#", "\t", "_", "`", "1. "]
+    rng = random.Random(16)
+
+    def inline() -> str:
+        out = []
+        for _ in range(rng.randint(1, 6)):
+            pick = rng.random()
+            if pick < 0.75:
+                out.append(rng.choice(words))
+            elif pick < 0.93:
+                out.append("**" + "".join(rng.choice(words) for _ in range(rng.randint(1, 3))) + "**")
+            else:
+                out.append(rng.choice(odd))
+        return "".join(out)
+
+    def block() -> str:
+        if rng.random() < 0.5:
+            return "\n".join(inline() for _ in range(rng.randint(1, 3)))
+        markers = ["- ", "- ", "- ", "-", "* ", "+ ", "1. ", "  - "]
+        return "\n".join(rng.choice(markers) + inline() for _ in range(rng.randint(1, 4)))
+
+    shortcut = 0
+    for _ in range(6000):
+        text = "".join(block() + rng.choice(["\n", "\n\n", "\n\n", "\n\n\n"]) for _ in range(rng.randint(1, 4)))
+        text = text.rstrip("\n") if rng.random() < 0.3 else text
+        fast = markup._simple_html(text)
+        if fast is not None:
+            shortcut += 1
+            assert fast == markup._converter().reset().convert(text), repr(text)
+            assert markup.markdown_field_html(text) == fast
+    assert shortcut > 600
+    for text in ("- a\n\n- b", "a\n- b", "-a", "- ", "**", "****", "**a", "a**b", "* a", "+ a", "1. a", "  - a", "- a\n  b",
+                 "**a\nb**", "a b", "- a b"):
+        assert markup._simple_html(text) is None, repr(text)
+    assert markup._simple_html("x：\n\n- **a**；\n- b。\n") == "<p>x：</p>\n<ul>\n<li><strong>a</strong>；</li>\n<li>b。</li>\n</ul>"
+
+
+def test_search_text_drops_what_it_dropped_before():
+    """_plain looks for bidi characters before walking the text: the same one line of text as
+    walking every character, for random text of controls, bidi marks, line breaks and spaces."""
+    pieces = ODD + ["\u2066", "\u2069", "\u061c", "\u200f", "\u2028", "\x0b", "a b", "中文", "\n\n"]
+    rng = random.Random(17)
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
+        old = " ".join("".join(ch for ch in render_mod.clean(text) if ch not in render_mod._BIDI).split())
+        assert render_mod._plain(text) == old, repr(text)

@@ -375,8 +375,8 @@ class _SearchIndex:
     def add(self, url: str, title: str, text: str | None) -> None:
         if self.out is None or text is None:
             return
-        def make() -> str:
-            return self._dumps({"location": url, "title": search.segment(title), "text": search.segment(text)}).decode("utf-8")
+        def make(segment=search.segment) -> str:
+            return self._dumps({"location": url, "title": segment(title), "text": segment(text)}).decode("utf-8")
 
         entry = (make() if self.cache is None else self.cache.entry(url, title, text, make)).encode("utf-8")
         self.out.write(entry if self.first else b"," + entry)

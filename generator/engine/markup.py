@@ -83,11 +83,47 @@ def _converter() -> markdown.Markdown:
 _PLAIN_TEXT = re.compile(r"[0-9A-Za-z\n.,%:;()/\u00b7\u2014\u2018-\u201d\u2026\u3001-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff5e]*")
 
 
+#: The same characters, without the line break; then the two constructs the content field
+#: uses most beside paragraphs: a list of "- " items (one line each) and **strong** text.
+_CHARS = r"0-9A-Za-z.,%:;()/\u00b7\u2014\u2018-\u201d\u2026\u3001-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff5e"
+_STRONG = re.compile(rf"\*\*([{_CHARS}]+)\*\*")
+_STRONG_HTML = r"<strong>\1</strong>"
+_INLINE = rf"(?:[{_CHARS}]|\*\*[{_CHARS}]+\*\*)+"
+_PARAGRAPH = re.compile(rf"(?:{_INLINE}\n)*{_INLINE}")
+_LIST = re.compile(rf"- {_INLINE}(?:\n- {_INLINE})*")
+
+
 def markdown_field_html(escaped_source: str) -> str:
     """HTML of an already escaped Markdown source (see the module docstring).
 
-    Plain text (_PLAIN_TEXT) becomes its paragraphs directly: what Python-Markdown makes of
-    it, without its parse (tests/test_render_tables.py compares the two on random text)."""
+    Plain text (_PLAIN_TEXT) becomes its paragraphs directly, and text made of such
+    paragraphs, one-line "- " lists and **strong** spans its paragraphs, lists and <strong>
+    (_simple_html): what Python-Markdown makes of it, without its parse
+    (tests/test_render_tables.py compares them on random text)."""
     if _PLAIN_TEXT.fullmatch(escaped_source):
         return "\n".join(f"<p>{block.strip(chr(10))}</p>" for block in escaped_source.split("\n\n") if block.strip("\n"))
+    simple = _simple_html(escaped_source)
+    if simple is not None:
+        return simple
     return _converter().reset().convert(escaped_source)
+
+
+def _simple_html(source: str) -> str | None:
+    """The HTML of paragraphs and lists of plain text with **strong** spans, or None for
+    anything else (two lists in a row, which Python-Markdown joins into one loose list, included)."""
+    out: list[str] = []
+    after_list = False
+    for block in source.split("\n\n"):
+        block = block.strip("\n")
+        if not block:
+            continue
+        if _PARAGRAPH.fullmatch(block):
+            out.append(f"<p>{_STRONG.sub(_STRONG_HTML, block)}</p>")
+            after_list = False
+        elif not after_list and _LIST.fullmatch(block):
+            items = "\n".join(f"<li>{_STRONG.sub(_STRONG_HTML, line[2:])}</li>" for line in block.split("\n"))
+            out.append(f"<ul>\n{items}\n</ul>")
+            after_list = True
+        else:
+            return None
+    return "\n".join(out) if out else None

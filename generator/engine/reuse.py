@@ -33,6 +33,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from generator.engine import search
+
 #: Under the build folder (publish.CACHE_DIR is ".cache").
 SNAPSHOT_DIR = os.path.join(".cache", "engine-output")
 SNAPSHOT_KEY = os.path.join(".cache", "engine-output.json")
@@ -166,8 +168,9 @@ class Snapshot:
         site = os.fspath(site_dir)
         copied = set(statics)
         from_docs: list[str] = []
+        for leftover in self.dir.parent.glob(self.dir.name + ".tmp-*"):  # of an interrupted save
+            shutil.rmtree(leftover, ignore_errors=True)
         tmp = self.dir.with_name(self.dir.name + f".tmp-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
         tmp_s = os.fspath(tmp)
         for dirpath, dirnames, names in os.walk(site):
             dirnames.sort()
@@ -270,6 +273,7 @@ class SearchEntries:
                                          (here / "build.py").read_bytes())).encode()).hexdigest()
         self.old: dict[str, list] = {}
         self.new: dict[str, list] = {}
+        self.words: dict[str, str] | None = None
         try:
             saved = json.loads(self.path.read_text(encoding="utf-8"))
             if saved.get("common") == self.common:
@@ -278,12 +282,27 @@ class SearchEntries:
             pass
 
     def entry(self, url: str, title: str, text: str, make) -> str:
-        """The entry for url: the last build's when title and text are the same, else make()."""
+        """The entry for url: the last build's when title and text are the same, else
+        make(segment), with a segment(text) that cuts the Chinese runs the last build
+        already cut without jieba (a changed page mostly repeats its old words)."""
         key = hashlib.sha1(f"{title}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
         old = self.old.get(url)
-        value = old[1] if old is not None and old[0] == key else make()
-        self.new[url] = [key, value]
+        if old is not None and old[0] == key:
+            self.new[url] = old
+            return old[1]
+        used: list[str] = []
+        known = self._known()
+        value = make(lambda part: search.segment(part, known, used))
+        self.new[url] = [key, value, sorted(set(used))]
         return value
+
+    def _known(self) -> dict[str, str]:
+        """Run → its words, for every run of the last build's entries (a run is its words
+        without the U+200B between them: jieba keeps every character)."""
+        if self.words is None:
+            self.words = {w.replace("\u200b", ""): w for entry in self.old.values() if len(entry) > 2
+                          for w in entry[2]}
+        return self.words
 
     def save(self) -> None:
         if self.new == self.old:

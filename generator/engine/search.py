@@ -18,9 +18,25 @@ from functools import lru_cache
 _HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
-def segment(text: str) -> str:
+def segment(text: str, known: dict[str, str] | None = None, used: list[str] | None = None) -> str:
+    """The text, escaped, each run of Chinese characters cut into words joined by U+200B.
+
+    known: runs already cut (run → its words, as _words gives them), looked up before jieba
+    (whose dictionary takes a second or two to load); used: each run's words are appended."""
     escaped = html.escape(text, quote=False)
-    return _HAN_RUN.sub(lambda m: _words(m.group(0)), escaped).strip("\u200b")
+    if known is None and used is None:
+        return _HAN_RUN.sub(lambda m: _words(m.group(0)), escaped).strip("\u200b")
+
+    def words(m: re.Match) -> str:
+        run = m.group(0)
+        found = known.get(run) if known else None
+        if found is None:
+            found = _words(run)
+        if used is not None:
+            used.append(found)
+        return found
+
+    return _HAN_RUN.sub(words, escaped).strip("\u200b")
 
 
 def quiet() -> None:
