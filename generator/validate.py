@@ -17,7 +17,7 @@ import gc
 import operator
 import re
 from collections import defaultdict
-from itertools import accumulate, repeat
+from itertools import accumulate, compress, islice, repeat
 from operator import attrgetter
 from dataclasses import dataclass, field as dataclass_field, replace
 from datetime import date, timedelta
@@ -123,6 +123,24 @@ def _places_pattern(places: int) -> re.Pattern[str]:
 _PLACES: dict[int, re.Pattern[str]] = {}
 
 
+def _plain_numbers(texts: list[str], places: int | None) -> bool:
+    """True only if every text is decimal digits, optionally followed by a point and digits of
+    which at most `places` come before trailing zeros (None: any number of them): each of them
+    then fullmatches the number's pattern (_NUM_FULL, _places_pattern), since str.isdecimal and
+    the patterns' \\d are the same characters (Unicode category Nd). False decides nothing (a
+    sign, a leading point: the pattern is asked). Str methods over the column (C calls)
+    instead of one pattern match per text: a ledger has 130,000 different amounts."""
+    if not texts:
+        return True
+    whole, _, fractions = zip(*map(str.partition, texts, repeat(".")))
+    if not all(map(str.isdecimal, whole)):
+        return False
+    fractions = list(filter(None, fractions))  # "12" and "12." have none
+    if not all(map(str.isdecimal, fractions)):
+        return False
+    return places is None or not fractions or max(map(len, map(str.rstrip, fractions, repeat("0")))) <= places
+
+
 def _cast_distinct(cells: list[Any], f: Field) -> list[Any] | None:
     """The typed column when every cell is good, each distinct text checked and converted
     once (a ledger repeats its dates, amounts, names and codes massively); None as soon as
@@ -149,7 +167,7 @@ def _cast_distinct(cells: list[Any], f: Field) -> list[Any] | None:
             if might_hide_characters(joined) and strip_invisible(joined) != joined:
                 return None
         elif kind == "integer":
-            if not all(map(_INT_FULL.fullmatch, texts)):
+            if not all(map(str.isdecimal, texts)) and not all(map(_INT_FULL.fullmatch, texts)):
                 return None
             memo = dict(zip(texts, map(int, texts)))
         elif kind == "number":
@@ -158,7 +176,7 @@ def _cast_distinct(cells: list[Any], f: Field) -> list[Any] | None:
                 pattern = _NUM_FULL
             else:
                 pattern = _PLACES.get(places) or _PLACES.setdefault(places, _places_pattern(places))
-            if not all(map(pattern.fullmatch, texts)):
+            if not _plain_numbers(texts, places) and not all(map(pattern.fullmatch, texts)):
                 return None
             memo = dict(zip(texts, map(Decimal, texts)))
         elif kind == "date":
@@ -689,30 +707,44 @@ def amounts_are_plausible(ctx: Context) -> Iterator[Problem]:
 _LEDGER_ORDER = {"arrears_repayments": ("paid_on", "seq"), "arrears_plan": ("due_on",)}
 
 
-def _by_debt(ctx: Context, table: str) -> tuple[list[int], list[Any], list[int]]:
-    """The rows of a ledger's child table (repayments, plan) sorted by debt and then by their
-    own order (paid_on, seq; due_on): (row indexes in that order, the debts in that order,
-    each debt's end in it: its rows are order[previous end:end]). A sort of the columns in C,
-    kept on the context for the rule and the records that both need it. TypeError where a
-    cell is empty (None does not compare): the caller then takes its row-by-row path."""
-    cache = ctx.cache.get(("by_debt", table))
+def _by_debt(ctx: Context, table: str, order: list[int] | None = None) -> tuple[list[int], list[Any], list[int]]:
+    """The rows of a ledger's child table (repayments, plan) grouped by debt, each debt's in
+    file order (or in `order`, row indexes): (row indexes in that order, the debts in order,
+    each debt's end in it: its rows are order[previous end:end]). One stable sort of the debt
+    column in C (text compares fast), kept on the context for the payment screen and the
+    records. TypeError where a debt is empty (None does not compare with text)."""
+    cache = ctx.cache.get(("by_debt", table)) if order is None else None
     if cache is not None:
         return cache
-    columns = ctx.columns[table]
-    keys = columns["arrears_id"]
-    # one stable sort per field, the last first, each over plain text or integers (dates as
-    # their day numbers): the sort's fast comparisons, several times quicker than on tuples
-    order = list(range(len(keys)))
-    for name in reversed(_LEDGER_ORDER[table]):
-        column = columns[name]
-        if column and isinstance(column[0], date):
-            column = list(map(date.toordinal, column))
-        order.sort(key=column.__getitem__)
-    order.sort(key=keys.__getitem__)
+    keys = ctx.columns[table]["arrears_id"]
+    order = sorted(range(len(keys)) if order is None else order, key=keys.__getitem__)
     debts = list(map(keys.__getitem__, order))
     ends = dict(zip(debts, range(1, len(debts) + 1)))  # the last one of each debt wins
-    ctx.cache[("by_debt", table)] = result = (order, list(ends), list(ends.values()))
+    result = (order, list(ends), list(ends.values()))
+    if cache is None:
+        ctx.cache[("by_debt", table)] = result
     return result
+
+
+def _in_debt_order(ctx: Context, table: str) -> tuple[list[int], list[Any], list[int]]:
+    """_by_debt with each debt's rows in their own order (_LEDGER_ORDER: paid_on then seq;
+    due_on), which is part of the table's primary key, so no two rows of a debt tie. Only for
+    a ledger without errors (dates given, seq from 1 to 99). A ledger kept in date order (as
+    rows are added) keeps its grouping by debt; any other is first sorted by date and seq."""
+    columns = ctx.columns[table]
+    day, *rest = _LEDGER_ORDER[table]
+    # a date and the day's sequence number as one integer: day number * 100 + seq
+    when = list(map(date.toordinal, columns[day]))
+    if rest:
+        when = list(map(operator.add, map(operator.mul, when, repeat(100)), columns[rest[0]]))
+    grouped = _by_debt(ctx, table)
+    order, _, ends = grouped
+    ordered = list(map(when.__getitem__, order))
+    # where a row comes later than the next one in the grouping, the next must start a debt
+    later = compress(range(1, len(ordered)), map(operator.gt, ordered, islice(ordered, 1, None)))
+    if set(later) <= set(ends):
+        return grouped
+    return _by_debt(ctx, table, sorted(range(len(when)), key=when.__getitem__))
 
 
 def _payments_fit(ctx: Context) -> bool:
@@ -1345,7 +1377,7 @@ def _children(ctx: Context, table: str, cls: type, fields: tuple[str, ...]) -> d
         order_of = attrgetter(*_LEDGER_ORDER[table])
         return {k: tuple(sorted((cls(*(r[f] for f in fields)) for r in items), key=order_of))
                 for k, items in _group(ctx.rows[table], "arrears_id").items()}
-    order, debts, ends = _by_debt(ctx, table)
+    order, debts, ends = _in_debt_order(ctx, table)
     items = model.from_columns(cls, {f: list(map(columns[f].__getitem__, order)) for f in fields})
     return {debt: tuple(items[start:end]) for debt, start, end in zip(debts, [0, *ends[:-1]], ends)}
 
