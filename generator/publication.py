@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from generator import __version__, sitedir
+from generator.files import write_if_changed
 from generator.problems import GeneratorError
 
 MANIFEST_NAME = "publication.json"
@@ -173,10 +174,7 @@ class FileDigests:
     def save(self) -> None:
         if self.path is None or self.new == self.old:
             return
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(self.path).with_name(Path(self.path).name + f".tmp-{os.getpid()}")
-        tmp.write_text(json.dumps({"format": 1, "files": self.new}, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_if_changed(Path(self.path), json.dumps({"format": 1, "files": self.new}, separators=(",", ":")).encode("utf-8"))
 
 
 def manifest(site_dir: Path, identity: Identity, as_of: date, digests: FileDigests | None = None) -> dict:

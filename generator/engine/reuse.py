@@ -34,6 +34,7 @@ from importlib import metadata
 from pathlib import Path
 
 from generator.engine import search
+from generator.files import write_if_changed
 
 #: Under the build folder (publish.CACHE_DIR is ".cache").
 SNAPSHOT_DIR = os.path.join(".cache", "engine-output")
@@ -187,9 +188,7 @@ class Snapshot:
         os.makedirs(tmp_s, exist_ok=True)
         os.rename(tmp, self.dir)
         data = json.dumps({"key": key, "site_url": site_url, "from_docs": from_docs}, ensure_ascii=False).encode("utf-8")
-        tmp_key = self.key_file.with_name(self.key_file.name + f".tmp-{os.getpid()}")
-        tmp_key.write_bytes(data)
-        os.replace(tmp_key, self.key_file)
+        write_if_changed(self.key_file, data)
 
     def forget(self) -> None:
         self.key_file.unlink(missing_ok=True)
@@ -247,10 +246,7 @@ class StampRecord:
         """After the new site is in place at `site` (its files keep their identities)."""
         data = json.dumps({"format": _FORMAT, "site": os.fspath(site), "pages": self.new},
                           separators=(",", ":")).encode("utf-8")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + f".tmp-{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, self.path)
+        write_if_changed(self.path, data)
 
     def forget(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -309,7 +305,4 @@ class SearchEntries:
             return
         data = json.dumps({"common": self.common, "entries": self.new}, ensure_ascii=False,
                           separators=(",", ":")).encode("utf-8")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + f".tmp-{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, self.path)
+        write_if_changed(self.path, data)
