@@ -350,15 +350,20 @@ def find_identifiers(text: str) -> list[IdentifierMatch]:
     return _identifiers_in(narrow, origin)
 
 
-#: What every identifier above has in its scan form: 13 digits or more, or a mobile's 1[3-9]x and
-#: 8 digits more, with at most one space or hyphen between two digits (a contract number such as
-#: ZQ-D1000-2025-050 has neither, and is not scanned further).
+#: What every identifier above has in its scan form: 13 digits or more with at most one space or
+#: hyphen between two digits (ID cards, bank cards), or a mobile's digits as _MOBILE_RE groups them
+#: (1[3-9]x, then 4 and 4 or 1, 3 and 4 digits, at most one space or hyphen between groups; the same
+#: groups as _MOBILE_RE without its prefix and its look-arounds, so every mobile it finds is found here).
+#: Contract numbers such as ZQ-D1000-2025-050 or ZQ-D1300-2019-070 have neither (the latter has a
+#: 1[3-9]x and 8 digits more, but grouped 4-4-3), and are not scanned further.
 #: Written to be fast over a whole column: 13 such digits exist in a text exactly when they exist from
 #: the first digit of a run (a digit neither after a digit nor after a digit and one space or hyphen),
 #: so only run starts are tried, and only digits at all. Equivalent, for search(), to
-#: r"[0-9](?:[ -]?[0-9]){12}|1[3-9][0-9](?:[ -]?[0-9]){8}" (tests/test_privacy_prefilter.py).
+#: r"[0-9](?:[ -]?[0-9]){12}|1[3-9][0-9](?:[ -]?[0-9]{4}[ -]?[0-9]{4}|[0-9][ -]?[0-9]{3}[ -]?[0-9]{4})"
+#: (tests/test_privacy_prefilter.py).
 _MAYBE_IDENTIFIER = re.compile(r"(?=[0-9])(?:(?<![0-9])(?<![0-9][ -])[0-9](?:[ -]?[0-9]){12}"
-                               r"|1[3-9][0-9](?:[ -]?[0-9]){8})", re.ASCII)
+                               r"|1[3-9][0-9](?:[ -]?[0-9]{4}[ -]?[0-9]{4}|[0-9][ -]?[0-9]{3}[ -]?[0-9]{4}))",
+                               re.ASCII)
 
 
 def _identifiers_in(narrow: str, origin: list[int] | None) -> list[IdentifierMatch]:

@@ -17,7 +17,7 @@ import gc
 import operator
 import re
 from collections import defaultdict
-from itertools import accumulate, compress, islice, repeat
+from itertools import repeat
 from operator import attrgetter
 from dataclasses import dataclass, field as dataclass_field, replace
 from datetime import date, timedelta
@@ -123,22 +123,21 @@ def _places_pattern(places: int) -> re.Pattern[str]:
 _PLACES: dict[int, re.Pattern[str]] = {}
 
 
-def _plain_numbers(texts: list[str], places: int | None) -> bool:
-    """True only if every text is decimal digits, optionally followed by a point and digits of
-    which at most `places` come before trailing zeros (None: any number of them): each of them
-    then fullmatches the number's pattern (_NUM_FULL, _places_pattern), since str.isdecimal and
-    the patterns' \\d are the same characters (Unicode category Nd). False decides nothing (a
-    sign, a leading point: the pattern is asked). Str methods over the column (C calls)
-    instead of one pattern match per text: a ledger has 130,000 different amounts."""
-    if not texts:
-        return True
-    whole, _, fractions = zip(*map(str.partition, texts, repeat(".")))
-    if not all(map(str.isdecimal, whole)):
-        return False
-    fractions = list(filter(None, fractions))  # "12" and "12." have none
-    if not all(map(str.isdecimal, fractions)):
-        return False
-    return places is None or not fractions or max(map(len, map(str.rstrip, fractions, repeat("0")))) <= places
+_JOINED: dict[re.Pattern[str], re.Pattern[str]] = {}
+
+
+def _all_fullmatch(pattern: re.Pattern[str], texts: list[str]) -> bool:
+    """all(map(pattern.fullmatch, texts)) for a pattern that never matches a line feed (the number
+    patterns): one match over the texts joined by line feeds, each of which must then fall between
+    two texts, in C (a text that holds a line feed itself is matched alone). A ledger has 130,000
+    different amounts."""
+    joined = _JOINED.get(pattern)
+    if joined is None:
+        joined = _JOINED[pattern] = re.compile(f"(?:{pattern.pattern})(?:\n(?:{pattern.pattern}))*", pattern.flags)
+    text = "\n".join(texts)
+    if text.count("\n") != len(texts) - 1:  # a text holds a line feed itself: one by one
+        return all(map(pattern.fullmatch, texts))
+    return joined.fullmatch(text) is not None
 
 
 def _cast_distinct(cells: list[Any], f: Field) -> list[Any] | None:
@@ -151,9 +150,10 @@ def _cast_distinct(cells: list[Any], f: Field) -> list[Any] | None:
         distinct = set(cells)
     except TypeError:  # a YAML list or mapping where a value belongs
         return None
-    distinct.discard(None)
-    if f.required and len(distinct) < len(cells) and None in cells:
-        return None
+    if None in distinct:  # (the set answers at once what `None in cells` answers cell by cell)
+        if f.required:
+            return None
+        distinct.discard(None)
     if not distinct:
         return [None] * len(cells)
     if set(map(type, distinct)) != {str}:
@@ -176,7 +176,7 @@ def _cast_distinct(cells: list[Any], f: Field) -> list[Any] | None:
                 pattern = _NUM_FULL
             else:
                 pattern = _PLACES.get(places) or _PLACES.setdefault(places, _places_pattern(places))
-            if not _plain_numbers(texts, places) and not all(map(pattern.fullmatch, texts)):
+            if not _all_fullmatch(pattern, texts):
                 return None
             memo = dict(zip(texts, map(Decimal, texts)))
         elif kind == "date":
@@ -707,83 +707,63 @@ def amounts_are_plausible(ctx: Context) -> Iterator[Problem]:
 _LEDGER_ORDER = {"arrears_repayments": ("paid_on", "seq"), "arrears_plan": ("due_on",)}
 
 
-def _by_debt(ctx: Context, table: str, order: list[int] | None = None) -> tuple[list[int], list[Any], list[int]]:
-    """The rows of a ledger's child table (repayments, plan) grouped by debt, each debt's in
-    file order (or in `order`, row indexes): (row indexes in that order, the debts in order,
-    each debt's end in it: its rows are order[previous end:end]). One stable sort of the debt
-    column in C (text compares fast), kept on the context for the payment screen and the
-    records. TypeError where a debt is empty (None does not compare with text)."""
-    cache = ctx.cache.get(("by_debt", table)) if order is None else None
-    if cache is not None:
-        return cache
-    keys = ctx.columns[table]["arrears_id"]
-    order = sorted(range(len(keys)) if order is None else order, key=keys.__getitem__)
-    debts = list(map(keys.__getitem__, order))
-    ends = dict(zip(debts, range(1, len(debts) + 1)))  # the last one of each debt wins
-    result = (order, list(ends), list(ends.values()))
-    if cache is None:
-        ctx.cache[("by_debt", table)] = result
-    return result
-
-
-def _in_debt_order(ctx: Context, table: str) -> tuple[list[int], list[Any], list[int]]:
-    """_by_debt with each debt's rows in their own order (_LEDGER_ORDER: paid_on then seq;
-    due_on), which is part of the table's primary key, so no two rows of a debt tie. Only for
-    a ledger without errors (dates given, seq from 1 to 99). A ledger kept in date order (as
-    rows are added) keeps its grouping by debt; any other is first sorted by date and seq."""
-    columns = ctx.columns[table]
-    day, *rest = _LEDGER_ORDER[table]
-    # a date and the day's sequence number as one integer: day number * 100 + seq
-    when = list(map(date.toordinal, columns[day]))
-    if rest:
-        when = list(map(operator.add, map(operator.mul, when, repeat(100)), columns[rest[0]]))
-    grouped = _by_debt(ctx, table)
-    order, _, ends = grouped
-    ordered = list(map(when.__getitem__, order))
-    # where a row comes later than the next one in the grouping, the next must start a debt
-    later = compress(range(1, len(ordered)), map(operator.gt, ordered, islice(ordered, 1, None)))
-    if set(later) <= set(ends):
-        return grouped
-    return _by_debt(ctx, table, sorted(range(len(when)), key=when.__getitem__))
+def _debt_rows(ctx: Context, table: str) -> list[int] | None:
+    """Each row's debt in a ledger's child table (repayments, plan) as the debt's row in the
+    arrears table; None when a row's debt is empty or unknown, or two debts share an id. Kept on
+    the context: the one look-up of the debt ids (text) per row; the payment screen and the
+    records then work with row numbers."""
+    key = ("debt_rows", table)
+    if key in ctx.cache:
+        return ctx.cache[key]
+    ids = ctx.columns["arrears"]["id"]
+    index = ctx.cache.get("debt_index")
+    if index is None:
+        index = ctx.cache["debt_index"] = dict(zip(ids, range(len(ids))))
+    rows = None
+    if len(index) == len(ids) and None not in index:
+        try:
+            rows = list(map(index.__getitem__, ctx.columns[table]["arrears_id"]))
+        except KeyError:
+            pass
+    ctx.cache[key] = rows
+    return rows
 
 
 def _payments_fit(ctx: Context) -> bool:
     """Whether repayments_within_debt certainly finds nothing (the usual case of a ledger of
-    100,000 debts and their 270,000 repayments and instalments), in C loops over the columns.
+    100,000 debts and their 270,000 repayments and instalments): over the columns, with each
+    row's debt as a row number (_debt_rows), one pass per table adding up each debt's amounts,
+    the comparisons in C.
 
     With every amount given and not negative, a running total never exceeds the final total
     of its debt, so comparing each debt's final totals with the amount owed is the same
     check; a payment dated before its debt's delivery fails a comparison of two columns.
-    A debt's total is the difference of two running sums over its rows in debt order,
-    computed exactly (any rounding would raise Inexact and leave the decision to the rule).
-    Anything unusual (an empty or negative cell, an unknown debt) is left to the rule."""
+    Totals are exact (any rounding would raise Inexact and leave the decision to the rule).
+    Anything unusual (an empty or negative cell, an unknown debt, an empty amount owed or
+    delivery date) is left to the rule."""
     if ctx.columns is None:
         return False
     arrears = ctx.columns["arrears"]
-    if None in arrears["id"] or None in arrears["delivered_on"] or len(set(arrears["id"])) != len(arrears["id"]):
-        return False
-    delivered = dict(zip(arrears["id"], arrears["delivered_on"]))
-    owed = dict(zip(arrears["id"], arrears["amount"]))
+    delivered, owed = arrears["delivered_on"], arrears["amount"]
     zero = Decimal()
     try:
         with localcontext() as exact:
             exact.traps[Inexact] = True
             for table, day_field in (("arrears_repayments", "paid_on"), ("arrears_plan", "due_on")):
                 columns = ctx.columns[table]
-                keys, amounts, days = columns["arrears_id"], columns["amount"], columns[day_field]
-                if not keys:
+                amounts, days = columns["amount"], columns[day_field]
+                if not amounts:
                     continue
-                starts = list(map(delivered.get, keys))
-                if None in starts or None in days or None in amounts or min(amounts) < zero:
+                debts = _debt_rows(ctx, table)
+                if debts is None or min(amounts) < zero:  # (an empty amount: TypeError)
                     return False
-                if any(map(operator.lt, days, starts)):
+                if any(map(operator.lt, days, map(delivered.__getitem__, debts))):  # (an empty date: TypeError)
                     return False
-                order, debts, ends = _by_debt(ctx, table)
-                running = list(accumulate(map(amounts.__getitem__, order)))
-                at_ends = list(map(running.__getitem__, map(operator.sub, ends, repeat(1))))
-                totals = map(operator.sub, at_ends, [zero, *at_ends[:-1]])
-                if any(map(operator.gt, totals, map(owed.__getitem__, debts))):
-                    return False  # (an amount owed that is empty: TypeError, left to the rule)
+                totals = [zero] * len(owed)
+                for debt, amount in zip(debts, amounts):
+                    totals[debt] += amount
+                if any(map(operator.gt, totals, owed)):  # (an amount owed that is empty: TypeError)
+                    return False
     except (TypeError, Inexact):
         return False
     return True
@@ -1233,8 +1213,8 @@ def _build(ctx: Context, redactions: list | tuple = ()) -> model.Dataset:
     by = lambda table, key: _group(rows[table], key)  # noqa: E731
     partners, c_progress, steps = by("commitment_partners", "commitment_id"), by("commitment_progress", "commitment_id"), by("commitment_rectification", "commitment_id")
     units, t_progress = by("task_units", "task_id"), by("task_progress", "task_id")
-    plan, repaid = _children(ctx, "arrears_plan", model.Instalment, ("due_on", "amount")), \
-        _children(ctx, "arrears_repayments", model.Repayment, ("paid_on", "amount", "note", "seq"))
+    plan_of = lambda make: make(ctx, "arrears_plan", model.Instalment, ("due_on", "amount"))  # noqa: E731
+    repaid_of = lambda make: make(ctx, "arrears_repayments", model.Repayment, ("paid_on", "amount", "note", "seq"))  # noqa: E731
     related, objections = by("finding_related", "finding_id"), by("finding_objections", "finding_id")
     c_changes, a_changes, f_changes = (by("commitment_changes", "commitment_id"), by("arrears_changes", "arrears_id"),
                                        by("finding_changes", "finding_id"))
@@ -1311,13 +1291,13 @@ def _build(ctx: Context, redactions: list | tuple = ()) -> model.Dataset:
         # column by column: no row dicts, each record's __dict__ made once (model.from_columns)
         columns = ctx.columns["arrears"]
         ids = columns["id"]
-        plans = list(map(plan.get, ids, repeat(())))
-        paid = list(map(repaid.get, ids, repeat(())))
+        plans, paid = plan_of(_children_by_debt), repaid_of(_children_by_debt)
         withdrawn = [arrears_withdrawal(k) if k in withdrawals else None for k in ids] if withdrawals else [None] * len(ids)
         changed = [change_log("arrears", a_changes[k]) if k in a_changes else () for k in ids] if a_changes else [()] * len(ids)
         arrears = model.from_columns(model.ArrearsItem, {**{k: columns[k] for k in arrears_fields}, "plan": plans,
                                                          "repayments": paid, "withdrawal": withdrawn, "changes": changed})
     else:
+        plan, repaid = plan_of(_children), repaid_of(_children)
         arrears = [arrears_item(a) for a in rows["arrears"]]
     findings = [
         model.Finding(
@@ -1369,17 +1349,38 @@ def _field_titles(package: Package, kind: str) -> dict[str, str]:
 def _children(ctx: Context, table: str, cls: type, fields: tuple[str, ...]) -> dict[Any, tuple[Any, ...]]:
     """The rows of a ledger's child table (repayments, plan) as `cls(*fields)`, by arrears_id, each
     debt's in their own order (_LEDGER_ORDER: paid_on and seq, due_on; the table's primary key, so
-    no two rows tie). Made from the typed columns sorted once (_by_debt), each object's __dict__
-    set whole (model.from_columns): no row dict, no per-debt sort for 270,000 repayments and
-    instalments."""
-    columns = ctx.columns[table] if ctx.columns is not None else None
-    if columns is None:
+    no two rows tie). From the typed columns through _children_by_debt when there are any."""
+    if ctx.columns is None:
         order_of = attrgetter(*_LEDGER_ORDER[table])
         return {k: tuple(sorted((cls(*(r[f] for f in fields)) for r in items), key=order_of))
                 for k, items in _group(ctx.rows[table], "arrears_id").items()}
-    order, debts, ends = _in_debt_order(ctx, table)
-    items = model.from_columns(cls, {f: list(map(columns[f].__getitem__, order)) for f in fields})
-    return {debt: tuple(items[start:end]) for debt, start, end in zip(debts, [0, *ends[:-1]], ends)}
+    return {debt: items for debt, items in zip(ctx.columns["arrears"]["id"], _children_by_debt(ctx, table, cls, fields))
+            if items}
+
+
+def _children_by_debt(ctx: Context, table: str, cls: type, fields: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """For each row of the arrears table, its rows of a ledger's child table as `cls(*fields)` (a
+    named tuple), in their own order (as _children). From the typed columns: the rows sorted once
+    by that order as one integer (day number * 100 + seq), the tuples made in C, then handed to
+    their debts' row numbers (_debt_rows) in one pass: no row dict, no per-debt sort and no look-up
+    of a debt's id for 270,000 repayments and instalments. Only for a ledger without errors
+    (every debt known, dates given, seq from 1 to 99)."""
+    columns = ctx.columns[table]
+    debts = _debt_rows(ctx, table)
+    day, *rest = _LEDGER_ORDER[table]
+    when = list(map(date.toordinal, columns[day]))
+    if rest:
+        when = list(map(operator.add, map(operator.mul, when, repeat(100)), columns[rest[0]]))
+    order = sorted(range(len(when)), key=when.__getitem__)
+    items = map(tuple.__new__, repeat(cls), zip(*(map(columns[f].__getitem__, order) for f in fields)))
+    grouped: list[list[Any] | None] = [None] * len(ctx.columns["arrears"]["id"])
+    for debt, item in zip(map(debts.__getitem__, order), items):
+        same = grouped[debt]
+        if same is None:
+            grouped[debt] = [item]
+        else:
+            same.append(item)
+    return [() if same is None else tuple(same) for same in grouped]
 
 
 def _group(rows: list[dict], key: str) -> dict[Any, list[dict]]:
