@@ -194,3 +194,7 @@ def test_a_column_of_numbers_is_matched_as_each_text_alone():
     assert said_yes > 5000
     assert _all_fullmatch(_places_pattern(2), ["12.50", "3", "4.", "١٢.٥٠"])
     assert not _all_fullmatch(_places_pattern(2), ["12.505"]) and not _all_fullmatch(_places_pattern(2), ["1\n2"])
+    # a text's digits can be read several ways ("1.000": \d{0,2} then 0*): a late bad text must not
+    # make the match try them all again for every text before it (it would take forever)
+    assert not _all_fullmatch(_places_pattern(2), ["1.000"] * 5000 + ["1.005"])
+    assert _all_fullmatch(_places_pattern(2), ["1.000"] * 5000 + ["1.5"])
