@@ -141,7 +141,7 @@ def _all_fullmatch(pattern: re.Pattern[str], texts: list[str]) -> bool:
     return len(lines.findall(text)) == len(texts)
 
 
-def _cast_distinct(cells: list[Any], f: Field) -> list[Any] | None:
+def _cast_distinct(cells: list[Any], f: Field, keep: dict[str, set] | None = None) -> list[Any] | None:
     """The typed column when every cell is good, each distinct text checked and converted
     once (a ledger repeats its dates, amounts, names and codes massively); None as soon as
     one cell is not (empty but required, or any check fails): cast_values then reports
@@ -211,17 +211,20 @@ def _cast_distinct(cells: list[Any], f: Field) -> list[Any] | None:
         if (lo is not None and min(typed) < lo) or (hi is not None and max(typed) > hi):
             return None
     if memo is None:
-        return list(cells)
+        if keep is not None:
+            keep[f.name] = distinct  # a text column's distinct texts (no None): see Context.distinct
+        return cells  # the cells are the typed values (a table's columns are never changed)
     memo[None] = None
     return list(map(memo.__getitem__, cells))
 
 
-def cast_values(cells: list[Any], f: Field, report: Callable[[int, str, str], None]) -> list[Any]:
+def cast_values(cells: list[Any], f: Field, report: Callable[[int, str, str], None],
+                keep: dict[str, set] | None = None) -> list[Any]:
     """Check and convert one column (a list of raw cells, None where empty); report(row,
     message, hint) for every bad cell, in row order per kind of check; the typed values,
     None where empty or bad. Plain Python over the cells: no per-cell pandas calls; a
     column whose cells are all good is typed once per distinct text (_cast_distinct)."""
-    fast = _cast_distinct(cells, f)
+    fast = _cast_distinct(cells, f, keep)
     if fast is not None:
         return fast
     values: list[Any] = [None] * len(cells)
@@ -349,6 +352,13 @@ class Context:
     raw_columns: dict[str, dict[str, list[Any]]] | None = None
     #: what several rules and the records work out once from the columns (_by_debt)
     cache: dict[Any, Any] = dataclass_field(default_factory=dict)
+    #: table → field → the distinct texts of a text column (no None) whose every cell is good, as
+    #: typing found them: the keys, the references and the personal-data screen need no set of
+    #: their own over 100,000 cells. Never changed.
+    distinct: dict[str, dict[str, set]] = dataclass_field(default_factory=dict)
+
+    def distinct_of(self, table: str, field: str) -> set | None:
+        return self.distinct.get(table, {}).get(field)
 
     def given(self, table: str, index: int, field: str) -> bool:
         """Whether staff filled the cell at all (a bad value is given, but None once typed)."""
@@ -360,9 +370,11 @@ class Context:
         return Problem(file, line, field, message, hint, severity, code)
 
 
-def _typed_tables(raw: RawData, problems: list[Problem]) -> tuple[dict[str, list[dict[str, Any]]], dict, dict]:
-    """Typed rows of every table, and the typed and the raw cells by table and column."""
+def _typed_tables(raw: RawData, problems: list[Problem]) -> tuple[dict[str, list[dict[str, Any]]], dict, dict, dict]:
+    """Typed rows of every table, the typed and the raw cells by table and column, and the
+    distinct texts of the text columns whose every cell is good (Context.distinct)."""
     typed_columns: dict[str, dict[str, list[Any]]] = {}
+    distinct: dict[str, dict[str, set]] = {}
     raw_columns: dict[str, dict[str, list[Any]]] = {}
     for name, table in raw.tables.items():
         resource = table.resource
@@ -380,9 +392,10 @@ def _typed_tables(raw: RawData, problems: list[Problem]) -> tuple[dict[str, list
                 file, line = _t.where(i, _f.name)
                 problems.append(Problem(file, line, _f.name, message, hint, code="cell"))
 
-            columns.append(cast_values(cells, f, report))
+            columns.append(cast_values(cells, f, report, distinct.setdefault(name, {})))
         typed_columns[name] = dict(zip(keys, columns))
-    return _Rows(typed_columns, {name: len(table) for name, table in raw.tables.items()}), typed_columns, raw_columns
+    return (_Rows(typed_columns, {name: len(table) for name, table in raw.tables.items()}), typed_columns, raw_columns,
+            distinct)
 
 
 class _Rows(dict):
@@ -415,7 +428,10 @@ def _check_keys(ctx: Context) -> Iterator[Problem]:
     for resource in ctx.package.resources:
         columns = ctx.columns[resource.name] if ctx.columns is not None else None
         table = ctx.tables[resource.name]
-        if resource.primary_key and (columns is None or not _all_distinct(columns, resource.primary_key)):
+        texts = ctx.distinct_of(resource.name, resource.primary_key[0]) if len(resource.primary_key) == 1 else None
+        if texts is not None and len(texts) == len(table):
+            pass  # as many distinct texts, none empty, as rows: no key repeats
+        elif resource.primary_key and (columns is None or not _all_distinct(columns, resource.primary_key)):
             rows = ctx.rows[resource.name]
             seen: dict = {}
             pk = resource.primary_key
@@ -436,12 +452,16 @@ def _check_keys(ctx: Context) -> Iterator[Problem]:
             if len(fk.fields) == 1:
                 target_key = (fk.resource, fk.reference[0])
                 if target_key not in referenced:  # several tables refer to the same ids
-                    referenced[target_key] = set(ctx.columns[fk.resource][fk.reference[0]]) if ctx.columns is not None \
-                        else {r[fk.reference[0]] for r in ctx.rows[fk.resource]}
-                single = referenced[target_key]
+                    referenced[target_key] = ctx.distinct_of(*target_key) or (
+                        set(ctx.columns[fk.resource][fk.reference[0]]) if ctx.columns is not None
+                        else {r[fk.reference[0]] for r in ctx.rows[fk.resource]})
+                single = referenced[target_key]  # (with or without None: a reference's None is never looked up)
+                given = ctx.distinct_of(resource.name, field)  # (without None)
+                if given is not None and given <= single:
+                    continue  # every reference found (the usual case): no row by row look-up
                 if (set(columns[field]) if columns is not None else {row[field] for row in ctx.rows[resource.name]}) \
                         - single <= {None}:
-                    continue  # every reference found (the usual case): no row by row look-up
+                    continue
                 rows = ctx.rows[resource.name]
                 missing = ((i, (row[field],)) for i, row in enumerate(rows)
                            if row[field] is not None and row[field] not in single)
@@ -624,7 +644,9 @@ def _columns_of(ctx: Context, table: str, names: tuple[str, ...]) -> list[list[A
 @rule
 def arrears_dates_and_dispute(ctx: Context) -> Iterator[Problem]:
     max_term = ctx.site.rules.payment.max_term_days if ctx.site else 60
-    valid_codes: set[str] = set()  # a creditor recurs: check its code once
+    # a creditor recurs: each distinct code checked once, before the rows
+    codes = ctx.distinct_of("arrears", "creditor_code") or set(_columns_of(ctx, "arrears", ("creditor_code",))[0])
+    bad_codes = {code for code in codes if code and not uscc_is_valid(code)}
     lpr = ctx.site is not None and bool(ctx.site.rules.lpr)
     floors: dict[date, Decimal | None] = {}  # contracts signed on the same day: one look-up
     # over the columns (no row dicts): the checks of a row are the same, in the same order
@@ -665,12 +687,10 @@ def arrears_dates_and_dispute(ctx: Context) -> Iterator[Problem]:
                                   severity=WARNING)
         if disputed is False and resolution:
             yield ctx.problem("arrears", i, "resolution", "填写了争议解决方式，但“是否有争议”为 false", "有争议请把 disputed 改为 true，否则清空解决方式")
-        if code and code not in valid_codes and not uscc_is_valid(code):
+        if code in bad_codes:
             right = uscc_check_char(code[:17])
             yield ctx.problem("arrears", i, "creditor_code", f"统一社会信用代码“{code}”的校验码不对",
                               f"按 GB 32100 计算，第 18 位应为 {right}；请与营业执照核对")
-        elif code:
-            valid_codes.add(code)
 
 
 def _yuan(value: Decimal) -> str:
@@ -871,8 +891,9 @@ def objections_in_order(ctx: Context) -> Iterator[Problem]:
 
 @rule
 def related_records_exist(ctx: Context) -> Iterator[Problem]:
-    known = {r["id"] for r in ctx.rows["commitments"]} | (set(ctx.columns["arrears"]["id"]) if ctx.columns is not None
-                                                          else {r["id"] for r in ctx.rows["arrears"]})
+    known = {r["id"] for r in ctx.rows["commitments"]} | (
+        ctx.distinct_of("arrears", "id") or (set(ctx.columns["arrears"]["id"]) if ctx.columns is not None
+                                             else {r["id"] for r in ctx.rows["arrears"]}))
     for i, r in enumerate(ctx.rows["finding_related"]):
         if r["related_id"] and r["related_id"] not in known:
             yield ctx.problem("finding_related", i, "related_id", f"关联事项“{r['related_id']}”不存在",
@@ -951,8 +972,10 @@ def no_personal_identifiers(ctx: Context) -> Iterator[Problem]:
         given = ctx.raw_columns[resource.name] if ctx.raw_columns is not None else None
         for name in (f.name for f in resource.fields if f.is_free_text):
             column = given[name] if given is not None else table.column_cells([name])[0]
-            distinct = set(column)
-            distinct.difference_update((None, ""))
+            distinct = ctx.distinct_of(resource.name, name)  # (never changed: a new set is made below)
+            if distinct is None or "" in distinct:
+                distinct = set(column)
+                distinct.difference_update((None, ""))
             new = list(distinct - seen)
             if new:
                 seen.update(new)
@@ -1424,11 +1447,11 @@ def _validate(raw: RawData, as_of: date | None) -> Report:
     redactions, redaction_problems = load_redactions(raw.data_dir, {f.name for r in raw.package.resources for f in r.fields})
     problems.extend(redaction_problems)
     calendar = _calendar(raw.calendar, problems)
-    typed, typed_columns, raw_columns = _typed_tables(raw, problems)
+    typed, typed_columns, raw_columns, distinct = _typed_tables(raw, problems)
     if as_of is None and site is not None:
         from generator.derive import today
         as_of = today(site.timezone)
-    ctx = Context(raw.package, raw.tables, typed, site, calendar, as_of, typed_columns, raw_columns)
+    ctx = Context(raw.package, raw.tables, typed, site, calendar, as_of, typed_columns, raw_columns, distinct=distinct)
     problems.extend(_check_keys(ctx))
     for check in RULES:
         problems.extend(check(ctx))
