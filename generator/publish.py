@@ -177,11 +177,14 @@ def _render_stage(facts: Facts, data_dir: Path, build_dir: Path, history: bool, 
 
 def _engine_stage(rendered: _Rendered, data_dir: Path, out_dir: Path, build_dir: Path, timer: _Timer) -> BuildResult:
     from generator import engine
+    from generator.engine.reuse import Spare
 
     out_dir = sitedir.check_target(out_dir, protect=[data_dir])
     # The published site (if any): its unchanged stamped pages are linked, not written again.
     previous = out_dir if (out_dir / sitedir.MARKER).is_file() else None
-    with sitedir.replacing(out_dir, protect=[data_dir]) as staging:  # the old site stays until the new is in
+    # The old site stays until the new is in; then its bare folders are kept for the next build.
+    spare = Spare(build_dir)
+    with sitedir.replacing(out_dir, protect=[data_dir], dispose=spare.keep) as staging:
         with timer("构建网站"):
             try:
                 result = engine.build(build_dir, staging, as_of=rendered.as_of, timezone=rendered.timezone,

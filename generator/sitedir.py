@@ -3,8 +3,10 @@
 Public surface (three names):
 
 - check_target(out_dir, protect) — refuse an output folder that may not be replaced;
-- replacing(out_dir, protect)    — context manager: yields an empty staging folder; on a
-  normal exit the staging folder becomes out_dir, on an exception it is removed;
+- replacing(out_dir, protect, dispose) — context manager: yields an empty staging folder;
+  on a normal exit the staging folder becomes out_dir, on an exception it is removed.
+  The replaced site is removed, or handed to dispose(old, out) (engine/reuse.py keeps
+  its bare folders for the next build);
 - readable_files(staging, known) — every file of the staging folder, made world-readable
   on the way: the one walk a build needs (the manifest's), which spares replacing() its own.
 
@@ -35,7 +37,7 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
-from typing import Container, Iterable, Iterator
+from typing import Callable, Container, Iterable, Iterator
 
 from generator.problems import GeneratorError
 
@@ -181,22 +183,32 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def _swap(staging: Path, out: Path) -> None:
+def _remove(old: Path, out: Path) -> None:
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _swap(staging: Path, out: Path, dispose: Callable[[Path, Path], None] = _remove) -> None:
     if not out.exists():
         os.rename(staging, out)
         return
     if _exchange(staging, out):  # staging now holds the old site
-        shutil.rmtree(staging, ignore_errors=True)
-        return
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    os.rename(out, old)  # a crash here leaves no out_dir: _recover() puts old back next run
-    os.rename(staging, out)
-    shutil.rmtree(old, ignore_errors=True)
+        old = staging
+    else:
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.rename(out, old)  # a crash here leaves no out_dir: _recover() puts old back next run
+        os.rename(staging, out)
+    try:
+        dispose(old, out)
+    finally:
+        if old.exists():  # dispose moved it away, or failed: never left beside the site
+            shutil.rmtree(old, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def replacing(out_dir: Path, protect: Iterable[Path] = ()) -> Iterator[Path]:
-    """Yield an empty staging folder; on success it replaces out_dir (see the module docstring)."""
+def replacing(out_dir: Path, protect: Iterable[Path] = (),
+              dispose: Callable[[Path, Path], None] | None = None) -> Iterator[Path]:
+    """Yield an empty staging folder; on success it replaces out_dir (see the module docstring).
+    dispose(old, out), if given, takes the replaced site away instead of removing it."""
     protect = list(protect)
     out = check_target(out_dir, protect)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -216,7 +228,7 @@ def replacing(out_dir: Path, protect: Iterable[Path] = ()) -> Iterator[Path]:
                 os.chmod(marker, 0o644)
             else:
                 _make_readable(staging)
-            _swap(staging, out)
+            _swap(staging, out, dispose or _remove)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

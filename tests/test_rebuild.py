@@ -123,16 +123,82 @@ def test_a_removed_finding_vanishes_from_every_output_on_rebuild(data_dir: Path,
     as_of = date(2026, 11, 26)
     site, build = tmp_path / "site", tmp_path / "build"
     build_site(data_dir, site, as_of=as_of, history=False, build_dir=build)
+    build_site(data_dir, site, as_of=as_of, history=False, build_dir=build)  # the spare folders now too
     fid = "DF-2026-005"
     assert (site / "findings" / fid / "index.html").is_file()
+    assert (build / reuse.SPARE_DIR / "findings" / fid).is_dir()
     (data_dir / "findings" / f"{fid}.yaml").unlink()
     again = build_site(data_dir, site, as_of=as_of, history=False, build_dir=build)
     assert again.pages_linked > 0
     assert [k for k, body in tree(site).items() if fid.encode() in body or fid in k] == []
+    assert [p for p in site.rglob("*") if fid in p.name] == []  # no empty folder left either
     for cached in (build / ".cache").rglob("*"):  # nor in what the engine keeps for the next build
+        assert fid not in cached.name, cached
         if cached.is_file() and cached.name.startswith("engine"):
             assert fid.encode() not in cached.read_bytes(), cached
     assert_same_as_full_build(data_dir, site, tmp_path, as_of=as_of)
+
+
+def _folders(root: Path) -> dict[str, int]:
+    return {p.relative_to(root).as_posix(): p.stat().st_ino for p in root.rglob("*") if p.is_dir()}
+
+
+def test_the_last_sites_bare_folders_are_reused(site_and_data, tmp_path: Path):
+    """After the swap the old site's folders are kept without a file; the next build whose
+    MkDocs output is reused starts from them (the same folders) and still equals a full build."""
+    data, site, build = site_and_data
+    spare = build / reuse.SPARE_DIR
+    build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    kept = _folders(spare)
+    assert [p for p in spare.rglob("*") if not p.is_dir()] == []
+    assert sorted(kept) == sorted(_folders(site))
+    again = build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    assert again.engine_reused
+    page_folder = next(iter(sorted(k for k in kept if k.startswith("commitments/"))))
+    assert _folders(site)[page_folder] == kept[page_folder]  # the same folder, not a new one
+    assert_same_as_full_build(data, site, tmp_path)
+
+
+def test_a_spare_holding_a_file_is_not_used(site_and_data, tmp_path: Path):
+    data, site, build = site_and_data
+    build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    spare = build / reuse.SPARE_DIR
+    folder = next(p for p in sorted(spare.glob("commitments/*")) if p.is_dir())
+    (folder / "index.html").write_text("stale", encoding="utf-8")
+    (spare / "stray.txt").write_text("stray", encoding="utf-8")
+    inode = folder.stat().st_ino
+    build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    assert (site / folder.relative_to(spare)).stat().st_ino != inode
+    assert not (site / "stray.txt").exists()
+    assert [p for p in spare.rglob("*") if not p.is_dir()] == []
+    assert_same_as_full_build(data, site, tmp_path)
+
+
+def test_spare_folders_are_emptied_adopted_and_pruned(tmp_path: Path):
+    old, new, staging = tmp_path / "old", tmp_path / "new", tmp_path / "staging"
+    for rel in ("a/b/index.html", "a/gone/index.html", "c/index.html", "top.html"):
+        (old / rel).parent.mkdir(parents=True, exist_ok=True)
+        (old / rel).write_text(rel, encoding="utf-8")
+    os.symlink(old / "c", old / "link")
+    (new / "a" / "b").mkdir(parents=True)
+    (new / "c").mkdir()
+    spare = reuse.Spare(tmp_path / "build")
+    spare.keep(old, new)
+    assert not old.exists()
+    assert sorted(p.relative_to(spare.path).as_posix() for p in Path(spare.path).rglob("*")) == ["a", "a/b", "c"]
+    staging.mkdir()
+    adopted = spare.adopt(staging)
+    assert not Path(spare.path).exists()
+    assert sorted(os.path.relpath(p, staging) for p in adopted) == ["a", "a/b", "c"]
+    (staging / "a" / "b" / "index.html").write_text("new", encoding="utf-8")
+    spare.prune(adopted)
+    assert sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*")) == ["a", "a/b", "a/b/index.html"]
+    # Anything but folders in a spare: not used, removed.
+    (Path(spare.path) / "x").mkdir(parents=True)
+    os.symlink(staging, Path(spare.path) / "x" / "link")
+    other = tmp_path / "other"
+    other.mkdir()
+    assert spare.adopt(other) is None and not Path(spare.path).exists() and list(other.iterdir()) == []
 
 
 def test_a_page_edited_in_the_published_site_is_not_linked(site_and_data, tmp_path: Path):

@@ -160,8 +160,11 @@ def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_
     snapshot = reuse.Snapshot(build_dir)
     key, statics = reuse.engine_key(build_dir, docs, overrides, base_config, shells, epoch)
     saved = snapshot.matches(key)
+    adopted: list[str] | None = None
     if saved is not None:  # none of MkDocs' inputs changed: its last output, as it was
         search.quiet()
+        # The last site's bare folders first (MkDocs, when it runs, empties its site folder).
+        adopted = reuse.Spare(build_dir).adopt(site_dir)
         snapshot.restore(saved, docs, site_dir)
         site_url = saved.get("site_url", "")
         keep_requests_on_site(site_dir)  # the files from docs/, as after a MkDocs run
@@ -175,6 +178,8 @@ def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_
     _place_site_files(build_dir / SITE_FILES_PACK, site_dir, record)
     files_linked = record.linked
     stamped = _stamp_all(build_dir, site_dir, shells, shell_pages, site_url, epoch, record)
+    if adopted is not None:
+        reuse.Spare.prune(adopted)  # the folders of pages no longer in the site
     markdown_pages = sum(1 for _ in docs.rglob("*.md"))
     return EngineResult(site_dir, markdown_pages, stamped, saved is not None, record.linked - files_linked, record)
 
