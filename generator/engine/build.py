@@ -254,7 +254,7 @@ def _finish_engine_pages(build_dir: Path, site_dir: Path, shell_urls: set[str]) 
     paths = sorted(site_dir.rglob("*.html"))
     texts = [path.read_text(encoding="utf-8") for path in paths]
     pages = [trim_indentation(text) for text in texts]  # without their blocks: a few KB each
-    swap = stylesheet.cut_theme_stylesheet(site_dir, pages, _code_folders())
+    swap = stylesheet.cut_theme_stylesheet(site_dir, pages, _code_folders(), Path(build_dir) / reuse.STYLESHEET_CUT)
     if swap:
         pages = [page.replace(*swap) for page in pages]
     where = {os.path.normpath(path): i for i, path in enumerate(paths)}

@@ -51,6 +51,7 @@ SNAPSHOT_KEY = os.path.join(".cache", "engine-output.json")
 STAMP_RECORD = os.path.join(".cache", "engine-stamped.json")
 SEARCH_ENTRIES = os.path.join(".cache", "engine-search.json")
 SPARE_DIR = os.path.join(".cache", "site-folders")
+STYLESHEET_CUT = os.path.join(".cache", "engine-stylesheet.json")  # stylesheet.cut_theme_stylesheet
 _FORMAT = 1
 #: Packages whose code makes the engine's output.
 _ENGINE_PACKAGES = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jieba", "jinja2", "backrefs")
