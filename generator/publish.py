@@ -102,22 +102,22 @@ def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool,
     with timer("生成页面"):
         result = render(facts, build_dir, history=hist, cache_file=build_dir / CACHE_DIR / "render-pages.json")
     with timer("开放数据"):
-        from generator.engine import SITE_FILES_DIR
+        from generator.engine import SITE_FILES_PACK
 
-        _write_downloads(facts, build_dir / "docs", build_dir / SITE_FILES_DIR, build_dir / CACHE_DIR)
+        _write_downloads(facts, build_dir / "docs", build_dir / SITE_FILES_PACK, build_dir / CACHE_DIR)
     return result.written
 
 
-def _write_downloads(facts: Facts, docs_dir: Path, site_files_dir: Path | None = None,
+def _write_downloads(facts: Facts, docs_dir: Path, site_files: Path | None = None,
                      cache_dir: Path | None = None) -> None:
     """Open data and feed (opendata.py; its workbooks' unchanged sheets from cache_dir), then
-    letters, department feeds and calendar (extras.py; the letters into site_files_dir, which
-    the engine places into the site as they are)."""
+    letters, department feeds and calendar (extras.py; the letters into the pack site_files,
+    which the engine places into the site as they are)."""
     from generator.extras import write_extras
     from generator.opendata import write_open_data
 
     write_open_data(facts, docs_dir, cache_dir)
-    write_extras(facts, docs_dir, site_files_dir)
+    write_extras(facts, docs_dir, site_files)
 
 
 def _repo_root_of(data_dir: Path) -> Path:
@@ -194,8 +194,12 @@ def _engine_stage(rendered: _Rendered, data_dir: Path, out_dir: Path, build_dir:
             except engine.EngineFailed as exc:
                 raise BuildFailed(str(exc)) from None
         with timer("发布清单"):
-            digests = publication_mod.FileDigests(build_dir / CACHE_DIR / "site-digests.json")
-            manifest = publication_mod.write_manifest(staging, rendered.identity, rendered.as_of, digests)
+            # One walk of the new site: the manifest's file list, each file made world-readable
+            # on the way (which spares sitedir its own walk); the files the engine wrote from
+            # bytes are neither stat'ed nor read back (their digests come from the engine).
+            digests = publication_mod.FileDigests(build_dir / CACHE_DIR / "site-digests.json", result.written)
+            files = sitedir.readable_files(staging, known=digests.written)
+            manifest = publication_mod.write_manifest(staging, rendered.identity, rendered.as_of, digests, files)
         # Every file of the site is in the manifest but the manifests themselves (no second walk).
         files = len(manifest["files"]) + sum(1 for rel in publication_mod.MANIFEST_PATHS if (staging / rel).is_file())
     engine.build_finished(result, out_dir)  # only now: the new site is the published one

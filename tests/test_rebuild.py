@@ -5,6 +5,7 @@ date, a hand-written page, a finding removed; a stale or tampered cache never gi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from generator import publication
 from generator.engine import reuse
 from generator.publish import build_site
 from generator.tools.synth import REFERENCE_DATE, generate
@@ -88,8 +90,14 @@ def test_one_record_changed_reuses_the_engine_and_links_unchanged_pages(site_and
 
 def test_an_unchanged_rebuild_links_every_stamped_page(site_and_data, tmp_path: Path):
     data, site, build = site_and_data
+    letter = next((site / "letters").glob("*-*.html"))
+    before = _inode(letter)
     again = build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
     assert again.engine_reused and again.pages_linked == again.pages_stamped
+    assert _inode(letter) == before  # letters too: linked from the published site, not written
+    # The manifest took the engine's digests of what it wrote or linked: the same as reading the files.
+    manifest = json.loads((site / publication.MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["files"] == publication.site_files(site)
     assert again.files == sum(len(names) for _, _, names in os.walk(site)) - 1  # all but the marker file
     assert_same_as_full_build(data, site, tmp_path)
 

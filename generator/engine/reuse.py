@@ -12,12 +12,14 @@ checked before use, so that a stale cache costs a rebuild, never a wrong file:
   shells, the pinned build date, the versions of the engine's packages and this
   package's code. When the key matches, MkDocs does not run: its files are linked into
   the new site and everything after MkDocs runs exactly as after a MkDocs run.
-* **The stamped pages of the current site** (``StampRecord``): per page URL, the SHA-1
-  of the bytes stamped and the file's identity (device, inode, mtime, size) as the
-  stamp step left it. A page whose new bytes have the same digest, at a path whose
-  file still has that identity in the published site, is hard-linked from it instead
-  of written: one directory entry instead of a new file (8,300 pages at 10,000
-  records). The record is saved only after the new site is in place.
+* **The files the engine wrote from bytes of the current site** (``StampRecord``): the
+  stamped pages and the letters, per site-relative path the SHA-256 of the bytes and
+  the file's identity (device, inode, mtime, size) as the engine left it. A file whose
+  new bytes have the same digest, at a path whose file still has that identity in the
+  published site, is hard-linked from it instead of written: one directory entry
+  instead of a new file (8,300 pages and 8,200 letters at 10,000 records). The record
+  is saved only after the new site is in place. The digests are the manifest's too
+  (``StampRecord.written``): the files need not be read back.
 
 Hard links are safe because no step writes into a site file in place: every writer
 of the engine and the later steps replaces a file (a new inode), see ``replace_bytes``.
@@ -38,6 +40,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -53,6 +56,7 @@ SEARCH_ENTRIES = os.path.join(".cache", "engine-search.json")
 SPARE_DIR = os.path.join(".cache", "site-folders")
 STYLESHEET_CUT = os.path.join(".cache", "engine-stylesheet.json")  # stylesheet.cut_theme_stylesheet
 _FORMAT = 1
+_STAMP_FORMAT = 2  # 1: SHA-1 per URL of the stamped pages only
 #: Packages whose code makes the engine's output.
 _ENGINE_PACKAGES = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jieba", "jinja2", "backrefs")
 
@@ -209,53 +213,68 @@ class Snapshot:
 
 
 class StampRecord:
-    """Which stamped pages of the published site a new build may link (module docstring)."""
+    """Which files the engine wrote from bytes (stamped pages, letters) a new build may link
+    from the published site (module docstring), and the SHA-256 of each file it put."""
 
     def __init__(self, build_dir: Path, previous_site: Path | None):
         self.path = Path(build_dir) / STAMP_RECORD
         self.previous = os.fspath(previous_site) if previous_site is not None else None
         self.old: dict[str, list] = {}
         self.new: dict[str, list] = {}
+        #: site-relative path → SHA-256 of every file put that is world-readable (0644)
+        #: already: the manifest takes these digests and modes as they are.
+        self.written: dict[str, str] = {}
         self.linked = 0
         if self.previous is None:
             return
         try:
             saved = json.loads(self.path.read_text(encoding="utf-8"))
-            if saved.get("format") == _FORMAT and saved.get("site") == self.previous:
-                self.old = saved.get("pages", {})
+            if saved.get("format") == _STAMP_FORMAT and saved.get("site") == self.previous:
+                self.old = saved.get("files", {})
         except (OSError, ValueError, AttributeError):
             pass
 
-    def put(self, url: str, target: str, data: bytes) -> None:
-        """Write the stamped page `data` to target (a new file), or link it from the
-        published site when that site's file at url holds exactly these bytes."""
-        digest = hashlib.sha1(data).hexdigest()
-        entry = self.old.get(url)
+    def put(self, rel: str, target: str, data: bytes, *, exclusive: bool = False) -> None:
+        """Write `data` to target (a new file), or link it from the published site when that
+        site's file at `rel` (site-relative path) holds exactly these bytes. An existing
+        target is replaced, or with `exclusive` left alone (FileExistsError)."""
+        digest = hashlib.sha256(data).hexdigest()
+        entry = self.old.get(rel)
         if entry is not None and entry[0] == digest:
-            src = os.path.join(self.previous, url, "index.html")
+            src = os.path.join(self.previous, rel)
             try:
                 st = os.stat(src)
                 if [st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size] == entry[1:]:
                     os.link(src, target)
-                    self.new[url] = entry
+                    self._put(rel, entry, st.st_mode)
                     self.linked += 1
                     return
+            except FileExistsError:
+                if exclusive:
+                    raise
             except OSError:
                 pass
         try:
             fh = open(target, "xb")
         except FileExistsError:  # never write into an existing (possibly linked) file
+            if exclusive:
+                raise
             os.unlink(target)
             fh = open(target, "xb")
         with fh:
             fh.write(data)
             fh.flush()  # every byte written: the mtime below is the file's last
             st = os.fstat(fh.fileno())
-        self.new[url] = [digest, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size]
+        self._put(rel, [digest, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size], st.st_mode)
+
+    def _put(self, rel: str, entry: list, mode: int) -> None:
+        self.new[rel] = entry
+        if stat.S_IMODE(mode) == 0o644:
+            self.written[rel] = entry[0]
 
     def save(self, site: Path) -> None:
         """After the new site is in place at `site` (its files keep their identities)."""
-        data = json.dumps({"format": _FORMAT, "site": os.fspath(site), "pages": self.new},
+        data = json.dumps({"format": _STAMP_FORMAT, "site": os.fspath(site), "files": self.new},
                           separators=(",", ":")).encode("utf-8")
         write_if_changed(self.path, data)
 
