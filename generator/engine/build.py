@@ -160,11 +160,8 @@ def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_
     snapshot = reuse.Snapshot(build_dir)
     key, statics = reuse.engine_key(build_dir, docs, overrides, base_config, shells, epoch)
     saved = snapshot.matches(key)
-    adopted: list[str] | None = None
     if saved is not None:  # none of MkDocs' inputs changed: its last output, as it was
         search.quiet()
-        # The last site's bare folders first (MkDocs, when it runs, empties its site folder).
-        adopted = reuse.Spare(build_dir).adopt(site_dir)
         snapshot.restore(saved, docs, site_dir)
         site_url = saved.get("site_url", "")
         keep_requests_on_site(site_dir)  # the files from docs/, as after a MkDocs run
@@ -174,6 +171,10 @@ def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_
         snapshot.save(key, statics, site_dir, site_url)
 
     shell_pages = _finish_engine_pages(build_dir, site_dir, {_url_of(p) for p in shells})
+    try:  # the last site's bare folders around the engine's output: no mkdir per record page
+        adopted = reuse.Spare(build_dir).adopt(site_dir)
+    except OSError as exc:
+        raise EngineFailed(f"网站的文件夹未能就位，原网站保持不变：{exc}") from None
     record = reuse.StampRecord(build_dir, previous_site)
     _place_site_files(build_dir / SITE_FILES_PACK, site_dir, record)
     files_linked = record.linked
