@@ -104,17 +104,19 @@ def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool,
     with timer("开放数据"):
         from generator.engine import SITE_FILES_PACK
 
-        _write_downloads(facts, build_dir / "docs", build_dir / SITE_FILES_PACK)
+        _write_downloads(facts, build_dir / "docs", build_dir / SITE_FILES_PACK, build_dir / CACHE_DIR)
     return result.written
 
 
-def _write_downloads(facts: Facts, docs_dir: Path, site_files: Path | None = None) -> None:
-    """Open data and feed (opendata.py), then letters, department feeds and calendar (extras.py;
-    the letters into the pack site_files, which the engine places into the site as they are)."""
+def _write_downloads(facts: Facts, docs_dir: Path, site_files: Path | None = None,
+                     cache_dir: Path | None = None) -> None:
+    """Open data and feed (opendata.py; its workbooks' unchanged sheets from cache_dir), then
+    letters, department feeds and calendar (extras.py; the letters into the pack site_files,
+    which the engine places into the site as they are)."""
     from generator.extras import write_extras
     from generator.opendata import write_open_data
 
-    write_open_data(facts, docs_dir)
+    write_open_data(facts, docs_dir, cache_dir)
     write_extras(facts, docs_dir, site_files)
 
 

@@ -132,9 +132,9 @@ def test_a_removed_finding_vanishes_from_every_output_on_rebuild(data_dir: Path,
     assert again.pages_linked > 0
     assert [k for k, body in tree(site).items() if fid.encode() in body or fid in k] == []
     assert [p for p in site.rglob("*") if fid in p.name] == []  # no empty folder left either
-    for cached in (build / ".cache").rglob("*"):  # nor in what the engine keeps for the next build
+    for cached in (build / ".cache").rglob("*"):  # nor in what the build keeps for the next one
         assert fid not in cached.name, cached
-        if cached.is_file() and cached.name.startswith("engine"):
+        if cached.is_file():  # the engine's caches, the workbooks' sheets, the render's pages
             assert fid.encode() not in cached.read_bytes(), cached
     assert_same_as_full_build(data_dir, site, tmp_path, as_of=as_of)
 
@@ -157,6 +157,13 @@ def test_the_last_sites_bare_folders_are_reused(site_and_data, tmp_path: Path):
     page_folder = next(iter(sorted(k for k in kept if k.startswith("commitments/"))))
     assert _folders(site)[page_folder] == kept[page_folder]  # the same folder, not a new one
     assert_same_as_full_build(data, site, tmp_path)
+    # MkDocs runs (another date on every page): its output is moved into the spare folders.
+    later = AS_OF + timedelta(days=1)
+    kept = _folders(spare)  # the site two builds ago (the spare and the site take turns)
+    third = build_site(data, site, as_of=later, history=False, build_dir=build)
+    assert not third.engine_reused
+    assert _folders(site)[page_folder] == kept[page_folder]
+    assert_same_as_full_build(data, site, tmp_path, as_of=later, name="later")
 
 
 def test_a_spare_holding_a_file_is_not_used(site_and_data, tmp_path: Path):
@@ -193,6 +200,25 @@ def test_spare_folders_are_emptied_adopted_and_pruned(tmp_path: Path):
     (staging / "a" / "b" / "index.html").write_text("new", encoding="utf-8")
     spare.prune(adopted)
     assert sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*")) == ["a", "a/b", "a/b/index.html"]
+    # Around files already in the site folder (what MkDocs wrote): they move into the spare.
+    spare.keep(staging, new)  # staging as an old site: a/b kept, a/b/index.html unlinked
+    engine_out = tmp_path / "engine-out"
+    (engine_out / "a").mkdir(parents=True)
+    (engine_out / "a" / "page.html").write_text("p", encoding="utf-8")
+    (engine_out / "x" / "y").mkdir(parents=True)
+    (engine_out / "x" / "y" / "z.css").write_text("z", encoding="utf-8")
+    (engine_out / "top.html").write_text("t", encoding="utf-8")
+    adopted = spare.adopt(engine_out)
+    assert sorted(os.path.relpath(p, engine_out) for p in adopted) == ["a", "a/b"]
+    assert {p.relative_to(engine_out).as_posix(): p.read_text(encoding="utf-8") for p in engine_out.rglob("*")
+            if p.is_file()} == {"a/page.html": "p", "x/y/z.css": "z", "top.html": "t"}
+    spare.prune(adopted)
+    assert sorted(p.relative_to(engine_out).as_posix() for p in engine_out.rglob("*")) == [
+        "a", "a/page.html", "top.html", "x", "x/y", "x/y/z.css"]
+    # A file where the spare has a folder: the spare is not used, the site folder untouched.
+    (Path(spare.path) / "top.html").mkdir(parents=True)
+    assert spare.adopt(engine_out) is None and not Path(spare.path).exists()
+    assert (engine_out / "top.html").read_text(encoding="utf-8") == "t"
     # Anything but folders in a spare: not used, removed.
     (Path(spare.path) / "x").mkdir(parents=True)
     os.symlink(staging, Path(spare.path) / "x" / "link")

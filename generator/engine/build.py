@@ -165,11 +165,8 @@ def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_
     snapshot = reuse.Snapshot(build_dir)
     key, statics = reuse.engine_key(build_dir, docs, overrides, base_config, shells, epoch)
     saved = snapshot.matches(key)
-    adopted: list[str] | None = None
     if saved is not None:  # none of MkDocs' inputs changed: its last output, as it was
         search.quiet()
-        # The last site's bare folders first (MkDocs, when it runs, empties its site folder).
-        adopted = reuse.Spare(build_dir).adopt(site_dir)
         snapshot.restore(saved, docs, site_dir)
         site_url = saved.get("site_url", "")
         keep_requests_on_site(site_dir)  # the files from docs/, as after a MkDocs run
@@ -179,6 +176,10 @@ def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_
         snapshot.save(key, statics, site_dir, site_url)
 
     shell_pages = _finish_engine_pages(build_dir, site_dir, {_url_of(p) for p in shells})
+    try:  # the last site's bare folders around the engine's output: no mkdir per record page
+        adopted = reuse.Spare(build_dir).adopt(site_dir)
+    except OSError as exc:
+        raise EngineFailed(f"网站的文件夹未能就位，原网站保持不变：{exc}") from None
     record = reuse.StampRecord(build_dir, previous_site)
     _place_site_files(build_dir / SITE_FILES_PACK, site_dir, record)
     files_linked = record.linked
@@ -272,7 +273,7 @@ def _finish_engine_pages(build_dir: Path, site_dir: Path, shell_urls: set[str]) 
     paths = sorted(site_dir.rglob("*.html"))
     texts = [path.read_text(encoding="utf-8") for path in paths]
     pages = [trim_indentation(text) for text in texts]  # without their blocks: a few KB each
-    swap = stylesheet.cut_theme_stylesheet(site_dir, pages, _code_folders())
+    swap = stylesheet.cut_theme_stylesheet(site_dir, pages, _code_folders(), Path(build_dir) / reuse.STYLESHEET_CUT)
     if swap:
         pages = [page.replace(*swap) for page in pages]
     where = {os.path.normpath(path): i for i, path in enumerate(paths)}

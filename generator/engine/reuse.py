@@ -29,8 +29,8 @@ A third thing is kept, which holds no content: **the folders of the current site
 for every build and removing the old site's after the swap cost about as much as the
 rest of the engine stage. After the swap the old site is emptied instead (every file
 unlinked, every folder the new site does not have removed) and its bare folder tree
-kept; the next build whose MkDocs output is reused starts from it and removes, after
-stamping, the folders that stayed empty. It never holds a file, so it cannot put a
+kept; the next build moves the engine's output (a few hundred files) into it, uses it
+as its site folder and removes, after stamping, the folders that stayed empty. It never holds a file, so it cannot put a
 stale page into a site; a spare that does hold anything but folders is not used.
 """
 
@@ -54,6 +54,7 @@ SNAPSHOT_KEY = os.path.join(".cache", "engine-output.json")
 STAMP_RECORD = os.path.join(".cache", "engine-stamped.json")
 SEARCH_ENTRIES = os.path.join(".cache", "engine-search.json")
 SPARE_DIR = os.path.join(".cache", "site-folders")
+STYLESHEET_CUT = os.path.join(".cache", "engine-stylesheet.json")  # stylesheet.cut_theme_stylesheet
 _FORMAT = 1
 _STAMP_FORMAT = 2  # 1: SHA-1 per URL of the stamped pages only
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
@@ -352,19 +353,33 @@ class Spare:
         self.path = os.fspath(Path(build_dir) / SPARE_DIR)
 
     def adopt(self, site_dir: Path) -> list[str] | None:
-        """Put the spare folders in place of the (empty) folder site_dir; returns them (paths
-        under site_dir, each after its subfolders) for prune(), or None when there is no
-        usable spare. A spare that holds anything but folders is removed, not used."""
+        """Put the spare folders in place of site_dir; returns them (paths under site_dir,
+        each after its subfolders) for prune(), or None when there is no usable spare. A
+        spare that holds anything but folders is removed, not used.
+
+        site_dir is empty, or holds what MkDocs just wrote (a few hundred files): those are
+        moved into the spare's folders first, then the spare takes site_dir's place."""
         folders = _only_folders(self.path)
         if folders is None:
             shutil.rmtree(self.path, ignore_errors=True)
             return None
         site = os.fspath(site_dir)
-        try:
-            os.rename(self.path, site)  # onto the empty staging folder
-        except OSError:  # site_dir not empty, or another file system
+        moves = _moves(site, self.path)
+        if moves is None:  # a file where the spare has a folder: not worth sorting out
             shutil.rmtree(self.path, ignore_errors=True)
             return None
+        try:
+            for src, dst in moves:
+                if dst is None:
+                    os.rmdir(src)  # a folder of site_dir, emptied (its files moved before)
+                else:
+                    os.makedirs(os.path.dirname(dst), exist_ok=True)
+                    os.rename(src, dst)
+            os.rename(self.path, site)  # onto the now empty site_dir
+        except OSError as exc:
+            # site_dir lost files to the spare: the build must not go on with it.
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise OSError(f"could not move the engine's output into the spare folders: {exc}") from exc
         return [os.path.join(site, rel) for rel in reversed(folders)]
 
     @staticmethod
@@ -415,6 +430,29 @@ def _only_folders(root: str) -> list[str] | None:
         return folders
     except OSError:
         return None
+
+
+def _moves(site: str, spare: str) -> list[tuple[str, str | None]] | None:
+    """How to move every file of site into spare at the same place: (source, target) per
+    file, (folder, None) per folder of site to remove afterwards (after its files and
+    subfolders); None when a file's place in spare is taken (by a folder)."""
+    moves: list[tuple[str, str | None]] = []
+    folders: list[str] = []
+    stack = [(site, spare)]
+    while stack:
+        src_dir, dst_dir = stack.pop()
+        with os.scandir(src_dir) as it:
+            for entry in it:
+                target = os.path.join(dst_dir, entry.name)
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                    stack.append((entry.path, target))
+                elif os.path.lexists(target):
+                    return None
+                else:
+                    moves.append((entry.path, target))
+    moves.extend((folder, None) for folder in reversed(folders))  # subfolders before their parents
+    return moves
 
 
 def _empty(old: str, new: str) -> None:
