@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 import jinja2
 from markupsafe import Markup, escape
@@ -300,16 +301,18 @@ def _items(facts: Facts):
 
 def letter_files(facts: Facts) -> dict[str, bytes]:
     """Every letter and its support files, by docs-relative path."""
+    return dict(iter_letter_files(facts))
+
+
+def iter_letter_files(facts: Facts) -> Iterator[tuple[str, bytes]]:
+    """letter_files() one file at a time (65 MB of letters at 10,000 records: never all in memory)."""
     if facts.calendar is None:
         raise ValueError("Facts without a working-day calendar: derive() sets it")
     table = workday_table(facts.calendar, facts.as_of)
-    out = {
-        f"{LETTERS}/workdays.js": table.script().encode("utf-8"),
-        f"{LETTERS}/letter.js": (TEMPLATES / "letter.js").read_bytes(),
-        f"{LETTERS}/letter.css": (TEMPLATES / "letter.css").read_bytes(),
-    }
+    yield f"{LETTERS}/workdays.js", table.script().encode("utf-8")
+    yield f"{LETTERS}/letter.js", (TEMPLATES / "letter.js").read_bytes()
+    yield f"{LETTERS}/letter.css", (TEMPLATES / "letter.css").read_bytes()
     due = table.add_workdays(facts.as_of, facts.site.rules.objection_reply_workdays)  # the same for every letter
     letters = _Letters(facts, due)
     for kind, item in _items(facts):
-        out[letter_path(item.record.id)] = letters.letter(kind, item).encode("utf-8")
-    return out
+        yield letter_path(item.record.id), letters.letter(kind, item).encode("utf-8")

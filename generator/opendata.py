@@ -46,7 +46,8 @@ from generator.files import sweep_stale, write_if_changed
 from generator.rules import lpr_json, rules_json, rules_markdown
 from generator.derive import CENT, Facts
 from generator.schema import TYPE_LABELS, Field, Package, Resource, load_package
-from generator.xlsx import Properties, Sheet, clean_text, column_widths, fixed_zip, workbook_bytes
+from generator.xlsx import (LazySheet, Properties, Sheet, SheetCache, clean_text, column_widths, fixed_zip,
+                            source_digest, workbook_bytes)
 
 __all__ = [
     "DataFile",
@@ -546,8 +547,9 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return name
 
 
-def xlsx_bytes(facts: Facts, package: Package, tables: dict[str, list[dict]]) -> bytes:
-    """Every table in one workbook: a 说明 sheet, then one sheet per resource with Chinese headers."""
+def xlsx_bytes(facts: Facts, package: Package, tables: dict[str, list[dict]], cache: SheetCache | None = None) -> bytes:
+    """Every table in one workbook: a 说明 sheet, then one sheet per resource with Chinese headers.
+    A table's sheet is taken from `cache` when its rows did not change."""
     site, as_of = facts.site, facts.as_of
     props = Properties(title=("【演示数据】" if site.sample else "") + package.descriptor["title"],
                        creator=site.publisher, created=datetime.combine(as_of, time()),
@@ -565,9 +567,18 @@ def xlsx_bytes(facts: Facts, package: Package, tables: dict[str, list[dict]]) ->
     sheets = [Sheet("说明", ["项目", "内容"], [[xlsx_value(k, None), xlsx_value(v, None)] for k, v in about], [16, 60])]
     for res in resources:
         header = [f.title for f in res.fields]
-        cells = _xlsx_cells(res, tables[res.name])
-        sheets.append(Sheet(sheet_names[res.name], header, cells, column_widths(header, cells)))
-    return workbook_bytes(sheets, props, as_of)
+        rows = tables[res.name]
+
+        def make(res=res, header=header, rows=rows) -> Sheet:
+            cells = _xlsx_cells(res, rows)
+            return Sheet(sheet_names[res.name], header, cells, column_widths(header, cells))
+
+        # Everything make() reads: the fields' rules and the rows' values in field order.
+        spec = [(f.name, f.title, f.is_free_text, f.decimals) for f in res.fields]
+        source = source_digest(sheet_names[res.name], spec,
+                               [tuple([row[f.name] for f in res.fields]) for row in rows]) if cache else None
+        sheets.append(LazySheet(sheet_names[res.name], source, make))
+    return workbook_bytes(sheets, props, as_of, cache)
 
 
 # --- static JSON interface ---------------------------------------------------------------
@@ -1076,9 +1087,11 @@ def open_data_files(facts: Facts) -> dict[str, bytes]:
     return dict(iter_open_data_files(facts))
 
 
-def iter_open_data_files(facts: Facts) -> Iterator[tuple[str, bytes]]:
+def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterator[tuple[str, bytes]]:
     """open_data_files() one file at a time, each as soon as it is made: at 100,000 records
-    the files together are several hundred MB, and the build writes each and lets it go."""
+    the files together are several hundred MB, and the build writes each and lets it go.
+    With cache_dir (the build folder's cache), the workbooks' sheets of unchanged tables
+    are taken from the last build (xlsx.SheetCache)."""
     package = load_package()
     resources = published_resources(package)
     tables = public_tables(facts)
@@ -1099,11 +1112,18 @@ def iter_open_data_files(facts: Facts) -> Iterator[tuple[str, bytes]]:
         yield counted(f"csv/{r.name}.csv", csvs.pop(r.name))
         yield counted(f"json/{r.name}.json", json_bytes(r, tables[r.name]))
         rows[f"csv/{r.name}.csv"] = rows[f"json/{r.name}.json"] = len(tables[r.name])
-    yield counted(f"{name}.xlsx", xlsx_bytes(facts, package, tables))
-    from generator.workbook import reader_files  # the reader's workbook and the SQLite file
+    from generator import workbook  # the reader's workbook and the SQLite file
 
-    for path, data in reader_files(facts, name, tables).items():
+    caches = [None, None]
+    if cache_dir is not None:
+        code = [Path(__file__), Path(workbook.__file__)]  # the cells are made here and there
+        caches = [SheetCache(Path(cache_dir) / folder, code) for folder in ("xlsx-sheets", "reader-xlsx-sheets")]
+    yield counted(f"{name}.xlsx", xlsx_bytes(facts, package, tables, caches[0]))
+    for path, data in workbook.reader_files(facts, name, tables, caches[1]).items():
         yield counted(path, data)
+    for cache in caches:
+        if cache is not None:
+            cache.finish()
     yield counted("api/summary.json", _dump(api_summary(facts)))
     yield counted("api/rules.json", _dump({**_envelope(facts), "items": rules_json(facts.site),
                                            "lpr_one_year": lpr_json(facts.site)}))
@@ -1116,15 +1136,16 @@ def iter_open_data_files(facts: Facts) -> Iterator[tuple[str, bytes]]:
     yield FEED, atom_feed(facts)
 
 
-def write_open_data(facts: Facts, docs_dir: Path) -> list[Path]:
+def write_open_data(facts: Facts, docs_dir: Path, cache_dir: Path | None = None) -> list[Path]:
     """Write docs/data/** and docs/feed.xml; return every file of the package (sorted).
 
     A file whose bytes did not change is left alone (its mtime stays); files
-    under docs/data/ that this run did not produce are removed.
+    under docs/data/ that this run did not produce are removed. cache_dir: see
+    iter_open_data_files.
     """
     docs_dir = Path(docs_dir)
     files = []
-    for rel, data in iter_open_data_files(facts):
+    for rel, data in iter_open_data_files(facts, cache_dir):
         files.append(docs_dir / rel)
         write_if_changed(files[-1], data)
         del data  # before the next file is made

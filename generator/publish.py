@@ -102,20 +102,22 @@ def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool,
     with timer("生成页面"):
         result = render(facts, build_dir, history=hist, cache_file=build_dir / CACHE_DIR / "render-pages.json")
     with timer("开放数据"):
-        from generator.engine import SITE_FILES_DIR
+        from generator.engine import SITE_FILES_PACK
 
-        _write_downloads(facts, build_dir / "docs", build_dir / SITE_FILES_DIR)
+        _write_downloads(facts, build_dir / "docs", build_dir / SITE_FILES_PACK, build_dir / CACHE_DIR)
     return result.written
 
 
-def _write_downloads(facts: Facts, docs_dir: Path, site_files_dir: Path | None = None) -> None:
-    """Open data and feed (opendata.py), then letters, department feeds and calendar (extras.py;
-    the letters into site_files_dir, which the engine places into the site as they are)."""
+def _write_downloads(facts: Facts, docs_dir: Path, site_files: Path | None = None,
+                     cache_dir: Path | None = None) -> None:
+    """Open data and feed (opendata.py; its workbooks' unchanged sheets from cache_dir), then
+    letters, department feeds and calendar (extras.py; the letters into the pack site_files,
+    which the engine places into the site as they are)."""
     from generator.extras import write_extras
     from generator.opendata import write_open_data
 
-    write_open_data(facts, docs_dir)
-    write_extras(facts, docs_dir, site_files_dir)
+    write_open_data(facts, docs_dir, cache_dir)
+    write_extras(facts, docs_dir, site_files)
 
 
 def _repo_root_of(data_dir: Path) -> Path:
@@ -177,11 +179,14 @@ def _render_stage(facts: Facts, data_dir: Path, build_dir: Path, history: bool, 
 
 def _engine_stage(rendered: _Rendered, data_dir: Path, out_dir: Path, build_dir: Path, timer: _Timer) -> BuildResult:
     from generator import engine
+    from generator.engine.reuse import Spare
 
     out_dir = sitedir.check_target(out_dir, protect=[data_dir])
     # The published site (if any): its unchanged stamped pages are linked, not written again.
     previous = out_dir if (out_dir / sitedir.MARKER).is_file() else None
-    with sitedir.replacing(out_dir, protect=[data_dir]) as staging:  # the old site stays until the new is in
+    # The old site stays until the new is in; then its bare folders are kept for the next build.
+    spare = Spare(build_dir)
+    with sitedir.replacing(out_dir, protect=[data_dir], dispose=spare.keep) as staging:
         with timer("构建网站"):
             try:
                 result = engine.build(build_dir, staging, as_of=rendered.as_of, timezone=rendered.timezone,
@@ -189,8 +194,12 @@ def _engine_stage(rendered: _Rendered, data_dir: Path, out_dir: Path, build_dir:
             except engine.EngineFailed as exc:
                 raise BuildFailed(str(exc)) from None
         with timer("发布清单"):
-            digests = publication_mod.FileDigests(build_dir / CACHE_DIR / "site-digests.json")
-            manifest = publication_mod.write_manifest(staging, rendered.identity, rendered.as_of, digests)
+            # One walk of the new site: the manifest's file list, each file made world-readable
+            # on the way (which spares sitedir its own walk); the files the engine wrote from
+            # bytes are neither stat'ed nor read back (their digests come from the engine).
+            digests = publication_mod.FileDigests(build_dir / CACHE_DIR / "site-digests.json", result.written)
+            files = sitedir.readable_files(staging, known=digests.written, folders=result.folders)
+            manifest = publication_mod.write_manifest(staging, rendered.identity, rendered.as_of, digests, files)
         # Every file of the site is in the manifest but the manifests themselves (no second walk).
         files = len(manifest["files"]) + sum(1 for rel in publication_mod.MANIFEST_PATHS if (staging / rel).is_file())
     engine.build_finished(result, out_dir)  # only now: the new site is the published one

@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from generator.derive import Facts
 from generator.opendata import public_tables, published_resources, xlsx_value
-from generator.xlsx import Properties, Sheet, column_widths, workbook_bytes
+from generator.xlsx import LazySheet, Properties, Sheet, SheetCache, column_widths, source_digest, workbook_bytes
 from generator.schema import load_package
 
 YES, NO = "是", "否"
@@ -243,7 +243,8 @@ def _reader_rows(facts: Facts) -> ReaderRows:
     return [(t, _rows(facts, t)) for t in reader_tables(facts)]
 
 
-def reader_xlsx(facts: Facts, readers: ReaderRows | None = None) -> bytes:
+def reader_xlsx(facts: Facts, readers: ReaderRows | None = None, cache: SheetCache | None = None) -> bytes:
+    """The reader's workbook; a table's sheet is taken from `cache` when its rows did not change."""
     site, as_of = facts.site, facts.as_of
     package = load_package()
     props = Properties(title=("【演示数据】" if site.sample else "") + package.descriptor["title"] + "（读者版）",
@@ -274,9 +275,14 @@ def reader_xlsx(facts: Facts, readers: ReaderRows | None = None) -> bytes:
 
     for t, rows in readers:
         header = [c.title for c in t.columns]
-        cells = _cells(t, rows)
-        sheets.append(Sheet(t.title, header, cells, column_widths(header, cells)))
-    return workbook_bytes(sheets, props, as_of)
+
+        def make(t=t, header=header, rows=rows) -> Sheet:
+            cells = _cells(t, rows)
+            return Sheet(t.title, header, cells, column_widths(header, cells))
+
+        source = source_digest(t.title, header, [c.kind for c in t.columns], rows) if cache else None
+        sheets.append(LazySheet(t.title, source, make))
+    return workbook_bytes(sheets, props, as_of, cache)
 
 
 # --- SQLite ----------------------------------------------------------------------------
@@ -367,7 +373,10 @@ def _yes_no_at(out: list[Any], row: list[Any], columns: list[int]) -> list[Any]:
     return out
 
 
-def reader_files(facts: Facts, name: str, tables: dict[str, list[dict]] | None = None) -> dict[str, bytes]:
-    """Paths relative to the data folder; `tables`: public_tables(facts), when the caller has them."""
+def reader_files(facts: Facts, name: str, tables: dict[str, list[dict]] | None = None,
+                 cache: SheetCache | None = None) -> dict[str, bytes]:
+    """Paths relative to the data folder; `tables`: public_tables(facts), when the caller has them;
+    `cache`: the reader workbook's sheets of the last build (xlsx.SheetCache)."""
     readers = _reader_rows(facts)
-    return {f"{name}-reader.xlsx": reader_xlsx(facts, readers), f"{name}.sqlite": sqlite_bytes(facts, tables, readers)}
+    return {f"{name}-reader.xlsx": reader_xlsx(facts, readers, cache),
+            f"{name}.sqlite": sqlite_bytes(facts, tables, readers)}

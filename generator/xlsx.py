@@ -14,7 +14,11 @@ Deterministic: zip members are sorted and carry the as-of date as their time.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import os
+import pickle
 import re
 import unicodedata
 import zipfile
@@ -23,9 +27,11 @@ from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterable
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
-__all__ = ["Sheet", "Properties", "fixed_zip", "text_width", "clean_text", "column_widths", "workbook_bytes", "column_letter"]
+__all__ = ["Sheet", "LazySheet", "SheetCache", "Properties", "fixed_zip", "text_width", "clean_text", "column_widths",
+           "workbook_bytes", "column_letter", "source_digest"]
 
 Cell = tuple[Any, "str | None"]  # (value, number format or None)
 
@@ -44,6 +50,79 @@ class Sheet:
     header: list[str]
     rows: list[list[Cell]]
     widths: list[int]  # characters; the column gets min(60, max(8, width + 2))
+
+
+@dataclass
+class LazySheet:
+    """A sheet made (make()) only when the cache holds no XML for its source: `source`
+    digests everything make() reads (see source_digest), or is None (always made)."""
+    title: str
+    source: bytes | None
+    make: Callable[[], Sheet]
+
+
+def source_digest(*parts: Any) -> bytes | None:
+    """A digest of plain values (str, numbers, Decimal, dates, None, lists and tuples of
+    them): pickle tells types and values apart (1 from "1", Decimal("1.0") from
+    Decimal("1.00")), so equal digests mean equal inputs. None when a value cannot be
+    pickled: the sheet is then always made."""
+    try:
+        return hashlib.sha256(pickle.dumps(parts, protocol=5)).digest()
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
+
+
+class SheetCache:
+    """The XML of each LazySheet of the last build (a rebuild after one record changed
+    makes one sheet of a workbook again, not all of them), one file per key in `folder`
+    under the build folder's cache. The key digests the sheet's source, the number formats
+    the workbook's earlier sheets used (a sheet's style indexes depend on them) and the
+    code that makes the XML (`code`: the source files of this module and of the callers
+    that make the cells). Only the current sheets are kept: finish() removes the rest."""
+
+    def __init__(self, folder: Path, code: Iterable[Path] = ()):
+        self.folder = os.fspath(folder)
+        digest = hashlib.sha256(Path(__file__).read_bytes())
+        for path in code:
+            digest.update(Path(path).read_bytes())
+        self.code = digest.digest()
+        self.used: set[str] = set()
+
+    def key(self, source: bytes, formats: list[str]) -> str:
+        return hashlib.sha256(self.code + source + "\0".join(formats).encode("utf-8")).hexdigest()
+
+    def get(self, key: str) -> tuple[list[str], int, int, bytes] | None:
+        """(the formats the sheet added, its header's length, its row count, its XML)."""
+        try:
+            with open(os.path.join(self.folder, key), "rb") as fh:
+                data = fh.read()
+            head, _, xml = data.partition(b"\n")
+            meta = json.loads(head)
+            self.used.add(key)
+            return list(meta["formats"]), int(meta["cols"]), int(meta["rows"]), xml
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, key: str, formats: list[str], cols: int, rows: int, xml: bytes) -> None:
+        from generator.files import write_if_changed
+
+        head = json.dumps({"formats": formats, "cols": cols, "rows": rows}, ensure_ascii=False).encode("utf-8")
+        os.makedirs(self.folder, exist_ok=True)
+        write_if_changed(Path(self.folder) / key, head + b"\n" + xml)
+        self.used.add(key)
+
+    def finish(self) -> None:
+        """Remove the files of sheets this build did not use."""
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            return
+        for name in names:
+            if name not in self.used:
+                try:
+                    os.unlink(os.path.join(self.folder, name))
+                except OSError:
+                    pass
 
 
 @dataclass
@@ -232,23 +311,52 @@ def _sheet_xml(sheet: Sheet, styles: _Styles) -> str:
 
 
 def _filter_ref(sheet: Sheet) -> str:
-    return f"A1:{column_letter(len(sheet.header))}{len(sheet.rows) + 1}"
+    return _filter_range(len(sheet.header), len(sheet.rows))
 
 
-def workbook_bytes(sheets: list[Sheet], props: Properties, day: date) -> bytes:
-    """The .xlsx file: sheets in order, the first one active; zip members sorted, dated `day`."""
+def _filter_range(cols: int, rows: int) -> str:
+    return f"A1:{column_letter(cols)}{rows + 1}"
+
+
+def _lazy_sheet_xml(sheet: LazySheet, styles: _Styles, cache: SheetCache | None) -> tuple[bytes, int, int]:
+    """(XML, header length, row count) of a LazySheet: from the cache, or made and kept."""
+    before = list(styles.formats)
+    key = cache.key(sheet.source, before) if cache is not None and sheet.source is not None else None
+    hit = cache.get(key) if key is not None else None
+    if hit is not None:
+        formats, cols, rows, xml = hit
+        for fmt in formats:  # as making the sheet would have added them
+            styles.index(fmt)
+        return xml, cols, rows
+    made = sheet.make()
+    xml = _sheet_xml(made, styles).encode("utf-8")
+    if key is not None:
+        cache.put(key, list(styles.formats)[len(before):], len(made.header), len(made.rows), xml)
+    return xml, len(made.header), len(made.rows)
+
+
+def workbook_bytes(sheets: list[Sheet | LazySheet], props: Properties, day: date,
+                   cache: SheetCache | None = None) -> bytes:
+    """The .xlsx file: sheets in order, the first one active; zip members sorted, dated `day`.
+    A LazySheet's XML comes from `cache` when its source did not change."""
     styles = _Styles()
     members: dict[str, bytes] = {}
+    shapes: list[tuple[str, int, int]] = []  # (title, header length, row count)
     for i, sheet in enumerate(sheets, 1):
-        members[f"xl/worksheets/sheet{i}.xml"] = _sheet_xml(sheet, styles).encode("utf-8")
+        if isinstance(sheet, LazySheet):
+            xml, cols, rows = _lazy_sheet_xml(sheet, styles, cache)
+        else:
+            xml, cols, rows = _sheet_xml(sheet, styles).encode("utf-8"), len(sheet.header), len(sheet.rows)
+        members[f"xl/worksheets/sheet{i}.xml"] = xml
+        shapes.append((sheet.title, cols, rows))
     members["xl/styles.xml"] = styles.xml().encode("utf-8")
     n = len(sheets)
-    sheet_list = "".join(f'<sheet name="{_attr(s.title)}" sheetId="{i}" state="visible" r:id="rId{i}" />'
-                         for i, s in enumerate(sheets, 1))
+    sheet_list = "".join(f'<sheet name="{_attr(title)}" sheetId="{i}" state="visible" r:id="rId{i}" />'
+                         for i, (title, _, _) in enumerate(shapes, 1))
     names = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
-        f"{_esc(_quoted_sheet(s.title))}!{_absolute(_filter_ref(s))}</definedName>"
-        for i, s in enumerate(sheets) if s.rows)
+        f"{_esc(_quoted_sheet(title))}!{_absolute(_filter_range(cols, rows))}</definedName>"
+        for i, (title, cols, rows) in enumerate(shapes) if rows)
     members["xl/workbook.xml"] = (
         f'<workbook xmlns:r="{_REL}" xmlns="{_MAIN}"><workbookPr /><bookViews><workbookView visibility="visible" '
         'activeTab="0" /></bookViews>'

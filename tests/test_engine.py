@@ -3,6 +3,8 @@ pages stamped into shells equal what the engine would have built; Zensical build
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -132,20 +134,33 @@ def test_zensical_builds_the_shells_and_they_stamp(tmp_path):
 
 
 def test_site_files_are_placed_as_they_are_and_never_over_a_page(tmp_path):
-    from generator.engine import SITE_FILES_DIR
+    from generator import pack
+    from generator.engine import SITE_FILES_PACK, reuse
     from generator.engine.build import EngineFailed, _place_site_files
 
-    root = tmp_path / "build" / SITE_FILES_DIR
-    (root / "letters").mkdir(parents=True)
-    (root / "letters" / "CM-2024-001.html").write_bytes(b"<p>letter</p>")
+    build = tmp_path / "build"
+    (build / "site-files" / "letters").mkdir(parents=True)  # an earlier build's letters, one file each
+    (build / "site-files" / "letters" / "DF-2026-001.html").write_bytes(b"<p>gone</p>")
+    letter = b"<p>letter</p>"
+    with pack.PackWriter(build / SITE_FILES_PACK) as files:
+        files.add("letters/CM-2024-001.html", {}, letter)
     site = tmp_path / "site"
     site.mkdir()
-    _place_site_files(root, site)
-    assert (site / "letters" / "CM-2024-001.html").read_bytes() == b"<p>letter</p>"
-    (root / "index.html").write_bytes(b"not the home page")
+    record = reuse.StampRecord(build, None)
+    umask = os.umask(0o022)
+    try:
+        _place_site_files(build / SITE_FILES_PACK, site, record)
+    finally:
+        os.umask(umask)
+    assert (site / "letters" / "CM-2024-001.html").read_bytes() == letter
+    assert not (build / "site-files").exists()  # a cache of removed records' letters: gone
+    # The manifest takes the digest the writer had, of a file world-readable already.
+    assert record.written == {"letters/CM-2024-001.html": hashlib.sha256(letter).hexdigest()}
+    with pack.PackWriter(build / SITE_FILES_PACK) as files:
+        files.add("index.html", {}, b"not the home page")
     (site / "index.html").write_bytes(b"home")
     with pytest.raises(EngineFailed):
-        _place_site_files(root, tmp_path / "site")
+        _place_site_files(build / SITE_FILES_PACK, site, reuse.StampRecord(build, None))
     assert (site / "index.html").read_bytes() == b"home"
 
 

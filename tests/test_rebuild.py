@@ -5,6 +5,7 @@ date, a hand-written page, a finding removed; a stale or tampered cache never gi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from generator import publication
 from generator.engine import reuse
 from generator.publish import build_site
 from generator.tools.synth import REFERENCE_DATE, generate
@@ -88,8 +90,14 @@ def test_one_record_changed_reuses_the_engine_and_links_unchanged_pages(site_and
 
 def test_an_unchanged_rebuild_links_every_stamped_page(site_and_data, tmp_path: Path):
     data, site, build = site_and_data
+    letter = next((site / "letters").glob("*-*.html"))
+    before = _inode(letter)
     again = build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
     assert again.engine_reused and again.pages_linked == again.pages_stamped
+    assert _inode(letter) == before  # letters too: linked from the published site, not written
+    # The manifest took the engine's digests of what it wrote or linked: the same as reading the files.
+    manifest = json.loads((site / publication.MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["files"] == publication.site_files(site)
     assert again.files == sum(len(names) for _, _, names in os.walk(site)) - 1  # all but the marker file
     assert_same_as_full_build(data, site, tmp_path)
 
@@ -115,16 +123,108 @@ def test_a_removed_finding_vanishes_from_every_output_on_rebuild(data_dir: Path,
     as_of = date(2026, 11, 26)
     site, build = tmp_path / "site", tmp_path / "build"
     build_site(data_dir, site, as_of=as_of, history=False, build_dir=build)
+    build_site(data_dir, site, as_of=as_of, history=False, build_dir=build)  # the spare folders now too
     fid = "DF-2026-005"
     assert (site / "findings" / fid / "index.html").is_file()
+    assert (build / reuse.SPARE_DIR / "findings" / fid).is_dir()
     (data_dir / "findings" / f"{fid}.yaml").unlink()
     again = build_site(data_dir, site, as_of=as_of, history=False, build_dir=build)
     assert again.pages_linked > 0
     assert [k for k, body in tree(site).items() if fid.encode() in body or fid in k] == []
-    for cached in (build / ".cache").rglob("*"):  # nor in what the engine keeps for the next build
-        if cached.is_file() and cached.name.startswith("engine"):
+    assert [p for p in site.rglob("*") if fid in p.name] == []  # no empty folder left either
+    for cached in (build / ".cache").rglob("*"):  # nor in what the build keeps for the next one
+        assert fid not in cached.name, cached
+        if cached.is_file():  # the engine's caches, the workbooks' sheets, the render's pages
             assert fid.encode() not in cached.read_bytes(), cached
     assert_same_as_full_build(data_dir, site, tmp_path, as_of=as_of)
+
+
+def _folders(root: Path) -> dict[str, int]:
+    return {p.relative_to(root).as_posix(): p.stat().st_ino for p in root.rglob("*") if p.is_dir()}
+
+
+def test_the_last_sites_bare_folders_are_reused(site_and_data, tmp_path: Path):
+    """After the swap the old site's folders are kept without a file; the next build whose
+    MkDocs output is reused starts from them (the same folders) and still equals a full build."""
+    data, site, build = site_and_data
+    spare = build / reuse.SPARE_DIR
+    build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    kept = _folders(spare)
+    assert [p for p in spare.rglob("*") if not p.is_dir()] == []
+    assert sorted(kept) == sorted(_folders(site))
+    again = build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    assert again.engine_reused
+    page_folder = next(iter(sorted(k for k in kept if k.startswith("commitments/"))))
+    assert _folders(site)[page_folder] == kept[page_folder]  # the same folder, not a new one
+    assert_same_as_full_build(data, site, tmp_path)
+    # MkDocs runs (another date on every page): its output is moved into the spare folders.
+    later = AS_OF + timedelta(days=1)
+    kept = _folders(spare)  # the site two builds ago (the spare and the site take turns)
+    third = build_site(data, site, as_of=later, history=False, build_dir=build)
+    assert not third.engine_reused
+    assert _folders(site)[page_folder] == kept[page_folder]
+    assert_same_as_full_build(data, site, tmp_path, as_of=later, name="later")
+
+
+def test_a_spare_holding_a_file_is_not_used(site_and_data, tmp_path: Path):
+    data, site, build = site_and_data
+    build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    spare = build / reuse.SPARE_DIR
+    folder = next(p for p in sorted(spare.glob("commitments/*")) if p.is_dir())
+    (folder / "index.html").write_text("stale", encoding="utf-8")
+    (spare / "stray.txt").write_text("stray", encoding="utf-8")
+    inode = folder.stat().st_ino
+    build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    assert (site / folder.relative_to(spare)).stat().st_ino != inode
+    assert not (site / "stray.txt").exists()
+    assert [p for p in spare.rglob("*") if not p.is_dir()] == []
+    assert_same_as_full_build(data, site, tmp_path)
+
+
+def test_spare_folders_are_emptied_adopted_and_pruned(tmp_path: Path):
+    old, new, staging = tmp_path / "old", tmp_path / "new", tmp_path / "staging"
+    for rel in ("a/b/index.html", "a/gone/index.html", "c/index.html", "top.html"):
+        (old / rel).parent.mkdir(parents=True, exist_ok=True)
+        (old / rel).write_text(rel, encoding="utf-8")
+    os.symlink(old / "c", old / "link")
+    (new / "a" / "b").mkdir(parents=True)
+    (new / "c").mkdir()
+    spare = reuse.Spare(tmp_path / "build")
+    spare.keep(old, new)
+    assert not old.exists()
+    assert sorted(p.relative_to(spare.path).as_posix() for p in Path(spare.path).rglob("*")) == ["a", "a/b", "c"]
+    staging.mkdir()
+    adopted = spare.adopt(staging)
+    assert not Path(spare.path).exists()
+    assert sorted(os.path.relpath(p, staging) for p in adopted) == ["a", "a/b", "c"]
+    (staging / "a" / "b" / "index.html").write_text("new", encoding="utf-8")
+    spare.prune(adopted)
+    assert sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*")) == ["a", "a/b", "a/b/index.html"]
+    # Around files already in the site folder (what MkDocs wrote): they move into the spare.
+    spare.keep(staging, new)  # staging as an old site: a/b kept, a/b/index.html unlinked
+    engine_out = tmp_path / "engine-out"
+    (engine_out / "a").mkdir(parents=True)
+    (engine_out / "a" / "page.html").write_text("p", encoding="utf-8")
+    (engine_out / "x" / "y").mkdir(parents=True)
+    (engine_out / "x" / "y" / "z.css").write_text("z", encoding="utf-8")
+    (engine_out / "top.html").write_text("t", encoding="utf-8")
+    adopted = spare.adopt(engine_out)
+    assert sorted(os.path.relpath(p, engine_out) for p in adopted) == ["a", "a/b"]
+    assert {p.relative_to(engine_out).as_posix(): p.read_text(encoding="utf-8") for p in engine_out.rglob("*")
+            if p.is_file()} == {"a/page.html": "p", "x/y/z.css": "z", "top.html": "t"}
+    spare.prune(adopted)
+    assert sorted(p.relative_to(engine_out).as_posix() for p in engine_out.rglob("*")) == [
+        "a", "a/page.html", "top.html", "x", "x/y", "x/y/z.css"]
+    # A file where the spare has a folder: the spare is not used, the site folder untouched.
+    (Path(spare.path) / "top.html").mkdir(parents=True)
+    assert spare.adopt(engine_out) is None and not Path(spare.path).exists()
+    assert (engine_out / "top.html").read_text(encoding="utf-8") == "t"
+    # Anything but folders in a spare: not used, removed.
+    (Path(spare.path) / "x").mkdir(parents=True)
+    os.symlink(staging, Path(spare.path) / "x" / "link")
+    other = tmp_path / "other"
+    other.mkdir()
+    assert spare.adopt(other) is None and not Path(spare.path).exists() and list(other.iterdir()) == []
 
 
 def test_a_page_edited_in_the_published_site_is_not_linked(site_and_data, tmp_path: Path):

@@ -88,6 +88,36 @@ def test_the_site_gets_a_cut_copy_under_its_own_name(tmp_path):
     assert pages[1].replace(old, new) == f'<link rel="stylesheet" href="../assets/stylesheets/{name}">'
 
 
+def test_the_cut_is_kept_for_a_rebuild_and_made_again_when_its_inputs_change(tmp_path, monkeypatch):
+    """The last cut is reused only for the same stylesheet and vocabulary; a changed class, a
+    changed stylesheet or a damaged cache file cut again (the result is always prune()'s)."""
+    from generator.engine import stylesheet
+
+    calls = []
+    real = stylesheet.prune
+    monkeypatch.setattr(stylesheet, "prune", lambda css, v: calls.append(css) or real(css, v))
+    cache = tmp_path / "cache" / "cut.json"
+
+    def cut(css: str, markup: str) -> str:
+        site = tmp_path / "site"
+        folder = site / "assets" / "stylesheets"
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.iterdir():
+            old.unlink()
+        (folder / "main.0123abcd.min.css").write_text(css, encoding="utf-8")
+        page = f'<link rel="stylesheet" href="assets/stylesheets/main.0123abcd.min.css"><p class="{markup}">'
+        _, new = cut_theme_stylesheet(site, [page], [], cache)
+        return (folder / new[len("stylesheets/"):-1]).read_text(encoding="utf-8")
+
+    css = ".md-a{x:1}.md-b{y:1}"
+    assert cut(css, "md-a") == ".md-a{x:1}" and len(calls) == 1
+    assert cut(css, "md-a") == ".md-a{x:1}" and len(calls) == 1  # from the cache
+    assert cut(css, "md-b") == ".md-b{y:1}" and len(calls) == 2
+    assert cut(css + ".md-b{z:1}", "md-b") == ".md-b{y:1}.md-b{z:1}" and len(calls) == 3
+    cache.write_text("{damaged", encoding="utf-8")
+    assert cut(css, "md-a") == ".md-a{x:1}" and len(calls) == 4
+
+
 def test_a_site_without_the_theme_link_is_left_alone(tmp_path):
     (tmp_path / "assets" / "stylesheets").mkdir(parents=True)
     (tmp_path / "assets" / "stylesheets" / "main.0123abcd.min.css").write_text(".md-a{x:1}", encoding="utf-8")

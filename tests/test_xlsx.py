@@ -70,3 +70,70 @@ def test_clean_text_skips_the_scan_only_for_text_it_would_not_change():
     for _ in range(2000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         assert clean_text(text) == _XML_INVALID.sub("", text), repr(text)
+
+
+def _lazy(title, rows, made: list[str]):
+    from generator.xlsx import LazySheet, source_digest
+
+    def make():
+        made.append(title)
+        return Sheet(title, ["值"], rows, column_widths(["值"], rows))
+
+    return LazySheet(title, source_digest(title, rows), make)
+
+
+def test_lazy_sheets_from_the_cache_give_the_same_workbook(tmp_path):
+    """A sheet's XML is taken from the cache only when its source and the number formats of
+    the sheets before it are unchanged; the workbook is byte for byte the plain one."""
+    from generator.xlsx import SheetCache
+
+    day = date(2026, 11, 20)
+    money = [[(Decimal("1.50"), "0.00")], [(None, None)]]
+    dates = [[(date(2026, 1, 2), "yyyy-mm-dd")], [("x", None)]]
+    mixed = [[(Decimal("2"), "0.00")], [(date(2026, 1, 3), "yyyy-mm-dd")], [(7, "0")]]
+
+    def book(first, cache, made):
+        plain = [Sheet(t, ["值"], r, column_widths(["值"], r)) for t, r in (("甲", first), ("乙", dates), ("丙", mixed))]
+        lazy = [_lazy("甲", first, made), _lazy("乙", dates, made), _lazy("丙", mixed, made)]
+        data = workbook_bytes(lazy, PROPS, day, cache)
+        assert data == workbook_bytes(plain, PROPS, day)
+        cache.finish()
+        return data
+
+    cache_dir = tmp_path / "sheets"
+    made: list[str] = []
+    book(money, SheetCache(cache_dir), made)
+    assert made == ["甲", "乙", "丙"] and len(list(cache_dir.iterdir())) == 3
+    made.clear()
+    book(money, SheetCache(cache_dir), made)
+    assert made == []  # every sheet from the cache
+    # The first sheet no longer uses "0.00": the formats' style indexes of the later sheets move.
+    made.clear()
+    book([[("text", None)]], SheetCache(cache_dir), made)
+    assert made == ["甲", "乙", "丙"]
+    assert len(list(cache_dir.iterdir())) == 3  # the last build's sheets removed
+    # One row changed in the last sheet: only it is made again.
+    made.clear()
+    mixed[2] = [(8, "0")]
+    book([[("text", None)]], SheetCache(cache_dir), made)
+    assert made == ["丙"]
+    # A damaged cache file costs work, never a wrong workbook; other code, other keys.
+    for path in cache_dir.iterdir():
+        path.write_bytes(b"not json\n<x/>")
+    made.clear()
+    book([[("text", None)]], SheetCache(cache_dir), made)
+    assert made == ["甲", "乙", "丙"]
+    code = tmp_path / "cells.py"  # the code that makes the cells changed: every sheet made again
+    code.write_text("# another version\n", encoding="utf-8")
+    made.clear()
+    book([[("text", None)]], SheetCache(cache_dir, code=[code]), made)
+    assert made == ["甲", "乙", "丙"]
+
+
+def test_source_digest_tells_types_and_values_apart():
+    from generator.xlsx import source_digest
+
+    values = [1, "1", Decimal("1"), Decimal("1.0"), 1.0, True, None, "", date(2026, 1, 1), "2026-01-01"]
+    digests = {source_digest([v]) for v in values}
+    assert len(digests) == len(values)
+    assert source_digest([object()]) is None or source_digest([lambda: 1]) is None

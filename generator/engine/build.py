@@ -13,7 +13,8 @@ import logging
 import os
 import re
 import shutil
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime, timezone as dt_timezone
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -35,8 +36,12 @@ PAGES_PACK = "pages.pack"
 BLOCKS_PACK = "blocks.pack"
 _BLOCK = re.compile(r"<p>ZQBLOCK-([0-9]+)-ZQ</p>")
 #: Files placed into the built site as they are (letters: one per record), beside the engine:
-#: the engine neither collects nor copies them. Hard links where the file system allows.
-SITE_FILES_DIR = "site-files"
+#: a pack (see generator/pack.py), one entry per file: its site-relative path, {}, its bytes.
+#: The engine neither collects nor copies them; each is written straight into the site (or
+#: linked from the published site when its bytes did not change, see reuse.StampRecord).
+SITE_FILES_PACK = "site-files.pack"
+#: Where an earlier build kept those files, one file each (removed when found: a cache).
+_OLD_SITE_FILES_DIR = "site-files"
 #: A shell's file name in its folder (docs/<folder>/<name>): built, split, then removed.
 SHELL_NAME = "zq-shell-{kind}.md"
 
@@ -53,6 +58,16 @@ class EngineResult:
     engine_reused: bool = False  # MkDocs' output of the last build taken as it was (reuse.Snapshot)
     pages_linked: int = 0  # stamped pages hard-linked from the published site (reuse.StampRecord)
     stamp_record: "reuse.StampRecord | None" = None  # to save once the new site is in place
+
+    #: Site-relative folders the engine made (0755) and wrote every file of (the stamped
+    #: pages' folders) → the names of their files: nobody needs to list them again.
+    folders: dict = field(default_factory=dict)
+
+    @property
+    def written(self) -> dict[str, str]:
+        """Site-relative path → SHA-256 of the files the engine put from bytes it held (stamped
+        pages, letters), each world-readable already: the manifest need not read them back."""
+        return self.stamp_record.written if self.stamp_record is not None else {}
 
 
 def build_finished(result: EngineResult, site: Path) -> None:
@@ -161,11 +176,20 @@ def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_
         snapshot.save(key, statics, site_dir, site_url)
 
     shell_pages = _finish_engine_pages(build_dir, site_dir, {_url_of(p) for p in shells})
-    _place_site_files(build_dir / SITE_FILES_DIR, site_dir)
+    try:  # the last site's bare folders around the engine's output: no mkdir per record page
+        adopted = reuse.Spare(build_dir).adopt(site_dir)
+    except OSError as exc:
+        raise EngineFailed(f"网站的文件夹未能就位，原网站保持不变：{exc}") from None
     record = reuse.StampRecord(build_dir, previous_site)
-    stamped = _stamp_all(build_dir, site_dir, shells, shell_pages, site_url, epoch, record)
+    _place_site_files(build_dir / SITE_FILES_PACK, site_dir, record)
+    files_linked = record.linked
+    folders: dict[str, tuple[str, ...]] = {}
+    stamped = _stamp_all(build_dir, site_dir, shells, shell_pages, site_url, epoch, record, folders)
+    if adopted is not None:
+        reuse.Spare.prune(adopted)  # the folders of pages no longer in the site
     markdown_pages = sum(1 for _ in docs.rglob("*.md"))
-    return EngineResult(site_dir, markdown_pages, stamped, saved is not None, record.linked, record)
+    return EngineResult(site_dir, markdown_pages, stamped, saved is not None, record.linked - files_linked, record,
+                        folders)
 
 
 def _config_inputs(config_path: Path) -> tuple[Path | None, Path | None]:
@@ -249,7 +273,7 @@ def _finish_engine_pages(build_dir: Path, site_dir: Path, shell_urls: set[str]) 
     paths = sorted(site_dir.rglob("*.html"))
     texts = [path.read_text(encoding="utf-8") for path in paths]
     pages = [trim_indentation(text) for text in texts]  # without their blocks: a few KB each
-    swap = stylesheet.cut_theme_stylesheet(site_dir, pages, _code_folders())
+    swap = stylesheet.cut_theme_stylesheet(site_dir, pages, _code_folders(), Path(build_dir) / reuse.STYLESHEET_CUT)
     if swap:
         pages = [page.replace(*swap) for page in pages]
     where = {os.path.normpath(path): i for i, path in enumerate(paths)}
@@ -279,36 +303,33 @@ def _finish_engine_pages(build_dir: Path, site_dir: Path, shell_urls: set[str]) 
     return learnt
 
 
-def _place_site_files(root: Path, site_dir: Path) -> None:
-    """build_dir/site-files/** into the site, as they are. A hard link is safe: the writer
-    replaces a changed file (a new inode), never rewrites one in place."""
-    if not root.is_dir():
+def _place_site_files(path: Path, site_dir: Path, record: reuse.StampRecord) -> None:
+    """The files of the site-files pack into the site, as they are: each written as a new
+    file, or linked from the published site when its bytes did not change (record.put);
+    never over a file the engine made."""
+    old = path.with_name(_OLD_SITE_FILES_DIR)
+    if old.is_dir():
+        shutil.rmtree(old)
+    if not path.is_file():
         return
-    root_s, site = os.fspath(root), os.fspath(site_dir)
-    for dirpath, _dirs, names in os.walk(root_s):
-        if not names:
-            continue
-        rel = os.path.relpath(dirpath, root_s)
-        folder = site if rel == os.curdir else os.path.join(site, rel)
-        os.makedirs(folder, exist_ok=True)
-        for name in sorted(names):
-            src, target = os.path.join(dirpath, name), os.path.join(folder, name)
-            try:
-                os.link(src, target)
-                continue
-            except FileExistsError:
-                pass
-            except OSError:  # another file system, or links not allowed
-                if not os.path.lexists(target):
-                    shutil.copyfile(src, target)
-                    continue
-            raise EngineFailed(f"{Path(os.path.relpath(target, site)).as_posix()}：网站中已有同名文件。")
+    site = os.fspath(site_dir)
+    made: set[str] = set()
+    for rel, _meta, data in pack.entries(path):
+        folder = os.path.dirname(rel)
+        if folder not in made:
+            os.makedirs(os.path.join(site, folder), exist_ok=True)
+            made.add(folder)
+        try:
+            record.put(rel, os.path.join(site, rel), data, exclusive=True)
+        except FileExistsError:
+            raise EngineFailed(f"{rel}：网站中已有同名文件。") from None
 
 
 def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pages: dict[str, str],
-               site_url: str, epoch: int, record: reuse.StampRecord) -> int:
+               site_url: str, epoch: int, record: reuse.StampRecord, folders: dict[str, tuple[str, ...]]) -> int:
     """Stamp every page of the pages pack into its shell, and add its search and sitemap
-    entries as it goes: one page in memory at a time."""
+    entries as it goes: one page in memory at a time. Fills `folders` (EngineResult.folders)
+    with the pages' folders made here, when a new folder gets mode 0755 (the usual umask)."""
     learnt: dict[str, Shell] = {}
     for path in shells:
         url = _url_of(path)
@@ -318,6 +339,8 @@ def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pa
     # Plain strings and os calls: this loop runs once per record page (pathlib costs more than the join).
     site = os.fspath(site_dir)
     made: set[str] = set()
+    fresh_mode: bool | None = None  # whether os.mkdir makes 0755 folders (known after the first)
+    page_only = ("index.html",)
     stamped = 0
     entries = reuse.SearchEntries(build_dir)
     with _SearchIndex(site_dir, shell_urls, entries) as index, _Sitemap(site_dir, shell_urls, site_url, epoch) as sitemap:
@@ -332,10 +355,16 @@ def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pa
                 made.add(parent)
             try:
                 os.mkdir(folder)
+                if fresh_mode is None:
+                    fresh_mode = stat.S_IMODE(os.stat(folder).st_mode) == 0o755
+                new = fresh_mode
             except FileExistsError:
-                pass
+                new = False
+            rel = url + "index.html"
             data = shell.stamp_bytes(title=p["title"], url=url, site_url=site_url, toc=p["toc"], body=body)
-            record.put(url, os.path.join(folder, "index.html"), data)  # written, or linked from the last site
+            record.put(rel, os.path.join(folder, "index.html"), data)  # written, or linked
+            if new and rel in record.written:
+                folders[url.rstrip("/")] = page_only
             index.add(url, p["title"], p["search"])
             sitemap.add(url)
             stamped += 1

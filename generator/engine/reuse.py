@@ -12,15 +12,26 @@ checked before use, so that a stale cache costs a rebuild, never a wrong file:
   shells, the pinned build date, the versions of the engine's packages and this
   package's code. When the key matches, MkDocs does not run: its files are linked into
   the new site and everything after MkDocs runs exactly as after a MkDocs run.
-* **The stamped pages of the current site** (``StampRecord``): per page URL, the SHA-1
-  of the bytes stamped and the file's identity (device, inode, mtime, size) as the
-  stamp step left it. A page whose new bytes have the same digest, at a path whose
-  file still has that identity in the published site, is hard-linked from it instead
-  of written: one directory entry instead of a new file (8,300 pages at 10,000
-  records). The record is saved only after the new site is in place.
+* **The files the engine wrote from bytes of the current site** (``StampRecord``): the
+  stamped pages and the letters, per site-relative path the SHA-256 of the bytes and
+  the file's identity (device, inode, mtime, size) as the engine left it. A file whose
+  new bytes have the same digest, at a path whose file still has that identity in the
+  published site, is hard-linked from it instead of written: one directory entry
+  instead of a new file (8,300 pages and 8,200 letters at 10,000 records). The record
+  is saved only after the new site is in place. The digests are the manifest's too
+  (``StampRecord.written``): the files need not be read back.
 
 Hard links are safe because no step writes into a site file in place: every writer
 of the engine and the later steps replaces a file (a new inode), see ``replace_bytes``.
+
+A third thing is kept, which holds no content: **the folders of the current site**
+(``Spare``). The site has a folder per record (8,300 at 10,000 records); making them
+for every build and removing the old site's after the swap cost about as much as the
+rest of the engine stage. After the swap the old site is emptied instead (every file
+unlinked, every folder the new site does not have removed) and its bare folder tree
+kept; the next build moves the engine's output (a few hundred files) into it, uses it
+as its site folder and removes, after stamping, the folders that stayed empty. It never holds a file, so it cannot put a
+stale page into a site; a spare that does hold anything but folders is not used.
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -41,7 +53,11 @@ SNAPSHOT_DIR = os.path.join(".cache", "engine-output")
 SNAPSHOT_KEY = os.path.join(".cache", "engine-output.json")
 STAMP_RECORD = os.path.join(".cache", "engine-stamped.json")
 SEARCH_ENTRIES = os.path.join(".cache", "engine-search.json")
+SPARE_DIR = os.path.join(".cache", "site-folders")
+STYLESHEET_CUT = os.path.join(".cache", "engine-stylesheet.json")  # stylesheet.cut_theme_stylesheet
 _FORMAT = 1
+_STAMP_FORMAT = 2  # 1: SHA-1 per URL of the stamped pages only
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 #: Packages whose code makes the engine's output.
 _ENGINE_PACKAGES = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jieba", "jinja2", "backrefs")
 
@@ -198,53 +214,72 @@ class Snapshot:
 
 
 class StampRecord:
-    """Which stamped pages of the published site a new build may link (module docstring)."""
+    """Which files the engine wrote from bytes (stamped pages, letters) a new build may link
+    from the published site (module docstring), and the SHA-256 of each file it put."""
 
     def __init__(self, build_dir: Path, previous_site: Path | None):
         self.path = Path(build_dir) / STAMP_RECORD
         self.previous = os.fspath(previous_site) if previous_site is not None else None
         self.old: dict[str, list] = {}
         self.new: dict[str, list] = {}
+        #: site-relative path → SHA-256 of every file put that is world-readable (0644)
+        #: already: the manifest takes these digests and modes as they are.
+        self.written: dict[str, str] = {}
         self.linked = 0
         if self.previous is None:
             return
         try:
             saved = json.loads(self.path.read_text(encoding="utf-8"))
-            if saved.get("format") == _FORMAT and saved.get("site") == self.previous:
-                self.old = saved.get("pages", {})
+            if saved.get("format") == _STAMP_FORMAT and saved.get("site") == self.previous:
+                self.old = saved.get("files", {})
         except (OSError, ValueError, AttributeError):
             pass
 
-    def put(self, url: str, target: str, data: bytes) -> None:
-        """Write the stamped page `data` to target (a new file), or link it from the
-        published site when that site's file at url holds exactly these bytes."""
-        digest = hashlib.sha1(data).hexdigest()
-        entry = self.old.get(url)
+    def put(self, rel: str, target: str, data: bytes, *, exclusive: bool = False) -> None:
+        """Write `data` to target (a new file), or link it from the published site when that
+        site's file at `rel` (site-relative path) holds exactly these bytes. An existing
+        target is replaced, or with `exclusive` left alone (FileExistsError)."""
+        digest = hashlib.sha256(data).hexdigest()
+        entry = self.old.get(rel)
         if entry is not None and entry[0] == digest:
-            src = os.path.join(self.previous, url, "index.html")
+            src = os.path.join(self.previous, rel)
             try:
                 st = os.stat(src)
                 if [st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size] == entry[1:]:
                     os.link(src, target)
-                    self.new[url] = entry
+                    self._put(rel, entry, st.st_mode)
                     self.linked += 1
                     return
+            except FileExistsError:
+                if exclusive:
+                    raise
             except OSError:
                 pass
+        # Plain os calls: open() would add an fstat, an ioctl and an lseek per file (16,500 files).
         try:
-            fh = open(target, "xb")
+            fd = os.open(target, _NEW_FILE, 0o666)
         except FileExistsError:  # never write into an existing (possibly linked) file
+            if exclusive:
+                raise
             os.unlink(target)
-            fh = open(target, "xb")
-        with fh:
-            fh.write(data)
-            fh.flush()  # every byte written: the mtime below is the file's last
-            st = os.fstat(fh.fileno())
-        self.new[url] = [digest, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size]
+            fd = os.open(target, _NEW_FILE, 0o666)
+        try:
+            view, done = memoryview(data), 0
+            while done < len(data):
+                done += os.write(fd, view[done:])
+            st = os.fstat(fd)  # after the last write: its mtime is the file's last
+        finally:
+            os.close(fd)
+        self._put(rel, [digest, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size], st.st_mode)
+
+    def _put(self, rel: str, entry: list, mode: int) -> None:
+        self.new[rel] = entry
+        if stat.S_IMODE(mode) == 0o644:
+            self.written[rel] = entry[0]
 
     def save(self, site: Path) -> None:
         """After the new site is in place at `site` (its files keep their identities)."""
-        data = json.dumps({"format": _FORMAT, "site": os.fspath(site), "pages": self.new},
+        data = json.dumps({"format": _STAMP_FORMAT, "site": os.fspath(site), "files": self.new},
                           separators=(",", ":")).encode("utf-8")
         write_if_changed(self.path, data)
 
@@ -306,3 +341,129 @@ class SearchEntries:
         data = json.dumps({"common": self.common, "entries": self.new}, ensure_ascii=False,
                           separators=(",", ":")).encode("utf-8")
         write_if_changed(self.path, data)
+
+
+# --- the folders of the current site -------------------------------------------------------
+
+
+class Spare:
+    """The bare folder tree of the last published site (module docstring)."""
+
+    def __init__(self, build_dir: Path):
+        self.path = os.fspath(Path(build_dir) / SPARE_DIR)
+
+    def adopt(self, site_dir: Path) -> list[str] | None:
+        """Put the spare folders in place of site_dir; returns them (paths under site_dir,
+        each after its subfolders) for prune(), or None when there is no usable spare. A
+        spare that holds anything but folders is removed, not used.
+
+        site_dir is empty, or holds what MkDocs just wrote (a few hundred files): those are
+        moved into the spare's folders first, then the spare takes site_dir's place."""
+        folders = _only_folders(self.path)
+        if folders is None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return None
+        site = os.fspath(site_dir)
+        moves = _moves(site, self.path)
+        if moves is None:  # a file where the spare has a folder: not worth sorting out
+            shutil.rmtree(self.path, ignore_errors=True)
+            return None
+        try:
+            for src, dst in moves:
+                if dst is None:
+                    os.rmdir(src)  # a folder of site_dir, emptied (its files moved before)
+                else:
+                    os.makedirs(os.path.dirname(dst), exist_ok=True)
+                    os.rename(src, dst)
+            os.rename(self.path, site)  # onto the now empty site_dir
+        except OSError as exc:
+            # site_dir lost files to the spare: the build must not go on with it.
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise OSError(f"could not move the engine's output into the spare folders: {exc}") from exc
+        return [os.path.join(site, rel) for rel in reversed(folders)]
+
+    @staticmethod
+    def prune(folders: list[str]) -> None:
+        """Remove the adopted folders the new site left empty (a removed record's, say):
+        a full build has no empty folder. rmdir fails on a folder with anything in it."""
+        for folder in folders:
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
+
+    def keep(self, old_site: Path, new_site: Path) -> None:
+        """Empty old_site (the site just replaced by new_site) into the spare: its files
+        unlinked, its folders that new_site does not have removed, the rest kept bare.
+        Used as sitedir.replacing's `dispose`; on any error the old site is removed."""
+        old = os.fspath(old_site)
+        try:
+            _empty(old, os.fspath(new_site))
+            shutil.rmtree(self.path, ignore_errors=True)  # an unused spare (MkDocs ran)
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            os.rename(old, self.path)
+        except OSError:
+            shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def forget(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _only_folders(root: str) -> list[str] | None:
+    """Every folder under root (relative, parents first), or None when root is not a folder
+    or holds anything else (a file, a link)."""
+    try:
+        if not os.path.isdir(root) or os.path.islink(root):
+            return None
+        folders: list[str] = []
+        stack = [("", root)]
+        while stack:
+            rel, path = stack.pop()
+            with os.scandir(path) as it:
+                for entry in it:
+                    if not entry.is_dir(follow_symlinks=False):
+                        return None
+                    sub = entry.name if not rel else rel + "/" + entry.name
+                    folders.append(sub)
+                    stack.append((sub, entry.path))
+        return folders
+    except OSError:
+        return None
+
+
+def _moves(site: str, spare: str) -> list[tuple[str, str | None]] | None:
+    """How to move every file of site into spare at the same place: (source, target) per
+    file, (folder, None) per folder of site to remove afterwards (after its files and
+    subfolders); None when a file's place in spare is taken (by a folder)."""
+    moves: list[tuple[str, str | None]] = []
+    folders: list[str] = []
+    stack = [(site, spare)]
+    while stack:
+        src_dir, dst_dir = stack.pop()
+        with os.scandir(src_dir) as it:
+            for entry in it:
+                target = os.path.join(dst_dir, entry.name)
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                    stack.append((entry.path, target))
+                elif os.path.lexists(target):
+                    return None
+                else:
+                    moves.append((entry.path, target))
+    moves.extend((folder, None) for folder in reversed(folders))  # subfolders before their parents
+    return moves
+
+
+def _empty(old: str, new: str) -> None:
+    """Unlink every file under old; remove each folder that has no counterpart in new."""
+    with os.scandir(old) as it:
+        entries = list(it)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            twin = os.path.join(new, entry.name)
+            _empty(entry.path, twin)
+            if not os.path.isdir(twin) or os.path.islink(twin):
+                os.rmdir(entry.path)
+        else:
+            os.unlink(entry.path)

@@ -26,6 +26,7 @@ theme's file as it is: the site is then heavier, never broken.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from pathlib import Path
@@ -146,11 +147,41 @@ def _source_texts(folders: Iterable[Path]) -> Iterable[str]:
                         yield fh.read()
 
 
-def cut_theme_stylesheet(site_dir: Path, pages: Iterable[str], code_folders: Iterable[Path]) -> tuple[str, str] | None:
+def _prune_key(css: str, vocabulary: Vocabulary) -> str:
+    """Everything prune() reads: the stylesheet, the vocabulary, this code and tinycss2's version."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(repr((tinycss2.__version__, vocabulary._prefixes)).encode("utf-8"))
+    digest.update("\0".join(sorted(vocabulary.words)).encode("utf-8", "surrogatepass") + b"\0\0")
+    digest.update(css.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _pruned(css: str, vocabulary: Vocabulary, cache_file: Path | None) -> str:
+    """prune(css, vocabulary), or the last build's result for the same key (cache_file holds
+    one: a rebuild whose engine pages did not change cuts the same stylesheet, 0.3-0.5 s)."""
+    if cache_file is None:
+        return prune(css, vocabulary)
+    key = _prune_key(css, vocabulary)
+    try:
+        saved = json.loads(Path(cache_file).read_text(encoding="utf-8"))
+        if saved.get("key") == key and isinstance(saved.get("cut"), str):
+            return saved["cut"]
+    except (OSError, ValueError, AttributeError):
+        pass
+    cut = prune(css, vocabulary)
+    from generator.files import write_if_changed
+
+    Path(cache_file).parent.mkdir(parents=True, exist_ok=True)
+    write_if_changed(Path(cache_file), json.dumps({"key": key, "cut": cut}, ensure_ascii=False).encode("utf-8"))
+    return cut
+
+
+def cut_theme_stylesheet(site_dir: Path, pages: Iterable[str], code_folders: Iterable[Path],
+                         cache_file: Path | None = None) -> tuple[str, str] | None:
     """Write the pruned copy of the theme's main stylesheet into site_dir and remove the
     theme's file. `pages` are the texts of every HTML page built so far. Returns the link
     target to replace in them and its replacement (``stylesheets/<name>"``), or None when
-    the stylesheet was left as it is."""
+    the stylesheet was left as it is. cache_file: the last cut and its key (see _pruned)."""
     site_dir = Path(site_dir)
     vocabulary = Vocabulary()
     name = None
@@ -171,7 +202,7 @@ def cut_theme_stylesheet(site_dir: Path, pages: Iterable[str], code_folders: Ite
     for text in _source_texts(code_folders):
         vocabulary.add_code(text)
     try:
-        cut = prune(css, vocabulary)
+        cut = _pruned(css, vocabulary, cache_file)
     except (ValueError, IndexError):
         return None
     digest = hashlib.sha256(cut.encode("utf-8")).hexdigest()[:8]
