@@ -458,8 +458,12 @@ def from_columns(cls: type, columns: dict[str, list[Any]]) -> list[Any]:
     names = tuple(f.name for f in specs)
     if set(columns) != set(names):
         raise TypeError(f"{cls.__name__}: columns {sorted(set(columns) ^ set(names))} missing or unknown")
-    states = list(map(dict, map(zip, repeat(names), zip(*(columns[n] for n in names)))))
-    out = list(map(object.__new__, repeat(cls, len(states))))
+    # each __dict__ a copy of one dict of the fields (made at its full size at once: a dict built
+    # key by key grows twice on the way to 23 keys), then given the row's values
+    count = min(map(len, columns.values()), default=0)  # (zip stops at the shortest column too)
+    states = list(map(dict.copy, repeat(dict.fromkeys(names), count)))
+    deque(map(dict.update, states, map(zip, repeat(names), zip(*(columns[n] for n in names)))), maxlen=0)
+    out = list(map(object.__new__, repeat(cls, count)))
     # object's own __setattr__ (the frozen class's refuses any attribute), called from C: no
     # Python step per instance
     deque(map(object.__setattr__, out, repeat("__dict__"), states), maxlen=0)

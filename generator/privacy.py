@@ -17,7 +17,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date
 from itertools import accumulate, compress, repeat
-from operator import add, mul
+from operator import add, ge, mul, not_, or_
 from pathlib import Path
 
 from generator import ids
@@ -406,6 +406,10 @@ def masked_suggestion(kind: str, identifier: str) -> str:
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
 
 
+#: ASCII bytes other than the digits and "\0" (deleted to count each text's digits)
+_NOT_DIGIT_OR_NUL = bytes(c for c in range(128) if c != 0 and not 48 <= c <= 57)
+
+
 def texts_with_possible_identifiers(texts: list[str]) -> list[str]:
     """The texts among `texts` that find_identifiers could find something in, in their order;
     for every other text it returns [] (its own first step is this test, on one text).
@@ -413,10 +417,22 @@ def texts_with_possible_identifiers(texts: list[str]) -> list[str]:
     A column of a 100,000-row ledger (contract numbers: most have 11 digits or more) is
     put into its scan form in one translation and searched in C, instead of one Python
     call per text. The scan form is made character by character and "\\0" is its own
-    scan form and never part of a match, so the joined texts split back exactly."""
+    scan form and never part of a match, so the joined texts split back exactly.
+
+    First, in C, a text all in ASCII (its own scan form) with fewer than 11 ASCII digits is
+    dropped: every identifier has 11 digits at least (a ledger's debt ids, AR-2019-001, are
+    most of the texts of its repayments and plan)."""
     joined = "\0".join(texts)
     if joined.count("\0") != len(texts) - 1:  # a text holds "\0" itself (the loader refuses such files)
         return [t for t in texts if _MAYBE_IDENTIFIER.search(scan_form(t)[0])]
+    ascii_texts = list(map(str.isascii, texts))
+    if any(ascii_texts):
+        # each text's ASCII digits ("ignore" drops every other character; "\0" stays, one per text)
+        digits = map(len, joined.encode("ascii", "ignore").translate(None, _NOT_DIGIT_OR_NUL).split(b"\0"))
+        keep = list(map(or_, map(not_, ascii_texts), map(ge, digits, repeat(11))))
+        if not all(keep):
+            texts = list(compress(texts, keep))
+            joined = "\0".join(texts)
     if any(_SCAN_FORM[ord(c)] != ord(c) for c in set(joined)):
         normal = joined.translate(_SCAN_FORM)
         lengths = list(map(len, normal.split("\0")))

@@ -17,7 +17,7 @@ import gc
 import operator
 import re
 from collections import defaultdict
-from itertools import repeat
+from itertools import compress, repeat
 from operator import attrgetter
 from dataclasses import dataclass, field as dataclass_field, replace
 from datetime import date, timedelta
@@ -431,6 +431,10 @@ def _check_keys(ctx: Context) -> Iterator[Problem]:
         texts = ctx.distinct_of(resource.name, resource.primary_key[0]) if len(resource.primary_key) == 1 else None
         if texts is not None and len(texts) == len(table):
             pass  # as many distinct texts, none empty, as rows: no key repeats
+        elif columns is not None and resource.name in _LEDGER_ORDER and ctx.columns.get("arrears") and \
+                tuple(resource.primary_key) == ("arrears_id", *_LEDGER_ORDER[resource.name]) and \
+                _ledger_keys_distinct(ctx, resource.name):
+            pass  # a ledger's repayments or plan: keys as integers
         elif resource.primary_key and (columns is None or not _all_distinct(columns, resource.primary_key)):
             rows = ctx.rows[resource.name]
             seen: dict = {}
@@ -648,12 +652,43 @@ def arrears_dates_and_dispute(ctx: Context) -> Iterator[Problem]:
     codes = ctx.distinct_of("arrears", "creditor_code") or set(_columns_of(ctx, "arrears", ("creditor_code",))[0])
     bad_codes = {code for code in codes if code and not uscc_is_valid(code)}
     lpr = ctx.site is not None and bool(ctx.site.rules.lpr)
+    columns = _columns_of(ctx, "arrears", ("due_on", "delivered_on", "found_on", "disputed", "amount", "disputed_amount",
+                                           "agreed_daily_rate", "signed_on", "resolution", "creditor_code"))
+    yield from _arrears_rows(ctx, columns, _arrears_rows_to_check(columns, max_term, lpr, bad_codes), max_term, lpr, bad_codes)
+
+
+def _arrears_rows_to_check(columns: list[list[Any]], max_term: int, lpr: bool, bad_codes: set[str]) -> Iterable[int]:
+    """The rows of the arrears columns (as arrears_dates_and_dispute reads them) in which one of its
+    checks could fire, found column by column in C: a date before its delivery or a term over
+    max_term, a dispute, a disputed amount, a resolution, an agreed rate (with an LPR table), a
+    code in bad_codes. All rows where a date is empty. Most rows of a ledger have none of them."""
+    due, delivered, found, disputed, _, disputed_amount, rate, _, resolution, codes = columns
+    rows = range(len(due))
+    try:
+        terms = list(map(operator.sub, due, delivered))  # (an empty date: TypeError)
+        maybe = set(compress(rows, map(operator.gt, terms, repeat(timedelta(days=max_term)))))
+        maybe.update(compress(rows, map(operator.lt, terms, repeat(timedelta(0)))))
+        maybe.update(compress(rows, map(operator.lt, found, delivered)))
+    except TypeError:
+        return rows
+    maybe.update(compress(rows, disputed))
+    maybe.update(compress(rows, map(operator.is_not, disputed_amount, repeat(None))))
+    maybe.update(compress(rows, resolution))
+    if lpr:
+        maybe.update(compress(rows, map(operator.is_not, rate, repeat(None))))
+    if bad_codes:
+        maybe.update(compress(rows, map(bad_codes.__contains__, codes)))
+    return sorted(maybe)
+
+
+def _arrears_rows(ctx: Context, columns: list[list[Any]], rows: Iterable[int], max_term: int, lpr: bool,
+                  bad_codes: set[str]) -> Iterator[Problem]:
+    """arrears_dates_and_dispute's checks of each of `rows`."""
     floors: dict[date, Decimal | None] = {}  # contracts signed on the same day: one look-up
+    rows = list(rows)
     # over the columns (no row dicts): the checks of a row are the same, in the same order
     for i, (due_on, delivered_on, found_on, disputed, amount, disputed_amount, rate, signed_on, resolution, code) in \
-            enumerate(zip(*_columns_of(ctx, "arrears", ("due_on", "delivered_on", "found_on", "disputed", "amount",
-                                                        "disputed_amount", "agreed_daily_rate", "signed_on",
-                                                        "resolution", "creditor_code")))):
+            zip(rows, zip(*(map(column.__getitem__, rows) for column in columns))):
         if _before(due_on, delivered_on):
             yield ctx.problem("arrears", i, "due_on", "约定付款日期早于交付日期", "请核对两个日期")
         elif due_on and delivered_on and (due_on - delivered_on).days > max_term:
@@ -748,6 +783,39 @@ def _debt_rows(ctx: Context, table: str) -> list[int] | None:
             pass
     ctx.cache[key] = rows
     return rows
+
+
+def _ledger_when(ctx: Context, table: str) -> list[int] | None:
+    """Each row's place in its debt's own order (_LEDGER_ORDER: paid_on and seq, due_on) as one
+    integer, day number * 100 + seq (seq 0 to 99; the schema allows 1 to 99), kept on the context;
+    None when a day or a seq is empty or a seq is out of that range."""
+    key = ("when", table)
+    if key in ctx.cache:
+        return ctx.cache[key]
+    columns = ctx.columns[table]
+    day, *rest = _LEDGER_ORDER[table]
+    when = None
+    try:
+        when = list(map(date.toordinal, columns[day]))  # (an empty day: TypeError)
+        if rest and when:
+            seq = columns[rest[0]]
+            if min(seq) < 0 or max(seq) > 99:  # (an empty seq: TypeError)
+                raise ValueError
+            when = list(map(operator.add, map(operator.mul, when, repeat(100)), seq))
+    except (TypeError, ValueError):
+        when = None
+    ctx.cache[key] = when
+    return when
+
+
+def _ledger_keys_distinct(ctx: Context, table: str) -> bool:
+    """Whether no two rows of a ledger's child table share their primary key (arrears_id and
+    its _LEDGER_ORDER fields), with each key as one integer (the debt's row, _debt_rows, and
+    _ledger_when): no tuple per row. False decides nothing (the rows are then compared)."""
+    debts, when = _debt_rows(ctx, table), _ledger_when(ctx, table)
+    if debts is None or when is None:
+        return False
+    return len(set(map(operator.add, map(operator.mul, debts, repeat(1 << 30)), when))) == len(when)
 
 
 def _payments_fit(ctx: Context) -> bool:
@@ -1390,11 +1458,7 @@ def _children_by_debt(ctx: Context, table: str, cls: type, fields: tuple[str, ..
     of a debt's id for 270,000 repayments and instalments. Only for a ledger without errors
     (every debt known, dates given, seq from 1 to 99)."""
     columns = ctx.columns[table]
-    debts = _debt_rows(ctx, table)
-    day, *rest = _LEDGER_ORDER[table]
-    when = list(map(date.toordinal, columns[day]))
-    if rest:
-        when = list(map(operator.add, map(operator.mul, when, repeat(100)), columns[rest[0]]))
+    debts, when = _debt_rows(ctx, table), _ledger_when(ctx, table)
     order = sorted(range(len(when)), key=when.__getitem__)
     items = map(tuple.__new__, repeat(cls), zip(*(map(columns[f].__getitem__, order) for f in fields)))
     grouped: list[list[Any] | None] = [None] * len(ctx.columns["arrears"]["id"])

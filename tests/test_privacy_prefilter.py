@@ -150,6 +150,13 @@ def test_a_column_is_screened_as_each_text_alone():
                        for _ in range(rng.randint(1, 40))})
         columns.append(column)
     columns += [[], [""], ["a\0b", "138 1234 5678"], ["０１２３４５６７８９０１２３"], ["ZQ-D1320-2023-013"]]
+    # ASCII texts (dropped in C below 11 digits) next to others: debt ids, some of them long enough
+    # to hide a mobile or a card, and mobiles with ten or eleven digits
+    for _ in range(200):
+        column = list({rng.choice([f"AR-{rng.randint(2019, 2026)}-{rng.randint(1, 10 ** rng.randint(3, 12)):03d}",
+                                   "1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(rng.randint(8, 9))),
+                                   _mobile_like(rng), _text(rng)]) for _ in range(rng.randint(1, 30))})
+        columns.append(column)
     for column in columns:
         assert texts_with_possible_identifiers(column) == [
             t for t in column if _MAYBE_IDENTIFIER.search(scan_form(t)[0])], column

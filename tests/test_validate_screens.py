@@ -90,3 +90,82 @@ def test_a_debts_repayments_and_plan_from_the_columns_are_in_their_order():
             by_debt = _children_by_debt(_context(rows, True), table, cls, fields)
             assert by_debt == [expected.get(a["id"], ()) for a in rows["arrears"]]
             assert all(type(item) is cls for items in by_debt for item in items)
+
+
+def test_a_ledgers_keys_as_integers_repeat_exactly_where_the_tuples_repeat():
+    """_ledger_keys_distinct (debt row * 2**30 + day number * 100 + seq) says "distinct" only where
+    no two rows share (arrears_id, paid_on, seq) or (arrears_id, due_on), and says it on most such
+    ledgers: random ledgers with repeated keys, empty and unknown debts, empty days and seqs."""
+    from generator.validate import _all_distinct, _ledger_keys_distinct
+
+    rng = random.Random(18)
+    said = 0
+    for _ in range(3000):
+        odd = rng.random() < 0.5
+        ids = [f"AR-2024-{k:03d}" for k in range(rng.randint(1, 6))]
+        keys = ids + ([None, "AR-2024-999"] if odd and rng.random() < 0.3 else [])
+        day = lambda: None if odd and rng.random() < 0.03 else date(2024, 1, 1) + timedelta(days=rng.randint(0, 4))  # noqa: E731
+        seq = lambda: None if odd and rng.random() < 0.03 else rng.randint(1, 3 if odd else 99)  # noqa: E731
+        rows = {"arrears": [{"id": i} for i in (ids if rng.random() < 0.9 else ids + ids[:1])],
+                "arrears_repayments": [{"arrears_id": rng.choice(keys), "paid_on": day(), "seq": seq(), "amount": None,
+                                        "note": None} for _ in range(rng.randint(0, 12))],
+                "arrears_plan": [{"arrears_id": rng.choice(keys), "due_on": day(), "amount": None}
+                                 for _ in range(rng.randint(0, 8))]}
+        ctx = _context(rows, True)
+        for table, key in (("arrears_repayments", ("arrears_id", "paid_on", "seq")), ("arrears_plan", ("arrears_id", "due_on"))):
+            if _ledger_keys_distinct(ctx, table):
+                said += 1
+                assert _all_distinct(ctx.columns[table], key), rows[table]
+            elif all(r[k] is not None and r["arrears_id"] in ids for r in rows[table] for k in key) and \
+                    len(ids) == len(rows["arrears"]):
+                assert not _all_distinct(ctx.columns[table], key), rows[table]  # nothing unusual: a key repeats
+    assert said > 1500
+
+
+def test_the_arrears_row_screen_never_hides_a_problem():
+    """arrears_dates_and_dispute checks only the rows _arrears_rows_to_check picks (column by
+    column); on random ledgers (empty, early and late dates, disputes with and without amounts,
+    resolutions, agreed rates under and over the LPR, wrong codes) it reports exactly what its
+    checks report over every row."""
+    from types import SimpleNamespace
+
+    from generator.privacy import uscc_check_char, uscc_is_valid
+    from generator.validate import _arrears_rows, arrears_dates_and_dispute
+
+    good_code = "91210802MA0QW1234" + uscc_check_char("91210802MA0QW1234")
+
+    floor = lambda day: None if day.month == 12 else Decimal("3.45")  # noqa: E731 - no LPR for December
+    site = SimpleNamespace(rules=SimpleNamespace(payment=SimpleNamespace(max_term_days=60), lpr={"2024-01": 1},
+                                                 lpr_floor=floor))
+    rng = random.Random(19)
+    checked = reported = 0
+    for _ in range(1500):
+        odd = rng.random() < 0.5
+        day = lambda: None if odd and rng.random() < 0.03 else date(2024, 1, 1) + timedelta(days=rng.randint(0, 400))  # noqa: E731
+        rows = []
+        for k in range(rng.randint(1, 20)):
+            delivered = day()
+            disputed = rng.random() < (0.4 if odd else 0.05)
+            rows.append({"id": f"AR-2024-{k:03d}", "delivered_on": delivered,
+                         "due_on": day() if odd and rng.random() < 0.3 else (delivered + timedelta(days=rng.randint(0, 70)) if delivered else None),
+                         "found_on": day() if odd and rng.random() < 0.3 else (delivered + timedelta(days=90) if delivered else None),
+                         "disputed": None if odd and rng.random() < 0.05 else disputed,
+                         "amount": rng.choice([None, Decimal(100), Decimal(500)]),
+                         "disputed_amount": rng.choice([None, Decimal(0), Decimal(200)]) if disputed or rng.random() < 0.05 else None,
+                         "agreed_daily_rate": rng.choice([None, None, Decimal("0.005"), Decimal("0.03")]),
+                         "signed_on": day() if rng.random() < 0.2 else None,
+                         "resolution": rng.choice([None, "协商"]) if disputed or rng.random() < 0.05 else None,
+                         "creditor_code": rng.choice([None, good_code, "91210802MA0QW1234X"])})
+        for the_site in (None, site):
+            ctx = _context({"arrears": rows, "arrears_repayments": [], "arrears_plan": []}, rng.random() < 0.8)
+            ctx.site = the_site
+            ctx.tables["arrears"].cell = lambda i, field, _rows=rows: _rows[i][field]
+            found = sorted(arrears_dates_and_dispute(ctx))
+            columns = [[r[k] for r in rows] for k in ("due_on", "delivered_on", "found_on", "disputed", "amount", "disputed_amount",
+                                                      "agreed_daily_rate", "signed_on", "resolution", "creditor_code")]
+            bad = {c for c in columns[-1] if c and not uscc_is_valid(c)}
+            everything = sorted(_arrears_rows(ctx, columns, range(len(rows)), 60, the_site is not None, bad))
+            assert found == everything
+            checked += 1
+            reported += bool(found)
+    assert reported > 1000
