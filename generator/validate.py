@@ -738,14 +738,25 @@ def amounts_are_plausible(ctx: Context) -> Iterator[Problem]:
     if ctx.site is None or not ctx.site.rules.plausible_amounts:
         return
     ranges = ctx.site.rules.plausible_amounts
-    kinds: dict[str | None, Any] = {}  # project name → its range: a ledger repeats its projects
-    for i, (amount, project) in enumerate(zip(*_columns_of(ctx, "arrears", ("amount", "project")))):
+    amounts, projects = _columns_of(ctx, "arrears", ("amount", "project"))
+    # project name → its range, once per name (a ledger repeats its projects)
+    kinds = {project: next((r for r in ranges if r.matches(project)), None)
+             for project in (ctx.distinct_of("arrears", "project") or set(projects)) | {None}}
+    # the rows whose amount is outside its range, found column by column in C (no range: the
+    # infinities); all rows when an amount is empty
+    rows: Iterable[int] = range(len(amounts))
+    low, high = Decimal("-Infinity"), Decimal("Infinity")
+    lows = {p: low if r is None or r.minimum is None else r.minimum for p, r in kinds.items()}
+    highs = {p: high if r is None or r.maximum is None else r.maximum for p, r in kinds.items()}
+    try:
+        rows = sorted({*compress(rows, map(operator.lt, amounts, map(lows.__getitem__, projects))),
+                       *compress(rows, map(operator.gt, amounts, map(highs.__getitem__, projects)))})
+    except TypeError:
+        pass
+    for i, amount, project in zip(rows, map(amounts.__getitem__, rows), map(projects.__getitem__, rows)):
         if amount is None:
             continue
-        if project in kinds:
-            found = kinds[project]
-        else:
-            found = kinds[project] = next((r for r in ranges if r.matches(project)), None)
+        found = kinds[project]
         if found is None:
             continue
         check = "请核对金额是否以元为单位、有无多写或漏写位数；金额无误可忽略本提示"

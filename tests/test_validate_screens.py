@@ -169,3 +169,37 @@ def test_the_arrears_row_screen_never_hides_a_problem():
             checked += 1
             reported += bool(found)
     assert reported > 1000
+
+
+def test_the_plausibility_screen_reports_what_every_row_reports():
+    """amounts_are_plausible looks only at the rows whose amount is outside its project's range
+    (found column by column); on random ledgers (empty amounts and projects, ranges with one or both
+    bounds, projects no range matches) it warns about exactly the rows a check of every row warns about."""
+    from types import SimpleNamespace
+
+    from generator.model import AmountRange
+    from generator.validate import amounts_are_plausible
+
+    ranges = (AmountRange("工程款", ("工程", "施工"), Decimal(10000), Decimal(500000000)),
+              AmountRange("服务费", ("服务",), None, Decimal(2000000)), AmountRange("货款", ("采购",), Decimal(500), None))
+    rng = random.Random(20)
+    warned = 0
+    for _ in range(2000):
+        rows = [{"id": f"AR-2024-{k:03d}",
+                 "amount": None if rng.random() < 0.05 else Decimal(rng.choice([1, 300, 5000, 20000, 3000000, 900000000])),
+                 "project": rng.choice([None, "道路施工", "保洁服务", "设备采购", "其他", "工程服务"])}
+                for k in range(rng.randint(1, 15))]
+        ctx = _context({"arrears": rows, "arrears_repayments": [], "arrears_plan": []}, rng.random() < 0.8)
+        ctx.site = SimpleNamespace(rules=SimpleNamespace(plausible_amounts=ranges[:rng.randint(1, 3)]))
+        expected = []
+        for i, row in enumerate(rows):  # every row, as before the screen
+            found = next((r for r in ctx.site.rules.plausible_amounts if r.matches(row["project"])), None)
+            if row["amount"] is None or found is None:
+                continue
+            if (found.minimum is not None and row["amount"] < found.minimum) or \
+                    (found.maximum is not None and row["amount"] > found.maximum):
+                expected.append(i + 2)
+        got = sorted(amounts_are_plausible(ctx))
+        assert [p.line for p in got] == expected
+        warned += bool(got)
+    assert warned > 500
