@@ -198,7 +198,7 @@ def _engine_stage(rendered: _Rendered, data_dir: Path, out_dir: Path, build_dir:
             # on the way (which spares sitedir its own walk); the files the engine wrote from
             # bytes are neither stat'ed nor read back (their digests come from the engine).
             digests = publication_mod.FileDigests(build_dir / CACHE_DIR / "site-digests.json", result.written)
-            files = sitedir.readable_files(staging, known=digests.written)
+            files = sitedir.readable_files(staging, known=digests.written, folders=result.folders)
             manifest = publication_mod.write_manifest(staging, rendered.identity, rendered.as_of, digests, files)
         # Every file of the site is in the manifest but the manifests themselves (no second walk).
         files = len(manifest["files"]) + sum(1 for rel in publication_mod.MANIFEST_PATHS if (staging / rel).is_file())

@@ -37,7 +37,7 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
-from typing import Callable, Container, Iterable, Iterator
+from typing import Callable, Container, Iterable, Iterator, Mapping
 
 from generator.problems import GeneratorError
 
@@ -131,23 +131,32 @@ def _make_readable(root: Path) -> None:
                     os.chmod(path, mode, follow_symlinks=False)
 
 
-def readable_files(root: Path, known: Container[str] = frozenset()) -> Iterator[tuple[str, str]]:
+def readable_files(root: Path, known: Container[str] = frozenset(),
+                   folders: Mapping[str, Iterable[str]] | None = None) -> Iterator[tuple[str, str]]:
     """(relative POSIX path, path) of every regular file under root, symbolic links not
     followed, making each folder 0755 and each file 0644 on the way (what replacing() does
     before the swap). Files in `known` (relative paths whose writer made them 0644) are
     neither looked at nor changed: the walk opens each folder once and stats only the rest.
+    `folders`: relative folder → the names of all its files, for folders whose maker made
+    them 0755 and wrote every file in them (each in `known`): not even opened.
 
     Walked to the end over a staging folder of replacing(), it spares replacing() its own
     pass: whatever is written into the staging folder afterwards must be made 0644 by its
     writer (the manifests are, see publication.write_manifest)."""
     root_s = os.fspath(root)
     os.chmod(root_s, 0o755)
+    folders = folders or {}
     stack = [(root_s, "")]
     while stack:
         folder, prefix = stack.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
                 rel = prefix + entry.name
+                names = folders.get(rel)
+                if names is not None and entry.is_dir(follow_symlinks=False):
+                    for name in names:
+                        yield f"{rel}/{name}", os.path.join(entry.path, name)
+                    continue
                 if rel in known and entry.is_file(follow_symlinks=False):
                     yield rel, entry.path
                     continue

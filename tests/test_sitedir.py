@@ -157,3 +157,25 @@ def test_a_second_build_into_the_same_folder_waits_its_turn(tmp_path: Path):
         with pytest.raises(sitedir.UnsafeOutput, match="正在生成"):
             with sitedir.replacing(out):
                 pass
+
+
+def test_readable_files_lists_every_file_once_and_makes_the_rest_readable(tmp_path: Path):
+    root = tmp_path / "staging"
+    old_umask = os.umask(0o077)
+    try:
+        (root / "a" / "b").mkdir(parents=True)
+        (root / "page").mkdir()
+        for rel in ("index.html", "a/x.css", "a/b/y.js", "page/index.html", "known.html"):
+            (root / rel).write_bytes(rel.encode())
+    finally:
+        os.umask(old_umask)
+    found = dict(sitedir.readable_files(root, known={"known.html"}, folders={"page": ("index.html",)}))
+    assert sorted(found) == ["a/b/y.js", "a/x.css", "index.html", "known.html", "page/index.html"]
+    assert found["a/b/y.js"] == os.path.join(root, "a", "b", "y.js")
+    for rel in ("index.html", "a/x.css", "a/b/y.js"):
+        assert stat.S_IMODE((root / rel).stat().st_mode) == 0o644
+    for rel in (".", "a", "a/b"):
+        assert stat.S_IMODE((root / rel).stat().st_mode) == 0o755
+    # What its writer vouched for is taken as it is: neither stat'ed nor changed.
+    assert stat.S_IMODE((root / "known.html").stat().st_mode) == 0o600
+    assert stat.S_IMODE((root / "page").stat().st_mode) == 0o700

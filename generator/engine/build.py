@@ -13,7 +13,8 @@ import logging
 import os
 import re
 import shutil
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime, timezone as dt_timezone
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -57,6 +58,10 @@ class EngineResult:
     engine_reused: bool = False  # MkDocs' output of the last build taken as it was (reuse.Snapshot)
     pages_linked: int = 0  # stamped pages hard-linked from the published site (reuse.StampRecord)
     stamp_record: "reuse.StampRecord | None" = None  # to save once the new site is in place
+
+    #: Site-relative folders the engine made (0755) and wrote every file of (the stamped
+    #: pages' folders) → the names of their files: nobody needs to list them again.
+    folders: dict = field(default_factory=dict)
 
     @property
     def written(self) -> dict[str, str]:
@@ -178,11 +183,13 @@ def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_
     record = reuse.StampRecord(build_dir, previous_site)
     _place_site_files(build_dir / SITE_FILES_PACK, site_dir, record)
     files_linked = record.linked
-    stamped = _stamp_all(build_dir, site_dir, shells, shell_pages, site_url, epoch, record)
+    folders: dict[str, tuple[str, ...]] = {}
+    stamped = _stamp_all(build_dir, site_dir, shells, shell_pages, site_url, epoch, record, folders)
     if adopted is not None:
         reuse.Spare.prune(adopted)  # the folders of pages no longer in the site
     markdown_pages = sum(1 for _ in docs.rglob("*.md"))
-    return EngineResult(site_dir, markdown_pages, stamped, saved is not None, record.linked - files_linked, record)
+    return EngineResult(site_dir, markdown_pages, stamped, saved is not None, record.linked - files_linked, record,
+                        folders)
 
 
 def _config_inputs(config_path: Path) -> tuple[Path | None, Path | None]:
@@ -319,9 +326,10 @@ def _place_site_files(path: Path, site_dir: Path, record: reuse.StampRecord) -> 
 
 
 def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pages: dict[str, str],
-               site_url: str, epoch: int, record: reuse.StampRecord) -> int:
+               site_url: str, epoch: int, record: reuse.StampRecord, folders: dict[str, tuple[str, ...]]) -> int:
     """Stamp every page of the pages pack into its shell, and add its search and sitemap
-    entries as it goes: one page in memory at a time."""
+    entries as it goes: one page in memory at a time. Fills `folders` (EngineResult.folders)
+    with the pages' folders made here, when a new folder gets mode 0755 (the usual umask)."""
     learnt: dict[str, Shell] = {}
     for path in shells:
         url = _url_of(path)
@@ -331,6 +339,8 @@ def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pa
     # Plain strings and os calls: this loop runs once per record page (pathlib costs more than the join).
     site = os.fspath(site_dir)
     made: set[str] = set()
+    fresh_mode: bool | None = None  # whether os.mkdir makes 0755 folders (known after the first)
+    page_only = ("index.html",)
     stamped = 0
     entries = reuse.SearchEntries(build_dir)
     with _SearchIndex(site_dir, shell_urls, entries) as index, _Sitemap(site_dir, shell_urls, site_url, epoch) as sitemap:
@@ -345,10 +355,16 @@ def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pa
                 made.add(parent)
             try:
                 os.mkdir(folder)
+                if fresh_mode is None:
+                    fresh_mode = stat.S_IMODE(os.stat(folder).st_mode) == 0o755
+                new = fresh_mode
             except FileExistsError:
-                pass
+                new = False
+            rel = url + "index.html"
             data = shell.stamp_bytes(title=p["title"], url=url, site_url=site_url, toc=p["toc"], body=body)
-            record.put(url + "index.html", os.path.join(folder, "index.html"), data)  # written, or linked
+            record.put(rel, os.path.join(folder, "index.html"), data)  # written, or linked
+            if new and rel in record.written:
+                folders[url.rstrip("/")] = page_only
             index.add(url, p["title"], p["search"])
             sitemap.add(url)
             stamped += 1
