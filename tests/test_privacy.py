@@ -354,3 +354,38 @@ def test_a_grouped_card_is_not_read_as_an_old_id_inside_it():
     text = "收款卡号：3521 2162 2341 0930 937。"
     found = find_identifiers(text)
     assert [(m.kind, text[m.start:m.end]) for m in found] == [("bank_card", "3521 2162 2341 0930 937")]
+
+
+def test_the_code_checks_say_what_a_character_by_character_reading_says():
+    """uscc_is_valid / uscc_check_char (patterns and map since round 7) against the plain reading of
+    GB 32100 they replaced, on random codes: letters outside the alphabet (I O S V Z, lower case),
+    full-width digits, line feeds, 17 to 19 characters, a right check character now and then."""
+    import random
+
+    from generator.privacy import _USCC_ALPHABET, _USCC_VALUES, _USCC_WEIGHTS
+
+    def check(first17):
+        if len(first17) != 17 or any(c not in _USCC_VALUES for c in first17):
+            raise ValueError(first17)
+        return _USCC_ALPHABET[(31 - sum(_USCC_VALUES[c] * w for c, w in zip(first17, _USCC_WEIGHTS)) % 31) % 31]
+
+    def valid(code):
+        return len(code) == 18 and all(c in _USCC_ALPHABET for c in code) and check(code[:17]) == code[17]
+
+    rng = random.Random(32100)
+    right = 0
+    for _ in range(50_000):
+        code = "".join(rng.choice(_USCC_ALPHABET + "IOSVZa\n０") if rng.random() < 0.05 else rng.choice(_USCC_ALPHABET)
+                       for _ in range(rng.choice((17, 18, 18, 18, 19))))
+        if rng.random() < 0.3 and all(c in _USCC_ALPHABET for c in code[:17]) and len(code) >= 17:
+            code = code[:17] + check(code[:17])
+        assert uscc_is_valid(code) is valid(code), code
+        right += valid(code)
+        try:
+            expected = check(code[:17])
+        except ValueError:
+            with pytest.raises(ValueError):
+                uscc_check_char(code[:17])
+        else:
+            assert uscc_check_char(code[:17]) == expected
+    assert right > 5_000

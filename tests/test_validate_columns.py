@@ -173,28 +173,28 @@ def test_from_columns_builds_what_init_builds():
         model.from_columns(model.ArrearsItem, {name: columns[name] for name in list(columns)[1:]})
 
 
-def test_plain_numbers_says_yes_only_where_every_text_matches_the_pattern():
-    """validate._plain_numbers (str methods over a column) is True only for columns whose every
-    text fullmatches the number pattern cast_values would use: random texts of digits (ASCII,
-    full-width, Arabic-Indic, superscript), points, signs, zeros, spaces and letters."""
+def test_a_column_of_numbers_is_matched_as_each_text_alone():
+    """validate._all_fullmatch (one match over the texts joined by line feeds) says what
+    all(map(pattern.fullmatch, texts)) says, for each number pattern cast_values uses: random
+    texts of digits (ASCII, full-width, Arabic-Indic, superscript), points, signs, zeros, spaces,
+    letters and line feeds."""
     import random
-    import re
 
-    from generator.validate import _INT_FULL, _NUM_FULL, _places_pattern, _plain_numbers
+    from generator.validate import _INT_FULL, _NUM_FULL, _all_fullmatch, _places_pattern
 
     rng = random.Random(17)
-    pieces = ["0", "1", "5", "9", "00", "12", "3", "٣", "²", "½", ".", ".", "-", "+", " ", "e", "0", "0"]
+    pieces = ["0", "1", "5", "9", "00", "12", "3", "٣", "²", "½", ".", ".", "-", "+", " ", "e", "0", "0", "\n"]
     said_yes = 0
     for _ in range(20000):
         texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))) for _ in range(rng.randint(1, 4))]
-        for places in (None, 0, 1, 2):
-            pattern = _NUM_FULL if places is None else _places_pattern(places)
-            if _plain_numbers(texts, places):
-                said_yes += 1
-                assert all(pattern.fullmatch(t) for t in texts), (texts, places)
-        if all(map(str.isdecimal, texts)):
-            assert all(_INT_FULL.fullmatch(t) for t in texts), texts
-    assert said_yes > 2000
-    assert _plain_numbers(["12.50", "3", "4.", "١٢.٥٠"], 2) and not _plain_numbers(["12.505"], 2)
-    assert not _plain_numbers(["-1"], 2) and not _plain_numbers([".5"], None)  # left to the pattern
-    assert re.fullmatch(r"\d", "²") is None and not "²".isdecimal()
+        for pattern in (_NUM_FULL, _INT_FULL, *map(_places_pattern, (0, 1, 2, 4))):
+            expected = all(map(pattern.fullmatch, texts))
+            assert _all_fullmatch(pattern, texts) == expected, (texts, pattern)
+            said_yes += expected
+    assert said_yes > 5000
+    assert _all_fullmatch(_places_pattern(2), ["12.50", "3", "4.", "١٢.٥٠"])
+    assert not _all_fullmatch(_places_pattern(2), ["12.505"]) and not _all_fullmatch(_places_pattern(2), ["1\n2"])
+    # a text's digits can be read several ways ("1.000": \d{0,2} then 0*): a late bad text must not
+    # make the match try them all again for every text before it (it would take forever)
+    assert not _all_fullmatch(_places_pattern(2), ["1.000"] * 5000 + ["1.005"])
+    assert _all_fullmatch(_places_pattern(2), ["1.000"] * 5000 + ["1.5"])

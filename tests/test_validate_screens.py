@@ -61,11 +61,11 @@ def test_the_payment_screen_never_hides_a_problem():
 
 
 def test_a_debts_repayments_and_plan_from_the_columns_are_in_their_order():
-    """_children from the typed columns (one sort of the whole table, _by_debt) gives each debt
+    """_children from the typed columns (one sort of the whole table, _children_by_debt) gives each debt
     the repayments and instalments the rows give it, in payment order (date, then the day's
     sequence number) and due order: the ledger's file order is any order."""
     from generator import model
-    from generator.validate import _children
+    from generator.validate import _children, _children_by_debt
 
     rng = random.Random(16)
     for _ in range(1000):
@@ -73,7 +73,8 @@ def test_a_debts_repayments_and_plan_from_the_columns_are_in_their_order():
         days = [date(2024, 1, 1) + timedelta(days=d) for d in range(rng.randint(1, 5))]
         paid = {(rng.choice(keys), rng.choice(days), rng.randint(1, 3)) for _ in range(rng.randint(0, 15))}
         due = {(rng.choice(keys), rng.choice(days)) for _ in range(rng.randint(0, 10))}
-        rows = {"arrears_repayments": [{"arrears_id": k, "paid_on": d, "seq": s, "amount": Decimal(rng.randint(1, 99)),
+        rows = {"arrears": [{"id": k} for k in rng.sample(keys, len(keys))],
+                "arrears_repayments": [{"arrears_id": k, "paid_on": d, "seq": s, "amount": Decimal(rng.randint(1, 99)),
                                         "note": rng.choice([None, "财政资金"])} for k, d, s in rng.sample(sorted(paid), len(paid))],
                 "arrears_plan": [{"arrears_id": k, "due_on": d, "amount": Decimal(rng.randint(1, 99))}
                                  for k, d in rng.sample(sorted(due), len(due))]}
@@ -86,3 +87,6 @@ def test_a_debts_repayments_and_plan_from_the_columns_are_in_their_order():
             expected = {k: tuple(sorted(v, key=order)) for k, v in expected.items()}
             assert dict(_children(_context(rows, True), table, cls, fields)) == expected
             assert dict(_children(_context(rows, False), table, cls, fields)) == expected
+            by_debt = _children_by_debt(_context(rows, True), table, cls, fields)
+            assert by_debt == [expected.get(a["id"], ()) for a in rows["arrears"]]
+            assert all(type(item) is cls for items in by_debt for item in items)
