@@ -547,9 +547,18 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return name
 
 
-def xlsx_bytes(facts: Facts, package: Package, tables: dict[str, list[dict]], cache: SheetCache | None = None) -> bytes:
+def table_digest(res: Resource, rows: list[dict]) -> bytes | None:
+    """source_digest of a table: its fields (each field's every attribute, as its dataclass
+    repr shows them) and its rows' values in field order."""
+    names = [f.name for f in res.fields]
+    return source_digest(res.name, [repr(f) for f in res.fields], [tuple([row[n] for n in names]) for row in rows])
+
+
+def xlsx_bytes(facts: Facts, package: Package, tables: dict[str, list[dict]], cache: SheetCache | None = None,
+               digests: dict[str, bytes | None] | None = None) -> bytes:
     """Every table in one workbook: a 说明 sheet, then one sheet per resource with Chinese headers.
-    A table's sheet is taken from `cache` when its rows did not change."""
+    A table's sheet is taken from `cache` when its rows did not change (digests: table_digest
+    of each table, when the caller has them)."""
     site, as_of = facts.site, facts.as_of
     props = Properties(title=("【演示数据】" if site.sample else "") + package.descriptor["title"],
                        creator=site.publisher, created=datetime.combine(as_of, time()),
@@ -573,10 +582,12 @@ def xlsx_bytes(facts: Facts, package: Package, tables: dict[str, list[dict]], ca
             cells = _xlsx_cells(res, rows)
             return Sheet(sheet_names[res.name], header, cells, column_widths(header, cells))
 
-        # Everything make() reads: the fields' rules and the rows' values in field order.
-        spec = [(f.name, f.title, f.is_free_text, f.decimals) for f in res.fields]
-        source = source_digest(sheet_names[res.name], spec,
-                               [tuple([row[f.name] for f in res.fields]) for row in rows]) if cache else None
+        # Everything make() reads: the sheet's name, the fields' rules, the rows' values.
+        if cache is None:
+            source = None
+        else:
+            digest = (digests or {}).get(res.name) or table_digest(res, rows)
+            source = source_digest(sheet_names[res.name], digest) if digest else None
         sheets.append(LazySheet(sheet_names[res.name], source, make))
     return workbook_bytes(sheets, props, as_of, cache)
 
@@ -1103,22 +1114,33 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterato
         sizes[path] = len(data)
         return f"{DATA}/{path}", data
 
-    csvs = {r.name: csv_bytes(r, tables[r.name]) for r in resources}
+    from generator import workbook  # the reader's workbook and the SQLite file
+
+    caches: list[SheetCache | None] = [None, None, None]
+    digests: dict[str, bytes | None] = {}
+    if cache_dir is not None:
+        code = [Path(__file__), Path(workbook.__file__)]  # the cells are made here and there
+        caches = [SheetCache(Path(cache_dir) / folder, code)
+                  for folder in ("xlsx-sheets", "reader-xlsx-sheets", "open-data-tables")]
+        digests = {r.name: table_digest(r, tables[r.name]) for r in resources}
+
+    def table_file(kind: str, r: Resource, make: Callable[[Resource, list[dict]], bytes]) -> bytes:
+        """A table's CSV or JSON: from the last build when the table did not change."""
+        rows = tables[r.name]
+        if caches[2] is None or digests.get(r.name) is None:
+            return make(r, rows)
+        return caches[2].data(source_digest(kind, digests[r.name]), lambda: make(r, rows))
+
+    csvs = {r.name: table_file("csv", r, csv_bytes) for r in resources}
     descriptor = _dump(package_descriptor(facts, package, csvs))
     yield counted("datapackage.json", descriptor)
     yield counted(f"{name}.zip", fixed_zip([("datapackage.json", descriptor)] +
                                            [(f"csv/{r.name}.csv", csvs[r.name]) for r in resources], facts.as_of))
     for r in resources:
         yield counted(f"csv/{r.name}.csv", csvs.pop(r.name))
-        yield counted(f"json/{r.name}.json", json_bytes(r, tables[r.name]))
+        yield counted(f"json/{r.name}.json", table_file("json", r, json_bytes))
         rows[f"csv/{r.name}.csv"] = rows[f"json/{r.name}.json"] = len(tables[r.name])
-    from generator import workbook  # the reader's workbook and the SQLite file
-
-    caches = [None, None]
-    if cache_dir is not None:
-        code = [Path(__file__), Path(workbook.__file__)]  # the cells are made here and there
-        caches = [SheetCache(Path(cache_dir) / folder, code) for folder in ("xlsx-sheets", "reader-xlsx-sheets")]
-    yield counted(f"{name}.xlsx", xlsx_bytes(facts, package, tables, caches[0]))
+    yield counted(f"{name}.xlsx", xlsx_bytes(facts, package, tables, caches[0], digests))
     for path, data in workbook.reader_files(facts, name, tables, caches[1]).items():
         yield counted(path, data)
     for cache in caches:

@@ -45,7 +45,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import jinja2
 import yaml
@@ -1112,13 +1112,17 @@ class _Site:
     # records and departments: HTML, stamped into the engine's shell pages
 
     def html_page(self, kind: str, record_id: str, template: str, title: str,
-                  search: str | None, **context) -> "HtmlPage":
+                  search: str | None, later: dict[str, Callable[[], Any]] | None = None, **context) -> "HtmlPage":
+        """later: context values made only when the page is rendered (not for a page the cache
+        has), each a function of the context's values alone, so the key need not hold it."""
         path = record_path(kind, record_id)
         address = page_url(path)
         if self.cache is not None:
             key = self.cache.key(path, template, title, context, record_refs=kind == "departments")
             if self.cache.fresh(address, key):
                 return HtmlPage(path, address, kind, safe_title(title), search)
+        if later:
+            context.update((name, make()) for name, make in later.items())
         body = self.page_env.get_template(template).render(
             {**self.names, "facts": self.facts, "rules": self.rules, "nav": self.nav(path), **context})
         body, toc = headings_and_toc(body.strip("\n") + "\n")
@@ -1157,7 +1161,8 @@ class _Site:
                               arrears=arrears[:DEPARTMENT_ROWS], arrears_all=len(arrears),
                               shown_totals=arrears_totals(arrears[:DEPARTMENT_ROWS]),
                               findings=_newest_findings(d.findings)[:DEPARTMENT_ROWS], findings_all=len(d.findings),
-                              trend=trend_chart(d, "trend"), latest=latest_evaluations(d))
+                              latest=latest_evaluations(d),
+                              later={"trend": lambda: trend_chart(d, "trend")})  # d is in the key
 
     def markdown_pages(self) -> Iterator[tuple[str, str]]:
         yield self.home()

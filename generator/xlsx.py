@@ -111,6 +111,27 @@ class SheetCache:
         write_if_changed(Path(self.folder) / key, head + b"\n" + xml)
         self.used.add(key)
 
+    def data(self, source: bytes | None, make: Callable[[], bytes]) -> bytes:
+        """make(), or its bytes from the last build when `source` (a source_digest of all
+        make() reads) is the same: for other files made from one table (its CSV, its JSON)."""
+        if source is None:
+            return make()
+        key = hashlib.sha256(self.code + b"data\0" + source).hexdigest()
+        try:
+            with open(os.path.join(self.folder, key), "rb") as fh:
+                found = fh.read()
+            self.used.add(key)
+            return found
+        except OSError:
+            pass
+        made = make()
+        from generator.files import write_if_changed
+
+        os.makedirs(self.folder, exist_ok=True)
+        write_if_changed(Path(self.folder) / key, made)
+        self.used.add(key)
+        return made
+
     def finish(self) -> None:
         """Remove the files of sheets this build did not use."""
         try:

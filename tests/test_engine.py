@@ -238,3 +238,28 @@ def test_a_damaged_page_pack_is_a_clear_engine_failure(tmp_path):
     with pytest.raises(EngineFailed, match="已损坏.*原网站保持不变"):
         build(tmp_path / "build", tmp_path / "site", as_of=date(2026, 11, 30),
               timezone="Asia/Shanghai")
+
+
+# --- the engine's hooks ---------------------------------------------------------------------------
+
+
+def test_the_engine_config_names_the_hooks_and_the_theme_environment_renders_as_before(tmp_path):
+    """build/mkdocs.yml names engine/hooks.py (MkDocs' documented hooks: setting); its on_env
+    gives an overlay of the theme's environment with a bytecode cache, rendering the same."""
+    import jinja2
+    import yaml
+
+    from generator.engine import hooks, write_config
+    from generator.render import DEFAULT_TEMPLATES_DIR
+
+    path = write_config(tmp_path / "build", ROOT / "mkdocs.yml", DEFAULT_TEMPLATES_DIR,
+                        {"site_name": "站", "site_url": "https://example.gov.cn/", "zq": {}})
+    named = yaml.safe_load(path.read_text(encoding="utf-8"))["hooks"]
+    assert [(path.parent / p).resolve() for p in named] == [Path(hooks.__file__).resolve()]
+    env = jinja2.Environment(loader=jinja2.DictLoader({"t.html": "{% for x in xs %}<b>{{ x }}</b>{% endfor %}"}),
+                             autoescape=True)
+    env.filters["twice"] = lambda v: v * 2
+    theme = hooks.on_env(env, None, None)
+    assert isinstance(theme.bytecode_cache, jinja2.BytecodeCache) and theme.filters["twice"](2) == 4
+    for _ in range(2):  # compiled, then (another overlay) loaded from the cache
+        assert hooks.on_env(env, None, None).get_template("t.html").render(xs=["<", 1]) == "<b>&lt;</b><b>1</b>"

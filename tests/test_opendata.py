@@ -543,3 +543,26 @@ def test_indented_json_is_exactly_what_json_dumps_writes():
     for _ in range(3000):
         obj = value(0)
         assert _dump(obj) == (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8"), repr(obj)
+
+
+def test_open_data_from_the_cache_is_what_is_made_without_it(demo, data_dir: Path, tmp_path: Path):
+    """The workbooks' sheets and the tables' CSV and JSON of the last build are reused only for
+    tables whose rows did not change: the files are byte for byte those made without a cache,
+    after a record changed too; files of tables no longer made leave the cache."""
+    cache = tmp_path / "cache"
+    plain = opendata.open_data_files(demo)
+    assert dict(opendata.iter_open_data_files(demo, cache)) == plain
+    stored = {p: p.read_bytes() for p in cache.rglob("*") if p.is_file()}
+    assert len([p for p in stored if p.parent.name == "open-data-tables"]) == 2 * len(
+        opendata.published_resources(load_package()))
+    assert dict(opendata.iter_open_data_files(demo, cache)) == plain
+    assert {p: p.read_bytes() for p in cache.rglob("*") if p.is_file()} == stored  # nothing made again
+    record = sorted((data_dir / "commitments").glob("*.yaml"))[0]
+    text = record.read_text(encoding="utf-8")
+    record.write_text(re.sub(r"^title: (.*)$", r"title: \1（改）", text, count=1, flags=re.M), encoding="utf-8")
+    changed = facts_from(data_dir)
+    again = dict(opendata.iter_open_data_files(changed, cache))
+    assert again == opendata.open_data_files(changed) and again != plain
+    now = {p: p.read_bytes() for p in cache.rglob("*") if p.is_file()}
+    assert 0 < len(set(now) - set(stored)) < len(stored) // 2  # only the changed tables' files are new
+    assert len(now) == len(stored)  # the old ones removed

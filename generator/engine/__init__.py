@@ -2,9 +2,10 @@
 
 This package is the only place that imports ``mkdocs``, ``markdown`` or ``material``,
 and it uses their public, documented interfaces only: ``mkdocs.config.load_config``,
-``mkdocs.commands.build.build``, configuration keys, front matter (``search.exclude``)
-and the theme's template blocks in ``site_templates/overrides``. Replacing the engine
-means rewriting this package and the theme overrides, nothing else.
+``mkdocs.commands.build.build``, configuration keys, front matter (``search.exclude``),
+the theme's template blocks in ``site_templates/overrides``, and plugin events through
+MkDocs' ``hooks:`` setting (``hooks.py``). Replacing the engine means rewriting this
+package and the theme overrides, nothing else.
 
 What it receives is plain data, written by the render stage into the build folder:
 

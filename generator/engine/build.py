@@ -78,7 +78,8 @@ def build_finished(result: EngineResult, site: Path) -> None:
 
 def write_config(build_dir: Path, base_config: Path, templates_dir: Path, settings: dict) -> Path:
     """build_dir/mkdocs.yml: INHERITs the repository's mkdocs.yml; site name, URL and
-    ``extra.zq`` (what the theme overrides show) from the site settings."""
+    ``extra.zq`` (what the theme overrides show) from the site settings; ``hooks``: the
+    engine's plugin events (engine/hooks.py)."""
     build_dir = Path(build_dir)
     config = {
         "INHERIT": Path(os.path.relpath(Path(base_config).resolve(), build_dir.resolve())).as_posix(),
@@ -88,6 +89,8 @@ def write_config(build_dir: Path, base_config: Path, templates_dir: Path, settin
         "theme": {"custom_dir": Path(os.path.relpath(Path(templates_dir).resolve() / "overrides",
                                                      build_dir.resolve())).as_posix()},
         "extra": {"zq": settings["zq"]},
+        # Plugin events of ours (engine/hooks.py): the theme's templates compiled once per machine.
+        "hooks": [Path(os.path.relpath(Path(__file__).resolve().with_name("hooks.py"), build_dir.resolve())).as_posix()],
     }
     text = yaml.safe_dump(config, allow_unicode=True, sort_keys=True, width=10_000).encode("utf-8")
     path = build_dir / "mkdocs.yml"
