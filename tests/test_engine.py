@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -259,7 +260,10 @@ def test_the_engine_config_names_the_hooks_and_the_theme_environment_renders_as_
     env = jinja2.Environment(loader=jinja2.DictLoader({"t.html": "{% for x in xs %}<b>{{ x }}</b>{% endfor %}"}),
                              autoescape=True)
     env.filters["twice"] = lambda v: v * 2
-    theme = hooks.on_env(env, None, None)
+    config = types.SimpleNamespace(config_file_path=str(path))
+    theme = hooks.on_env(env, config, None)
     assert isinstance(theme.bytecode_cache, jinja2.BytecodeCache) and theme.filters["twice"](2) == 4
     for _ in range(2):  # compiled, then (another overlay) loaded from the cache
-        assert hooks.on_env(env, None, None).get_template("t.html").render(xs=["<", 1]) == "<b>&lt;</b><b>1</b>"
+        assert hooks.on_env(env, config, None).get_template("t.html").render(xs=["<", 1]) == "<b>&lt;</b><b>1</b>"
+    # The cache is in the build folder, so removing build/ removes it too.
+    assert list((tmp_path / "build" / hooks.CACHE_DIR).glob("__zq_engine_theme_*.cache"))
