@@ -27,6 +27,7 @@ Rules:
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import ctypes.util
@@ -117,18 +118,9 @@ def _recover(out: Path) -> None:
 
 
 def _make_readable(root: Path) -> None:
-    """Folders 0755 and files 0644, so a web server's user can serve the site.
-
-    Only what is not so already is changed: most files are created 0644, and a change of
-    mode is a write to the file system (thousands of them for a large site)."""
-    os.chmod(root, 0o755)
-    for dirpath, dirnames, filenames in os.walk(root):
-        for names, kind, mode in ((dirnames, stat.S_ISDIR, 0o755), (filenames, stat.S_ISREG, 0o644)):
-            for name in names:
-                path = os.path.join(dirpath, name)
-                st = os.lstat(path)
-                if kind(st.st_mode) and stat.S_IMODE(st.st_mode) != mode:
-                    os.chmod(path, mode, follow_symlinks=False)
+    """Folders 0755 and files 0644, so a web server's user can serve the site: the walk of
+    readable_files(), for a staging folder nobody walked (only what is not so is changed)."""
+    collections.deque(readable_files(root), maxlen=0)
 
 
 def readable_files(root: Path, known: Container[str] = frozenset(),
