@@ -1116,20 +1116,20 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterato
 
     from generator import workbook  # the reader's workbook and the SQLite file
 
-    caches: list[SheetCache | None] = [None, None, None]
+    sheets = reader_sheets = table_files = None  # SheetCache of each, with a cache folder
     digests: dict[str, bytes | None] = {}
     if cache_dir is not None:
         code = [Path(__file__), Path(workbook.__file__)]  # the cells are made here and there
-        caches = [SheetCache(Path(cache_dir) / folder, code)
-                  for folder in ("xlsx-sheets", "reader-xlsx-sheets", "open-data-tables")]
+        sheets, reader_sheets, table_files = (SheetCache(Path(cache_dir) / folder, code)
+                                              for folder in ("xlsx-sheets", "reader-xlsx-sheets", "open-data-tables"))
         digests = {r.name: table_digest(r, tables[r.name]) for r in resources}
 
     def table_file(kind: str, r: Resource, make: Callable[[Resource, list[dict]], bytes]) -> bytes:
         """A table's CSV or JSON: from the last build when the table did not change."""
         rows = tables[r.name]
-        if caches[2] is None or digests.get(r.name) is None:
+        if table_files is None or digests.get(r.name) is None:
             return make(r, rows)
-        return caches[2].data(source_digest(kind, digests[r.name]), lambda: make(r, rows))
+        return table_files.data(source_digest(kind, digests[r.name]), lambda: make(r, rows))
 
     csvs = {r.name: table_file("csv", r, csv_bytes) for r in resources}
     descriptor = _dump(package_descriptor(facts, package, csvs))
@@ -1140,10 +1140,10 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterato
         yield counted(f"csv/{r.name}.csv", csvs.pop(r.name))
         yield counted(f"json/{r.name}.json", table_file("json", r, json_bytes))
         rows[f"csv/{r.name}.csv"] = rows[f"json/{r.name}.json"] = len(tables[r.name])
-    yield counted(f"{name}.xlsx", xlsx_bytes(facts, package, tables, caches[0], digests))
-    for path, data in workbook.reader_files(facts, name, tables, caches[1]).items():
+    yield counted(f"{name}.xlsx", xlsx_bytes(facts, package, tables, sheets, digests))
+    for path, data in workbook.reader_files(facts, name, tables, reader_sheets).items():
         yield counted(path, data)
-    for cache in caches:
+    for cache in (sheets, reader_sheets, table_files):
         if cache is not None:
             cache.finish()
     yield counted("api/summary.json", _dump(api_summary(facts)))
