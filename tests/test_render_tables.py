@@ -388,3 +388,26 @@ def test_objection_link_follows_the_handler_and_escapes_it():
     assert 'href="../../letters/AR-2024-002.html"' in second
     none = str(render_mod.objection_link("AR-2024-003", "arrears", None, "某单位", nav))
     assert "某单位的受理地址和电话尚未登记" in none
+
+
+def test_templates_with_field_titles_in_their_text_print_what_they_printed(tmp_path):
+    """The page templates read through _LabelledLoader (field titles written into their text) give
+    every page byte for byte what the templates as written give; titles that could change the
+    template's syntax or white space are left to the template."""
+    from generator import charts  # noqa: F401 - the render module's charts, as used by the pages
+
+    facts = hostile_table_facts(5)
+    pages = {}
+    for labelled in (True, False):
+        env = render_mod.make_environment(sitefiles.templates_dir(), labels_in_text=labelled)
+        site = render_mod._Site(facts, None, env)
+        out = [page for page in site.markdown_pages()]
+        out += [(p.path, p.body, p.toc) for p in site.html_pages()]
+        pages[labelled] = out
+    assert pages[True] == pages[False] and len(pages[True]) > 50
+    source = render_mod.make_environment(sitefiles.templates_dir()).loader.get_source(None, "arrears_item.html.j2")[0]
+    assert "labels." not in source and "<dt>" + render_mod.label("arrears", "debtor") + "</dt>" in source
+    written = "{{ labels.arrears.debtor }}"
+    for title in ("{{ x }}", "a%b", "#", "{", " 前后空格", "两行\n标题", "", None, "\x00"):
+        assert render_mod._title_in_text(title, written) == written
+    assert render_mod._title_in_text("<&>'", written) == "&lt;&amp;&gt;&#39;"
