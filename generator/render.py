@@ -108,6 +108,9 @@ class RenderResult:
     unchanged: int  # page sources whose bytes were already right (files left alone, entries as they were)
     removed: int  # stale files removed from docs/, entries dropped from the packs
     pages: list[str]  # every Markdown page under docs/ this render produced, sorted
+    #: (kind, record id) → its page's cache key (_PageCache.key), when a cache was used: a digest
+    #: of the record's facts (and more) that stands for them in the letters' cache (extras.py)
+    record_keys: dict[tuple[str, str], str] | None = None
 
 
 # --- text -------------------------------------------------------------------------------
@@ -1285,6 +1288,8 @@ class _Site:
         address = page_url(path)
         if self.cache is not None:
             key = self.cache.key(path, template, title, context, record_refs=kind == "departments")
+            if kind != "departments":
+                self.cache.record_keys[(kind, record_id)] = key
             if self.cache.fresh(address, key):
                 return HtmlPage(path, address, kind, safe_title(title), search)
         if later:
@@ -1633,6 +1638,7 @@ class _PageCache:
             pass
         self.new: dict[str, str] = {}
         self._record_keys: dict[int, tuple[object, str]] = {}  # id(record facts) -> (them, their page's key)
+        self.record_keys: dict[tuple[str, str], str] = {}  # (kind, record id) -> its page's key (RenderResult)
 
     def key(self, path: str, template: str, title: str, context: dict, *, record_refs: bool = False) -> str:
         """The digest of the page's pickled context (frozen dataclasses, tuples, dates, Decimals,
@@ -1785,7 +1791,8 @@ def _render(facts: Facts, build_dir: Path, history: History | None, content_dir:
         cache.save()
     packs = (pack, blocks)
     return RenderResult(writer.written + sum(p.changed for p in packs), writer.unchanged + sum(p.unchanged for p in packs),
-                        removed + sum(p.removed for p in packs), sorted(pages))
+                        removed + sum(p.removed for p in packs), sorted(pages),
+                        cache.record_keys if cache is not None else None)
 
 
 def _remove_legacy(build_dir: Path) -> None:
