@@ -15,24 +15,36 @@ The reader's workbook and the SQLite file live with the data package
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 from pathlib import Path
+
+import jinja2
 
 from generator.calendar_ics import ics_bytes
 from generator.derive import Facts
 from generator.feed import CALENDAR, FEEDS, feed_files
 from generator.files import write_if_changed
-from generator import pack
-from generator.letters import LETTERS, iter_letter_files
+from generator import letters as letters_mod, pack
+from generator.letters import LETTERS, LetterMaker, iter_letter_files
 
 #: Folders under docs/ that this stage owns (render.py leaves them alone).
 OWNED_DIRS = (LETTERS, FEEDS)
+#: Under the build folder's cache: which letter of the site-files pack was made from what.
+LETTER_CACHE = "letters.json"
 
 
-def write_extras(facts: Facts, docs_dir: Path, site_files: Path | None = None) -> list[Path]:
+def write_extras(facts: Facts, docs_dir: Path, site_files: Path | None = None, cache_dir: Path | None = None,
+                 record_keys: dict[tuple[str, str], str] | None = None) -> list[Path]:
     """Write the feeds and calendar into docs_dir, the letters into the pack `site_files`
-    (or into docs_dir without one); returns the files written into docs_dir (and the pack)."""
+    (or into docs_dir without one); returns the files written into docs_dir (and the pack).
+
+    With cache_dir and record_keys (the render's page keys of the records: digests of their
+    facts, see render.RenderResult), a letter whose record's key and everything else a
+    letter depends on are as when the pack was written is copied from the pack as it is
+    (_LetterCache), not made again."""
     docs_dir = Path(docs_dir)
     files = {docs_dir / rel: data for rel, data in feed_files(facts).items()}
     files[docs_dir / CALENDAR] = ics_bytes(facts)
@@ -41,9 +53,22 @@ def write_extras(facts: Facts, docs_dir: Path, site_files: Path | None = None) -
     else:
         if (docs_dir / LETTERS).exists():
             shutil.rmtree(docs_dir / LETTERS)  # left by a build that still wrote them there
+        maker = LetterMaker(facts)
         with pack.PackWriter(Path(site_files)) as letters:
-            for rel, data in iter_letter_files(facts):
+            cache = (_LetterCache(Path(cache_dir) / LETTER_CACHE, facts, maker, letters)
+                     if cache_dir is not None and record_keys is not None else None)
+            for rel, data in maker.support:
                 letters.add(rel, {}, data)
+            for rel, kind, item in maker.letters():
+                key = record_keys.get((kind, item.record.id)) if cache is not None else None
+                if key is not None and cache.fresh(rel, key):
+                    letters.copy(rel)
+                else:
+                    letters.add(rel, {}, maker.letter(kind, item))
+                    if key is not None:
+                        cache.made(rel, key)
+        if cache is not None:
+            cache.save()
     for path, data in files.items():
         write_if_changed(path, data)
     produced = {os.fspath(path) for path in files}
@@ -58,3 +83,58 @@ def write_extras(facts: Facts, docs_dir: Path, site_files: Path | None = None) -
                 if not os.path.islink(path) and not os.listdir(path):
                     os.rmdir(path)
     return sorted(files) + ([Path(site_files)] if site_files is not None else [])
+
+
+class _LetterCache:
+    """Which letters of the site-files pack are already right: per letter the page key of its
+    record (render._PageCache.key, a digest of the record's facts) when it was made, under a
+    digest of everything else a letter depends on (letters.LetterMaker): the as-of date, the
+    site settings, the reply deadline, the support files, the schema, letters.py and its
+    templates, Jinja's version. A letter is copied from the last pack only when its key
+    matches and that pack is still the file the cache was saved with. Only this build's
+    letters are kept: a record that left the site leaves the cache too."""
+
+    _FORMAT = 1
+
+    def __init__(self, path: Path, facts: Facts, maker: LetterMaker, pack_writer: pack.PackWriter):
+        self.path, self.pack = path, pack_writer
+        digest = hashlib.sha1(repr((self._FORMAT, jinja2.__version__, facts.as_of, facts.site, maker.due,
+                                    maker.support)).encode("utf-8", "surrogatepass"))
+        code = Path(letters_mod.__file__)
+        schemas = code.with_name("schemas")
+        for src in [code, *sorted(letters_mod.TEMPLATES.glob("letter*")), *sorted(schemas.rglob("*"))]:
+            if src.is_file():
+                digest.update(src.as_posix().encode() + b"\0" + src.read_bytes() + b"\0")
+        self.common = digest.hexdigest()
+        self.old: dict[str, str] = {}
+        self.new: dict[str, str] = {}
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            if saved.get("common") == self.common and saved.get("pack") == _identity(pack_writer.path):
+                self.old = saved.get("letters", {})
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def fresh(self, rel: str, key: str) -> bool:
+        if self.old.get(rel) != key or not self.pack.has(rel):
+            return False
+        self.new[rel] = key
+        return True
+
+    def made(self, rel: str, key: str) -> None:
+        self.new[rel] = key
+
+    def save(self) -> None:
+        """After the pack is in place: the cache names the pack it describes."""
+        data = json.dumps({"common": self.common, "pack": _identity(self.pack.path), "letters": self.new},
+                          separators=(",", ":")).encode("utf-8")
+        write_if_changed(self.path, data)
+
+
+def _identity(path) -> list[int] | None:
+    """Which file is at path: a replaced pack is a new file (another inode)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns]

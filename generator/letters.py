@@ -306,13 +306,35 @@ def letter_files(facts: Facts) -> dict[str, bytes]:
 
 def iter_letter_files(facts: Facts) -> Iterator[tuple[str, bytes]]:
     """letter_files() one file at a time (65 MB of letters at 10,000 records: never all in memory)."""
-    if facts.calendar is None:
-        raise ValueError("Facts without a working-day calendar: derive() sets it")
-    table = workday_table(facts.calendar, facts.as_of)
-    yield f"{LETTERS}/workdays.js", table.script().encode("utf-8")
-    yield f"{LETTERS}/letter.js", (TEMPLATES / "letter.js").read_bytes()
-    yield f"{LETTERS}/letter.css", (TEMPLATES / "letter.css").read_bytes()
-    due = table.add_workdays(facts.as_of, facts.site.rules.objection_reply_workdays)  # the same for every letter
-    letters = _Letters(facts, due)
-    for kind, item in _items(facts):
-        yield letter_path(item.record.id), letters.letter(kind, item).encode("utf-8")
+    made = LetterMaker(facts)
+    yield from made.support
+    for rel, kind, item in made.letters():
+        yield rel, made.letter(kind, item)
+
+
+class LetterMaker:
+    """The letters one by one, each made only when asked for (a rebuild takes an unchanged
+    record's letter from the last build: see extras.write_extras).
+
+    support: the support files, (path, bytes); due: the reply deadline every letter names;
+    letters(): (path, kind, record facts) of each letter; letter(kind, item): its bytes.
+    Besides the record's facts, a letter depends on these, the site settings, the as-of
+    date, the schema's field titles and this module's code and templates only."""
+
+    def __init__(self, facts: Facts) -> None:
+        if facts.calendar is None:
+            raise ValueError("Facts without a working-day calendar: derive() sets it")
+        table = workday_table(facts.calendar, facts.as_of)
+        self.facts = facts
+        self.support = [(f"{LETTERS}/workdays.js", table.script().encode("utf-8")),
+                        (f"{LETTERS}/letter.js", (TEMPLATES / "letter.js").read_bytes()),
+                        (f"{LETTERS}/letter.css", (TEMPLATES / "letter.css").read_bytes())]
+        self.due = table.add_workdays(facts.as_of, facts.site.rules.objection_reply_workdays)  # the same for every letter
+        self._letters = _Letters(facts, self.due)
+
+    def letters(self) -> Iterator[tuple[str, str, object]]:
+        for kind, item in _items(self.facts):
+            yield letter_path(item.record.id), kind, item
+
+    def letter(self, kind: str, item) -> bytes:
+        return self._letters.letter(kind, item).encode("utf-8")

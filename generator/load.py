@@ -19,9 +19,12 @@ from __future__ import annotations
 import csv
 import difflib
 import gc
+import hashlib
 import io
+import marshal
 import os
 import re
+import sys
 from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
@@ -354,14 +357,65 @@ def parse_yaml(text: str) -> YamlDoc:
     return YamlDoc(_walk(node, (), lines, set(), 0), lines)
 
 
+class YamlCache:
+    """Parsed YAML records of the last load, by the SHA-1 of each file's text (a rebuild's
+    data folder is the last one's but for a file or two: parsing 3,000 records costs
+    about 1 s, looking them up here a tenth of that).
+
+    Kept in one file (marshal: plain values only, no code runs on reading it) together
+    with the Python version and this module's code, which made the parses: a cache
+    written by other code, a damaged or foreign file is ignored (every file is parsed).
+    Only files that parse are kept (a file with an error is parsed again, so its message
+    is made the same way every time), and only the texts read by the last load: a record
+    removed from the data folder leaves the cache at the next build."""
+
+    _FORMAT = 1
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.common = hashlib.sha1(repr((self._FORMAT, sys.version)).encode() + Path(__file__).read_bytes()).hexdigest()
+        self.old: dict[str, tuple] = {}
+        self.new: dict[str, tuple] = {}
+        enabled = gc.isenabled()
+        gc.disable()  # ~100,000 new containers: the collector's passes over them would cost 10x the reading
+        try:
+            with open(self.path, "rb") as fh:
+                saved = marshal.load(fh)
+            if isinstance(saved, dict) and saved.get("common") == self.common and isinstance(saved.get("docs"), dict):
+                self.old = saved["docs"]
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+        finally:
+            if enabled:
+                gc.enable()
+
+    def parse(self, text: str) -> YamlDoc:
+        """parse_yaml(text), or the last load's parse of the same text."""
+        key = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+        entry = self.new.get(key) or self.old.get(key)
+        if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], dict):
+            self.new[key] = entry
+            return YamlDoc(*entry)
+        doc = parse_yaml(text)  # raises _YamlError: nothing is kept
+        self.new[key] = (doc.value, doc.lines)
+        return doc
+
+    def save(self) -> None:
+        if self.new.keys() == self.old.keys():
+            return
+        from generator.files import write_if_changed
+
+        write_if_changed(self.path, marshal.dumps({"common": self.common, "docs": self.new}))
+
+
 def read_yaml(path: Path, data_dir: Path, problems: list[Problem], rel: str | None = None, *,
-              folder_checked: bool = False) -> YamlDoc | None:
+              folder_checked: bool = False, cache: YamlCache | None = None) -> YamlDoc | None:
     rel = rel or _rel(path, data_dir)
     text = read_text(path, rel, MAX_YAML_BYTES, problems, data_dir, folder_checked=folder_checked)
     if text is None:
         return None
     try:
-        return parse_yaml(text)
+        return parse_yaml(text) if cache is None else cache.parse(text)
     except _YamlError as exc:
         problems.append(Problem(rel, exc.line, None, exc.message, exc.hint, code="yaml"))
         return None
@@ -455,7 +509,7 @@ def _flatten(doc: YamlDoc, base: Path_, item: dict, resource: Resource, package:
 
 
 def _load_yaml_records(resource: Resource, package: Package, data_dir: Path,
-                       tables: dict[str, Table], problems: list[Problem]) -> None:
+                       tables: dict[str, Table], problems: list[Problem], cache: YamlCache | None = None) -> None:
     folder = data_dir / resource.source.path
     if folder.is_symlink():
         problems.append(Problem(resource.source.path, None, None, f"记录文件夹 {resource.source.path}/ 是符号链接，已拒绝读取",
@@ -478,7 +532,7 @@ def _load_yaml_records(resource: Resource, package: Package, data_dir: Path,
         if path.suffix != ".yaml":
             problems.append(Problem(rel, None, None, "记录文件夹中有非 YAML 文件，已忽略", "请移走该文件", severity=WARNING))
             continue
-        doc = read_yaml(path, data_dir, problems, rel, folder_checked=checked)
+        doc = read_yaml(path, data_dir, problems, rel, folder_checked=checked, cache=cache)
         if doc is None:
             continue
         if not isinstance(doc.value, dict):
@@ -650,12 +704,14 @@ def _read_by_column_name(resource: Resource, rel: str, header: list[str], reader
         table.add(row, rel, start)
 
 
-def load(data_dir: Path, package: Package | None = None, *, by_column_name: bool = False) -> RawData:
+def load(data_dir: Path, package: Package | None = None, *, by_column_name: bool = False,
+         yaml_cache: Path | None = None) -> RawData:
     """Read every record under `data_dir` into raw tables; never raises for bad data.
 
     by_column_name: read CSV ledgers by their header's column names, tolerating missing and
     unknown columns (a published version written under an older schema); ordinary loading
-    reports such a header as a problem and reads no row."""
+    reports such a header as a problem and reads no row. yaml_cache: a file that keeps the
+    YAML records' parses for the next load (YamlCache; rewritten when they changed)."""
     package = package or load_package()
     data_dir = Path(data_dir)
     problems: list[Problem] = []
@@ -670,13 +726,16 @@ def load(data_dir: Path, package: Package | None = None, *, by_column_name: bool
     else:
         problems.append(Problem("site.yaml", None, None, "缺少站点设置文件 site.yaml", "请从示例数据复制 data/site.yaml 后修改"))
     calendar = read_yaml(data_dir / "calendar.yaml", data_dir, problems) if os.path.lexists(data_dir / "calendar.yaml") else None
+    cache = YamlCache(yaml_cache) if yaml_cache is not None else None
 
     for resource in package.resources:
         kind = resource.source.kind
         if kind == "csv":
             _load_csv(resource, data_dir, tables, problems, by_column_name)
         elif kind == "yaml-records":
-            _load_yaml_records(resource, package, data_dir, tables, problems)
+            _load_yaml_records(resource, package, data_dir, tables, problems, cache)
         elif kind == "yaml-list":
             _load_yaml_list(resource, package, data_dir, tables, problems)
+    if cache is not None:
+        cache.save()
     return RawData(data_dir, package, tables, site, calendar, problems)

@@ -47,9 +47,10 @@ def _head(line: bytes) -> tuple[bytes, int, bytes]:
         raise PackError(f"not a pack entry: {line[:80]!r}") from None
 
 
-def entries(path: Path, *, bodies: bool = True) -> Iterator[tuple[str, dict, bytes | None]]:
+def entries(path: Path, *, bodies: bool = True, raw_meta: bool = False) -> Iterator[tuple[str, dict, bytes | None]]:
     """(key, meta, body) of each entry in order; with bodies=False the bodies are skipped
-    (body None), which reads little more than the entries' first lines."""
+    (body None), which reads little more than the entries' first lines; with raw_meta the
+    meta comes as the entry's bytes of it (the JSON text), not parsed."""
     with open(path, "rb", buffering=_BUFFER) as fh:
         pos = 0
         while line := fh.readline():
@@ -63,7 +64,7 @@ def entries(path: Path, *, bodies: bool = True) -> Iterator[tuple[str, dict, byt
             else:
                 fh.seek(pos)
                 body = None
-            yield key.decode("utf-8"), json.loads(meta), body
+            yield key.decode("utf-8"), meta if raw_meta else json.loads(meta), body
 
 
 def _index(fh, file_size: int) -> dict[str, tuple[int, int]]:

@@ -65,17 +65,24 @@ class _Timer:
         return _Stage()
 
 
-def prepare(data_dir: Path, as_of: date | None, timer: _Timer | None = None) -> tuple[Facts, list[Problem]]:
-    """load → validate → derive; raises DataInvalid with every problem when the data has errors."""
-    facts, warnings, _ = prepare_with_dataset(data_dir, as_of, timer)
+#: Under the build folder's cache: the YAML records' parses of the last load (load.YamlCache).
+YAML_CACHE = "yaml-records.marshal"
+
+
+def prepare(data_dir: Path, as_of: date | None, timer: _Timer | None = None,
+            cache_dir: Path | None = None) -> tuple[Facts, list[Problem]]:
+    """load → validate → derive; raises DataInvalid with every problem when the data has errors.
+    cache_dir: where the load keeps its YAML parses for the next build (build/.cache)."""
+    facts, warnings, _ = prepare_with_dataset(data_dir, as_of, timer, cache_dir)
     return facts, warnings
 
 
-def prepare_with_dataset(data_dir: Path, as_of: date | None, timer: _Timer | None = None):
+def prepare_with_dataset(data_dir: Path, as_of: date | None, timer: _Timer | None = None,
+                         cache_dir: Path | None = None):
     """prepare(), and the validated dataset as well: (facts, warnings, dataset)."""
     timer = timer or _Timer({})
     with timer("读取"):
-        raw = load(data_dir)
+        raw = load(data_dir, yaml_cache=Path(cache_dir) / YAML_CACHE if cache_dir is not None else None)
     with timer("校验"):
         report = validate(raw, as_of)
     if report.dataset is None:
@@ -104,20 +111,22 @@ def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool,
     with timer("开放数据"):
         from generator.engine import SITE_FILES_PACK
 
-        _write_downloads(facts, build_dir / "docs", build_dir / SITE_FILES_PACK, build_dir / CACHE_DIR)
+        _write_downloads(facts, build_dir / "docs", build_dir / SITE_FILES_PACK, build_dir / CACHE_DIR,
+                         result.record_keys)
     return result.written
 
 
 def _write_downloads(facts: Facts, docs_dir: Path, site_files: Path | None = None,
-                     cache_dir: Path | None = None) -> None:
+                     cache_dir: Path | None = None, record_keys: dict | None = None) -> None:
     """Open data and feed (opendata.py; its workbooks' unchanged sheets from cache_dir), then
     letters, department feeds and calendar (extras.py; the letters into the pack site_files,
-    which the engine places into the site as they are)."""
+    which the engine places into the site as they are; an unchanged record's letter, by its
+    render key in record_keys, from the last pack)."""
     from generator.extras import write_extras
     from generator.opendata import write_open_data
 
     write_open_data(facts, docs_dir, cache_dir)
-    write_extras(facts, docs_dir, site_files)
+    write_extras(facts, docs_dir, site_files, cache_dir, record_keys)
 
 
 def _repo_root_of(data_dir: Path) -> Path:
@@ -133,10 +142,10 @@ def build_site(data_dir: Path, out_dir: Path, as_of: date | None = None, history
     """The whole pipeline into out_dir (see the module docstring)."""
     sitedir.check_target(out_dir, protect=[Path(data_dir)])  # before any work: never a data or repository folder
     timings: dict[str, float] = {}
-    facts, warnings = prepare(Path(data_dir), as_of, _Timer(timings))
+    build_dir = Path(build_dir) if build_dir else sitefiles.build_dir()
+    facts, warnings = prepare(Path(data_dir), as_of, _Timer(timings), build_dir / CACHE_DIR)
     for w in warnings:
         report(w.text())
-    build_dir = Path(build_dir) if build_dir else sitefiles.build_dir()
     rendered = _render_stage(facts, Path(data_dir), build_dir, history, _Timer(timings))
     # The engine stage reads only what render wrote: dropping the facts here lets the engine
     # (MkDocs, Material's search index, stamping) run without them in memory, a few hundred

@@ -108,6 +108,9 @@ class RenderResult:
     unchanged: int  # page sources whose bytes were already right (files left alone, entries as they were)
     removed: int  # stale files removed from docs/, entries dropped from the packs
     pages: list[str]  # every Markdown page under docs/ this render produced, sorted
+    #: (kind, record id) → its page's cache key (_PageCache.key), when a cache was used: a digest
+    #: of the record's facts (and more) that stands for them in the letters' cache (extras.py)
+    record_keys: dict[tuple[str, str], str] | None = None
 
 
 # --- text -------------------------------------------------------------------------------
@@ -174,6 +177,13 @@ def text_br(value: object) -> Markup:
     return escape(text).replace("\n", Markup("<br>"))
 
 
+def _br(value: object) -> str:
+    """``str(text_br(value))``, with _text's fast path for one printable line without markup."""
+    if value.__class__ is str and value.isprintable() and _HTML_SPECIAL.search(value) is None:
+        return value
+    return str(text_br(value))
+
+
 def _finalize(value: object) -> object:
     """Every ``{{ }}`` output: text loses its control characters (see clean).
 
@@ -190,6 +200,21 @@ def _finalize(value: object) -> object:
 def _out(value: object) -> Markup:
     """What ``{{ value }}`` prints in a template: finalized, then escaped (autoescape)."""
     return escape(_finalize(value))
+
+
+#: What markupsafe's escape replaces (``& < > ' "``).
+_HTML_SPECIAL = re.compile("[&<>'\"]")
+
+
+def _text(value: object) -> str:
+    """``str(_out(value))`` for assembling markup in Python: exactly what ``{{ value }}`` prints.
+
+    Most record text is a printable str without a character to escape: it is its own
+    escaped form, found with two C calls instead of markupsafe's Python wrapper and a new
+    Markup object (about a sixth of the time). Anything else goes through _out."""
+    if value.__class__ is str and value.isprintable() and _HTML_SPECIAL.search(value) is None:
+        return value
+    return str(_out(value))
 
 
 # --- numbers and dates ------------------------------------------------------------------
@@ -222,6 +247,27 @@ def _dec(value: Decimal | int) -> Decimal:
     return Decimal(value)
 
 
+def _remembered(format_amount: Callable[[Decimal | int], str]) -> Callable[[Decimal | int], str]:
+    """format_amount, remembering its last few thousand results (a record page prints a dozen
+    amounts, half of them 0, an amount owed again as outstanding, the same instalments).
+
+    Keyed by the value, its type and its sign: equal Decimals round to the same cents, so they
+    print alike, except 0 and -0 (equal, printed 0.00 and -0.00), which the sign tells apart;
+    an int and a Decimal, or a bool, are other keys (a bool is refused as before). A value
+    that cannot be a key (a signalling NaN) is formatted as it was, raising what it raised."""
+    remember = lru_cache(maxsize=1 << 12, typed=True)(lambda value, negative: format_amount(value))
+
+    def formatted(value: Decimal | int) -> str:
+        try:
+            return remember(value, value.is_signed() if value.__class__ is Decimal else False)
+        except TypeError:
+            return format_amount(value)
+
+    formatted.__doc__, formatted.__name__, formatted.uncached = format_amount.__doc__, format_amount.__name__, format_amount
+    return formatted
+
+
+@_remembered
 def yuan_number(value: Decimal | int) -> str:
     """1,234,567.89 (two decimals, from the Decimal itself)."""
     return f"{_dec(value).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
@@ -232,6 +278,7 @@ def yuan(value: Decimal | int) -> str:
     return f"{yuan_number(value)} 元"
 
 
+@_remembered
 def wan_number(value: Decimal | int) -> str:
     """1234567.89 → 123.46 (万元, half up)."""
     return f"{(_dec(value) / TEN_THOUSAND).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
@@ -248,6 +295,7 @@ def yuan_cell(value: Decimal | int) -> Markup:
     return Markup(f'{yuan_number(value)}<span class="zq-unit"> 元</span>')
 
 
+@_remembered
 def money(value: Decimal | int) -> str:
     """1,234,567.89 元（123.46万元）; the 万元 form only from 10,000 yuan on.
 
@@ -259,6 +307,7 @@ def money(value: Decimal | int) -> str:
     return shown
 
 
+@_remembered
 def percent(share: Decimal | int) -> str:
     """0.4567 → 45.67%"""
     return f"{(_dec(share) * 100).quantize(CENT, rounding=ROUND_HALF_UP)}%"
@@ -641,20 +690,20 @@ def badge_list(items: Iterable) -> Markup:
 
 def badges(items: Iterable) -> Markup:
     """The badges of a record in their own paragraph (page heads)."""
-    return Markup(f'<p class="zq-badges">{badge_list(items)}</p>')
+    return Markup(f'<p class="zq-badges">{" ".join([_badge_html(b.label, b.tone) for b in items])}</p>')
 
 
 def dept_link(dept_id: str, name: object, nav: Linker) -> Markup:
     """The unit's name, linked to its department page when it has one."""
     href = nav.dept(dept_id)
-    return Markup(f'<a href="{_out(href)}">{_out(name)}</a>') if href else _out(name)
+    return Markup(f'<a href="{_text(href)}">{_text(name)}</a>' if href else _text(name))
 
 
 def related_link(record_id: str, nav: Linker, text: object = None) -> Markup:
     """A related record's id (or text), linked only if that record is on the site."""
     href = nav.related(record_id)
-    shown = _out(text or record_id)
-    return Markup(f'<a href="{_out(href)}">{shown}</a>') if href else shown
+    shown = _text(text or record_id)
+    return Markup(f'<a href="{_text(href)}">{shown}</a>' if href else shown)
 
 
 def record_header(h) -> Markup:
@@ -663,8 +712,8 @@ def record_header(h) -> Markup:
         '<table class="zq-dochead">\n'
         '<caption class="zq-visually-hidden">信息公开要素</caption>\n'
         '<tbody>\n'
-        f'<tr><th scope="row">索引号</th><td>{_out(h.index_no)}</td><th scope="row">信息类别</th><td>{_out(h.kind)}</td></tr>\n'
-        f'<tr><th scope="row">发布机构</th><td>{_out(h.publisher)}</td><th scope="row">责任单位</th><td>{_out(h.unit)}</td></tr>\n'
+        f'<tr><th scope="row">索引号</th><td>{_text(h.index_no)}</td><th scope="row">信息类别</th><td>{_text(h.kind)}</td></tr>\n'
+        f'<tr><th scope="row">发布机构</th><td>{_text(h.publisher)}</td><th scope="row">责任单位</th><td>{_text(h.unit)}</td></tr>\n'
         f'<tr><th scope="row">发布日期</th><td>{time_tag(h.published)}</td><th scope="row">更新日期</th><td>{time_tag(h.updated)}</td></tr>\n'
         '</tbody>\n'
         '</table>\n'
@@ -674,27 +723,29 @@ def record_header(h) -> Markup:
         '<button type="button" data-size="standard" aria-pressed="false">小</button>】</p>')
 
 
-_LABEL_HTML: dict[str, Markup] = {}
+_LABEL_HTML: dict[str, str] = {}
 
 
 def timeline(events: Iterable[Event], kind: str) -> Markup:
-    labels = _LABEL_HTML  # _out of each plain str label, remembered: the same few labels on every page
+    labels = _LABEL_HTML  # _text of each plain str label, remembered: the same few labels on every page
     items = []
     for e in events:
         label = labels.get(e.label) if e.label.__class__ is str else None
         if label is None:
-            label = _out(e.label)
+            label = _text(e.label)
             if e.label.__class__ is str and len(labels) < 4096:
                 labels[e.label] = label
-        items.append(f'<li>{time_tag(e.date)} <strong>{label}</strong>'
-                     f'{f" {text_br(event_text(e, kind))}" if e.text else ""}</li>\n')  # str, not Markup + str
+        if e.text:
+            items.append(f'<li>{time_tag(e.date)} <strong>{label}</strong> {_br(event_text(e, kind))}</li>\n')
+        else:
+            items.append(f'<li>{time_tag(e.date)} <strong>{label}</strong></li>\n')
     return Markup(f'<ol class="zq-timeline">\n{"".join(items)}</ol>')
 
 
 def history_block(hist: "HistoryView") -> Markup:
     """A record's revisions (newest first), or why there are none."""
     if not hist.available:
-        return Markup(f'<p class="zq-history zq-history--none">本页修改记录暂不可用：{_out(hist.reason)}</p>\n')
+        return Markup(f'<p class="zq-history zq-history--none">本页修改记录暂不可用：{_text(hist.reason)}</p>\n')
     if not hist.revisions:
         return Markup('<p class="zq-history zq-history--none">暂无修改记录。</p>\n')
     out = ['<ol class="zq-history">\n']
@@ -705,15 +756,15 @@ def history_block(hist: "HistoryView") -> Markup:
         if rev.changes:
             out.append("<ul>\n")
             for ch in rev.changes:
-                out.append(f'<li>{_out(ch.field)}：{_out(truncate(ch.old) or "（空）")} → '
-                           f'{_out(truncate(ch.new) or "（空）")}</li>\n')
+                out.append(f'<li>{_text(ch.field)}：{_text(truncate(ch.old) or "（空）")} → '
+                           f'{_text(truncate(ch.new) or "（空）")}</li>\n')
             out.append("</ul>\n")
         elif not rev.created:
             out.append(" 内容未变")
         out.append("</li>\n")
     out.append("</ol>\n")
     if hist.omitted:
-        out.append(f'<p class="zq-history-more">另有更早的 {_out(hist.omitted)} 次修改未列出，完整历史见代码仓库。</p>\n')
+        out.append(f'<p class="zq-history-more">另有更早的 {_text(hist.omitted)} 次修改未列出，完整历史见代码仓库。</p>\n')
     return Markup("".join(out))
 
 
@@ -726,25 +777,44 @@ _OBJECTION_DEFAULT = "认为本记录的承诺内容、期限或履行情况有�
 
 def objection_link(record_id: str, kind: str, handler, name: object, nav: Linker) -> Markup:
     """Who handles an objection to the record, how to reach them, and the prefilled letter."""
+    return Markup(f"{_objection_who(kind, handler, name)}"
+                  f'<p><a href="{_text(nav.to("letters/" + str(record_id) + ".html"))}">打印预填的异议申请书</a>'
+                  f'（含记录内容、提交方式和答复期限） · <a href="{_text(nav.to("objection.md"))}">异议与投诉办法</a></p>\n'
+                  "</div>")
+
+
+_OBJECTION_WHO: dict[tuple, str] = {}
+
+
+def _objection_who(kind: str, handler, name: object) -> str:
+    """The part of objection_link that names the handler and its contacts: the same for every
+    record of a kind and department (remembered for plain str names and hashable handlers)."""
+    try:
+        key = (kind, name, handler) if name.__class__ is str else None
+        found = _OBJECTION_WHO.get(key) if key is not None else None
+    except TypeError:  # a handler that cannot be a key
+        key = found = None
+    if found is not None:
+        return found
     out = ['<div class="zq-objection">\n',
-           f"<p>{_OBJECTION_TEXT.get(kind, _OBJECTION_DEFAULT)}<strong>{_out(name)}</strong>核查处理并书面答复。</p>\n"]
+           f"<p>{_OBJECTION_TEXT.get(kind, _OBJECTION_DEFAULT)}<strong>{_text(name)}</strong>核查处理并书面答复。</p>\n"]
     if handler and handler.has_contact:
         out.append('<ul class="zq-objection__contact">\n')
         if handler.contact_office:
-            out.append(f"<li>受理科室：{_out(handler.name)}{_out(handler.contact_office)}</li>")
+            out.append(f"<li>受理科室：{_text(handler.name)}{_text(handler.contact_office)}</li>")
         if handler.contact_phone:
-            out.append(f"<li>电话：{_out(handler.contact_phone)}</li>")
+            out.append(f"<li>电话：{_text(handler.contact_phone)}</li>")
         if handler.contact_address:
-            out.append(f"<li>地址：{_out(handler.contact_address)}</li>")
+            out.append(f"<li>地址：{_text(handler.contact_address)}</li>")
         if handler.contact_hours:
-            out.append(f"<li>受理时间：{_out(handler.contact_hours)}</li>")
+            out.append(f"<li>受理时间：{_text(handler.contact_hours)}</li>")
         out.append("</ul>\n")
     else:
-        out.append(f"<p>{_out(name)}的受理地址和电话尚未登记，请向本站主办单位提交（联系方式见页面底部），由其转交办理。</p>\n")
-    out.append(f'<p><a href="{_out(nav.to("letters/" + str(record_id) + ".html"))}">打印预填的异议申请书</a>'
-               f'（含记录内容、提交方式和答复期限） · <a href="{_out(nav.to("objection.md"))}">异议与投诉办法</a></p>\n'
-               "</div>")
-    return Markup("".join(out))
+        out.append(f"<p>{_text(name)}的受理地址和电话尚未登记，请向本站主办单位提交（联系方式见页面底部），由其转交办理。</p>\n")
+    found = "".join(out)
+    if key is not None and len(_OBJECTION_WHO) < 4096:
+        _OBJECTION_WHO[key] = found
+    return found
 
 
 def _join(items: Iterable, sep: str) -> object:
@@ -758,35 +828,35 @@ def _join(items: Iterable, sep: str) -> object:
 def change_log(entries: Sequence, table: str, noun: str = "变更") -> Markup:
     """What changed after publication, why, on what legal basis, approved by which document."""
     if not entries:
-        return Markup(f'<p class="zq-changelog zq-changelog--none">发布后没有登记过{_out(noun)}。</p>\n')
-    reason, basis = _out(label(table, "reason")), _out(label(table, "basis"))
+        return Markup(f'<p class="zq-changelog zq-changelog--none">发布后没有登记过{_text(noun)}。</p>\n')
+    reason, basis = _text(label(table, "reason")), _text(label(table, "basis"))
     out = ['<ol class="zq-changelog">\n']
     for e in entries:
-        out.append(f'<li class="zq-changelog__entry"><p>{time_tag(e.date)} <strong>{_out(_join(e.field_titles, "、"))}</strong>'
-                   f'：{text_br(e.what)}</p>\n'
+        out.append(f'<li class="zq-changelog__entry"><p>{time_tag(e.date)} <strong>{_text(_join(e.field_titles, "、"))}</strong>'
+                   f'：{_br(e.what)}</p>\n'
                    '<dl class="zq-changelog__why">\n'
-                   f"<dt>{reason}</dt><dd>{text_br(e.reason)}</dd>\n"
-                   f"<dt>{basis}</dt><dd>{text_br(e.basis)}</dd>\n")
+                   f"<dt>{reason}</dt><dd>{_br(e.reason)}</dd>\n"
+                   f"<dt>{basis}</dt><dd>{_br(e.basis)}</dd>\n")
         if e.document:
-            out.append(f"<dt>{_out(label(table, 'document'))}</dt><dd>{text_br(e.document)}</dd>\n")
+            out.append(f"<dt>{_text(label(table, 'document'))}</dt><dd>{_br(e.document)}</dd>\n")
         out.append("</dl>\n</li>\n")
     out.append("</ol>\n")
     return Markup("".join(out))
 
 
-def _field_cells(resource: str, *fields: str) -> tuple[Markup, ...]:
+def _field_cells(resource: str, *fields: str) -> tuple[str, ...]:
     """Field titles as a table prints them in every row (data-label): escaped once per table."""
-    return tuple(_out(label(resource, f)) for f in fields)
+    return tuple(_text(label(resource, f)) for f in fields)
 
 
 class _Escaped(dict):
-    """_out of the plain strings a table repeats row after row (statuses, categories, unit ids,
+    """_text of the plain strings a table repeats row after row (statuses, categories, unit ids,
     creditors): each escaped once per table. Only values of type str are remembered: a Markup
     equal to a remembered text would be looked up as that text and come out escaped (the
     fields read here are plain str in the model), never the other way round."""
 
-    def __missing__(self, value: object) -> Markup:
-        out = _out(value)
+    def __missing__(self, value: object) -> str:
+        out = _text(value)
         if value.__class__ is str:
             self[value] = out
         return out
@@ -795,8 +865,8 @@ class _Escaped(dict):
 class _DateCells(dict):
     """(data-value, text) of a date cell, as ``{{ d | iso }}`` and ``{{ d | cn_date }}`` print them: once per date."""
 
-    def __missing__(self, value: date | None) -> tuple[Markup, Markup]:
-        cells = self[value] = (_out(iso(value)), _out(cn_date(value)))
+    def __missing__(self, value: date | None) -> tuple[str, str]:
+        cells = self[value] = (_text(iso(value)), _text(cn_date(value)))
         return cells
 
 
@@ -807,55 +877,70 @@ class _DeptLinks(dict):
         super().__init__()
         self.nav = nav
 
-    def __missing__(self, key: tuple[str, str]) -> Markup:
-        value = self[key] = _out(dept_link(key[0], key[1], self.nav))
+    def __missing__(self, key: tuple[str, str]) -> str:
+        value = self[key] = str(dept_link(key[0], key[1], self.nav))
         return value
+
+
+def _badge_cells(items: Iterable) -> str:
+    """badge_list as a plain str (for rows assembled in Python)."""
+    return " ".join([_badge_html(b.label, b.tone) for b in items])
+
+
+def _amount_cells(value: Decimal | int) -> tuple[str, str]:
+    """(data-value, cell) of an amount: ``{{ v | num }}`` and ``{{ v | yuan_cell }}``. Both are
+    made of digits, ``-``, ``.`` and ``,`` (or a Decimal's NaN / Infinity): their own escaped form."""
+    d = _dec(value)
+    return format(d, "f"), f'{d.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}<span class="zq-unit"> 元</span>'
 
 
 def commitment_rows(rows: Iterable[CommitmentFacts], nav: Linker) -> Markup:
     """The body rows of a commitments table (list pages, department pages): the markup the
-    ``{% for %}`` loop of ``commitments_table`` printed, every value through _out as ``{{ }}`` did."""
+    ``{% for %}`` loop of ``commitments_table`` printed, every value through _text as ``{{ }}`` did."""
     department, category, promised_on, deadline, status = _field_cells(
         "commitments", "department", "category", "promised_on", "deadline", "status")
     links, text, dates = _DeptLinks(nav), _Escaped(), _DateCells()
+    record = nav.record
     out = []
     for c in rows:
         r = c.record
         promised, due = dates[r.promised_on], dates[r.deadline]
         out.append(
             f'<tr data-department="{text[r.department]}" data-status="{text[r.status]}" data-category="{text[r.category]}"'
-            f' data-year="{_out(r.promised_on.year)}"><td class="zq-key zq-card-title">'
-            f'<a href="{_out(nav.record("commitments", r.id))}">{_out(r.title)}</a><br><small class="zq-nowrap">{_out(r.id)}</small></td>'
+            f' data-year="{r.promised_on.year}"><td class="zq-key zq-card-title">'
+            f'<a href="{_text(record("commitments", r.id))}">{_text(r.title)}</a><br><small class="zq-nowrap">{_text(r.id)}</small></td>'
             f'<td data-label="{department}">{links[r.department, c.department_name]}</td>'
             f'<td data-label="{category}">{text[r.category]}</td>'
             f'<td data-label="{promised_on}" data-value="{promised[0]}">{promised[1]}</td>'
             f'<td class="zq-key" data-label="{deadline}" data-value="{due[0]}">{due[1]}</td>'
-            f'<td class="zq-key" data-label="{status}" data-value="{text[r.status]}">{badge_list(c.badges)}</td></tr>\n')
+            f'<td class="zq-key" data-label="{status}" data-value="{text[r.status]}">{_badge_cells(c.badges)}</td></tr>\n')
     return Markup("".join(out))
 
 
 def arrears_rows(rows: Iterable[ArrearsFacts], nav: Linker, show_debtor: bool = True) -> Markup:
     """The body rows of an arrears table, as the loop of ``arrears_table`` printed them."""
     debtor, creditor, due_on = _field_cells("arrears", "debtor", "creditor", "due_on")
-    amount = _out(money_label("arrears", "amount"))
+    amount = _text(money_label("arrears", "amount"))
     links, text, dates = _DeptLinks(nav), _Escaped(), _DateCells()
+    record = nav.record
     out = []
     for a in rows:
         r = a.record
         due = dates[r.due_on]
+        owed, repaid, outstanding = _amount_cells(r.amount), _amount_cells(a.repaid), _amount_cells(a.outstanding)
         out.append(
             f'<tr data-department="{text[r.debtor]}" data-status="{text[a.status]}" data-size="{text[r.creditor_size]}"'
-            f' data-year="{_out(r.found_on.year)}" data-creditor="{text[r.creditor]}"><td class="zq-key zq-card-title">'
-            f'<a href="{_out(nav.record("arrears", r.id))}">{_out(r.project)}</a><br><small class="zq-nowrap">{_out(r.id)}</small></td>')
+            f' data-year="{r.found_on.year}" data-creditor="{text[r.creditor]}"><td class="zq-key zq-card-title">'
+            f'<a href="{_text(record("arrears", r.id))}">{_text(r.project)}</a><br><small class="zq-nowrap">{_text(r.id)}</small></td>')
         if show_debtor:
             out.append(f'<td data-label="{debtor}">{links[r.debtor, a.debtor_name]}</td>')
         out.append(
             f'<td data-label="{creditor}">{text[r.creditor]}</td>'
             f'<td data-label="{due_on}" data-value="{due[0]}">{due[1]}</td>'
-            f'<td class="zq-num zq-key" data-label="{amount}" data-value="{_out(plain_number(r.amount))}">{yuan_cell(r.amount)}</td>'
-            f'<td class="zq-num" data-label="已清偿" data-value="{_out(plain_number(a.repaid))}">{yuan_cell(a.repaid)}</td>'
-            f'<td class="zq-num zq-key" data-label="未清偿余额" data-value="{_out(plain_number(a.outstanding))}">{yuan_cell(a.outstanding)}</td>'
-            f'<td class="zq-key" data-label="清偿状态" data-value="{text[a.status]}">{badge_list(a.badges)}</td></tr>\n')
+            f'<td class="zq-num zq-key" data-label="{amount}" data-value="{owed[0]}">{owed[1]}</td>'
+            f'<td class="zq-num" data-label="已清偿" data-value="{repaid[0]}">{repaid[1]}</td>'
+            f'<td class="zq-num zq-key" data-label="未清偿余额" data-value="{outstanding[0]}">{outstanding[1]}</td>'
+            f'<td class="zq-key" data-label="清偿状态" data-value="{text[a.status]}">{_badge_cells(a.badges)}</td></tr>\n')
     return Markup("".join(out))
 
 
@@ -864,19 +949,20 @@ def finding_rows(rows: Iterable[FindingFacts], nav: Linker, show_subject: bool =
     subject, category, severity, decided, published = _field_cells(
         "findings", "subject", "category", "severity", "decision_decided_on", "published_on")
     links, text, dates = _DeptLinks(nav), _Escaped(), _DateCells()
+    record = nav.record
     out = []
     for x in rows:
         r = x.record
         on, pub, end = dates[r.decision_decided_on], dates[r.published_on], dates[x.disclosure_end]
         out.append(
             f'<tr data-department="{text[r.subject]}" data-severity="{text[r.severity]}" data-category="{text[r.category]}"'
-            f' data-year="{_out(r.decision_decided_on.year)}"><td class="zq-key zq-card-title">'
-            f'<a class="zq-nowrap" href="{_out(nav.record("findings", r.id))}">{_out(r.id)}</a></td>')
+            f' data-year="{r.decision_decided_on.year}"><td class="zq-key zq-card-title">'
+            f'<a class="zq-nowrap" href="{_text(record("findings", r.id))}">{_text(r.id)}</a></td>')
         if show_subject:
             out.append(f'<td data-label="{subject}">{links[r.subject, x.subject_name]}</td>')
         out.append(
             f'<td data-label="{category}">{text[r.category]}</td>'
-            f'<td class="zq-key zq-badge-cell" data-label="{severity}" data-value="{text[r.severity]}">{badge_list(x.badges)}</td>'
+            f'<td class="zq-key zq-badge-cell" data-label="{severity}" data-value="{text[r.severity]}">{_badge_cells(x.badges)}</td>'
             f'<td data-label="{decided}" data-value="{on[0]}">{on[1]}</td>'
             f'<td class="zq-key" data-label="{published}" data-value="{pub[0]}">{pub[1]}</td>'
             f'<td class="zq-key" data-label="公示截止" data-value="{end[0]}">{end[1]}</td>'
@@ -886,10 +972,10 @@ def finding_rows(rows: Iterable[FindingFacts], nav: Linker, show_subject: bool =
 
 def tombstone(w, noun: str) -> Markup:
     """The notice on a withdrawn record's page."""
-    doc = f"<br>批准文件：{text_br(w.document)}" if w.document else ""
+    doc = f"<br>批准文件：{_br(w.document)}" if w.document else ""
     return Markup('<div class="admonition warning zq-tombstone" role="note">\n'
-                  f'<p class="admonition-title">本{_out(noun)}已于 {time_tag(w.date)} 撤回</p>\n'
-                  f"<p>撤回原因：{text_br(w.reason)}{doc}</p>\n"
+                  f'<p class="admonition-title">本{_text(noun)}已于 {time_tag(w.date)} 撤回</p>\n'
+                  f"<p>撤回原因：{_br(w.reason)}{doc}</p>\n"
                   "<p>已发布的记录不会被删除：本页保留撤回前公开的内容，供查阅和监督。</p>\n"
                   "</div>")
 
@@ -897,9 +983,50 @@ def tombstone(w, noun: str) -> Markup:
 # --- the Jinja environment --------------------------------------------------------------
 
 
-def make_environment(templates_dir: Path) -> jinja2.Environment:
+#: ``{{ labels.<resource>.<field> }}`` or ``{{ money_labels.<resource>.<field> }}``, exactly so written.
+_LABEL_REF = re.compile(r"\{\{ (labels|money_labels)\.([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*) \}\}")
+#: What a label must not hold to be written into a template's text (Jinja's delimiters).
+_JINJA_SYNTAX = re.compile(r"[{}%#]")
+
+
+class _LabelledLoader(jinja2.FileSystemLoader):
+    """The page templates, each ``{{ labels.R.F }}`` and ``{{ money_labels.R.F }}`` written as the
+    text it prints (the field's title from the schema, escaped, as autoescape and _finalize print it).
+
+    A record page prints some twenty field titles, the same on every page; each ``{{ }}``
+    costs two attribute look-ups, _finalize and markupsafe's escape per page, about a sixth of
+    an arrears page. Written into the template's text they cost nothing. The template files
+    stay as they are (any engine renders them the same), and so does the output: a title that
+    is not in the schema, or that holds one of Jinja's delimiter characters (or is not one
+    printable line without white space at its ends), is left to the template as it was written (tests/test_render_tables.py renders every template both ways).
+    The schema is part of the page cache's key (_PageCache), as before."""
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        source, filename, uptodate = super().get_source(environment, template)
+        return _LABEL_REF.sub(_label_text, source), filename, uptodate
+
+
+def _label_text(m: re.Match) -> str:
+    resource = getattr(field_labels(money=m.group(1) == "money_labels"), m.group(2), None)
+    return _title_in_text(getattr(resource, m.group(3), None), m.group(0))
+
+
+def _title_in_text(title: object, written: str) -> str:
+    """The escaped title, or what the template wrote if the title cannot stand in its text: only
+    one printable line without white space at its ends (nothing that trim_blocks or lstrip_blocks
+    would take from around a neighbouring {% %} tag) and none of Jinja's delimiter characters."""
+    if (title.__class__ is not str or not title or not title.isprintable() or title != title.strip()
+            or _JINJA_SYNTAX.search(title)):
+        return written
+    return _text(title)
+
+
+def make_environment(templates_dir: Path, *, labels_in_text: bool = True) -> jinja2.Environment:
+    """The page templates' environment. labels_in_text=False: templates read as they are written
+    (each field title looked up on every render; see _LabelledLoader)."""
+    loader = _LabelledLoader if labels_in_text else jinja2.FileSystemLoader
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(Path(templates_dir) / "pages")),
+        loader=loader(str(Path(templates_dir) / "pages")),
         autoescape=jinja2.select_autoescape(enabled_extensions=("j2", "html", "md"), default_for_string=True, default=True),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -1119,6 +1246,8 @@ class _Site:
         address = page_url(path)
         if self.cache is not None:
             key = self.cache.key(path, template, title, context, record_refs=kind == "departments")
+            if kind != "departments":
+                self.cache.record_keys[(kind, record_id)] = key
             if self.cache.fresh(address, key):
                 return HtmlPage(path, address, kind, safe_title(title), search)
         if later:
@@ -1467,6 +1596,7 @@ class _PageCache:
             pass
         self.new: dict[str, str] = {}
         self._record_keys: dict[int, tuple[object, str]] = {}  # id(record facts) -> (them, their page's key)
+        self.record_keys: dict[tuple[str, str], str] = {}  # (kind, record id) -> its page's key (RenderResult)
 
     def key(self, path: str, template: str, title: str, context: dict, *, record_refs: bool = False) -> str:
         """The digest of the page's pickled context (frozen dataclasses, tuples, dates, Decimals,
@@ -1618,7 +1748,8 @@ def _render(facts: Facts, build_dir: Path, history: History | None, content_dir:
         cache.save()
     packs = (pack, blocks)
     return RenderResult(writer.written + sum(p.changed for p in packs), writer.unchanged + sum(p.unchanged for p in packs),
-                        removed + sum(p.removed for p in packs), sorted(pages))
+                        removed + sum(p.removed for p in packs), sorted(pages),
+                        cache.record_keys if cache is not None else None)
 
 
 def _remove_legacy(build_dir: Path) -> None:

@@ -156,7 +156,7 @@ def serve(data_dir: Path, as_of: date | None = None, host: str = "127.0.0.1", po
     def refresh() -> None:
         with building:
             try:
-                facts, warnings, dataset = publish.prepare_with_dataset(data_dir, as_of)
+                facts, warnings, dataset = publish.prepare_with_dataset(data_dir, as_of, cache_dir=build_dir / publish.CACHE_DIR)
                 publish.build_from_facts(facts, data_dir, site_dir, history=False, build_dir=build_dir)
                 state.update([], unshown_findings(dataset, facts), say)
                 say(f"已按 {facts.as_of} 的数据更新预览。")

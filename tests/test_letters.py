@@ -174,3 +174,87 @@ def test_each_letter_is_what_the_template_writes_for_its_record(tmp_path, hostil
     for kind, item in items:
         expected = letters.letter_html(facts, kind, item, table)
         assert files[letters.letter_path(item.record.id)].decode("utf-8") == expected, item.record.id
+
+
+# --- the letters' cache (extras._LetterCache) -------------------------------------------------
+
+
+def _pack_files(path: Path) -> dict[str, bytes]:
+    return {rel: data for rel, _, data in pack.entries(path)}
+
+
+def _keys(facts, changed: str = "") -> dict[tuple[str, str], str]:
+    """Stand-ins for the render's page keys: one per record, another for `changed`."""
+    return {(kind, x.record.id): x.record.id + ("-changed" if x.record.id == changed else "")
+            for kind, items in (("commitments", facts.commitments), ("arrears", facts.arrears),
+                                ("findings", facts.findings)) for x in items}
+
+
+def test_letters_from_the_cache_are_the_letters_made_without_it(tmp_path, monkeypatch):
+    from generator import extras
+
+    made: list[str] = []
+    letter = letters.LetterMaker.letter
+    monkeypatch.setattr(letters.LetterMaker, "letter", lambda self, kind, item: made.append(item.record.id) or letter(self, kind, item))
+    docs, site_files, cache = tmp_path / "docs", tmp_path / "site-files.pack", tmp_path / "cache"
+    facts = facts_of()
+    write_extras(facts, docs, site_files, cache, _keys(facts))
+    assert len(made) == len(_keys(facts)) and (cache / extras.LETTER_CACHE).is_file()
+    assert _pack_files(site_files) == letters.letter_files(facts)
+
+    made.clear()  # nothing changed: every letter from the last pack
+    write_extras(facts, docs, site_files, cache, _keys(facts))
+    assert made == [] and _pack_files(site_files) == letters.letter_files(facts)
+
+    data = tmp_path / "data"  # one record changed (its key too): that letter alone is made
+    shutil.copytree(DEMO_DATA, data)
+    edit(data / "findings" / "DF-2026-005.yaml", "summary: ", "summary: 新的说明。")
+    changed = facts_of(data)
+    made.clear()  # (letter_files above made letters too)
+    write_extras(changed, docs, site_files, cache, _keys(changed, "DF-2026-005"))
+    assert made == ["DF-2026-005"]
+    assert "新的说明" in _pack_files(site_files)["letters/DF-2026-005.html"].decode("utf-8")
+    assert _pack_files(site_files) == letters.letter_files(changed)
+
+    made.clear()  # another as-of date (every letter's deadline): every letter made again
+    later = facts_of(data, AS_OF + timedelta(days=1))
+    write_extras(later, docs, site_files, cache, _keys(later, "DF-2026-005"))
+    assert len(made) == len(_keys(later)) and _pack_files(site_files) == letters.letter_files(later)
+
+
+@pytest.mark.parametrize("damage", ["cache", "pack", "foreign"])
+def test_a_damaged_letter_cache_or_pack_gives_every_letter_made_again(tmp_path, damage):
+    from generator import extras
+
+    docs, site_files, cache = tmp_path / "docs", tmp_path / "site-files.pack", tmp_path / "cache"
+    facts = facts_of()
+    write_extras(facts, docs, site_files, cache, _keys(facts))
+    if damage == "cache":
+        (cache / extras.LETTER_CACHE).write_text("{not json", encoding="utf-8")
+    elif damage == "pack":  # the pack replaced behind the cache's back: another file, stale letters in it
+        files = _pack_files(site_files)
+        with pack.PackWriter(site_files) as w:
+            for rel, body in files.items():
+                w.add(rel, {}, body.replace("异议".encode("utf-8"), b"X"))
+    else:  # a cache that claims other letters for the same keys
+        saved = (cache / extras.LETTER_CACHE).read_text(encoding="utf-8")
+        (cache / extras.LETTER_CACHE).write_text(saved.replace('"common":"', '"common":"0'), encoding="utf-8")
+        with pack.PackWriter(site_files) as w:
+            for rel, body in _pack_files(site_files).items():
+                w.add(rel, {}, body + b"<!-- stale -->")
+    write_extras(facts, docs, site_files, cache, _keys(facts))
+    assert _pack_files(site_files) == letters.letter_files(facts)
+
+
+def test_a_letter_that_left_the_site_leaves_the_letter_cache(tmp_path):
+    from generator import extras
+
+    docs, site_files, cache = tmp_path / "docs", tmp_path / "site-files.pack", tmp_path / "cache"
+    facts = facts_of()
+    write_extras(facts, docs, site_files, cache, _keys(facts))
+    assert b"DF-2026-001" in (cache / extras.LETTER_CACHE).read_bytes()
+    end = next(f.disclosure_end for f in facts.findings if f.record.id == "DF-2026-001")
+    later = facts_of(as_of=end + timedelta(days=1))  # DF-2026-001's disclosure period is over
+    write_extras(later, docs, site_files, cache, _keys(later))
+    for path in (cache / extras.LETTER_CACHE, site_files):
+        assert b"DF-2026-001" not in path.read_bytes(), path

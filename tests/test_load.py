@@ -191,3 +191,61 @@ def test_the_tagging_loader_composes_what_the_base_loader_composes():
             trees.append(None if node is None else _tree(node))
         assert trees[0] == trees[1], text
     assert yaml.ScalarNode in _TaggingLoader._DEFAULT_TAGS
+
+
+# --- the YAML records' parse cache (load.YamlCache) -------------------------------------------
+
+
+def _loaded(raw):
+    """Everything a load hands on: each table's rows with their files, lines and cells' lines, the problems."""
+    tables = {name: (t.rows, t.files, t.lines, t.cell_lines) for name, t in raw.tables.items()}
+    return tables, [p.text() for p in raw.problems]
+
+
+def test_a_load_from_the_yaml_cache_is_the_load_without_it(data_dir: Path, tmp_path: Path):
+    cache = tmp_path / "cache" / "yaml.marshal"
+    first = load(data_dir, yaml_cache=cache)
+    assert cache.is_file() and _loaded(first) == _loaded(load(data_dir))
+    # A changed record (its lines move too), a file with an error, and a bad key: each exactly as without the cache.
+    path = data_dir / "commitments" / "CM-2024-001.yaml"
+    edit(path, "title:", "# 新的一行\ntitle:")
+    (data_dir / "commitments" / "CM-2024-002.yaml").write_text("id: a\nid: b\n", encoding="utf-8")
+    edit(data_dir / "commitments" / "CM-2024-003.yaml", "title:", "titel: 错字\ntitle:")
+    for _ in range(2):  # the second time from the cache written by the first
+        cached = load(data_dir, yaml_cache=cache)
+        assert _loaded(cached) == _loaded(load(data_dir))
+    problems = [p.text() for p in cached.problems]
+    assert any("CM-2024-002.yaml:2" in t and "重复" in t for t in problems), problems
+    assert any("CM-2024-003.yaml" in t and "titel" in t for t in problems), problems
+    row = cached.tables["commitments"].files.index("commitments/CM-2024-001.yaml")
+    assert cached.tables["commitments"].cell_lines[row]["title"] == path.read_text(encoding="utf-8").splitlines().index(
+        next(line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("title:"))) + 1
+
+
+def test_the_yaml_cache_keeps_only_the_records_of_the_last_load(data_dir: Path, tmp_path: Path):
+    cache = tmp_path / "yaml.marshal"
+    load(data_dir, yaml_cache=cache)
+    path = data_dir / "findings" / "DF-2026-005.yaml"
+    summary = next(line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("summary:"))
+    assert summary.split(":", 1)[1].strip().encode("utf-8") in cache.read_bytes()
+    path.unlink()
+    load(data_dir, yaml_cache=cache)
+    assert b"DF-2026-005" not in cache.read_bytes()
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage \x00\xff", None, "foreign"])
+def test_a_damaged_or_foreign_yaml_cache_gives_the_load_without_it(data_dir: Path, tmp_path: Path, damage):
+    import marshal
+
+    cache = tmp_path / "yaml.marshal"
+    load(data_dir, yaml_cache=cache)
+    if damage is None:  # cut short
+        cache.write_bytes(cache.read_bytes()[: cache.stat().st_size // 2])
+    elif damage == "foreign":  # another version's cache, or a file someone put there, with wrong parses in it
+        saved = marshal.loads(cache.read_bytes())
+        saved["docs"] = {key: ({"id": "XX"}, {(): 1}) for key in saved["docs"]}
+        cache.write_bytes(marshal.dumps({**saved, "common": "another"}))
+    else:
+        cache.write_bytes(damage)
+    assert _loaded(load(data_dir, yaml_cache=cache)) == _loaded(load(data_dir))
+    assert _loaded(load(data_dir, yaml_cache=cache)) == _loaded(load(data_dir))  # and the cache written again is right

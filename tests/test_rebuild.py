@@ -88,6 +88,33 @@ def test_one_record_changed_reuses_the_engine_and_links_unchanged_pages(site_and
     assert "（已修改）（再次修改）" in page.read_text(encoding="utf-8")
 
 
+def test_a_rebuild_makes_only_the_changed_records_page_letter_and_parse(site_and_data, tmp_path: Path, monkeypatch):
+    """What did not change is taken from the last build without being made again: an unchanged
+    stamped page is linked from the published site without being stamped (its source: the shells
+    and its pack entry), an unchanged record's letter is copied from the last pack (its key: the
+    render's page key), an unchanged YAML record's parse comes from the load's cache."""
+    from generator import letters, load
+    from generator.engine.stamp import Shell
+
+    data, site, build = site_and_data
+    calls: dict[str, list] = {"stamp": [], "letter": [], "parse": []}
+    stamp, letter, parse = Shell.stamp_bytes, letters.LetterMaker.letter, load.parse_yaml
+    monkeypatch.setattr(Shell, "stamp_bytes", lambda self, **kw: calls["stamp"].append(kw["url"]) or stamp(self, **kw))
+    monkeypatch.setattr(letters.LetterMaker, "letter",
+                        lambda self, kind, item: calls["letter"].append(item.record.id) or letter(self, kind, item))
+    monkeypatch.setattr(load, "parse_yaml", lambda text: calls["parse"].append(text) or parse(text))
+    record = sorted((data / "commitments").glob("*.yaml"))[4]
+    _retitle(record, "（已修改）")
+    again = build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    assert calls["letter"] == [record.stem]
+    assert f"commitments/{record.stem}/" in calls["stamp"]
+    assert len(calls["stamp"]) == again.pages_stamped - again.pages_linked < 5  # the record's and its department's pages
+    assert sum("（已修改）" in text for text in calls["parse"]) == 1
+    assert len([t for t in calls["parse"] if t.startswith("id:")]) <= 1  # no other record parsed
+    assert "（已修改）" in (site / "letters" / f"{record.stem}.html").read_text(encoding="utf-8")
+    assert_same_as_full_build(data, site, tmp_path)
+
+
 def test_an_unchanged_rebuild_links_every_stamped_page(site_and_data, tmp_path: Path):
     data, site, build = site_and_data
     letter = next((site / "letters").glob("*-*.html"))

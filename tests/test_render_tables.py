@@ -327,3 +327,87 @@ def test_search_text_drops_what_it_dropped_before():
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
         old = " ".join("".join(ch for ch in render_mod.clean(text) if ch not in render_mod._BIDI).split())
         assert render_mod._plain(text) == old, repr(text)
+
+
+# --- escaping and formatting helpers of the Python-built markup -------------------------------
+
+
+def test_text_and_br_print_what_out_and_text_br_print():
+    """_text and _br (plain str, for markup assembled in Python) are exactly str(_out(v)) and
+    str(text_br(v)): control characters dropped, & < > ' " escaped, Markup kept, line breaks as <br>."""
+    from markupsafe import Markup
+
+    rng = random.Random(11)
+    values = [odd_text(rng) for _ in range(3000)] + [None, 0, 5, -3, "", "甲乙", "a&b", Markup("<b>x</b>"),
+                                                      Markup("&amp;"), date(2024, 1, 2)]
+    for v in values:
+        assert render_mod._text(v) == str(render_mod._out(v))
+        assert render_mod._text(v).__class__ is str
+        assert render_mod._br(v) == str(render_mod.text_br(v))
+    assert render_mod._text("<script>'\"&") == "&lt;script&gt;&#39;&#34;&amp;"
+
+
+def test_amounts_are_remembered_by_value_type_and_sign():
+    """money, yuan, wan and percent remember their results: equal values print alike, but 0 and -0,
+    an int and a Decimal, and a bool (refused) stay apart; a signalling NaN raises what it raised."""
+    import decimal
+    from decimal import Decimal
+
+    import pytest
+
+    rng = random.Random(3)
+    values = [Decimal(rng.choice(["0", "-0", "0.00", "-0.004", "0.005", "9999.995", "10000", "-10000.01", "1E+3",
+                                  "123456.785", "-1", "1.10", "1.1"])) for _ in range(500)]
+    values += [Decimal(rng.randint(-10**9, 10**9)) / 1000 for _ in range(500)] + [0, 1, -2, 10**6]
+    for fmt in (render_mod.money, render_mod.yuan_number, render_mod.wan_number, render_mod.percent):
+        for v in values:
+            assert fmt(v) == fmt.uncached(v), (fmt.__name__, v)
+            assert fmt(v) == fmt.uncached(v)  # and again, remembered
+    assert render_mod.money(Decimal("0")) == "0.00 元" and render_mod.money(Decimal("-0")) == "-0.00 元"
+    assert render_mod.yuan(Decimal("-0.00")) == "-0.00 元" and render_mod.yuan(Decimal("0.00")) == "0.00 元"
+    render_mod.money(1)
+    with pytest.raises(TypeError):
+        render_mod.money(True)
+    with pytest.raises(decimal.InvalidOperation):
+        render_mod.money(Decimal("sNaN"))
+
+
+def test_objection_link_follows_the_handler_and_escapes_it():
+    """The handler's part of objection_link is remembered per kind, name and handler: a changed
+    contact shows at once; record and handler text is escaped."""
+    from generator import model
+
+    nav = Linker("arrears/AR-2024-001.md", {"arrears": frozenset()}, frozenset())
+    dept = model.Department("fgj", "<b>发改局</b>", "政府部门", 1, True, contact_phone="0755-1")
+    first = str(render_mod.objection_link("AR-2024-001", "arrears", dept, dept.name, nav))
+    assert "电话：0755-1" in first and "<b>" not in first and "&lt;b&gt;发改局&lt;/b&gt;" in first
+    assert 'href="../../letters/AR-2024-001.html"' in first
+    moved = dataclasses.replace(dept, contact_phone="0755-2&3")
+    second = str(render_mod.objection_link("AR-2024-002", "arrears", moved, dept.name, nav))
+    assert "电话：0755-2&amp;3" in second and "0755-1" not in second
+    assert 'href="../../letters/AR-2024-002.html"' in second
+    none = str(render_mod.objection_link("AR-2024-003", "arrears", None, "某单位", nav))
+    assert "某单位的受理地址和电话尚未登记" in none
+
+
+def test_templates_with_field_titles_in_their_text_print_what_they_printed(tmp_path):
+    """The page templates read through _LabelledLoader (field titles written into their text) give
+    every page byte for byte what the templates as written give; titles that could change the
+    template's syntax or white space are left to the template."""
+    from generator import charts  # noqa: F401 - the render module's charts, as used by the pages
+
+    facts = hostile_table_facts(5)
+    pages = {}
+    for labelled in (True, False):
+        env = render_mod.make_environment(sitefiles.templates_dir(), labels_in_text=labelled)
+        site = render_mod._Site(facts, None, env)
+        out = [page for page in site.markdown_pages()]
+        out += [(p.path, p.body, p.toc) for p in site.html_pages()]
+        pages[labelled] = out
+    assert pages[True] == pages[False] and len(pages[True]) > 50
+    source = render_mod.make_environment(sitefiles.templates_dir()).loader.get_source(None, "arrears_item.html.j2")[0]
+    assert "labels." not in source and "<dt>" + render_mod.label("arrears", "debtor") + "</dt>" in source
+    written = "{{ labels.arrears.debtor }}"
+    for title in ("{{ x }}", "a%b", "#", "{", " 前后空格", "两行\n标题", "", None, "\x00"):
+        assert render_mod._title_in_text(title, written) == written
+    assert render_mod._title_in_text("<&>'", written) == "&lt;&amp;&gt;&#39;"

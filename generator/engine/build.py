@@ -8,6 +8,7 @@ front matter, the theme's template blocks, and the files MkDocs writes.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import logging
 import os
@@ -346,11 +347,17 @@ def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pa
     page_only = ("index.html",)
     stamped = 0
     entries = reuse.SearchEntries(build_dir)
+    common = _stamp_common(shells, shell_pages, site_url, epoch)
+    path = Path(build_dir) / PAGES_PACK
     with _SearchIndex(site_dir, shell_urls, entries) as index, _Sitemap(site_dir, shell_urls, site_url, epoch) as sitemap:
-        for url, p, body in _pages(build_dir):
-            shell = learnt[_shell_path(url, p["shell"])]
-            if b"\r" in body:  # as text mode reads it (universal newlines)
-                body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        for url, raw, body in pack.entries(path, raw_meta=True) if path.is_file() else ():
+            p = json.loads(raw)
+            # What the stamped bytes are made from: the shells, site URL and date (common) and
+            # the page's entry. An unchanged one is linked from the published site unstamped.
+            source = common.copy()
+            source.update(b"%d\0%s\0%d\0%s\0" % (len(url), url.encode("utf-8"), len(raw), raw))
+            source.update(body)
+            source = source.hexdigest()
             folder = os.path.join(site, url)
             parent = os.path.dirname(folder.rstrip("/"))
             if parent not in made:
@@ -364,8 +371,13 @@ def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pa
             except FileExistsError:
                 new = False
             rel = url + "index.html"
-            data = shell.stamp_bytes(title=p["title"], url=url, site_url=site_url, toc=p["toc"], body=body)
-            record.put(rel, os.path.join(folder, "index.html"), data)  # written, or linked
+            target = os.path.join(folder, "index.html")
+            if not record.link(rel, target, source):
+                shell = learnt[_shell_path(url, p["shell"])]
+                if b"\r" in body:  # as text mode reads it (universal newlines)
+                    body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+                data = shell.stamp_bytes(title=p["title"], url=url, site_url=site_url, toc=p["toc"], body=body)
+                record.put(rel, target, data, source=source)  # written, or linked
             if new and rel in record.written:
                 folders[url.rstrip("/")] = page_only
             index.add(url, p["title"], p["search"])
@@ -373,6 +385,19 @@ def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pa
             stamped += 1
     entries.save()
     return stamped
+
+
+def _stamp_common(shells: dict[str, str], shell_pages: dict[str, str], site_url: str, epoch: int):
+    """A SHA-1 (to copy per page) of what every stamped page is made from besides its pack
+    entry: the shells' HTML, the site URL, the build date and the stamping code."""
+    digest = hashlib.sha1(repr((site_url, epoch, sorted(shells.items()))).encode("utf-8", "surrogatepass"))
+    for path in sorted(shells):
+        text = shell_pages[_url_of(path)].encode("utf-8", "surrogatepass")
+        digest.update(b"%d\0%s" % (len(text), text))
+    here = Path(__file__).resolve().parent
+    for code in ("build.py", "stamp.py"):
+        digest.update((here / code).read_bytes())
+    return digest
 
 
 class _SearchIndex:

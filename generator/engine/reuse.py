@@ -56,7 +56,7 @@ SEARCH_ENTRIES = os.path.join(".cache", "engine-search.json")
 SPARE_DIR = os.path.join(".cache", "site-folders")
 STYLESHEET_CUT = os.path.join(".cache", "engine-stylesheet.json")  # stylesheet.cut_theme_stylesheet
 _FORMAT = 1
-_STAMP_FORMAT = 2  # 1: SHA-1 per URL of the stamped pages only
+_STAMP_FORMAT = 3  # 1: SHA-1 per URL of the stamped pages only; 2: without the stamped pages' sources
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 #: Packages whose code makes the engine's output.
 _ENGINE_PACKAGES = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jieba", "jinja2", "backrefs")
@@ -235,19 +235,41 @@ class StampRecord:
         except (OSError, ValueError, AttributeError):
             pass
 
-    def put(self, rel: str, target: str, data: bytes, *, exclusive: bool = False) -> None:
+    def link(self, rel: str, target: str, source: str) -> bool:
+        """Link target from the published site's file at `rel` when that file was made from
+        the same `source` (a digest of everything its bytes are made from: see
+        build._stamp_all) and is still the file the last build left; whether it did. Spares
+        making the bytes, and their digest, of a page that did not change."""
+        entry = self.old.get(rel)
+        if entry is None or len(entry) < 6 or entry[5] != source:
+            return False
+        src = os.path.join(self.previous, rel)
+        try:
+            st = os.stat(src)
+            if [st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size] != entry[1:5]:
+                return False
+            os.link(src, target)
+        except OSError:  # gone, or a target already there: put() sorts it out
+            return False
+        self._put(rel, entry, st.st_mode)
+        self.linked += 1
+        return True
+
+    def put(self, rel: str, target: str, data: bytes, *, exclusive: bool = False, source: str | None = None) -> None:
         """Write `data` to target (a new file), or link it from the published site when that
         site's file at `rel` (site-relative path) holds exactly these bytes. An existing
-        target is replaced, or with `exclusive` left alone (FileExistsError)."""
+        target is replaced, or with `exclusive` left alone (FileExistsError). `source`: what
+        the bytes were made from (see link), kept for the next build."""
         digest = hashlib.sha256(data).hexdigest()
         entry = self.old.get(rel)
+        extra = [source] if source is not None else []
         if entry is not None and entry[0] == digest:
             src = os.path.join(self.previous, rel)
             try:
                 st = os.stat(src)
-                if [st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size] == entry[1:]:
+                if [st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size] == entry[1:5]:
                     os.link(src, target)
-                    self._put(rel, entry, st.st_mode)
+                    self._put(rel, entry[:5] + extra, st.st_mode)
                     self.linked += 1
                     return
             except FileExistsError:
@@ -270,7 +292,7 @@ class StampRecord:
             st = os.fstat(fd)  # after the last write: its mtime is the file's last
         finally:
             os.close(fd)
-        self._put(rel, [digest, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size], st.st_mode)
+        self._put(rel, [digest, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size] + extra, st.st_mode)
 
     def _put(self, rel: str, entry: list, mode: int) -> None:
         self.new[rel] = entry
