@@ -1285,6 +1285,7 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterato
     yield counted(f"{name}.xlsx", xlsx_bytes(facts, package, tables, sheets, digests, columns))
     for path, data in workbook.reader_files(facts, name, tables, reader_sheets, columns).items():
         yield counted(path, data)
+    columns.clear()  # every file made from them is made: let them go before the API lists and feed
     for cache in (sheets, reader_sheets, table_files):
         if cache is not None:
             cache.finish()
