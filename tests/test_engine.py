@@ -267,3 +267,14 @@ def test_the_engine_config_names_the_hooks_and_the_theme_environment_renders_as_
         assert hooks.on_env(env, config, None).get_template("t.html").render(xs=["<", 1]) == "<b>&lt;</b><b>1</b>"
     # The cache is in the build folder, so removing build/ removes it too.
     assert list((tmp_path / "build" / hooks.CACHE_DIR).glob("__zq_engine_theme_*.cache"))
+
+
+def test_a_pages_shell_is_read_from_the_front_of_its_meta_or_from_the_whole_json():
+    from generator.engine.build import _shell_of
+
+    assert _shell_of(b'{"shell":"commitment","title":"x","search":"\\u957f"}') == "commitment"
+    assert _shell_of(b'{"shell":"finding"}') == "finding"
+    # Not first, not alone, not a plain name: the JSON decides.
+    assert _shell_of(b'{"title":"{\\"shell\\":\\"x\\",","shell":"arrears"}') == "arrears"
+    assert _shell_of(b'{"shell":"a","shell":"department"}') == "department"
+    assert _shell_of(b'{"shell":"a\\u0062","title":"t"}') == "ab"
