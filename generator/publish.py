@@ -8,6 +8,7 @@ good site untouched.
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -125,8 +126,15 @@ def _write_downloads(facts: Facts, docs_dir: Path, site_files: Path | None = Non
     from generator.extras import write_extras
     from generator.opendata import write_open_data
 
-    write_open_data(facts, docs_dir, cache_dir)
-    write_extras(facts, docs_dir, site_files, cache_dir, record_keys)
+    # As in render: the facts (millions of objects at 100,000 records) outlive this stage, so
+    # the cyclic garbage collector leaves them out of its full collections meanwhile; the
+    # stage's tables, cells and files are short-lived and never in a cycle.
+    gc.freeze()
+    try:
+        write_open_data(facts, docs_dir, cache_dir)
+        write_extras(facts, docs_dir, site_files, cache_dir, record_keys)
+    finally:
+        gc.unfreeze()
 
 
 def _repo_root_of(data_dir: Path) -> Path:

@@ -16,13 +16,14 @@ import difflib
 import gc
 import operator
 import re
+from bisect import bisect_left
 from collections import defaultdict
-from itertools import compress, repeat
+from itertools import compress, filterfalse, islice, repeat
 from operator import attrgetter
 from dataclasses import dataclass, field as dataclass_field, replace
 from datetime import date, timedelta
 from decimal import Decimal, Inexact, InvalidOperation, localcontext
-from typing import Any, Callable, Iterable, Iterator
+from typing import AbstractSet, Any, Callable, Iterable, Iterator
 
 from generator import model
 from generator.load import RawData, Table, YamlDoc
@@ -127,41 +128,87 @@ _LINES: dict[re.Pattern[str], re.Pattern[str]] = {}
 
 
 def _all_fullmatch(pattern: re.Pattern[str], texts: list[str]) -> bool:
-    """all(map(pattern.fullmatch, texts)) for a pattern that never matches a line feed (the number
-    patterns), in C: the texts joined by line feeds, one line each, and the pattern found once on
-    every line (anchored at the line's start and end; a match never spans lines, so each line's
-    backtracking stays in its line). A text that holds a line feed itself: each text alone. A
-    ledger has 130,000 different amounts."""
+    """all(map(pattern.fullmatch, texts)) in C, for a pattern without lookaround (or whose
+    lookaround never reaches past a line feed: the number patterns' `\\.(?=\\d)`): the texts
+    joined by line feeds, and the pattern anchored at a line's start and end counted over them.
+    A match takes at least one whole line and no two matches share a line, so as many matches
+    as lines means every line matched alone; a match across lines leaves fewer. A text that
+    holds a line feed itself: each text alone. A ledger has 130,000 different amounts."""
     lines = _LINES.get(pattern)
     if lines is None:
         lines = _LINES[pattern] = re.compile(f"^(?:{pattern.pattern})$", pattern.flags | re.MULTILINE)
     text = "\n".join(texts)
     if text.count("\n") != len(texts) - 1:
         return all(map(pattern.fullmatch, texts))
-    return len(lines.findall(text)) == len(texts)
+    return lines.subn("", text)[1] == len(texts)  # (the count, without a list of the matches)
 
 
-def _cast_distinct(cells: list[Any], f: Field, keep: dict[str, set] | None = None) -> list[Any] | None:
+def _all_match_schema(pattern: str, texts: list[str]) -> bool:
+    """Whether every text matches a schema's pattern whole (texts never empty): through
+    _all_fullmatch unless the pattern has a group extension such as a lookaround or an inline
+    flag ("(?"), which could see or act across the line feeds. Never True when a text fails;
+    False also when a match could take a line feed ([^,]+) or \\A, \\Z look at the joined
+    text's ends, which only sends the column to the cell-by-cell path (the schema's patterns
+    are of the kind ^AR-[0-9]{4}-[0-9]{3,}$, for which it says exactly what each text says)."""
+    compiled = re.compile(pattern)
+    if "(?" in pattern:
+        return all(map(compiled.fullmatch, texts))
+    return _all_fullmatch(compiled, texts)
+
+
+class _Typed(dict):
+    """Text → its typed value, each distinct text converted once, when first met (__missing__):
+    a column is typed in one look-up per cell, without a set of its distinct texts first. None
+    stays None. A conversion that fails raises (the column then goes cell by cell)."""
+
+    __slots__ = ("convert",)
+
+    def __init__(self, convert: Callable[[Any], Any]):
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, text: Any) -> Any:
+        value = self[text] = None if text is None else self.convert(text)
+        return value
+
+
+#: how _cast_distinct converts the texts of a column by its type (a string column: not at all);
+#: whatever a conversion accepts, the texts are then checked as cast_values checks them
+_CONVERT: dict[str, Callable[[Any], Any]] = {"integer": int, "number": Decimal, "date": date.fromisoformat,
+                                             "boolean": _TRUE.__contains__}
+
+
+def _cast_distinct(cells: list[Any], f: Field, keep: dict[str, AbstractSet[str]] | None = None) -> list[Any] | None:
     """The typed column when every cell is good, each distinct text checked and converted
     once (a ledger repeats its dates, amounts, names and codes massively); None as soon as
     one cell is not (empty but required, or any check fails): cast_values then reports
     the column cell by cell, in row order. The checks run as C loops (map) over the
     distinct texts: the same tests as cast_values, which decides whenever one fails."""
+    kind = f.type
+    convert = _CONVERT.get(kind)
+    typed: list[Any] | None = None
+    memo: _Typed | None = None
     try:
-        distinct = set(cells)
-    except TypeError:  # a YAML list or mapping where a value belongs
+        if convert is None:
+            # the distinct texts in the order first met, as the memo keeps them (the order the
+            # loader made them in: later passes over them read memory in order)
+            distinct = dict.fromkeys(cells)
+        else:
+            # typed while the distinct texts are found (one look-up per cell); checked below
+            memo = _Typed(convert)
+            typed = list(map(memo.__getitem__, cells))
+            distinct = memo
+    except (TypeError, ValueError, ArithmeticError):  # a YAML list or mapping where a value belongs, a bad text
         return None
-    if None in distinct:  # (the set answers at once what `None in cells` answers cell by cell)
+    if None in distinct:  # (the dict answers at once what `None in cells` answers cell by cell)
         if f.required:
             return None
-        distinct.discard(None)
+        del distinct[None]
     if not distinct:
         return [None] * len(cells)
-    if set(map(type, distinct)) != {str}:
-        return None  # NaN, numbers from elsewhere: the cell-by-cell path
     texts = list(distinct)
-    kind = f.type
-    memo: dict[Any, Any] | None = None
+    if set(map(type, texts)) != {str}:
+        return None  # NaN, numbers from elsewhere: the cell-by-cell path
     try:
         if kind == "string":
             joined = "\n".join(texts)
@@ -170,7 +217,6 @@ def _cast_distinct(cells: list[Any], f: Field, keep: dict[str, set] | None = Non
         elif kind == "integer":
             if not all(map(str.isdecimal, texts)) and not all(map(_INT_FULL.fullmatch, texts)):
                 return None
-            memo = dict(zip(texts, map(int, texts)))
         elif kind == "number":
             places = f.decimals
             if places is None:
@@ -179,47 +225,37 @@ def _cast_distinct(cells: list[Any], f: Field, keep: dict[str, set] | None = Non
                 pattern = _PLACES.get(places) or _PLACES.setdefault(places, _places_pattern(places))
             if not _all_fullmatch(pattern, texts):
                 return None
-            memo = dict(zip(texts, map(Decimal, texts)))
         elif kind == "date":
             if not all(map(_DATE_FULL.fullmatch, texts)):
                 return None
-            days = list(map(date.fromisoformat, texts))  # a day that does not exist: ValueError
-            if min(days) < _DATE_MIN or max(days) > _DATE_MAX:
+            if min(memo.values()) < _DATE_MIN or max(memo.values()) > _DATE_MAX:
                 return None
-            memo = dict(zip(texts, days))
         elif kind == "boolean":
-            memo = {}
-            for v in texts:
-                if v in _TRUE:
-                    memo[v] = True
-                elif v in _FALSE:
-                    memo[v] = False
-                else:
-                    return None
+            if not (_TRUE | _FALSE).issuperset(texts):
+                return None
     except (ValueError, ArithmeticError):
         return None
-    if f.enum is not None and not distinct <= set(f.enum):
+    if f.enum is not None and not set(f.enum).issuperset(texts):
         return None
-    if f.pattern is not None and not all(map(re.compile(f.pattern).fullmatch, texts)):
+    if f.pattern is not None and ("" in distinct or not _all_match_schema(f.pattern, texts)):
         return None
     if f.max_length is not None and max(map(len, texts)) > f.max_length:
         return None
     if f.minimum is not None or f.maximum is not None:
         lo = Decimal(str(f.minimum)) if f.minimum is not None else None
         hi = Decimal(str(f.maximum)) if f.maximum is not None else None
-        typed = list(memo.values()) if memo is not None else texts
-        if (lo is not None and min(typed) < lo) or (hi is not None and max(typed) > hi):
+        values = list(memo.values()) if memo is not None else texts
+        if (lo is not None and min(values) < lo) or (hi is not None and max(values) > hi):
             return None
     if memo is None:
         if keep is not None:
-            keep[f.name] = distinct  # a text column's distinct texts (no None): see Context.distinct
+            keep[f.name] = distinct.keys()  # a text column's distinct texts (no None): see Context.distinct
         return cells  # the cells are the typed values (a table's columns are never changed)
-    memo[None] = None
-    return list(map(memo.__getitem__, cells))
+    return typed
 
 
 def cast_values(cells: list[Any], f: Field, report: Callable[[int, str, str], None],
-                keep: dict[str, set] | None = None) -> list[Any]:
+                keep: dict[str, AbstractSet[str]] | None = None) -> list[Any]:
     """Check and convert one column (a list of raw cells, None where empty); report(row,
     message, hint) for every bad cell, in row order per kind of check; the typed values,
     None where empty or bad. Plain Python over the cells: no per-cell pandas calls; a
@@ -354,10 +390,10 @@ class Context:
     cache: dict[Any, Any] = dataclass_field(default_factory=dict)
     #: table → field → the distinct texts of a text column (no None) whose every cell is good, as
     #: typing found them: the keys, the references and the personal-data screen need no set of
-    #: their own over 100,000 cells. Never changed.
-    distinct: dict[str, dict[str, set]] = dataclass_field(default_factory=dict)
+    #: their own over 100,000 cells. A set-like view of a dict's keys, in the order first met. Never changed.
+    distinct: dict[str, dict[str, AbstractSet[str]]] = dataclass_field(default_factory=dict)
 
-    def distinct_of(self, table: str, field: str) -> set | None:
+    def distinct_of(self, table: str, field: str) -> AbstractSet[str] | None:
         return self.distinct.get(table, {}).get(field)
 
     def given(self, table: str, index: int, field: str) -> bool:
@@ -374,7 +410,7 @@ def _typed_tables(raw: RawData, problems: list[Problem]) -> tuple[dict[str, list
     """Typed rows of every table, the typed and the raw cells by table and column, and the
     distinct texts of the text columns whose every cell is good (Context.distinct)."""
     typed_columns: dict[str, dict[str, list[Any]]] = {}
-    distinct: dict[str, dict[str, set]] = {}
+    distinct: dict[str, dict[str, AbstractSet[str]]] = {}
     raw_columns: dict[str, dict[str, list[Any]]] = {}
     for name, table in raw.tables.items():
         resource = table.resource
@@ -819,14 +855,41 @@ def _ledger_when(ctx: Context, table: str) -> list[int] | None:
     return when
 
 
+def _ledger_sorted(ctx: Context, table: str) -> tuple[list[int], list[int]] | None:
+    """A ledger's child table (repayments, plan) in its primary key's order, kept on the context:
+    the row numbers sorted by each row's key as one integer (the debt's row, _debt_rows, * 2**30 +
+    _ledger_when) and where each debt's rows begin in that order (bounds[d] to bounds[d + 1] are
+    debt row d's; one more bound than debts). None when a row's debt or order is unknown (see
+    _debt_rows and _ledger_when), and when two rows share their key (the rows are then compared).
+    One sort serves the key check, the payment screen and the records; each debt's rows are a
+    slice of it, so no Python step runs per row."""
+    key = ("sorted", table)
+    if key in ctx.cache:
+        return ctx.cache[key]
+    debts, when = _debt_rows(ctx, table), _ledger_when(ctx, table)
+    found = None
+    if debts is not None and when is not None:
+        keys = list(map(operator.add, map(operator.mul, debts, repeat(1 << 30)), when))
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        keys = list(map(keys.__getitem__, order))
+        if not any(map(operator.eq, keys, islice(keys, 1, None))):
+            # debt d's rows begin at the first key >= d * 2**30
+            starts = map(operator.lshift, range(len(ctx.columns["arrears"]["id"]) + 1), repeat(30))
+            found = order, list(map(bisect_left, repeat(keys), starts))
+    ctx.cache[key] = found
+    return found
+
+
 def _ledger_keys_distinct(ctx: Context, table: str) -> bool:
     """Whether no two rows of a ledger's child table share their primary key (arrears_id and
-    its _LEDGER_ORDER fields), with each key as one integer (the debt's row, _debt_rows, and
-    _ledger_when): no tuple per row. False decides nothing (the rows are then compared)."""
-    debts, when = _debt_rows(ctx, table), _ledger_when(ctx, table)
-    if debts is None or when is None:
-        return False
-    return len(set(map(operator.add, map(operator.mul, debts, repeat(1 << 30)), when))) == len(when)
+    its _LEDGER_ORDER fields), with each key as one integer (_ledger_sorted): no tuple per row.
+    False decides nothing (the rows are then compared)."""
+    return _ledger_sorted(ctx, table) is not None
+
+
+def _debt_slices(bounds: list[int]) -> Iterator[slice]:
+    """Each debt's slice of its child table's sorted rows (_ledger_sorted's bounds)."""
+    return map(slice, bounds, islice(bounds, 1, None))
 
 
 def _payments_fit(ctx: Context) -> bool:
@@ -854,14 +917,16 @@ def _payments_fit(ctx: Context) -> bool:
                 amounts, days = columns["amount"], columns[day_field]
                 if not amounts:
                     continue
-                debts = _debt_rows(ctx, table)
-                if debts is None or min(amounts) < zero:  # (an empty amount: TypeError)
+                debts, ordered = _debt_rows(ctx, table), _ledger_sorted(ctx, table)
+                if debts is None or ordered is None or min(amounts) < zero:  # (an empty amount: TypeError)
                     return False
                 if any(map(operator.lt, days, map(delivered.__getitem__, debts))):  # (an empty date: TypeError)
                     return False
-                totals = [zero] * len(owed)
-                for debt, amount in zip(debts, amounts):
-                    totals[debt] += amount
+                # each debt's total: the sum of its slice of the sorted amounts (zero for none)
+                order, bounds = ordered
+                # each debt's amounts read as they are added (its rows: a slice of the order)
+                totals = map(sum, map(map, repeat(amounts.__getitem__), map(order.__getitem__, _debt_slices(bounds))),
+                             repeat(zero))
                 if any(map(operator.gt, totals, owed)):  # (an amount owed that is empty: TypeError)
                     return False
     except (TypeError, Inexact):
@@ -1055,7 +1120,7 @@ def no_personal_identifiers(ctx: Context) -> Iterator[Problem]:
             if distinct is None or "" in distinct:
                 distinct = set(column)
                 distinct.difference_update((None, ""))
-            new = list(distinct - seen)
+            new = list(filterfalse(seen.__contains__, distinct))  # (in the order met: memory read in order)
             if new:
                 seen.update(new)
                 # An identifier has 13 digits or a mobile's shape; a name follows a title: most
@@ -1463,23 +1528,18 @@ def _children(ctx: Context, table: str, cls: type, fields: tuple[str, ...]) -> d
 
 def _children_by_debt(ctx: Context, table: str, cls: type, fields: tuple[str, ...]) -> list[tuple[Any, ...]]:
     """For each row of the arrears table, its rows of a ledger's child table as `cls(*fields)` (a
-    named tuple), in their own order (as _children). From the typed columns: the rows sorted once
-    by that order as one integer (day number * 100 + seq), the tuples made in C, then handed to
-    their debts' row numbers (_debt_rows) in one pass: no row dict, no per-debt sort and no look-up
-    of a debt's id for 270,000 repayments and instalments. Only for a ledger without errors
-    (every debt known, dates given, seq from 1 to 99)."""
+    named tuple), in their own order (as _children). From the typed columns: the rows in key order
+    (_ledger_sorted: by debt, then day number * 100 + seq), the tuples made in C, each debt's a
+    slice of them: no row dict, no per-debt sort, no Python step per row and no look-up of a
+    debt's id for 270,000 repayments and instalments. Only for a ledger without errors (every
+    debt known, dates given, seq from 1 to 99, keys distinct)."""
     columns = ctx.columns[table]
-    debts, when = _debt_rows(ctx, table), _ledger_when(ctx, table)
-    order = sorted(range(len(when)), key=when.__getitem__)
-    items = map(tuple.__new__, repeat(cls), zip(*(map(columns[f].__getitem__, order) for f in fields)))
-    grouped: list[list[Any] | None] = [None] * len(ctx.columns["arrears"]["id"])
-    for debt, item in zip(map(debts.__getitem__, order), items):
-        same = grouped[debt]
-        if same is None:
-            grouped[debt] = [item]
-        else:
-            same.append(item)
-    return [() if same is None else tuple(same) for same in grouped]
+    order, bounds = _ledger_sorted(ctx, table)
+    # made in file order, reading the columns in order, then put in key order (one read out of
+    # order per row rather than one per field)
+    items = list(map(tuple.__new__, repeat(cls), zip(*(columns[f] for f in fields))))
+    items = tuple(map(items.__getitem__, order))
+    return list(map(items.__getitem__, _debt_slices(bounds)))  # (a tuple's slice is a tuple; () when empty)
 
 
 def _group(rows: list[dict], key: str) -> dict[Any, list[dict]]:

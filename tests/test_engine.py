@@ -278,3 +278,36 @@ def test_a_pages_shell_is_read_from_the_front_of_its_meta_or_from_the_whole_json
     assert _shell_of(b'{"title":"{\\"shell\\":\\"x\\",","shell":"arrears"}') == "arrears"
     assert _shell_of(b'{"shell":"a","shell":"department"}') == "department"
     assert _shell_of(b'{"shell":"a\\u0062","title":"t"}') == "ab"
+
+
+def test_search_segment_gives_what_the_substitution_gave():
+    """segment (runs split out and replaced in a list) gives what re.sub with a callback per run
+    gave, with and without the runs of the last build (known) and the words used, in order."""
+    import html
+    import random
+    import re
+
+    from generator.engine import search
+
+    han = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+    def old(text, known=None, used=None):
+        def words(m):
+            found = known.get(m.group(0)) if known else None
+            if found is None:
+                found = search._words(m.group(0))
+            if used is not None:
+                used.append(found)
+            return found
+        return han.sub(words, html.escape(text, quote=False)).strip("\u200b")
+
+    rng = random.Random(5)
+    pieces = ["政府", "承诺", "兑现", "拖欠账款", "中小企业", "a", "AR-2024-001", " ", "<", "&", "\u200b", "，", "。",
+              "\u3400", "\uf900", "甲", "x y", "\n"]
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 15)))
+        assert search.segment(text) == old(text)
+        known = {"政府": "\u200b政\u200b府\u200b"} if rng.random() < 0.5 else {}
+        used_new, used_old = [], []
+        assert search.segment(text, known, used_new) == old(text, known, used_old)
+        assert used_new == used_old

@@ -198,3 +198,73 @@ def test_a_column_of_numbers_is_matched_as_each_text_alone():
     # make the match try them all again for every text before it (it would take forever)
     assert not _all_fullmatch(_places_pattern(2), ["1.000"] * 5000 + ["1.005"])
     assert _all_fullmatch(_places_pattern(2), ["1.000"] * 5000 + ["1.5"])
+
+
+@pytest.mark.parametrize("f, pieces", [
+    (Field("a", "金额", "number", "金额（元）", required=True, minimum=0.01, decimals=2), _NUMBER_PIECES),
+    (Field("n", "序号", "integer", "序号", minimum=1, maximum=99), _NUMBER_PIECES),
+    (Field("d", "日期", "date", "日期", required=True), _DATE_PIECES),
+    (Field("d", "日期", "date", "日期"), _DATE_PIECES),
+    (Field("b", "是否", "boolean", "是否"), ["true", "false", "True", "0", "1", "是", "t", "TRUE", "no"]),
+    (Field("c", "代码", "string", "代码", pattern=r"^[A-Z]{2}-[0-9]{3}$", max_length=6),
+     ["AB-", "123", "CD-", "001", "ab", "\u200b", "-", "9", "1234"]),
+    (Field("s", "规模", "string", "企业规模", enum=("中型", "小型", "微型"), required=True), ["中型", "小型", "微", "型", "小形"]),
+    (Field("t", "备注", "string", "备注", max_length=5), ["很好", "太长了", "\u200b", "\u202e", "a", " "]),
+], ids=["money", "integer", "date-required", "date", "boolean", "pattern", "enum", "text"])
+def test_a_column_typed_at_once_hides_no_problem_of_its_cells(f, pieces):
+    """_cast_distinct over random columns (repeated texts, empty cells, good and bad texts mixed,
+    each distinct text typed when first met): it types a column only when the cell-by-cell path
+    (forced by one more cell, a list) reports nothing for any of its cells, and then to the
+    same values in every row."""
+    import random
+
+    from generator.validate import _cast_distinct
+
+    rng = random.Random(f.name + f.type + str(f.required))
+    typed = failed = 0
+    for _ in range(1500):
+        pool = [_random_text(rng, pieces, 7 if f.type == "date" else 4) for _ in range(rng.randint(1, 6))]
+        if f.type == "date" and rng.random() < 0.6:  # real days are rare among random texts
+            pool.append(rng.choice(["2024-03-01", "2024-02-29", "2262-04-11", "1677-09-22"]))
+        if f.pattern and rng.random() < 0.6:  # and so are codes
+            pool.append(rng.choice(["AB-123", "CD-001"]))
+        good = [t for t in pool if not cast([t], f)[1]]
+        choices = (good if good and rng.random() < 0.5 else good * 3 + pool) + ([None] if rng.random() < 0.3 else [])
+        cells = [rng.choice(choices) for _ in range(rng.randint(1, 12))]
+        fast = _cast_distinct(list(cells), f)
+        values, reports = cast(cells + [["x"]], f)  # a cell no fast path takes (a list): the cell-by-cell path
+        values, reports = values[:-1], [r for r in reports if r[0] < len(cells)]
+        if fast is None:  # left to the cell-by-cell path: a problem, or text it cleans of invisible characters
+            failed += 1
+            assert reports or any(c is not None and strip_invisible(c) != c for c in cells), cells
+        else:
+            typed += 1
+            assert not reports and fast == values and list(map(type, fast)) == list(map(type, values)), cells
+    assert typed > 150 and failed > 150  # both sides exercised
+
+
+def test_a_schema_pattern_over_joined_texts_says_what_each_text_alone_says():
+    """validate._all_match_schema (the texts joined by line feeds, the pattern's matches counted)
+    never says yes where all(map(fullmatch, texts)) says no, whatever the pattern (one that could
+    match across lines or looks at the text's edges: [^,], \\s, .*, \\A, \\Z, \\b, ^ and $ inside,
+    alternatives, lookarounds); for a pattern that never takes a line feed it says the same."""
+    import random
+    import re
+
+    from generator.validate import _all_match_schema
+
+    patterns = [r"^AR-[0-9]{4}-[0-9]{3,}$", r"[^,]+", r"[a-z\s]+", r"\s*[a-z]+\s*", r".*", r"a|a\nb", r"\Aab\Z",
+                r"\ba\b.*", r"(a|b)+\1?", r"^a$|b", r"[ab]*c?", r"(?!index$)[a-z]+", r"(?<=\n)a", r"a(?=\nb)?b?"]
+    pieces = ["a", "b", "c", "AR-", "2024", "-", "001", ",", " ", "\n", "index", "ab"]
+    rng = random.Random(21)
+    said_yes = 0
+    for _ in range(6000):
+        texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 4))) for _ in range(rng.randint(1, 5))]
+        for pattern in patterns:
+            expected = all(map(re.compile(pattern).fullmatch, texts))
+            got = _all_match_schema(pattern, texts)
+            assert expected or not got, (pattern, texts)
+            if pattern in (patterns[0], r"(a|b)+\1?", r"^a$|b", r"[ab]*c?", r"(?!index$)[a-z]+"):
+                assert got == expected, (pattern, texts)
+            said_yes += got
+    assert said_yes > 3000
