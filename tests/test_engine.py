@@ -279,6 +279,17 @@ def test_the_engine_config_names_the_hooks_and_the_theme_environment_renders_as_
         assert hooks.on_env(env, config, None).get_template("t.html").render(xs=["<", 1]) == "<b>&lt;</b><b>1</b>"
 
 
+def test_a_pages_shell_is_read_from_the_front_of_its_meta_or_from_the_whole_json():
+    from generator.engine.build import _shell_of
+
+    assert _shell_of(b'{"shell":"commitment","title":"x","search":"\\u957f"}') == "commitment"
+    assert _shell_of(b'{"shell":"finding"}') == "finding"
+    # Not first, not alone, not a plain name: the JSON decides.
+    assert _shell_of(b'{"title":"{\\"shell\\":\\"x\\",","shell":"arrears"}') == "arrears"
+    assert _shell_of(b'{"shell":"a","shell":"department"}') == "department"
+    assert _shell_of(b'{"shell":"a\\u0062","title":"t"}') == "ab"
+
+
 def test_search_segment_gives_what_the_substitution_gave():
     """segment (runs split out and replaced in a list) gives what re.sub with a callback per run
     gave, with and without the runs of the last build (known) and the words used, in order."""
