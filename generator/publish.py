@@ -210,6 +210,8 @@ def _engine_stage(rendered: _Rendered, data_dir: Path, out_dir: Path, build_dir:
                                       previous_site=previous)
             except engine.EngineFailed as exc:
                 raise BuildFailed(str(exc)) from None
+            # The old site's files the new one shares stay in the spare (reuse.Spare.keep).
+            spare.shared = result.stamp_record.new if result.stamp_record is not None else None
         with timer("发布清单"):
             # One walk of the new site: the manifest's file list, each file made world-readable
             # on the way (which spares sitedir its own walk); the files the engine wrote from

@@ -266,7 +266,28 @@ def test_the_engine_config_names_the_hooks_and_the_theme_environment_renders_as_
     for _ in range(2):  # compiled, then (another overlay) loaded from the cache
         assert hooks.on_env(env, config, None).get_template("t.html").render(xs=["<", 1]) == "<b>&lt;</b><b>1</b>"
     # The cache is in the build folder, so removing build/ removes it too.
-    assert list((tmp_path / "build" / hooks.CACHE_DIR).glob("__zq_engine_theme_*.cache"))
+    files = list((tmp_path / "build" / hooks.CACHE_DIR).glob("__zq_engine_theme_*.cache"))
+    assert files
+    # A damaged file (its checksum, its code, cut short, junk) is compiled again, never an error.
+    from jinja2.bccache import bc_magic
+
+    for damage in (lambda b: b[:len(bc_magic)] + b"\x80\x05garbage" + b[len(bc_magic) + 12:],
+                   lambda b: b[:len(b) - 5], lambda b: b"junk", lambda b: b[:len(bc_magic)]):
+        for f in files:
+            f.write_bytes(damage(f.read_bytes()))
+        assert hooks.on_env(env, config, None).get_template("t.html").render(xs=["<", 1]) == "<b>&lt;</b><b>1</b>"
+        assert hooks.on_env(env, config, None).get_template("t.html").render(xs=["<", 1]) == "<b>&lt;</b><b>1</b>"
+
+
+def test_a_pages_shell_is_read_from_the_front_of_its_meta_or_from_the_whole_json():
+    from generator.engine.build import _shell_of
+
+    assert _shell_of(b'{"shell":"commitment","title":"x","search":"\\u957f"}') == "commitment"
+    assert _shell_of(b'{"shell":"finding"}') == "finding"
+    # Not first, not alone, not a plain name: the JSON decides.
+    assert _shell_of(b'{"title":"{\\"shell\\":\\"x\\",","shell":"arrears"}') == "arrears"
+    assert _shell_of(b'{"shell":"a","shell":"department"}') == "department"
+    assert _shell_of(b'{"shell":"a\\u0062","title":"t"}') == "ab"
 
 
 def test_search_segment_gives_what_the_substitution_gave():
