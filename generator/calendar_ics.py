@@ -83,19 +83,22 @@ def escape_text(value: str) -> str:
 
 def fold(line: str) -> str:
     """Fold a content line at 75 octets (continuations start with a space), never inside a UTF-8 character."""
-    if len(line) * 4 <= FOLD_OCTETS or len(line.encode("utf-8")) <= FOLD_OCTETS:  # fits: most lines
+    if len(line) * 4 <= FOLD_OCTETS:  # fits: most lines
         return line
-    out, current, size = [], [], 0
-    for ch in line:
-        n = len(ch.encode("utf-8"))
-        limit = FOLD_OCTETS if not out else FOLD_OCTETS - 1  # the leading space counts
-        if size + n > limit:
-            out.append("".join(current))
-            current, size = [], 0
-        current.append(ch)
-        size += n
-    out.append("".join(current))
-    return "\r\n ".join(out)
+    data = line.encode("utf-8")
+    if len(data) <= FOLD_OCTETS:
+        return line
+    # Cut the octets (not the characters): at most `limit` octets a piece, moved back over
+    # continuation octets (10xxxxxx) to the start of the character they belong to.
+    pieces, start, limit = [], 0, FOLD_OCTETS
+    while len(data) - start > limit:
+        end = start + limit
+        while data[end] & 0xC0 == 0x80:
+            end -= 1
+        pieces.append(data[start:end])
+        start, limit = end, FOLD_OCTETS - 1  # the leading space counts
+    pieces.append(data[start:])
+    return b"\r\n ".join(pieces).decode("utf-8")
 
 
 def _stamp(facts: Facts) -> str:

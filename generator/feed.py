@@ -30,24 +30,24 @@ def department_feed_path(dept_id: str) -> str:
 
 def changes_by_department(facts: Facts) -> dict[str, tuple[Change, ...]]:
     """Each department's changes, newest first: its commitments, the debts it owes, its findings."""
-    owner: dict[tuple[str, str], str] = {}
-    for c in facts.commitments:
-        owner[("commitments", c.record.id)] = c.record.department
-    for a in facts.arrears:
-        owner[("arrears", a.record.id)] = a.record.debtor
-    for f in facts.findings:
-        owner[("findings", f.record.id)] = f.record.subject
+    owner: dict[str, dict[str, str]] = {  # record kind → record id → department (no tuple key per change)
+        "commitments": {c.record.id: c.record.department for c in facts.commitments},
+        "arrears": {a.record.id: a.record.debtor for a in facts.arrears},
+        "findings": {f.record.id: f.record.subject for f in facts.findings},
+    }
     out: dict[str, list[Change]] = {d.department.id: [] for d in facts.departments}
+    no_owner: dict[str, str] = {}
     for change in facts.changes:
-        dept = owner.get((change.record_kind, change.record_id))
-        if dept in out:
-            out[dept].append(change)
+        found = out.get(owner.get(change.record_kind, no_owner).get(change.record_id))
+        if found is not None:
+            found.append(change)
     return {k: tuple(v) for k, v in out.items()}
 
 
-def department_feeds(facts: Facts) -> dict[str, bytes]:
+def department_feeds(facts: Facts, by_dept: dict[str, tuple[Change, ...]] | None = None) -> dict[str, bytes]:
+    """Each department's feed; `by_dept`: changes_by_department(facts), when the caller has it."""
     files = {}
-    for dept_id, changes in changes_by_department(facts).items():
+    for dept_id, changes in (changes_by_department(facts) if by_dept is None else by_dept).items():
         name = facts.department_names.get(dept_id, dept_id)
         path = department_feed_path(dept_id)
         files[path] = atom_feed(facts, changes, path=path, title=f"{facts.site.site_name} 更新：{name}",
@@ -94,11 +94,12 @@ li { margin: .5rem 0; }
 """
 
 
-def feeds_page(facts: Facts) -> str:
-    """The 订阅更新 page (Markdown for MkDocs): how to follow the site, with the latest changes."""
+def feeds_page(facts: Facts, by_dept: dict[str, tuple[Change, ...]] | None = None) -> str:
+    """The 订阅更新 page (Markdown for MkDocs): how to follow the site, with the latest changes.
+    `by_dept`: changes_by_department(facts), when the caller has it."""
     site = facts.site
     base = site.base_url
-    by_dept = changes_by_department(facts)
+    by_dept = changes_by_department(facts) if by_dept is None else by_dept
     out = ["---", 'title: "订阅更新"', 'description: "用订阅软件或手机日历跟踪本站记录的变化和即将到期的事项。"', "---", "",
            "# 订阅更新", ""]
     if site.sample:
@@ -154,7 +155,8 @@ def feeds_page(facts: Facts) -> str:
 
 
 def feed_files(facts: Facts) -> dict[str, bytes]:
-    files = department_feeds(facts)
+    by_dept = changes_by_department(facts)  # once for the feeds and the page
+    files = department_feeds(facts, by_dept)
     files[STYLESHEET] = STYLESHEET_XSL.encode("utf-8")
-    files[f"{FEEDS}/index.md"] = feeds_page(facts).encode("utf-8")
+    files[f"{FEEDS}/index.md"] = feeds_page(facts, by_dept).encode("utf-8")
     return files

@@ -278,19 +278,48 @@ _SLOTS = {name: Markup(f"\x00{name}\x00") for name in
 _SLOT = re.compile("\x00(" + "|".join(_SLOTS) + ")\x00")
 
 
+#: What markupsafe.escape replaces in text (the same five characters, & first).
+_ESCAPES = (("&", "&amp;"), (">", "&gt;"), ("<", "&lt;"), ("'", "&#39;"), ('"', "&#34;"))
+
+
+def _escaped(texts: list) -> list[str]:
+    """str(escape(t)) of each value: plain texts joined and escaped at once (one pass per
+    letter instead of a Markup object per value); anything else goes through escape()."""
+    if set(map(type, texts)) <= {str}:
+        joined = "\x00".join(texts)
+        if joined.count("\x00") == len(texts) - 1:  # NUL in no text: it separates them
+            for char, entity in _ESCAPES:
+                if char in joined:
+                    joined = joined.replace(char, entity)
+            return joined.split("\x00")
+    return [str(escape(t)) for t in texts]
+
+
+def _record_texts(kind: str, item, facts: Facts) -> dict[str, str]:
+    """_record_values as plain strings, escaped together."""
+    record = item.record
+    rows = published_facts(kind, item, facts.as_of)
+    texts = _escaped([record.id, _record_title(kind, item), record_page_url(kind, record.id),
+                      f"{facts.site.base_url}{kind}/{record.id}/", *[value for _, value in rows]])
+    return {"record_id": texts[0], "record_title": texts[1], "record_url": texts[2], "absolute_url": texts[3],
+            "fact_rows": "".join([f"{_row_head(label)}{value}</td></tr>\n" for (label, _), value in zip(rows, texts[4:])])}
+
+
 class _Letters:
     def __init__(self, facts: Facts, due: tuple[date, bool]) -> None:
         self.facts, self.due = facts, due
-        self.shells: dict[tuple[str, Contact], list[str]] = {}
+        self.shells: dict[tuple[str, Contact], str] = {}
 
     def letter(self, kind: str, item) -> str:
         contact = handler_contact(kind, item)
-        parts = self.shells.get((kind, contact))
-        if parts is None:
-            parts = self.shells[(kind, contact)] = _SLOT.split(_render(self.facts, kind, contact, _SLOTS, self.due))
-        values = _record_values(kind, item, self.facts)
-        # split() alternates text and slot names: every odd part is a slot.
-        return "".join(part if i % 2 == 0 else values[part] for i, part in enumerate(parts))
+        shell = self.shells.get((kind, contact))
+        if shell is None:
+            # split() alternates text and slot names: every odd part is a slot, made a %(slot)s
+            # of a template the letter's values fill in one step (its text's % doubled).
+            parts = _SLOT.split(_render(self.facts, kind, contact, _SLOTS, self.due))
+            shell = self.shells[(kind, contact)] = "".join(
+                part.replace("%", "%%") if i % 2 == 0 else f"%({part})s" for i, part in enumerate(parts))
+        return shell % _record_texts(kind, item, self.facts)
 
 
 def _items(facts: Facts):

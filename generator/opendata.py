@@ -33,10 +33,12 @@ import io
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -46,8 +48,8 @@ from generator.files import sweep_stale, write_if_changed
 from generator.rules import lpr_json, rules_json, rules_markdown
 from generator.derive import CENT, Facts
 from generator.schema import TYPE_LABELS, Field, Package, Resource, load_package
-from generator.xlsx import (LazySheet, Properties, Sheet, SheetCache, clean_text, column_widths, fixed_zip,
-                            source_digest, workbook_bytes)
+from generator.xlsx import (ColumnSheet, LazySheet, Properties, Sheet, SheetCache, clean_text, column_widths_of,
+                            fixed_zip, source_digest, workbook_bytes)
 
 __all__ = [
     "DataFile",
@@ -315,59 +317,131 @@ def _json_value(value: Any, f: Field) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def csv_bytes(resource: Resource, rows: list[dict]) -> bytes:
+class ColumnValues(NamedTuple):
+    """One column of a table: its values (rows in order), their classes (None left out) and
+    whether any value is None. Made once per table and shared by the CSV, the JSON, the
+    workbook and the database: each pass over a column's values costs a memory access per
+    value (a cache miss at 10^5 rows), so the classes are looked at once."""
+    values: Sequence[Any]
+    classes: frozenset[type]
+    empty: bool
+
+
+_NONE = type(None)
+
+
+def column_values(values: Sequence[Any]) -> ColumnValues:
+    classes = set(map(type, values))
+    empty = _NONE in classes
+    classes.discard(_NONE)
+    return ColumnValues(values, frozenset(classes), empty)
+
+
+def table_columns(resource: Resource, rows: list[dict]) -> list[ColumnValues]:
+    """The rows' values column by column, in the schema's field order (transposed in C)."""
+    names = resource.field_names
+    if not rows:
+        return [column_values(()) for _ in names]
+    if len(names) == 1:
+        return [column_values(list(map(itemgetter(names[0]), rows)))]
+    return list(map(column_values, zip(*map(itemgetter(*names), rows))))
+
+
+#: A text starting with one of FORMULA_START, in texts joined by NUL with a NUL in front.
+_FORMULA_AT = re.compile("\x00[" + re.escape("".join(FORMULA_START)) + "]")
+
+
+def _texts(column: ColumnValues) -> Sequence[str]:
+    """A column of texts and None as texts ("" for None)."""
+    return [v or "" for v in column.values] if column.empty else column.values
+
+
+def _neutralised(texts: Sequence[str]) -> Sequence[str]:
+    """neutralise() of every text of a column of texts: one scan of the column when, as nearly
+    always, no text starts like a formula."""
+    joined = "\x00" + "\x00".join(texts)
+    if joined.count("\x00") != len(texts) or _FORMULA_AT.search(joined):
+        return list(map(neutralise, texts))
+    return texts
+
+
+@lru_cache(maxsize=None)
+def _decimal_pattern(decimals: int, empty: str) -> re.Pattern:
+    """Lines of format(value, "f") that _decimal_text leaves as they are (or `empty`)."""
+    number = "-?[0-9]+" + (f"\\.[0-9]{{{decimals}}}" if decimals else "")
+    return re.compile(f"(?:(?:{number}|{re.escape(empty)})\n)*")
+
+
+def _decimal_texts(column: ColumnValues, decimals: int | None, empty: str) -> list[str]:
+    """_decimal_text of each value of a column of Decimals (`empty` for None): format() in C,
+    and the exact padding rule only when some text has not exactly `decimals` digits after
+    its point (checked in one scan of the texts)."""
+    fmt = "{:f}".format
+    values = column.values
+    texts = [empty if v is None else fmt(v) for v in values] if column.empty else list(map(fmt, values))
+    if decimals is None or _decimal_pattern(decimals, empty).fullmatch("\n".join(texts) + "\n"):
+        return texts
+    return [empty if v is None else _decimal_text(v, decimals) for v in values]
+
+
+def _csv_column(column: ColumnValues, f: Field) -> Sequence[str]:
+    """_cell_text of every value of a column; a column of one class (and None) a column at a time."""
+    if len(column.classes) == 1:
+        kind = next(iter(column.classes))
+        values = column.values
+        if kind is str:
+            texts = _texts(column)
+            return _neutralised(texts) if f.is_free_text else texts
+        if kind is Decimal:
+            return _decimal_texts(column, f.decimals, "")
+        if kind is date:
+            return ["" if v is None else v.isoformat() for v in values]
+    return [_cell_text(v, f) for v in column.values]
+
+
+def csv_bytes(resource: Resource, rows: list[dict], columns: list[ColumnValues] | None = None) -> bytes:
+    """The table as CSV: header = field names, one line a row (the csv module writes the lines).
+    `columns`: table_columns(resource, rows), when the caller has them."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(resource.field_names)
-    spec = [(f.name, f.decimals, f.is_free_text, f) for f in resource.fields]
-    for row in rows:
-        cells = []
-        for name, decimals, free, f in spec:  # _cell_text, the common types inline
-            value = row[name]
-            kind = value.__class__
-            if kind is str:
-                cells.append("'" + value if free and value.startswith(FORMULA_START) else value)
-            elif value is None:
-                cells.append("")
-            elif kind is Decimal:
-                cells.append(_decimal_text(value, decimals))
-            elif kind is date:
-                cells.append(value.isoformat())
-            else:
-                cells.append(_cell_text(value, f))
-        writer.writerow(cells)
+    columns = table_columns(resource, rows) if columns is None else columns
+    writer.writerows(zip(*[_csv_column(column, f) for column, f in zip(columns, resource.fields)]))
     return buf.getvalue().encode("utf-8-sig")
 
 
 #: A str as json.dumps(text, ensure_ascii=False) writes it.
-_JSON_STR = json.JSONEncoder(ensure_ascii=False).encode
+_JSON_STR = json.encoder.encode_basestring
 
 
-def json_bytes(resource: Resource, rows: list[dict]) -> bytes:
-    """A JSON array of row objects, one row a line, keys in the schema's order."""
-    spec = [(json.dumps(f.name) + ":", f.name, f.decimals, f) for f in resource.fields]
-    lines = []
-    for row in rows:
-        parts = []
-        for key, name, decimals, f in spec:  # _json_value, the common types inline
-            value = row[name]
-            kind = value.__class__
-            if kind is str:
-                parts.append(key + _JSON_STR(value))
-            elif value is None:
-                parts.append(key + "null")
-            elif kind is Decimal:
-                parts.append(key + _decimal_text(value, decimals))
-            elif kind is date:
-                parts.append(f'{key}"{value.isoformat()}"')
-            elif kind is bool:
-                parts.append(key + ("true" if value else "false"))
-            elif kind is int:
-                parts.append(key + str(value))
-            else:
-                parts.append(key + _json_value(value, f))
-        lines.append("{" + ",".join(parts) + "}")
-    return ("[\n" + ",\n".join(lines) + ("\n" if lines else "") + "]\n").encode("utf-8")
+def _json_column(column: ColumnValues, f: Field) -> Sequence[str]:
+    """_json_value of every value of a column; a column of one class (and None) a column at a time."""
+    if len(column.classes) == 1:
+        kind = next(iter(column.classes))
+        values = column.values
+        if kind is str:
+            return ["null" if v is None else _JSON_STR(v) for v in values] if column.empty else list(map(_JSON_STR, values))
+        if kind is Decimal:
+            return _decimal_texts(column, f.decimals, "null")  # a JSON number, from the exact decimal text
+        if kind is date:
+            return ["null" if v is None else f'"{v.isoformat()}"' for v in values]
+        if kind is int:
+            return ["null" if v is None else int.__repr__(v) for v in values]
+        if kind is bool:
+            return ["null" if v is None else "true" if v else "false" for v in values]
+    return [_json_value(v, f) for v in column.values]
+
+
+def json_bytes(resource: Resource, rows: list[dict], columns: list[ColumnValues] | None = None) -> bytes:
+    """A JSON array of row objects, one row a line, keys in the schema's order.
+    `columns`: table_columns(resource, rows), when the caller has them."""
+    if not rows:
+        return b"[\n]\n"
+    # Each line is one %-template of the row's encoded values (a key cannot hold a %: escaped).
+    line = "{" + ",".join(json.dumps(f.name).replace("%", "%%") + ":%s" for f in resource.fields) + "}"
+    columns = table_columns(resource, rows) if columns is None else columns
+    lines = map(line.__mod__, zip(*[_json_column(column, f) for column, f in zip(columns, resource.fields)]))
+    return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")
 
 
 def _dump(obj: Any) -> bytes:
@@ -443,6 +517,7 @@ def _strip_extensions(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=1 << 12)  # pure; every feed asks for the same few hundred days
 def _midnight(day: date, timezone: str) -> str:
     """Midnight of `day` in the site's zone: 2026-11-13T00:00:00+08:00 (no wall clock)."""
     return datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)).isoformat()
@@ -513,28 +588,47 @@ def xlsx_value(value: Any, f: Field | None) -> tuple[Any, str | None]:
     return value, None
 
 
-def _xlsx_cells(res: Resource, rows: list[dict]) -> list[list[tuple[Any, str | None]]]:
-    """xlsx_value of every cell, with each field's rule looked up once (a sheet has ~10^5 cells)."""
-    spec = [(f.name, f.is_free_text, ("0." + "0" * f.decimals) if f.decimals else None, f) for f in res.fields]
-    out = []
-    for row in rows:
-        cells = []
-        for name, free, money, f in spec:
-            value = row[name]
-            kind = value.__class__
-            if kind is str:
-                text = clean_text(value)
-                cells.append(("'" + text if free and text.startswith(FORMULA_START) else text, None))
-            elif kind is Decimal:
-                cells.append((value, money))
-            elif kind is date:
-                cells.append((value, "yyyy-mm-dd"))
-            elif value is None or kind is int or kind is bool:
-                cells.append((value, None))
-            else:
-                cells.append(xlsx_value(value, f))
-        out.append(cells)
-    return out
+#: A character clean_text drops, but NUL (which joins texts here).
+_XML_INVALID_NOT_NUL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xlsx_texts(column: ColumnValues, neutral: bool) -> Sequence[Any]:
+    """A column of texts and None for a workbook: clean_text of each text, neutralised when
+    `neutral` (None stays None); the common column (nothing to drop, nothing like a formula)
+    in one scan of the column joined."""
+    values = column.values
+    texts = _texts(column)
+    joined = "\x00" + "\x00".join(texts)
+    if joined.count("\x00") != len(texts) or _XML_INVALID_NOT_NUL.search(joined):
+        values = [None if v is None else clean_text(v) for v in values]
+        texts = [v or "" for v in values]
+        joined = "\x00" + "\x00".join(texts)
+    if neutral and _FORMULA_AT.search(joined):
+        values = [None if v is None else neutralise(v) for v in values]
+    return values
+
+
+#: The number format of a date cell.
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def xlsx_columns(res: Resource, rows: list[dict], columns: list[ColumnValues] | None = None
+                 ) -> tuple[list[Sequence[Any]], list[dict[type, str]]]:
+    """xlsx_value of every cell, a column at a time: each column's values (text cleaned and
+    neutralised) and the number format of each class of value in it (a ColumnSheet's).
+    `columns`: table_columns(res, rows), when the caller has them."""
+    values_out, formats = [], []
+    for column, f in zip(table_columns(res, rows) if columns is None else columns, res.fields):
+        classes, values = column.classes, column.values
+        if classes == {str}:
+            values = _xlsx_texts(column, f.is_free_text)
+        elif any(issubclass(k, str) for k in classes):  # text mixed with other values: cell by cell
+            values = [xlsx_value(v, f)[0] if isinstance(v, str) else v for v in values]
+        money = ("0." + "0" * f.decimals) if f.decimals else None
+        formats.append({k: money if issubclass(k, Decimal) else DATE_FORMAT for k in classes
+                        if (issubclass(k, Decimal) and money) or issubclass(k, date)})
+        values_out.append(values)
+    return values_out, formats
 
 
 def _sheet_title(title: str, used: set[str]) -> str:
@@ -547,18 +641,19 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return name
 
 
-def table_digest(res: Resource, rows: list[dict]) -> bytes | None:
+def table_digest(res: Resource, rows: list[dict], columns: list[ColumnValues] | None = None) -> bytes | None:
     """source_digest of a table: its fields (each field's every attribute, as its dataclass
-    repr shows them) and its rows' values in field order."""
-    names = [f.name for f in res.fields]
-    return source_digest(res.name, [repr(f) for f in res.fields], [tuple([row[n] for n in names]) for row in rows])
+    repr shows them) and its values column by column (`columns`: table_columns(res, rows))."""
+    columns = table_columns(res, rows) if columns is None else columns
+    return source_digest(res.name, [repr(f) for f in res.fields], [c.values for c in columns])
 
 
 def xlsx_bytes(facts: Facts, package: Package, tables: dict[str, list[dict]], cache: SheetCache | None = None,
-               digests: dict[str, bytes | None] | None = None) -> bytes:
+               digests: dict[str, bytes | None] | None = None,
+               columns: dict[str, list[ColumnValues]] | None = None) -> bytes:
     """Every table in one workbook: a 说明 sheet, then one sheet per resource with Chinese headers.
     A table's sheet is taken from `cache` when its rows did not change (digests: table_digest
-    of each table, when the caller has them)."""
+    of each table, and columns: table_columns of each table, when the caller has them)."""
     site, as_of = facts.site, facts.as_of
     props = Properties(title=("【演示数据】" if site.sample else "") + package.descriptor["title"],
                        creator=site.publisher, created=datetime.combine(as_of, time()),
@@ -578,15 +673,15 @@ def xlsx_bytes(facts: Facts, package: Package, tables: dict[str, list[dict]], ca
         header = [f.title for f in res.fields]
         rows = tables[res.name]
 
-        def make(res=res, header=header, rows=rows) -> Sheet:
-            cells = _xlsx_cells(res, rows)
-            return Sheet(sheet_names[res.name], header, cells, column_widths(header, cells))
+        def make(res=res, header=header, rows=rows) -> ColumnSheet:
+            values, formats = xlsx_columns(res, rows, (columns or {}).get(res.name))
+            return ColumnSheet(sheet_names[res.name], header, values, formats, column_widths_of(header, values))
 
         # Everything make() reads: the sheet's name, the fields' rules, the rows' values.
         if cache is None:
             source = None
         else:
-            digest = (digests or {}).get(res.name) or table_digest(res, rows)
+            digest = (digests or {}).get(res.name) or table_digest(res, rows, (columns or {}).get(res.name))
             source = source_digest(sheet_names[res.name], digest) if digest else None
         sheets.append(LazySheet(sheet_names[res.name], source, make))
     return workbook_bytes(sheets, props, as_of, cache)
@@ -603,6 +698,7 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else format(value.quantize(CENT), "f")
 
 
+@lru_cache(maxsize=1 << 16)  # pure; the API lists and every feed ask for the same pages
 def _page(kind: str, record_id: str) -> str:
     """A record's page, relative to the site root."""
     return urls.record_page(kind, record_id)
@@ -790,6 +886,38 @@ def api_summary(facts: Facts) -> dict:
 def api_list(facts: Facts, spec: ApiList) -> dict:
     items = [{f.key: f.get(item) for f in spec.fields} for item in spec.items(facts)]
     return {**_envelope(facts), "count": len(items), "items": items}
+
+
+def api_list_bytes(facts: Facts, spec: ApiList) -> bytes:
+    """_dump(api_list(facts, spec)), written a field at a time: each field's values encoded in
+    one pass (texts by the json module's C encoder) and each item one %-template of them.
+    A value _indented does not write (a float …) sends the whole list to _dump, as before."""
+    keys = [f.key for f in spec.fields]
+    if not keys or len(set(keys)) != len(keys) or any(k.__class__ is not str for k in keys):
+        return _dump(api_list(facts, spec))  # (a dict would merge two fields of one key)
+    gets = [f.get for f in spec.fields]
+    rows = [[get(item) for get in gets] for item in spec.items(facts)]
+    inner = "\n   "  # an item's keys: the items list is at depth 2
+    columns = []
+    for values in zip(*rows):
+        classes = set(map(type, values))
+        if classes <= {str}:
+            columns.append(list(map(_json_text, values)))
+        elif classes <= {str, int, bool, _NONE}:
+            columns.append(["null" if v is None else _json_text(v) if v.__class__ is str else
+                            ("true" if v else "false") if v.__class__ is bool else int.__repr__(v) for v in values])
+        else:
+            try:
+                columns.append([_indented(v, inner) for v in values])
+            except _NotPlain:
+                return _dump(api_list(facts, spec))
+    head = "{\n " + ",\n ".join(f"{_json_text(k)}: {_indented(v, chr(10) + ' ')}"
+                                 for k, v in {**_envelope(facts), "count": len(rows)}.items())
+    if not rows:
+        return (head + ',\n "items": []\n}\n').encode("utf-8")
+    item = "{" + inner + ("," + inner).join(_json_text(f.key).replace("%", "%%") + ": %s" for f in spec.fields) + "\n  }"
+    items = ",\n  ".join(map(item.__mod__, zip(*columns)))
+    return (head + ',\n "items": [\n  ' + items + "\n ]\n}\n").encode("utf-8")
 
 
 # --- Markdown pages ----------------------------------------------------------------------
@@ -1009,6 +1137,19 @@ def _text_escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _clean_escaped(text: str) -> str:
+    """_text_escaped(clean_text(text)), replacing only what the text holds (most text holds nothing to replace)."""
+    if not text.isprintable():
+        text = clean_text(text)
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
 def _attr_escaped(text: str) -> str:
     """An attribute value as ElementTree writes it."""
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
@@ -1079,10 +1220,10 @@ def atom_feed(facts: Facts, changes: tuple | None = None, path: str = FEED, titl
         # The entry as _el writes each element (~10^4 entries a build): title, id and summary
         # are never empty (each holds fixed characters), so never written as <tag … />.
         out.append(
-            f'{i1}<entry>{i2}<title type="text">{_text_escaped(clean_text(f"{label}｜{c.title}：{c.text}"))}</title>'
+            f'{i1}<entry>{i2}<title type="text">{_clean_escaped(f"{label}｜{c.title}：{c.text}")}</title>'
             f'{i2}<link rel="alternate" type="text/html" href="{_attr_escaped(base + _page(kind, c.record_id))}" />'
-            f"{i2}<id>{_text_escaped(clean_text(entry_id))}</id>{updated}{category}"
-            f'{i2}<summary type="text">{_text_escaped(clean_text(f"{c.date.isoformat()} {c.record_id} {c.text}"))}</summary>'
+            f"{i2}<id>{_clean_escaped(entry_id)}</id>{updated}{category}"
+            f'{i2}<summary type="text">{_clean_escaped(f"{c.date.isoformat()} {c.record_id} {c.text}")}</summary>'
             f"{i1}</entry>")
     out.append("\n</feed>")
     stylesheet = "../" * path.count("/") + FEED_STYLESHEET
@@ -1106,6 +1247,7 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterato
     package = load_package()
     resources = published_resources(package)
     tables = public_tables(facts)
+    columns = {r.name: table_columns(r, tables[r.name]) for r in resources}  # shared by every file of a table
     name = package.descriptor["name"]
     sizes: dict[str, int] = {}
     rows: dict[str, int] = {}
@@ -1122,14 +1264,14 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterato
         code = [Path(__file__), Path(workbook.__file__)]  # the cells are made here and there
         sheets, reader_sheets, table_files = (SheetCache(Path(cache_dir) / folder, code)
                                               for folder in ("xlsx-sheets", "reader-xlsx-sheets", "open-data-tables"))
-        digests = {r.name: table_digest(r, tables[r.name]) for r in resources}
+        digests = {r.name: table_digest(r, tables[r.name], columns[r.name]) for r in resources}
 
-    def table_file(kind: str, r: Resource, make: Callable[[Resource, list[dict]], bytes]) -> bytes:
+    def table_file(kind: str, r: Resource, make: Callable[..., bytes]) -> bytes:
         """A table's CSV or JSON: from the last build when the table did not change."""
         rows = tables[r.name]
         if table_files is None or digests.get(r.name) is None:
-            return make(r, rows)
-        return table_files.data(source_digest(kind, digests[r.name]), lambda: make(r, rows))
+            return make(r, rows, columns[r.name])
+        return table_files.data(source_digest(kind, digests[r.name]), lambda: make(r, rows, columns[r.name]))
 
     csvs = {r.name: table_file("csv", r, csv_bytes) for r in resources}
     descriptor = _dump(package_descriptor(facts, package, csvs))
@@ -1140,8 +1282,8 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterato
         yield counted(f"csv/{r.name}.csv", csvs.pop(r.name))
         yield counted(f"json/{r.name}.json", table_file("json", r, json_bytes))
         rows[f"csv/{r.name}.csv"] = rows[f"json/{r.name}.json"] = len(tables[r.name])
-    yield counted(f"{name}.xlsx", xlsx_bytes(facts, package, tables, sheets, digests))
-    for path, data in workbook.reader_files(facts, name, tables, reader_sheets).items():
+    yield counted(f"{name}.xlsx", xlsx_bytes(facts, package, tables, sheets, digests, columns))
+    for path, data in workbook.reader_files(facts, name, tables, reader_sheets, columns).items():
         yield counted(path, data)
     for cache in (sheets, reader_sheets, table_files):
         if cache is not None:
@@ -1150,7 +1292,7 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterato
     yield counted("api/rules.json", _dump({**_envelope(facts), "items": rules_json(facts.site),
                                            "lpr_one_year": lpr_json(facts.site)}))
     for spec in API_LISTS:
-        yield counted(f"api/{spec.name}.json", _dump(api_list(facts, spec)))
+        yield counted(f"api/{spec.name}.json", api_list_bytes(facts, spec))
     files = [DataFile(path, size, rows.get(path)) for path, size in sorted(sizes.items())]
     yield f"{DATA}/index.md", data_page_markdown(facts, files).encode("utf-8")
     yield f"{DATA}/rules.md", rules_markdown(facts.site).encode("utf-8")

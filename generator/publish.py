@@ -8,6 +8,7 @@ good site untouched.
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -125,8 +126,15 @@ def _write_downloads(facts: Facts, docs_dir: Path, site_files: Path | None = Non
     from generator.extras import write_extras
     from generator.opendata import write_open_data
 
-    write_open_data(facts, docs_dir, cache_dir)
-    write_extras(facts, docs_dir, site_files, cache_dir, record_keys)
+    # As in render: the facts (millions of objects at 100,000 records) outlive this stage, so
+    # the cyclic garbage collector leaves them out of its full collections meanwhile; the
+    # stage's tables, cells and files are short-lived and never in a cycle.
+    gc.freeze()
+    try:
+        write_open_data(facts, docs_dir, cache_dir)
+        write_extras(facts, docs_dir, site_files, cache_dir, record_keys)
+    finally:
+        gc.unfreeze()
 
 
 def _repo_root_of(data_dir: Path) -> Path:
@@ -202,6 +210,8 @@ def _engine_stage(rendered: _Rendered, data_dir: Path, out_dir: Path, build_dir:
                                       previous_site=previous)
             except engine.EngineFailed as exc:
                 raise BuildFailed(str(exc)) from None
+            # The old site's files the new one shares stay in the spare (reuse.Spare.keep).
+            spare.shared = result.stamp_record.new if result.stamp_record is not None else None
         with timer("发布清单"):
             # One walk of the new site: the manifest's file list, each file made world-readable
             # on the way (which spares sitedir its own walk); the files the engine wrote from

@@ -1021,11 +1021,53 @@ def _title_in_text(title: object, written: str) -> str:
     return _text(title)
 
 
-def make_environment(templates_dir: Path, *, labels_in_text: bool = True) -> jinja2.Environment:
+#: The page templates' compiled code, under the build folder's cache (see _template_cache).
+TEMPLATE_CACHE = "page-templates"
+
+
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's bytecode cache (its documented FileSystemBytecodeCache, like Python's __pycache__):
+    each template's code under its name and the SHA-1 of its source. A file that cannot be read
+    back (damaged, truncated, another format) is compiled again: the cache is only ever an
+    optimisation. Jinja reads a file's magic header, checksum and code itself and drops a
+    mismatch; what else can go wrong reading it (the checksum is a pickle) is caught here."""
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 - any damaged file: compile the template again
+            bucket.reset()
+
+
+def _template_cache(cache_dir: Path) -> _TemplateCache:
+    """The page templates' bytecode cache in cache_dir/page-templates-<digest>.
+
+    The compiled code depends on the template's source (Jinja's key: its name and the SHA-1
+    of the source this module's loader gives, field titles included) and on the environment's
+    settings (autoescape, finalize, trim_blocks ...), which Jinja's key does not hold: the
+    folder is named by a digest of this module and Jinja's version, so changed code never
+    reads an old folder, and the folders of other digests are removed. Saves compiling the 14
+    page templates (about 0.35 s CPU) on every build after the first."""
+    import hashlib
+    import shutil
+
+    digest = hashlib.sha1(Path(__file__).read_bytes() + jinja2.__version__.encode()).hexdigest()[:16]
+    folder = Path(cache_dir) / f"{TEMPLATE_CACHE}-{digest}"
+    for old in Path(cache_dir).glob(f"{TEMPLATE_CACHE}-*") if Path(cache_dir).is_dir() else ():
+        if old.name != folder.name:
+            shutil.rmtree(old, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return _TemplateCache(str(folder))
+
+
+def make_environment(templates_dir: Path, *, labels_in_text: bool = True,
+                     bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     """The page templates' environment. labels_in_text=False: templates read as they are written
-    (each field title looked up on every render; see _LabelledLoader)."""
+    (each field title looked up on every render; see _LabelledLoader). bytecode_cache: where
+    compiled templates are kept between builds (see _template_cache)."""
     loader = _LabelledLoader if labels_in_text else jinja2.FileSystemLoader
     env = jinja2.Environment(
+        bytecode_cache=bytecode_cache,
         loader=loader(str(Path(templates_dir) / "pages")),
         autoescape=jinja2.select_autoescape(enabled_extensions=("j2", "html", "md"), default_for_string=True, default=True),
         undefined=jinja2.StrictUndefined,
@@ -1708,7 +1750,8 @@ def _render(facts: Facts, build_dir: Path, history: History | None, content_dir:
     # on an error the last ones stay as they were.
     with PackWriter(build_dir / PAGES_PACK) as pack, PackWriter(build_dir / BLOCKS_PACK) as blocks:
         cache = _PageCache(Path(cache_file), facts, history, Path(templates_dir), pack) if cache_file else None
-        site = _Site(facts, history, make_environment(Path(templates_dir)), cache)
+        templates = _template_cache(Path(cache_file).parent) if cache_file else None
+        site = _Site(facts, history, make_environment(Path(templates_dir), bytecode_cache=templates), cache)
         for rel, text in site.markdown_pages():
             writer.put(docs / rel, text.encode("utf-8"))
             pages.append(rel)

@@ -103,9 +103,14 @@ def _from_depth(depth: int, to_page: str, anchor: str) -> str:
     return (rel or "./") + (f"#{anchor}" if anchor else "")
 
 
+#: White space (the characters str.isspace() names: re's \s in a str pattern) or a C0 control.
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
+
+
 def is_web_url(value: str | None) -> bool:
-    """An absolute http(s) link with a host (report links, the policy link)."""
-    return bool(value) and _WEB_URL.match(value) is not None and not any(ch.isspace() or ord(ch) < 32 for ch in value)
+    """An absolute http(s) link with a host (report links, the policy link), without white
+    space or a control character in it."""
+    return bool(value) and _WEB_URL.match(value) is not None and _SPACE_OR_CONTROL.search(value) is None
 
 
 class Linker:

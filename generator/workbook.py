@@ -23,11 +23,13 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from generator.derive import Facts
-from generator.opendata import public_tables, published_resources, xlsx_value
-from generator.xlsx import LazySheet, Properties, Sheet, SheetCache, column_widths, source_digest, workbook_bytes
+from generator.opendata import (DATE_FORMAT, ColumnValues, column_values, public_tables, published_resources,
+                                 table_columns, xlsx_value, _xlsx_texts)
+from generator.xlsx import (ColumnSheet, LazySheet, Properties, Sheet, SheetCache, column_widths_of, source_digest,
+                            workbook_bytes)
 from generator.schema import load_package
 
 YES, NO = "是", "否"
@@ -193,8 +195,12 @@ def reader_tables(facts: Facts) -> tuple[ReaderTable, ...]:
     return (commitments, arrears, findings, evaluations, departments)
 
 
-def _rows(facts: Facts, table: ReaderTable) -> list[list[Any]]:
-    return [[c.get(item) for c in table.columns] for item in table.items(facts)]
+def _columns(facts: Facts, table: ReaderTable) -> list[ColumnValues]:
+    """The table's values column by column: got item by item (an item's values are near each
+    other in memory: 2.5 times quicker than column by column), then transposed in C."""
+    gets = [c.get for c in table.columns]
+    rows = [[get(item) for get in gets] for item in table.items(facts)]
+    return list(map(column_values, zip(*rows))) if rows else [column_values(()) for _ in gets]
 
 
 # --- the workbook ----------------------------------------------------------------------
@@ -203,26 +209,28 @@ def _rows(facts: Facts, table: ReaderTable) -> list[list[Any]]:
 _FORMATS = {"money": "#,##0.00", "share": "0.00##", "rate": "0.00##", "date": "yyyy-mm-dd", "int": "0"}
 
 
-_NO_CELL = (None, None)
-
-
-def _cells(table: ReaderTable, rows: list[list[Any]]) -> list[list[tuple[Any, str | None]]]:
-    """The sheet's cells: _cell for every value, with each column's kind looked up once."""
-    kinds = [(c.kind == "yesno", _FORMATS.get(c.kind)) for c in table.columns]
-    out = []
-    for row in rows:
-        cells = []
-        for value, (yesno, fmt) in zip(row, kinds):
-            if yesno:
-                cells.append((yes_no(value), None))
-            elif value is None:
-                cells.append(_NO_CELL)
-            elif fmt is not None and not isinstance(value, str):
-                cells.append((int(value) if isinstance(value, bool) else value, fmt))
+def _sheet_columns(table: ReaderTable, columns: list[ColumnValues]) -> tuple[list[Sequence[Any]], list[dict[type, str]]]:
+    """_cell of every value, a column at a time: the ColumnSheet's columns and formats."""
+    out, formats = [], []
+    for c, column in zip(table.columns, columns):
+        fmt = _FORMATS.get(c.kind)
+        classes, values = column.classes, column.values
+        if c.kind == "yesno":
+            values = [None if v is None else YES if v else NO for v in values]
+            formats.append({})
+        elif classes == {str}:
+            values = _xlsx_texts(column, True)
+            formats.append({})
+        else:
+            if any(issubclass(k, str) or (fmt and k is bool) for k in classes):  # cell by cell
+                values = [None if v is None else _cell(v, c)[0] for v in values]
+                classes = column_values(values).classes
+            if fmt is not None:
+                formats.append({k: fmt for k in classes if not issubclass(k, str)})
             else:
-                cells.append(xlsx_value(value, None))
-        out.append(cells)
-    return out
+                formats.append({k: DATE_FORMAT for k in classes if issubclass(k, date)})
+        out.append(values)
+    return out, formats
 
 
 def _cell(value: Any, column: Column) -> tuple[Any, str | None]:
@@ -235,22 +243,22 @@ def _cell(value: Any, column: Column) -> tuple[Any, str | None]:
     return xlsx_value(value, None)  # text: control characters dropped, formulas neutralised
 
 
-ReaderRows = list[tuple[ReaderTable, list[list[Any]]]]
+ReaderColumns = list[tuple[ReaderTable, list[list[Any]]]]
 
 
-def _reader_rows(facts: Facts) -> ReaderRows:
-    """Every reader table with its rows (computed once for the workbook and the database)."""
-    return [(t, _rows(facts, t)) for t in reader_tables(facts)]
+def _reader_columns(facts: Facts) -> ReaderColumns:
+    """Every reader table with its columns (computed once for the workbook and the database)."""
+    return [(t, _columns(facts, t)) for t in reader_tables(facts)]
 
 
-def reader_xlsx(facts: Facts, readers: ReaderRows | None = None, cache: SheetCache | None = None) -> bytes:
+def reader_xlsx(facts: Facts, readers: ReaderColumns | None = None, cache: SheetCache | None = None) -> bytes:
     """The reader's workbook; a table's sheet is taken from `cache` when its rows did not change."""
     site, as_of = facts.site, facts.as_of
     package = load_package()
     props = Properties(title=("【演示数据】" if site.sample else "") + package.descriptor["title"] + "（读者版）",
                        creator=site.publisher, created=datetime.combine(as_of, time()),
                        keywords="演示数据" if site.sample else None)
-    readers = _reader_rows(facts) if readers is None else readers
+    readers = _reader_columns(facts) if readers is None else readers
     tables = [t for t, _ in readers]
 
     about: list[tuple[str, Any]] = [
@@ -273,14 +281,14 @@ def reader_xlsx(facts: Facts, readers: ReaderRows | None = None, cache: SheetCac
                 info.append([xlsx_value(f"{t.title}：{c.title}", None), xlsx_value(c.definition, None)])
     sheets = [Sheet("说明", ["项目", "内容"], info, [24, 60])]
 
-    for t, rows in readers:
+    for t, columns in readers:
         header = [c.title for c in t.columns]
 
-        def make(t=t, header=header, rows=rows) -> Sheet:
-            cells = _cells(t, rows)
-            return Sheet(t.title, header, cells, column_widths(header, cells))
+        def make(t=t, header=header, columns=columns) -> ColumnSheet:
+            values, formats = _sheet_columns(t, columns)
+            return ColumnSheet(t.title, header, values, formats, column_widths_of(header, values))
 
-        source = source_digest(t.title, header, [c.kind for c in t.columns], rows) if cache else None
+        source = source_digest(t.title, header, [c.kind for c in t.columns], [c.values for c in columns]) if cache else None
         sheets.append(LazySheet(t.title, source, make))
     return workbook_bytes(sheets, props, as_of, cache)
 
@@ -306,27 +314,27 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _sql_row(values: list[Any]) -> list[Any]:
-    """_sql_value of each value; the common types without a call."""
-    out = []
-    for value in values:
-        kind = value.__class__
-        if value is None or kind is str or kind is int or kind is float:
-            out.append(value)
-        elif kind is Decimal:
-            out.append(float(value))
-        elif kind is date:
-            out.append(value.isoformat())
-        else:
-            out.append(_sql_value(value))
-    return out
+def _sql_column(column: ColumnValues) -> Sequence[Any]:
+    """_sql_value of each value of a column; a column of one class (and None) a column at a time."""
+    classes, values = column.classes, column.values
+    if not classes or classes == {str} or classes == {int} or classes == {float}:
+        return values
+    if len(classes) == 1:
+        kind = next(iter(classes))
+        convert = float if kind is Decimal else date.isoformat if kind is date else None
+        if convert is not None:
+            if column.empty:
+                return [None if v is None else convert(v) for v in values]
+            return list(map(convert, values))
+    return list(map(_sql_value, values))
 
 
 def sqlite_bytes(facts: Facts, tables: dict[str, list[dict]] | None = None,
-                 readers: ReaderRows | None = None) -> bytes:
+                 readers: ReaderColumns | None = None, columns: dict[str, list[ColumnValues]] | None = None) -> bytes:
     """The database file's bytes: Data Package tables, reader tables, column definitions, metadata.
 
-    `tables` (public_tables) and `readers` (the reader tables' rows) when the caller has them already."""
+    `tables` (public_tables), `readers` (the reader tables' columns) and `columns` (each table's
+    table_columns) when the caller has them already."""
     conn = sqlite3.connect(":memory:")
     try:
         conn.execute("PRAGMA page_size = 4096")
@@ -346,18 +354,17 @@ def sqlite_bytes(facts: Facts, tables: dict[str, list[dict]] | None = None,
             cols = ", ".join(f"{_quote(f.name)} {_SQL_TYPES.get(f.type, 'TEXT')}" for f in res.fields)
             conn.execute(f"CREATE TABLE {_quote(res.name)} ({cols})")
             marks = ", ".join("?" for _ in res.fields)
-            names = [f.name for f in res.fields]
-            conn.executemany(f"INSERT INTO {_quote(res.name)} VALUES ({marks})",
-                             (_sql_row([row[n] for n in names]) for row in tables[res.name]))
+            values = (columns or {}).get(res.name) or table_columns(res, tables[res.name])
+            conn.executemany(f"INSERT INTO {_quote(res.name)} VALUES ({marks})", zip(*map(_sql_column, values)))
             conn.executemany("INSERT INTO columns VALUES (?, ?, ?, ?)",
                              ((res.name, f.name, f.title, f.description) for f in res.fields))
-        for t, reader_rows in (_reader_rows(facts) if readers is None else readers):
+        for t, reader_columns in (_reader_columns(facts) if readers is None else readers):
             cols = ", ".join(f"{_quote(c.key)} {_SQL_TYPES[c.kind]}" for c in t.columns)
             conn.execute(f"CREATE TABLE {_quote(t.name)} ({cols})")
             marks = ", ".join("?" for _ in t.columns)
-            yesno = [i for i, c in enumerate(t.columns) if c.kind == "yesno"]
-            rows = (_yes_no_at(_sql_row(row), row, yesno) for row in reader_rows)
-            conn.executemany(f"INSERT INTO {_quote(t.name)} VALUES ({marks})", rows)
+            values = [list(map(yes_no, column.values)) if c.kind == "yesno" else _sql_column(column)
+                      for c, column in zip(t.columns, reader_columns)]
+            conn.executemany(f"INSERT INTO {_quote(t.name)} VALUES ({marks})", zip(*values))
             conn.executemany("INSERT INTO columns VALUES (?, ?, ?, ?)",
                              ((t.name, c.key, c.title, c.definition) for c in t.columns))
         conn.commit()
@@ -367,16 +374,12 @@ def sqlite_bytes(facts: Facts, tables: dict[str, list[dict]] | None = None,
         conn.close()
 
 
-def _yes_no_at(out: list[Any], row: list[Any], columns: list[int]) -> list[Any]:
-    for i in columns:
-        out[i] = yes_no(row[i])
-    return out
-
-
 def reader_files(facts: Facts, name: str, tables: dict[str, list[dict]] | None = None,
-                 cache: SheetCache | None = None) -> dict[str, bytes]:
-    """Paths relative to the data folder; `tables`: public_tables(facts), when the caller has them;
-    `cache`: the reader workbook's sheets of the last build (xlsx.SheetCache)."""
-    readers = _reader_rows(facts)
+                 cache: SheetCache | None = None, columns: dict[str, list[ColumnValues]] | None = None
+                 ) -> dict[str, bytes]:
+    """Paths relative to the data folder; `tables`: public_tables(facts), and `columns`: each
+    table's table_columns, when the caller has them; `cache`: the reader workbook's sheets of
+    the last build (xlsx.SheetCache)."""
+    readers = _reader_columns(facts)
     return {f"{name}-reader.xlsx": reader_xlsx(facts, readers, cache),
-            f"{name}.sqlite": sqlite_bytes(facts, tables, readers)}
+            f"{name}.sqlite": sqlite_bytes(facts, tables, readers, columns)}

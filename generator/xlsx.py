@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
-__all__ = ["Sheet", "LazySheet", "SheetCache", "Properties", "fixed_zip", "text_width", "clean_text", "column_widths",
+__all__ = ["Sheet", "ColumnSheet", "LazySheet", "SheetCache", "Properties", "fixed_zip", "text_width", "clean_text", "column_widths",
            "workbook_bytes", "column_letter", "source_digest"]
 
 Cell = tuple[Any, "str | None"]  # (value, number format or None)
@@ -53,12 +53,36 @@ class Sheet:
 
 
 @dataclass
+class ColumnSheet:
+    """A sheet given column by column (what the open-data tables are made of): the same XML
+    as a Sheet whose row i holds (columns[c][i], formats[c].get(type(columns[c][i]))).
+
+    A column's values are written as given (text already cleaned and neutralised by the
+    caller, like a Sheet's); `formats[c]` maps a value's class to its number format
+    (classes not in it: none). Written a column at a time: the cells of a column share
+    their letter, their class and their format, so most cells cost one formatted string."""
+    title: str
+    header: list[str]
+    columns: list[Sequence[Any]]  # one per header entry, all of the same length
+    formats: list[dict[type, str]]
+    widths: list[int]  # characters; the column gets min(60, max(8, width + 2))
+
+    @property
+    def row_count(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    def rows(self) -> list[list[Cell]]:
+        """The same cells as a Sheet's rows (for tests and for sheets written cell by cell)."""
+        return [[(v, f.get(v.__class__)) for v, f in zip(row, self.formats)] for row in zip(*self.columns)]
+
+
+@dataclass
 class LazySheet:
     """A sheet made (make()) only when the cache holds no XML for its source: `source`
     digests everything make() reads (see source_digest), or is None (always made)."""
     title: str
     source: bytes | None
-    make: Callable[[], Sheet]
+    make: Callable[[], Sheet | ColumnSheet]
 
 
 def source_digest(*parts: Any) -> bytes | None:
@@ -184,6 +208,42 @@ def column_widths(header: list[str], rows: list[list[Cell]]) -> list[int]:
     return widths
 
 
+def column_widths_of(header: list[str], columns: list[Sequence[Any]]) -> list[int]:
+    """column_widths() of a ColumnSheet's columns: each column as wide as its header or its
+    widest value (the first 40 characters; dates 10), each distinct text measured at most once
+    and, longest first, only while it could still be the widest (a text of n characters is
+    n to 2n wide)."""
+    widths = [text_width(h) for h in header]
+    for i, column in enumerate(columns):
+        best = widths[i]
+        classes = set(map(type, column))
+        classes.discard(type(None))
+        texts: set[str] = set()
+        for kind in classes:
+            if issubclass(kind, date):
+                best = max(best, 10)
+            elif kind is str:
+                texts.update(column if len(classes) == 1 else [v for v in column if v.__class__ is str])
+            else:
+                texts.update(map(str, [v for v in column if v.__class__ is kind]))
+        texts.discard(None)  # (added with a column of texts)
+        if texts and "".join(texts).isascii():  # each character 1 wide
+            best = max(best, min(40, max(map(len, texts))))
+        elif texts:
+            for text in sorted(texts, key=len, reverse=True):
+                n = len(text)
+                if n > 40:
+                    text, n = text[:40], 40
+                if n + n <= best:  # neither this text nor a shorter one can be wider
+                    break
+                if n > best or not text.isascii():
+                    width = text_width(text)
+                    if width > best:
+                        best = width
+        widths[i] = best
+    return widths
+
+
 def clean_text(text: str) -> str:
     """Drop the characters XML 1.0 cannot carry.
 
@@ -280,8 +340,9 @@ def _cell(ref: str, value: Any, fmt: str | None, styles: _Styles) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to a cell")
 
 
-def _sheet_xml(sheet: Sheet, styles: _Styles) -> str:
-    ncols = max(len(sheet.header), max((len(r) for r in sheet.rows), default=0))
+def _sheet_xml(sheet: Sheet | ColumnSheet, styles: _Styles) -> str:
+    columnar = isinstance(sheet, ColumnSheet)
+    ncols = max(len(sheet.header), len(sheet.columns) if columnar else max((len(r) for r in sheet.rows), default=0))
     letters = [column_letter(i) for i in range(1, ncols + 1)]
     cols = "".join(f'<col width="{min(60, max(8, w + 2))}" customWidth="1" min="{i}" max="{i}" />'
                    for i, w in enumerate(sheet.widths, 1))
@@ -293,9 +354,27 @@ def _sheet_xml(sheet: Sheet, styles: _Styles) -> str:
     head = "".join(f'<c r="{letters[i]}1" s="1" t="inlineStr"><is><t>{_esc(h)}</t></is></c>'
                    for i, h in enumerate(sheet.header))
     parts.append(f'<row r="1">{head}</row>')
+    if columnar:
+        parts += _column_rows(sheet, letters, styles)
+    else:
+        parts += _rows(sheet.rows, letters, styles)
+    parts.append("</sheetData>")
+    if _row_count(sheet):
+        parts.append(f'<autoFilter ref="{_filter_range(len(sheet.header), _row_count(sheet))}" />')
+    parts.append('<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5" /></worksheet>')
+    return "".join(parts)
+
+
+def _row_count(sheet: Sheet | ColumnSheet) -> int:
+    return sheet.row_count if isinstance(sheet, ColumnSheet) else len(sheet.rows)
+
+
+def _rows(rows: list[list[Cell]], letters: list[str], styles: _Styles) -> list[str]:
+    """The <row> elements of a Sheet, cell by cell."""
+    out = []
     cell = _cell
     style_attr: dict[str, str] = {}  # number format → ' s="n"'
-    for n, row in enumerate(sheet.rows, 2):
+    for n, row in enumerate(rows, 2):
         num = str(n)
         cells = []
         for i, (value, fmt) in enumerate(row):
@@ -323,16 +402,76 @@ def _sheet_xml(sheet: Sheet, styles: _Styles) -> str:
             else:
                 cells.append(cell(letters[i] + num, value, fmt, styles))
         cells = "".join(cells)
-        parts.append(f'<row r="{num}">{cells}</row>' if cells else f'<row r="{num}" />')
-    parts.append("</sheetData>")
-    if sheet.rows:
-        parts.append(f'<autoFilter ref="{_filter_ref(sheet)}" />')
-    parts.append('<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5" /></worksheet>')
-    return "".join(parts)
+        out.append(f'<row r="{num}">{cells}</row>' if cells else f'<row r="{num}" />')
+    return out
 
 
-def _filter_ref(sheet: Sheet) -> str:
-    return _filter_range(len(sheet.header), len(sheet.rows))
+_NONE = type(None)
+#: White space after a NUL (str.isspace is what \s matches): in texts joined by NUL, with a NUL
+#: at each end, a text starting with it; in the same string reversed, a text ending with it.
+_AFTER_NUL = re.compile(r"\x00\s")
+
+
+def _column_rows(sheet: ColumnSheet, letters: list[str], styles: _Styles) -> list[str]:
+    """The <row> elements of a ColumnSheet: each column's cells made in one pass, then joined row by row.
+
+    The styles of the number formats are added in the order a row-by-row writer meets them
+    (the first row, then the first column, using each), so the style indexes are the same."""
+    count = sheet.row_count
+    columns = sheet.columns
+    firsts = []  # (row, column, format) of each format's first non-empty cell in a column
+    plans = []  # per column: its values' classes
+    for c, (column, formats) in enumerate(zip(columns, sheet.formats)):
+        classes = set(map(type, column))
+        classes.discard(_NONE)
+        plans.append(classes)
+        used = {formats[k] for k in classes if formats.get(k)}
+        for fmt in used:
+            row = next(i for i, v in enumerate(column)
+                       if v is not None and v != "" and formats.get(v.__class__) == fmt)
+            firsts.append((row, c, fmt))
+    for _, _, fmt in sorted(firsts):
+        styles.index(fmt)
+    nums = [str(n) for n in range(2, count + 2)]
+    cells = [_column_cells(letters[c], nums, column, classes, formats, styles)
+             for c, (column, classes, formats) in enumerate(zip(columns, plans, sheet.formats))]
+    joined = list(map("".join, zip(*cells))) if cells else [""] * count
+    return [f'<row r="{n}">{row}</row>' if row else f'<row r="{n}" />' for n, row in zip(nums, joined)]
+
+
+def _column_cells(letter: str, nums: list[str], column: list[Any], classes: set[type],
+                  formats: dict[type, str], styles: _Styles) -> list[str]:
+    """Every cell of one column ("" for an empty one), each as _cell writes it."""
+    if len(classes) == 1:
+        kind = next(iter(classes))
+        fmt = formats.get(kind)
+        style = f' s="{styles.index(fmt)}"' if fmt else ""
+        if kind is str and not fmt:
+            texts = [v or "" for v in column] if None in column else column
+            joined = "\x00".join(texts)
+            padded = f"\x00{joined}\x00"
+            if (joined.count("\x00") == len(texts) - 1 and not _AFTER_NUL.search(padded)
+                    and not _AFTER_NUL.search(padded[::-1])):
+                # NUL never occurs in cell text (XML cannot carry it): one escape for the column
+                if "&" in joined:
+                    joined = joined.replace("&", "&amp;")
+                if "<" in joined:
+                    joined = joined.replace("<", "&lt;")
+                if ">" in joined:
+                    joined = joined.replace(">", "&gt;")
+                return [f'<c r="{letter}{n}" t="inlineStr"><is><t>{t}</t></is></c>' if t else ""
+                        for n, t in zip(nums, joined.split("\x00"))]
+        elif kind is date:
+            return [f'<c r="{letter}{n}"{style} t="n"><v>{v.toordinal() - _EPOCH}</v></c>' if v is not None else ""
+                    for n, v in zip(nums, column)]
+        elif kind is Decimal or kind is int:
+            return [f'<c r="{letter}{n}"{style} t="n"><v>{"%.16g" % v}</v></c>' if v is not None else ""
+                    for n, v in zip(nums, column)]
+        elif kind is bool:
+            return [f'<c r="{letter}{n}"{style} t="b"><v>{1 if v else 0}</v></c>' if v is not None else ""
+                    for n, v in zip(nums, column)]
+    cell = _cell
+    return [cell(letter + n, v, formats.get(v.__class__), styles) for n, v in zip(nums, column)]
 
 
 def _filter_range(cols: int, rows: int) -> str:
@@ -352,8 +491,8 @@ def _lazy_sheet_xml(sheet: LazySheet, styles: _Styles, cache: SheetCache | None)
     made = sheet.make()
     xml = _sheet_xml(made, styles).encode("utf-8")
     if key is not None:
-        cache.put(key, list(styles.formats)[len(before):], len(made.header), len(made.rows), xml)
-    return xml, len(made.header), len(made.rows)
+        cache.put(key, list(styles.formats)[len(before):], len(made.header), _row_count(made), xml)
+    return xml, len(made.header), _row_count(made)
 
 
 def workbook_bytes(sheets: list[Sheet | LazySheet], props: Properties, day: date,
@@ -367,7 +506,7 @@ def workbook_bytes(sheets: list[Sheet | LazySheet], props: Properties, day: date
         if isinstance(sheet, LazySheet):
             xml, cols, rows = _lazy_sheet_xml(sheet, styles, cache)
         else:
-            xml, cols, rows = _sheet_xml(sheet, styles).encode("utf-8"), len(sheet.header), len(sheet.rows)
+            xml, cols, rows = _sheet_xml(sheet, styles).encode("utf-8"), len(sheet.header), _row_count(sheet)
         members[f"xl/worksheets/sheet{i}.xml"] = xml
         shapes.append((sheet.title, cols, rows))
     members["xl/styles.xml"] = styles.xml().encode("utf-8")

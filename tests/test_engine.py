@@ -266,4 +266,58 @@ def test_the_engine_config_names_the_hooks_and_the_theme_environment_renders_as_
     for _ in range(2):  # compiled, then (another overlay) loaded from the cache
         assert hooks.on_env(env, config, None).get_template("t.html").render(xs=["<", 1]) == "<b>&lt;</b><b>1</b>"
     # The cache is in the build folder, so removing build/ removes it too.
-    assert list((tmp_path / "build" / hooks.CACHE_DIR).glob("__zq_engine_theme_*.cache"))
+    files = list((tmp_path / "build" / hooks.CACHE_DIR).glob("__zq_engine_theme_*.cache"))
+    assert files
+    # A damaged file (its checksum, its code, cut short, junk) is compiled again, never an error.
+    from jinja2.bccache import bc_magic
+
+    for damage in (lambda b: b[:len(bc_magic)] + b"\x80\x05garbage" + b[len(bc_magic) + 12:],
+                   lambda b: b[:len(b) - 5], lambda b: b"junk", lambda b: b[:len(bc_magic)]):
+        for f in files:
+            f.write_bytes(damage(f.read_bytes()))
+        assert hooks.on_env(env, config, None).get_template("t.html").render(xs=["<", 1]) == "<b>&lt;</b><b>1</b>"
+        assert hooks.on_env(env, config, None).get_template("t.html").render(xs=["<", 1]) == "<b>&lt;</b><b>1</b>"
+
+
+def test_a_pages_shell_is_read_from_the_front_of_its_meta_or_from_the_whole_json():
+    from generator.engine.build import _shell_of
+
+    assert _shell_of(b'{"shell":"commitment","title":"x","search":"\\u957f"}') == "commitment"
+    assert _shell_of(b'{"shell":"finding"}') == "finding"
+    # Not first, not alone, not a plain name: the JSON decides.
+    assert _shell_of(b'{"title":"{\\"shell\\":\\"x\\",","shell":"arrears"}') == "arrears"
+    assert _shell_of(b'{"shell":"a","shell":"department"}') == "department"
+    assert _shell_of(b'{"shell":"a\\u0062","title":"t"}') == "ab"
+
+
+def test_search_segment_gives_what_the_substitution_gave():
+    """segment (runs split out and replaced in a list) gives what re.sub with a callback per run
+    gave, with and without the runs of the last build (known) and the words used, in order."""
+    import html
+    import random
+    import re
+
+    from generator.engine import search
+
+    han = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+    def old(text, known=None, used=None):
+        def words(m):
+            found = known.get(m.group(0)) if known else None
+            if found is None:
+                found = search._words(m.group(0))
+            if used is not None:
+                used.append(found)
+            return found
+        return han.sub(words, html.escape(text, quote=False)).strip("\u200b")
+
+    rng = random.Random(5)
+    pieces = ["政府", "承诺", "兑现", "拖欠账款", "中小企业", "a", "AR-2024-001", " ", "<", "&", "\u200b", "，", "。",
+              "\u3400", "\uf900", "甲", "x y", "\n"]
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 15)))
+        assert search.segment(text) == old(text)
+        known = {"政府": "\u200b政\u200b府\u200b"} if rng.random() < 0.5 else {}
+        used_new, used_old = [], []
+        assert search.segment(text, known, used_new) == old(text, known, used_old)
+        assert used_new == used_old

@@ -176,6 +176,22 @@ def test_each_letter_is_what_the_template_writes_for_its_record(tmp_path, hostil
         assert files[letters.letter_path(item.record.id)].decode("utf-8") == expected, item.record.id
 
 
+def test_values_escaped_together_are_what_markupsafe_escape_gives():
+    """The letters escape a record's values in one joined string (letters._escaped): the same
+    text as markupsafe.escape of each, also with NUL in a text, Markup and non-text values."""
+    import random
+
+    from markupsafe import Markup, escape
+
+    from generator.letters import _escaped
+
+    pool = ["", "a&b", "<script>", "'\"", "&amp;", "中文（全角）", "nul\x00", "\x00", " x ", None, 7, Markup("<b>ok</b>")]
+    rng = random.Random(3)
+    for _ in range(500):
+        values = [rng.choice(pool) for _ in range(rng.randrange(6))]
+        assert _escaped(values) == [str(escape(v)) for v in values], values
+
+
 # --- the letters' cache (extras._LetterCache) -------------------------------------------------
 
 

@@ -566,3 +566,26 @@ def test_open_data_from_the_cache_is_what_is_made_without_it(demo, data_dir: Pat
     now = {p: p.read_bytes() for p in cache.rglob("*") if p.is_file()}
     assert 0 < len(set(now) - set(stored)) < len(stored) // 2  # only the changed tables' files are new
     assert len(now) == len(stored)  # the old ones removed
+
+
+def test_api_lists_written_field_by_field_are_what_json_dumps_writes(demo):
+    """api_list_bytes encodes each field's values in one pass and each item by a template: the
+    same bytes as json.dumps(api_list(...), indent=1), for the real lists and for lists of odd
+    values (texts to escape, %, nested lists and dicts, a float that sends the list to json)."""
+    import random
+
+    for spec in opendata.API_LISTS:
+        expected = (json.dumps(opendata.api_list(demo, spec), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+        assert opendata.api_list_bytes(demo, spec) == expected
+
+    rng = random.Random(5)
+    odd = ["", "%s", "%(x)s", "中文\n\"引号\"", "\\", "\x00\x1f", "</script>", None, True, False, 0, -7, 10**20,
+           ["a", None], [], {"k": [1, {"%": None}]}, {}, ("t", 2)]
+    for n in range(60):
+        values = odd + ([0.5] if n % 7 == 0 else [])
+        table = [[rng.choice(values) for _ in range(4)] for _ in range(rng.randrange(4))]
+        fields = tuple(opendata.ApiField(key, key, (lambda row, i=i: row[i]))
+                       for i, key in enumerate(["id", "%d%%", "名称", "a\"b"]))
+        spec = opendata.ApiList("odd", "奇怪的列表", lambda facts, table=table: table, fields)
+        expected = (json.dumps(opendata.api_list(demo, spec), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+        assert opendata.api_list_bytes(demo, spec) == expected, table

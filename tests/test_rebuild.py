@@ -170,6 +170,15 @@ def _folders(root: Path) -> dict[str, int]:
     return {p.relative_to(root).as_posix(): p.stat().st_ino for p in root.rglob("*") if p.is_dir()}
 
 
+def assert_spare_holds_only_the_sites_files(spare: Path, site: Path) -> None:
+    """The spare's files are the published site's very files (the same inode at the same
+    path): it holds nothing the site does not."""
+    for path in spare.rglob("*"):
+        if not path.is_dir():
+            twin = site / path.relative_to(spare)
+            assert twin.is_file() and os.stat(twin).st_ino == os.lstat(path).st_ino, path
+
+
 def test_the_last_sites_bare_folders_are_reused(site_and_data, tmp_path: Path):
     """After the swap the old site's folders are kept without a file; the next build whose
     MkDocs output is reused starts from them (the same folders) and still equals a full build."""
@@ -177,7 +186,7 @@ def test_the_last_sites_bare_folders_are_reused(site_and_data, tmp_path: Path):
     spare = build / reuse.SPARE_DIR
     build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
     kept = _folders(spare)
-    assert [p for p in spare.rglob("*") if not p.is_dir()] == []
+    assert_spare_holds_only_the_sites_files(spare, site)
     assert sorted(kept) == sorted(_folders(site))
     again = build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
     assert again.engine_reused
@@ -198,13 +207,49 @@ def test_a_spare_holding_a_file_is_not_used(site_and_data, tmp_path: Path):
     build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
     spare = build / reuse.SPARE_DIR
     folder = next(p for p in sorted(spare.glob("commitments/*")) if p.is_dir())
+    (folder / "index.html").unlink(missing_ok=True)  # (a link to the published page: never written in place)
     (folder / "index.html").write_text("stale", encoding="utf-8")
     (spare / "stray.txt").write_text("stray", encoding="utf-8")
     inode = folder.stat().st_ino
     build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
     assert (site / folder.relative_to(spare)).stat().st_ino != inode
     assert not (site / "stray.txt").exists()
-    assert [p for p in spare.rglob("*") if not p.is_dir()] == []
+    assert_spare_holds_only_the_sites_files(spare, site)
+    assert_same_as_full_build(data, site, tmp_path)
+    # A listed file replaced by another (same path, another inode): not used either.
+    folder = next(p for p in sorted(spare.glob("commitments/*")) if (p / "index.html").is_file())
+    (folder / "index.html").unlink()
+    (folder / "index.html").write_text("stale", encoding="utf-8")
+    inode = folder.stat().st_ino
+    build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    assert (site / folder.relative_to(spare)).stat().st_ino != inode
+    assert_same_as_full_build(data, site, tmp_path)
+
+
+def test_the_spare_keeps_the_files_the_new_site_shares_and_a_build_takes_or_drops_them(site_and_data, tmp_path: Path):
+    """After the swap the old site's stamped pages and letters that the new site shares (the same
+    inode: linked, unchanged) stay in the spare; the next build takes each as it is when its page
+    is unchanged (no link, no unlink), replaces a changed one and drops those no longer on the site."""
+    data, site, build = site_and_data
+    spare = build / reuse.SPARE_DIR
+    build_site(data, site, as_of=AS_OF, history=False, build_dir=build)  # the spare now holds files
+    texts = {p: p.read_text(encoding="utf-8") for p in data.rglob("*") if p.suffix in (".yaml", ".csv")}
+    records = sorted((data / "commitments").glob("*.yaml"))
+    removed = next(r for r in records if not any(r.stem in t for p, t in texts.items() if p != r))  # named nowhere else
+    changed, same = [r for r in records if r != removed][1:3]
+    kept = {p.relative_to(spare).as_posix(): os.stat(p).st_ino for p in spare.rglob("*.html")}
+    assert f"commitments/{same.stem}/index.html" in kept and f"letters/{same.stem}.html" in kept
+    assert_spare_holds_only_the_sites_files(spare, site)
+    _retitle(changed, "（已修改）")
+    removed.unlink()
+    again = build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    assert again.pages_linked > 0
+    page = f"commitments/{same.stem}/index.html"
+    assert os.stat(site / page).st_ino == kept[page]  # the spare's file, taken as it is
+    assert not (site / "commitments" / removed.stem).exists() and not (site / "letters" / f"{removed.stem}.html").exists()
+    assert "（已修改）" in (site / "commitments" / changed.stem / "index.html").read_text(encoding="utf-8")
+    assert [p for p in spare.rglob("*") if removed.stem in p.name] == []
+    assert_spare_holds_only_the_sites_files(spare, site)
     assert_same_as_full_build(data, site, tmp_path)
 
 
@@ -252,6 +297,36 @@ def test_spare_folders_are_emptied_adopted_and_pruned(tmp_path: Path):
     other = tmp_path / "other"
     other.mkdir()
     assert spare.adopt(other) is None and not Path(spare.path).exists() and list(other.iterdir()) == []
+
+
+def test_keep_leaves_only_the_files_the_new_site_shares_and_adopt_checks_them(tmp_path: Path):
+    old, new, staging = tmp_path / "old", tmp_path / "new", tmp_path / "staging"
+    for rel in ("a/index.html", "b/index.html", "c/index.html"):
+        for root in (old, new):
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (old / rel).write_text(rel, encoding="utf-8")
+    os.link(old / "a" / "index.html", new / "a" / "index.html")  # shared: linked, unchanged
+    (new / "b" / "index.html").write_text("b/index.html", encoding="utf-8")  # same bytes, another file
+    shutil.rmtree(new / "c")
+    spare = reuse.Spare(tmp_path / "build")
+    spare.shared = {rel: ["digest", 0, os.stat(new / rel).st_ino] for rel in ("a/index.html", "b/index.html")}
+    spare.keep(old, new)
+    files = {p.relative_to(spare.path).as_posix() for p in Path(spare.path).rglob("*") if p.is_file()}
+    assert files == {"a/index.html"} and sorted(os.listdir(spare.path)) == ["a", "b"]
+    assert os.stat(Path(spare.path) / "a" / "index.html").st_ino == os.stat(new / "a" / "index.html").st_ino
+    staging.mkdir()
+    assert spare.adopt(staging) is not None
+    assert spare.files == {"a/index.html": os.stat(new / "a" / "index.html").st_ino}
+    assert (staging / "a" / "index.html").read_text(encoding="utf-8") == "a/index.html"
+    # A listed file that is another file now (same path, another inode): the spare is not used.
+    spare.keep(staging, new)
+    listed = Path(spare.path) / "a" / "index.html"
+    listed.unlink()
+    listed.write_text("stale", encoding="utf-8")
+    other = tmp_path / "other"
+    other.mkdir()
+    assert spare.adopt(other) is None and not Path(spare.path).exists() and spare.files == {}
+    assert list(other.iterdir()) == []
 
 
 def test_a_page_edited_in_the_published_site_is_not_linked(site_and_data, tmp_path: Path):

@@ -93,3 +93,17 @@ def test_linker_links_to_records_and_departments_as_url_does():
             nav.record("arrears", "../x")
         with pytest.raises(ValueError):
             nav.to("../x.md")
+
+
+def test_is_web_url_refuses_every_space_and_control_character():
+    """is_web_url (one regular expression) refuses a link with any character that str.isspace()
+    calls white space, or a C0 control, anywhere in it: every code point checked."""
+    from generator.urls import is_web_url
+
+    assert is_web_url("https://example.org/report.pdf") and not is_web_url("") and not is_web_url(None)
+    for code in range(0x110000):
+        ch = chr(code)
+        if 0xD800 <= code < 0xE000:
+            continue
+        refused = ch.isspace() or code < 32
+        assert is_web_url(f"https://example.org/a{ch}b") is not refused, hex(code)

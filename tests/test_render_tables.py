@@ -411,3 +411,46 @@ def test_templates_with_field_titles_in_their_text_print_what_they_printed(tmp_p
     for title in ("{{ x }}", "a%b", "#", "{", " 前后空格", "两行\n标题", "", None, "\x00"):
         assert render_mod._title_in_text(title, written) == written
     assert render_mod._title_in_text("<&>'", written) == "&lt;&amp;&gt;&#39;"
+
+
+def test_compiled_templates_are_kept_and_a_damaged_cache_is_compiled_again(tmp_path, monkeypatch):
+    """The page templates' bytecode is kept in build/.cache/page-templates-<digest>: a second render
+    uses it, damaged or truncated files are compiled again, folders of another digest are removed;
+    every render's pages are the same bytes."""
+    from tests.test_render import dataset
+
+    facts = derive(dataset(), AS_OF)
+    build = tmp_path / "build"
+    cache = build / ".cache" / "render-pages.json"
+    stale = build / ".cache" / "page-templates-0000000000000000"
+    stale.mkdir(parents=True)
+    (stale / "x.cache").write_bytes(b"old")
+    render_mod.render(facts, build, cache_file=cache)
+    first = {url: body for url, _, body in pack.entries(build / "pages.pack")}
+    docs = {p: p.read_bytes() for p in (build / "docs").rglob("*.md")}
+    folders = list((build / ".cache").glob("page-templates-*"))
+    assert len(folders) == 1 and folders[0] != stale and not stale.exists()
+    files = sorted(folders[0].iterdir())
+    assert len(files) >= 10  # one per template compiled
+    import jinja2
+
+    compiled = []
+    compile_template = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile",
+                        lambda self, *a, **k: compiled.append(a[1] if len(a) > 1 else k.get("name")) or compile_template(self, *a, **k))
+    (build / "pages.pack").unlink()
+    cache.unlink()
+    render_mod.render(facts, build, cache_file=cache)
+    assert compiled == []  # every template from the cache
+    assert {url: body for url, _, body in pack.entries(build / "pages.pack")} == first
+    for damage in (lambda b: b[:len(b) // 2], lambda b: b[:12] + b"\x80garbage" + b[20:], lambda b: b"junk"):
+        for f in files:
+            f.write_bytes(damage(f.read_bytes()))
+        (build / "pages.pack").unlink()  # every page rendered again
+        cache.unlink()
+        compiled.clear()
+        render_mod.render(facts, build, cache_file=cache)
+        assert len(compiled) >= 10  # compiled again
+        assert {url: body for url, _, body in pack.entries(build / "pages.pack")} == first
+        assert {p: p.read_bytes() for p in (build / "docs").rglob("*.md")} == docs
+        files = sorted(folders[0].iterdir())

@@ -31,7 +31,20 @@ _PATTERN = "__zq_engine_theme_%s.cache"
 CACHE_DIR = os.path.join(".cache", "engine-templates")
 
 
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's FileSystemBytecodeCache, for which a file it cannot read back is no file: Jinja
+    checks a file's magic header, checksum and code, but a damaged checksum (a pickle) raises
+    from the template's load and would fail the build. The cache is only ever an
+    optimisation: such a template is compiled again (and its file written anew)."""
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 - any damaged file: compile the template again
+            bucket.reset()
+
+
 def on_env(env: jinja2.Environment, config, files) -> jinja2.Environment:
     folder = os.path.join(os.path.dirname(os.path.abspath(config.config_file_path)), CACHE_DIR)
     os.makedirs(folder, exist_ok=True)
-    return env.overlay(bytecode_cache=jinja2.FileSystemBytecodeCache(folder, pattern=_PATTERN))
+    return env.overlay(bytecode_cache=_BytecodeCache(folder, pattern=_PATTERN))

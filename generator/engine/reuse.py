@@ -24,14 +24,21 @@ checked before use, so that a stale cache costs a rebuild, never a wrong file:
 Hard links are safe because no step writes into a site file in place: every writer
 of the engine and the later steps replaces a file (a new inode), see ``replace_bytes``.
 
-A third thing is kept, which holds no content: **the folders of the current site**
-(``Spare``). The site has a folder per record (8,300 at 10,000 records); making them
-for every build and removing the old site's after the swap cost about as much as the
-rest of the engine stage. After the swap the old site is emptied instead (every file
-unlinked, every folder the new site does not have removed) and its bare folder tree
-kept; the next build moves the engine's output (a few hundred files) into it, uses it
-as its site folder and removes, after stamping, the folders that stayed empty. It never holds a file, so it cannot put a
-stale page into a site; a spare that does hold anything but folders is not used.
+A third thing is kept, which holds nothing the published site does not: **the folders of
+the current site** (``Spare``), with the files the published site shares. The site has a
+folder per record (8,300 at 10,000 records); making them for every build and removing
+the old site's after the swap cost about as much as the rest of the engine stage. After
+the swap the old site is emptied instead: every folder the new site does not have is
+removed, and every file unlinked but the stamped pages and letters that are the new
+site's very files (hard links to the same inode: an unchanged page of the new site was
+linked from the old one); those stay, listed with their inodes (``SPARE_FILES``). The
+next build moves the engine's output (a few hundred files) into the spare, uses it as
+its site folder and takes each kept file whose identity is still the one the stamp
+record holds for an unchanged page as it is: no link into the new site and no unlink
+from the old one for 16,500 files. Every kept file the build does not take is unlinked
+before the site is swapped (a record that left the site, a changed page), and the
+folders that stayed empty are removed. A spare that holds anything but folders and its
+listed files is not used.
 """
 
 from __future__ import annotations
@@ -54,6 +61,7 @@ SNAPSHOT_KEY = os.path.join(".cache", "engine-output.json")
 STAMP_RECORD = os.path.join(".cache", "engine-stamped.json")
 SEARCH_ENTRIES = os.path.join(".cache", "engine-search.json")
 SPARE_DIR = os.path.join(".cache", "site-folders")
+SPARE_FILES = os.path.join(".cache", "site-folders.json")  # the spare's files: site-relative path → inode
 STYLESHEET_CUT = os.path.join(".cache", "engine-stylesheet.json")  # stylesheet.cut_theme_stylesheet
 _FORMAT = 1
 _STAMP_FORMAT = 3  # 1: SHA-1 per URL of the stamped pages only; 2: without the stamped pages' sources
@@ -226,6 +234,9 @@ class StampRecord:
         #: already: the manifest takes these digests and modes as they are.
         self.written: dict[str, str] = {}
         self.linked = 0
+        #: Files already in the site folder (the spare's, see Spare): site-relative path → inode.
+        #: Each is taken as it is (link) or replaced (put); drop_unclaimed() removes the rest.
+        self.present: dict[str, int] = {}
         if self.previous is None:
             return
         try:
@@ -243,6 +254,16 @@ class StampRecord:
         entry = self.old.get(rel)
         if entry is None or len(entry) < 6 or entry[5] != source:
             return False
+        if self.present.pop(rel, None) is not None:  # the spare's file: the published one itself?
+            st = _recorded(target, entry)
+            if st is not None:
+                self._put(rel, entry, st.st_mode)
+                self.linked += 1
+                return True
+            try:
+                os.unlink(target)
+            except OSError:
+                return False
         src = os.path.join(self.previous, rel)
         try:
             st = os.stat(src)
@@ -263,7 +284,18 @@ class StampRecord:
         digest = hashlib.sha256(data).hexdigest()
         entry = self.old.get(rel)
         extra = [source] if source is not None else []
-        if entry is not None and entry[0] == digest:
+        same = entry is not None and entry[0] == digest
+        if self.present.pop(rel, None) is not None:  # the spare's file: the published one, these bytes?
+            st = _recorded(target, entry) if same else None
+            if st is not None:
+                self._put(rel, entry[:5] + extra, st.st_mode)
+                self.linked += 1
+                return
+            try:
+                os.unlink(target)
+            except FileNotFoundError:
+                pass
+        if same:
             src = os.path.join(self.previous, rel)
             try:
                 st = os.stat(src)
@@ -294,6 +326,16 @@ class StampRecord:
             os.close(fd)
         self._put(rel, [digest, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size] + extra, st.st_mode)
 
+    def drop_unclaimed(self, site: str) -> None:
+        """Unlink the files of the site folder nobody put or linked (the spare's pages of
+        records no longer on the site): a build's site holds only what this build made."""
+        for rel in self.present:
+            try:
+                os.unlink(os.path.join(site, rel))
+            except FileNotFoundError:
+                pass
+        self.present.clear()
+
     def _put(self, rel: str, entry: list, mode: int) -> None:
         self.new[rel] = entry
         if stat.S_IMODE(mode) == 0o644:
@@ -307,6 +349,15 @@ class StampRecord:
 
     def forget(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+def _recorded(path: str, entry: list) -> os.stat_result | None:
+    """path's status when it is the file a stamp record's entry names (device, inode, mtime, size)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st if [st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size] == entry[1:5] else None
 
 
 # --- the stamped pages' search entries ------------------------------------------------------
@@ -373,22 +424,38 @@ class Spare:
 
     def __init__(self, build_dir: Path):
         self.path = os.fspath(Path(build_dir) / SPARE_DIR)
+        self.list_path = os.fspath(Path(build_dir) / SPARE_FILES)
+        #: Set before the swap: the new site's stamped pages and letters (StampRecord.new: path →
+        #: [digest, device, inode, ...]); keep() leaves those of the old site that are the same files.
+        self.shared: dict[str, list] | None = None
+        #: After adopt(): the spare's files now in the site folder, path → inode (StampRecord.present).
+        self.files: dict[str, int] = {}
 
     def adopt(self, site_dir: Path) -> list[str] | None:
         """Put the spare folders in place of site_dir; returns them (paths under site_dir,
         each after its subfolders) for prune(), or None when there is no usable spare. A
-        spare that holds anything but folders is removed, not used.
+        spare that holds anything but folders and the files keep() listed is removed, not
+        used. The spare's files are in self.files.
 
         site_dir is empty, or holds what MkDocs just wrote (a few hundred files): those are
         moved into the spare's folders first, then the spare takes site_dir's place."""
-        folders = _only_folders(self.path)
-        if folders is None:
-            shutil.rmtree(self.path, ignore_errors=True)
+        self.files = {}
+        try:
+            with open(self.list_path, encoding="utf-8") as fh:
+                listed = json.load(fh)
+            if not isinstance(listed, dict):
+                listed = {}
+        except (OSError, ValueError):
+            listed = {}
+        found = _only_folders(self.path, listed)
+        if found is None:
+            self.forget()
             return None
+        folders, files = found
         site = os.fspath(site_dir)
         moves = _moves(site, self.path)
-        if moves is None:  # a file where the spare has a folder: not worth sorting out
-            shutil.rmtree(self.path, ignore_errors=True)
+        if moves is None:  # a file where the spare has a folder or a file: not worth sorting out
+            self.forget()
             return None
         try:
             for src, dst in moves:
@@ -400,8 +467,10 @@ class Spare:
             os.rename(self.path, site)  # onto the now empty site_dir
         except OSError as exc:
             # site_dir lost files to the spare: the build must not go on with it.
-            shutil.rmtree(self.path, ignore_errors=True)
+            self.forget()
             raise OSError(f"could not move the engine's output into the spare folders: {exc}") from exc
+        _unlink(self.list_path)
+        self.files = files
         return [os.path.join(site, rel) for rel in reversed(folders)]
 
     @staticmethod
@@ -416,40 +485,59 @@ class Spare:
 
     def keep(self, old_site: Path, new_site: Path) -> None:
         """Empty old_site (the site just replaced by new_site) into the spare: its files
-        unlinked, its folders that new_site does not have removed, the rest kept bare.
-        Used as sitedir.replacing's `dispose`; on any error the old site is removed."""
+        unlinked but those new_site shares (self.shared: the same inode), its folders that
+        new_site does not have removed. Used as sitedir.replacing's `dispose`; on any error
+        the old site is removed."""
         old = os.fspath(old_site)
+        shared = {rel: entry[2] for rel, entry in (self.shared or {}).items()}
+        kept: dict[str, int] = {}
         try:
-            _empty(old, os.fspath(new_site))
-            shutil.rmtree(self.path, ignore_errors=True)  # an unused spare (MkDocs ran)
+            self.forget()  # an unused spare (MkDocs ran), and its list first
+            _empty(old, os.fspath(new_site), shared, kept)
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             os.rename(old, self.path)
+            if kept:
+                write_if_changed(Path(self.list_path), json.dumps(kept, separators=(",", ":")).encode("utf-8"))
         except OSError:
             shutil.rmtree(old, ignore_errors=True)
-            shutil.rmtree(self.path, ignore_errors=True)
+            self.forget()
 
     def forget(self) -> None:
+        _unlink(self.list_path)
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def _only_folders(root: str) -> list[str] | None:
-    """Every folder under root (relative, parents first), or None when root is not a folder
-    or holds anything else (a file, a link)."""
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _only_folders(root: str, listed: dict | None = None) -> tuple[list[str], dict[str, int]] | None:
+    """Every folder under root (relative, parents first) and every file listed (relative
+    path → its inode, as keep() listed it), or None when root is not a folder or holds
+    anything else (a file not listed or not the listed one, a link)."""
+    listed = listed or {}
     try:
         if not os.path.isdir(root) or os.path.islink(root):
             return None
         folders: list[str] = []
+        files: dict[str, int] = {}
         stack = [("", root)]
         while stack:
             rel, path = stack.pop()
             with os.scandir(path) as it:
                 for entry in it:
-                    if not entry.is_dir(follow_symlinks=False):
-                        return None
                     sub = entry.name if not rel else rel + "/" + entry.name
-                    folders.append(sub)
-                    stack.append((sub, entry.path))
-        return folders
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(sub)
+                        stack.append((sub, entry.path))
+                    elif entry.is_file(follow_symlinks=False) and listed.get(sub) == entry.inode():
+                        files[sub] = entry.inode()
+                    else:
+                        return None
+        return folders, files
     except OSError:
         return None
 
@@ -477,15 +565,22 @@ def _moves(site: str, spare: str) -> list[tuple[str, str | None]] | None:
     return moves
 
 
-def _empty(old: str, new: str) -> None:
-    """Unlink every file under old; remove each folder that has no counterpart in new."""
+def _empty(old: str, new: str, shared: dict[str, int], kept: dict[str, int], prefix: str = "") -> None:
+    """Unlink every file under old but those whose path (relative, from `prefix`) shared
+    names with their inode (recorded in kept); remove each folder that has no counterpart
+    in new (with whatever it holds)."""
     with os.scandir(old) as it:
         entries = list(it)
     for entry in entries:
+        rel = prefix + entry.name
         if entry.is_dir(follow_symlinks=False):
             twin = os.path.join(new, entry.name)
-            _empty(entry.path, twin)
-            if not os.path.isdir(twin) or os.path.islink(twin):
+            before = len(kept)
+            _empty(entry.path, twin, shared, kept, rel + "/")
+            # A folder that kept a file the new site shares is one of the new site's; else ask.
+            if len(kept) == before and (not os.path.isdir(twin) or os.path.islink(twin)):
                 os.rmdir(entry.path)
+        elif shared.get(rel) == entry.inode() and entry.is_file(follow_symlinks=False):
+            kept[rel] = entry.inode()
         else:
             os.unlink(entry.path)

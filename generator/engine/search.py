@@ -14,29 +14,32 @@ import logging
 import re
 from functools import lru_cache
 
-#: CJK Unified Ideographs (with extension A) and compatibility ideographs.
-_HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+#: CJK Unified Ideographs (with extension A) and compatibility ideographs; a run of them is a group,
+#: so that re.split hands back the runs between the other text.
+_HAN_RUN = re.compile("([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
 
 
 def segment(text: str, known: dict[str, str] | None = None, used: list[str] | None = None) -> str:
     """The text, escaped, each run of Chinese characters cut into words joined by U+200B.
 
     known: runs already cut (run → its words, as _words gives them), looked up before jieba
-    (whose dictionary takes a second or two to load); used: each run's words are appended."""
-    escaped = html.escape(text, quote=False)
-    if known is None and used is None:
-        return _HAN_RUN.sub(lambda m: _words(m.group(0)), escaped).strip("\u200b")
+    (whose dictionary takes a second or two to load); used: each run's words are appended.
 
-    def words(m: re.Match) -> str:
-        run = m.group(0)
-        found = known.get(run) if known else None
-        if found is None:
-            found = _words(run)
-        if used is not None:
-            used.append(found)
-        return found
-
-    return _HAN_RUN.sub(words, escaped).strip("\u200b")
+    The text is split into the runs and what lies between them, and the runs replaced in
+    the list (no Python callback per run, as re.sub would need): the same text re.sub made."""
+    parts = _HAN_RUN.split(html.escape(text, quote=False))
+    if len(parts) > 1:
+        if known is None and used is None:
+            parts[1::2] = [_words(run) for run in parts[1::2]]
+        else:
+            found = []
+            for run in parts[1::2]:
+                words = known.get(run) if known else None
+                found.append(_words(run) if words is None else words)
+            if used is not None:
+                used.extend(found)
+            parts[1::2] = found
+    return "".join(parts).strip("\u200b")
 
 
 def quiet() -> None:
