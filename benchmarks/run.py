@@ -7,7 +7,8 @@ fresh Python process (nothing cached in memory between runs):
 
 * full build — an empty build/ and no site/: every stage from scratch;
 * rebuild — one record changed after a full build (the preview case): the same
-  build/ and site/, so render rewrites only what changed.
+  build/ and site/, so render rewrites only what changed; then the next rebuild,
+  after another change (the build/ folder as a preview session leaves it).
 
 Per stage (load, validate, derive, render, site build) the table gives the median
 time of the runs and the peak resident memory of that stage (Linux: VmHWM, reset
@@ -326,7 +327,7 @@ def bench_size(n: int, args: argparse.Namespace, log) -> dict:
     log(f"[{n}] synth: {time.perf_counter() - start:.1f} s")
     child = ["_build", "--data", str(data), "--out", str(site), "--build", str(build), "--as-of",
              REFERENCE_DATE.isoformat()]
-    full, rebuild, base_full, base_rebuild, hugo = [], [], [], [], []
+    full, rebuild, rebuild_again, base_full, base_rebuild, hugo = [], [], [], [], [], []
     metrics = None
     verified = None
     base_src = baseline_checkout(args.baseline, Path(args.work)) if args.baseline else None
@@ -371,28 +372,34 @@ def bench_size(n: int, args: argparse.Namespace, log) -> dict:
             log(f"[{n}] Hugo floor over the same {h['pages']} pages as HTML content: {h['seconds']:.2f} s "
                 f"({h['cpu']:.2f} s CPU)")
         if not args.no_rebuild:
-            record = _touch_one_record(data, run)
-            before = _loadavg()
-            r = _run_child(child)
-            r["load_before"], r["load_after"], r["record"] = before, _loadavg(), record
-            rebuild.append(r)
-            log(f"[{n}] rebuild after changing {record}: {r['total']:.1f} s ({r['cpu']:.1f} s CPU), {r['pages_written']} sources rewritten, "
-                f"{r['pages_built']} pages built (load average {before} → {r['load_after']})")
-            if run == 1 and not args.no_verify:
-                fresh_site, fresh_build = work / "site-full", work / "build-full"
-                shutil.rmtree(fresh_site, ignore_errors=True)
-                shutil.rmtree(fresh_build, ignore_errors=True)
-                _run_child(["_build", "--data", str(data), "--out", str(fresh_site), "--build", str(fresh_build),
-                            "--as-of", REFERENCE_DATE.isoformat()])
-                differ = _tree_differences(site, fresh_site)
-                verified = "identical" if not differ else f"DIFFERENT: {', '.join(differ[:5])}"
-                log(f"[{n}] rebuilt site vs a full build of the same data: {verified}")
-                shutil.rmtree(fresh_site, ignore_errors=True)
-                shutil.rmtree(fresh_build, ignore_errors=True)
+            # The first rebuild after a full build, then the next edit's (a preview session:
+            # the last build's spare folders and files are there from the second rebuild on).
+            for series, edit in ((rebuild, run), (rebuild_again, 50 + run)):
+                record = _touch_one_record(data, edit)
+                before = _loadavg()
+                r = _run_child(child)
+                r["load_before"], r["load_after"], r["record"] = before, _loadavg(), record
+                series.append(r)
+                log(f"[{n}] {'rebuild' if series is rebuild else 'next rebuild'} after changing {record}: "
+                    f"{r['total']:.1f} s ({r['cpu']:.1f} s CPU), {r['pages_written']} sources rewritten, "
+                    f"{r['pages_built']} pages built (load average {before} → {r['load_after']})")
+                if run == 1 and not args.no_verify:
+                    fresh_site, fresh_build = work / "site-full", work / "build-full"
+                    shutil.rmtree(fresh_site, ignore_errors=True)
+                    shutil.rmtree(fresh_build, ignore_errors=True)
+                    _run_child(["_build", "--data", str(data), "--out", str(fresh_site), "--build", str(fresh_build),
+                                "--as-of", REFERENCE_DATE.isoformat()])
+                    differ = _tree_differences(site, fresh_site)
+                    found = "identical" if not differ else f"DIFFERENT: {', '.join(differ[:5])}"
+                    verified = found if verified in (None, "identical") else verified
+                    log(f"[{n}] rebuilt site vs a full build of the same data: {found}")
+                    shutil.rmtree(fresh_site, ignore_errors=True)
+                    shutil.rmtree(fresh_build, ignore_errors=True)
     generate(data, n, seed=args.seed)  # undo the edits
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
-    return {"n": n, "full": full, "rebuild": rebuild, "site": metrics, "rebuild_verified": verified,
+    return {"n": n, "full": full, "rebuild": rebuild, "rebuild_again": rebuild_again, "site": metrics,
+            "rebuild_verified": verified,
             "baseline_full": base_full, "baseline_rebuild": base_rebuild, "hugo": hugo}
 
 
@@ -508,6 +515,10 @@ def report(results: list[dict], stages: dict | None, info: dict) -> str:
             lambda r: f"{_count(run['pages_written'] for run in r['rebuild'])} / "
                       f"{_count(run['pages_built'] for run in r['rebuild'])}" if r["rebuild"] else "—")
         row("rebuild: each run", lambda r: " / ".join(f"{run['total']:.1f}" for run in r["rebuild"]) + " s")
+        row("**next rebuild** (another record changed, as in a preview session)",
+            lambda r: f"**{_med(run['total'] for run in r['rebuild_again']):.1f} s** "
+                      f"({_med(run.get('cpu') for run in r['rebuild_again']):.1f} s CPU)"
+            if r.get("rebuild_again") else "—")
         row("rebuilt site = full build of the same data", lambda r: r.get("rebuild_verified") or "not checked")
     if any(r.get("baseline_full") for r in results):
         row("**baseline full build (same data, same run)**",
