@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import dataclasses
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -17,6 +17,11 @@ from generator.derive import (
 from generator.load import load
 from generator.validate import validate
 from tests.conftest import DEMO_DATA
+
+
+def replace(record, **changes):
+    """A changed copy of a record: dataclasses.replace, or a named tuple's _replace (model.ArrearsItem)."""
+    return record._replace(**changes) if isinstance(record, tuple) else dataclasses.replace(record, **changes)
 
 DEMO = validate(load(DEMO_DATA)).dataset
 SITE = DEMO.site

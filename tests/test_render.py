@@ -118,7 +118,7 @@ def arrears(aid="AR-2024-001", debtor="fgj", amount="123456.78", repaid=("23456.
         plan=(model.Instalment(date(2024, 6, 30), Decimal(amount)),),
         repayments=tuple(model.Repayment(date(2024, 5, 1 + i), Decimal(v), None) for i, v in enumerate(repaid)),
     )
-    return dataclasses.replace(a, **changes)
+    return a._replace(**changes)
 
 
 def finding(fid="DF-2026-001", **changes) -> model.Finding:

@@ -119,7 +119,7 @@ def test_page_cache_rerenders_exactly_the_pages_whose_inputs_changed(tmp_path):
     assert html_bodies(build) == before and (build / "pages.pack").stat().st_mtime_ns == mtime
 
     # One arrears record changes a value its department page shows only in its table.
-    changed = dataclasses.replace(data.arrears[2], project="改过的项目名称")
+    changed = data.arrears[2]._replace(project="改过的项目名称")
     data2 = dataclasses.replace(data, arrears=(*data.arrears[:2], changed))
     render_mod.render(derive(data2, AS_OF), build, cache_file=cache)
     after = html_bodies(build)

@@ -7,7 +7,6 @@ model.maker builds the records the way their frozen dataclass's __init__ would."
 from __future__ import annotations
 
 import pickle
-from dataclasses import FrozenInstanceError
 from datetime import date
 from decimal import Decimal
 
@@ -96,9 +95,9 @@ def test_maker_builds_what_init_builds():
     made = model.maker(model.ArrearsItem)(values)
     built = model.ArrearsItem(**values)
     assert made == built and hash(made) == hash(built) and repr(made) == repr(built)
-    assert list(vars(made).items()) == list(vars(built).items())  # the fields' order, defaults included
+    assert list(made._asdict().items()) == list(built._asdict().items())  # the fields' order, defaults included
     assert pickle.dumps(made) == pickle.dumps(built)
-    with pytest.raises(FrozenInstanceError):
+    with pytest.raises(AttributeError):
         made.amount = Decimal(0)  # type: ignore[misc]
     with pytest.raises(TypeError, match="missing"):
         model.maker(model.ArrearsItem)({k: v for k, v in values.items() if k != "debtor"})
@@ -165,8 +164,9 @@ def test_from_columns_builds_what_init_builds():
     expected = [model.ArrearsItem(**row) for row in rows]
     assert made == expected
     assert [pickle.dumps(m) for m in made] == [pickle.dumps(e) for e in expected]
-    assert [list(vars(m)) for m in made] == [list(vars(e)) for e in expected]
-    with pytest.raises(FrozenInstanceError):
+    assert [list(m._asdict()) for m in made] == [list(e._asdict()) for e in expected]
+    assert all(type(m) is model.ArrearsItem for m in made)
+    with pytest.raises(AttributeError):
         made[0].id = "x"
     assert model.from_columns(model.ArrearsItem, {name: [] for name in rows[0]}) == []
     with pytest.raises(TypeError):
