@@ -49,7 +49,7 @@ from generator.rules import lpr_json, rules_json, rules_markdown
 from generator.derive import CENT, Facts
 from generator.schema import TYPE_LABELS, Field, Package, Resource, load_package
 from generator.xlsx import (ColumnSheet, LazySheet, Properties, Sheet, SheetCache, clean_text, column_widths_of,
-                            fixed_zip, source_digest, workbook_bytes)
+                            fixed_zip, source_digest, workbook_bytes, xml_text)
 
 __all__ = [
     "DataFile",
@@ -1134,20 +1134,12 @@ FEED_STYLESHEET = "feeds/feed.xsl"
 
 def _text_escaped(text: str) -> str:
     """Character data as ElementTree writes it."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return xml_text(text)
 
 
 def _clean_escaped(text: str) -> str:
-    """_text_escaped(clean_text(text)), replacing only what the text holds (most text holds nothing to replace)."""
-    if not text.isprintable():
-        text = clean_text(text)
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
+    """_text_escaped(clean_text(text)); most text is printable and holds nothing to clean."""
+    return xml_text(text if text.isprintable() else clean_text(text))
 
 
 def _attr_escaped(text: str) -> str:

@@ -276,12 +276,14 @@ def fixed_zip(members: Iterable[tuple[str, bytes]], day: date) -> bytes:
     return buf.getvalue()
 
 
-def _esc(text: str) -> str:
+def xml_text(text: str) -> str:
+    """Character data escaped as ElementTree writes it (&, <, >); the one such escape of the
+    workbooks and the feeds."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _attr(text: str) -> str:
-    return _esc(text).replace('"', "&quot;")
+    return xml_text(text).replace('"', "&quot;")
 
 
 def _number(value: Any) -> str:
@@ -327,7 +329,7 @@ def _cell(ref: str, value: Any, fmt: str | None, styles: _Styles) -> str:
     style = f' s="{styles.index(fmt)}"' if fmt else ""
     if isinstance(value, str):
         space = ' xml:space="preserve"' if value != value.strip() else ""
-        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_esc(value)}</t></is></c>'
+        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{xml_text(value)}</t></is></c>'
     if isinstance(value, bool):
         return f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, datetime):
@@ -351,7 +353,7 @@ def _sheet_xml(sheet: Sheet | ColumnSheet, styles: _Styles) -> str:
              'activePane="bottomLeft" state="frozen" /><selection pane="bottomLeft" activeCell="A1" sqref="A1" />'
              '</sheetView></sheetViews><sheetFormatPr baseColWidth="8" defaultRowHeight="15" />',
              f"<cols>{cols}</cols>" if cols else "", "<sheetData>"]
-    head = "".join(f'<c r="{letters[i]}1" s="1" t="inlineStr"><is><t>{_esc(h)}</t></is></c>'
+    head = "".join(f'<c r="{letters[i]}1" s="1" t="inlineStr"><is><t>{xml_text(h)}</t></is></c>'
                    for i, h in enumerate(sheet.header))
     parts.append(f'<row r="1">{head}</row>')
     if columnar:
@@ -464,12 +466,7 @@ def _column_cells(letter: str, nums: list[str], column: list[Any], classes: set[
             if (joined.count("\x00") == len(texts) - 1 and not _AFTER_NUL.search(padded)
                     and not _AFTER_NUL.search(padded[::-1])):
                 # NUL never occurs in cell text (XML cannot carry it): one escape for the column
-                if "&" in joined:
-                    joined = joined.replace("&", "&amp;")
-                if "<" in joined:
-                    joined = joined.replace("<", "&lt;")
-                if ">" in joined:
-                    joined = joined.replace(">", "&gt;")
+                joined = xml_text(joined)
                 return [f'<c r="{letter}{n}" t="inlineStr"><is><t>{t}</t></is></c>' if t else ""
                         for n, t in zip(nums, joined.split("\x00"))]
         elif kind is date:
@@ -526,7 +523,7 @@ def workbook_bytes(sheets: list[Sheet | LazySheet], props: Properties, day: date
                          for i, (title, _, _) in enumerate(shapes, 1))
     names = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
-        f"{_esc(_quoted_sheet(title))}!{_absolute(_filter_range(cols, rows))}</definedName>"
+        f"{xml_text(_quoted_sheet(title))}!{_absolute(_filter_range(cols, rows))}</definedName>"
         for i, (title, cols, rows) in enumerate(shapes) if rows)
     members["xl/workbook.xml"] = (
         f'<workbook xmlns:r="{_REL}" xmlns="{_MAIN}"><workbookPr /><bookViews><workbookView visibility="visible" '
@@ -548,11 +545,11 @@ def workbook_bytes(sheets: list[Sheet | LazySheet], props: Properties, day: date
         '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
         'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-        f"<dc:creator>{_esc(props.creator)}</dc:creator><dc:title>{_esc(props.title)}</dc:title>"
+        f"<dc:creator>{xml_text(props.creator)}</dc:creator><dc:title>{xml_text(props.title)}</dc:title>"
         f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
         f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
-        f"<cp:lastModifiedBy>{_esc(props.creator)}</cp:lastModifiedBy>"
-        + (f"<cp:keywords>{_esc(props.keywords)}</cp:keywords>" if props.keywords else "")
+        f"<cp:lastModifiedBy>{xml_text(props.creator)}</cp:lastModifiedBy>"
+        + (f"<cp:keywords>{xml_text(props.keywords)}</cp:keywords>" if props.keywords else "")
         + "</cp:coreProperties>").encode("utf-8")
     members["docProps/app.xml"] = (
         '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
