@@ -48,8 +48,8 @@ from generator.files import sweep_stale, write_if_changed
 from generator.rules import lpr_json, rules_json, rules_markdown
 from generator.derive import CENT, Facts
 from generator.schema import TYPE_LABELS, Field, Package, Resource, load_package
-from generator.xlsx import (ColumnSheet, LazySheet, Properties, Sheet, SheetCache, clean_text, column_widths_of,
-                            fixed_zip, source_digest, workbook_bytes, xml_text)
+from generator.xlsx import (ColumnSheet, DeflateCache, LazySheet, Properties, Sheet, SheetCache, clean_text,
+                            column_widths_of, fixed_zip, source_digest, workbook_bytes, xml_text)
 
 __all__ = [
     "DataFile",
@@ -650,10 +650,11 @@ def table_digest(res: Resource, rows: list[dict], columns: list[ColumnValues] | 
 
 def xlsx_bytes(facts: Facts, package: Package, tables: dict[str, list[dict]], cache: SheetCache | None = None,
                digests: dict[str, bytes | None] | None = None,
-               columns: dict[str, list[ColumnValues]] | None = None) -> bytes:
+               columns: dict[str, list[ColumnValues]] | None = None, deflated: DeflateCache | None = None) -> bytes:
     """Every table in one workbook: a 说明 sheet, then one sheet per resource with Chinese headers.
     A table's sheet is taken from `cache` when its rows did not change (digests: table_digest
-    of each table, and columns: table_columns of each table, when the caller has them)."""
+    of each table, and columns: table_columns of each table, when the caller has them); the
+    zip members' deflated bytes from `deflated` when they did not change."""
     site, as_of = facts.site, facts.as_of
     props = Properties(title=("【演示数据】" if site.sample else "") + package.descriptor["title"],
                        creator=site.publisher, created=datetime.combine(as_of, time()),
@@ -684,7 +685,7 @@ def xlsx_bytes(facts: Facts, package: Package, tables: dict[str, list[dict]], ca
             digest = (digests or {}).get(res.name) or table_digest(res, rows, (columns or {}).get(res.name))
             source = source_digest(sheet_names[res.name], digest) if digest else None
         sheets.append(LazySheet(sheet_names[res.name], source, make))
-    return workbook_bytes(sheets, props, as_of, cache)
+    return workbook_bytes(sheets, props, as_of, cache, deflated)
 
 
 # --- static JSON interface ---------------------------------------------------------------
@@ -1250,9 +1251,10 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterato
 
     from generator import workbook  # the reader's workbook and the SQLite file
 
-    sheets = reader_sheets = table_files = None  # SheetCache of each, with a cache folder
+    sheets = reader_sheets = table_files = deflated = None  # SheetCache of each, with a cache folder
     digests: dict[str, bytes | None] = {}
     if cache_dir is not None:
+        deflated = DeflateCache(Path(cache_dir) / "zip-members")  # the three zips' members
         code = [Path(__file__), Path(workbook.__file__)]  # the cells are made here and there
         sheets, reader_sheets, table_files = (SheetCache(Path(cache_dir) / folder, code)
                                               for folder in ("xlsx-sheets", "reader-xlsx-sheets", "open-data-tables"))
@@ -1269,16 +1271,17 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterato
     descriptor = _dump(package_descriptor(facts, package, csvs))
     yield counted("datapackage.json", descriptor)
     yield counted(f"{name}.zip", fixed_zip([("datapackage.json", descriptor)] +
-                                           [(f"csv/{r.name}.csv", csvs[r.name]) for r in resources], facts.as_of))
+                                           [(f"csv/{r.name}.csv", csvs[r.name]) for r in resources], facts.as_of,
+                                           deflated))
     for r in resources:
         yield counted(f"csv/{r.name}.csv", csvs.pop(r.name))
         yield counted(f"json/{r.name}.json", table_file("json", r, json_bytes))
         rows[f"csv/{r.name}.csv"] = rows[f"json/{r.name}.json"] = len(tables[r.name])
-    yield counted(f"{name}.xlsx", xlsx_bytes(facts, package, tables, sheets, digests, columns))
-    for path, data in workbook.reader_files(facts, name, tables, reader_sheets, columns).items():
+    yield counted(f"{name}.xlsx", xlsx_bytes(facts, package, tables, sheets, digests, columns, deflated))
+    for path, data in workbook.reader_files(facts, name, tables, reader_sheets, columns, deflated).items():
         yield counted(path, data)
     columns.clear()  # every file made from them is made: let them go before the API lists and feed
-    for cache in (sheets, reader_sheets, table_files):
+    for cache in (sheets, reader_sheets, table_files, deflated):
         if cache is not None:
             cache.finish()
     yield counted("api/summary.json", _dump(api_summary(facts)))

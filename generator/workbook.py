@@ -28,7 +28,7 @@ from typing import Any, Callable, Sequence
 from generator.derive import Facts
 from generator.opendata import (DATE_FORMAT, ColumnValues, column_values, public_tables, published_resources,
                                  table_columns, xlsx_value, _xlsx_texts)
-from generator.xlsx import (ColumnSheet, LazySheet, Properties, Sheet, SheetCache, column_widths_of, source_digest,
+from generator.xlsx import (ColumnSheet, DeflateCache, LazySheet, Properties, Sheet, SheetCache, column_widths_of, source_digest,
                             workbook_bytes)
 from generator.schema import load_package
 
@@ -251,8 +251,10 @@ def _reader_columns(facts: Facts) -> ReaderColumns:
     return [(t, _columns(facts, t)) for t in reader_tables(facts)]
 
 
-def reader_xlsx(facts: Facts, readers: ReaderColumns | None = None, cache: SheetCache | None = None) -> bytes:
-    """The reader's workbook; a table's sheet is taken from `cache` when its rows did not change."""
+def reader_xlsx(facts: Facts, readers: ReaderColumns | None = None, cache: SheetCache | None = None,
+                deflated: DeflateCache | None = None) -> bytes:
+    """The reader's workbook; a table's sheet is taken from `cache` when its rows did not change,
+    the zip members' deflated bytes from `deflated` when they did not change."""
     site, as_of = facts.site, facts.as_of
     package = load_package()
     props = Properties(title=("【演示数据】" if site.sample else "") + package.descriptor["title"] + "（读者版）",
@@ -290,7 +292,7 @@ def reader_xlsx(facts: Facts, readers: ReaderColumns | None = None, cache: Sheet
 
         source = source_digest(t.title, header, [c.kind for c in t.columns], [c.values for c in columns]) if cache else None
         sheets.append(LazySheet(t.title, source, make))
-    return workbook_bytes(sheets, props, as_of, cache)
+    return workbook_bytes(sheets, props, as_of, cache, deflated)
 
 
 # --- SQLite ----------------------------------------------------------------------------
@@ -375,11 +377,11 @@ def sqlite_bytes(facts: Facts, tables: dict[str, list[dict]] | None = None,
 
 
 def reader_files(facts: Facts, name: str, tables: dict[str, list[dict]] | None = None,
-                 cache: SheetCache | None = None, columns: dict[str, list[ColumnValues]] | None = None
-                 ) -> dict[str, bytes]:
+                 cache: SheetCache | None = None, columns: dict[str, list[ColumnValues]] | None = None,
+                 deflated: DeflateCache | None = None) -> dict[str, bytes]:
     """Paths relative to the data folder; `tables`: public_tables(facts), and `columns`: each
     table's table_columns, when the caller has them; `cache`: the reader workbook's sheets of
-    the last build (xlsx.SheetCache)."""
+    the last build (xlsx.SheetCache); `deflated`: its zip members' (xlsx.DeflateCache)."""
     readers = _reader_columns(facts)
-    return {f"{name}-reader.xlsx": reader_xlsx(facts, readers, cache),
+    return {f"{name}-reader.xlsx": reader_xlsx(facts, readers, cache, deflated),
             f"{name}.sqlite": sqlite_bytes(facts, tables, readers, columns)}
