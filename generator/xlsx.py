@@ -104,7 +104,9 @@ class SheetCache:
     under the build folder's cache. The key digests the sheet's source, the number formats
     the workbook's earlier sheets used (a sheet's style indexes depend on them) and the
     code that makes the XML (`code`: the source files of this module and of the callers
-    that make the cells). Only the current sheets are kept: finish() removes the rest."""
+    that make the cells). Only the current sheets are kept: finish() removes the rest.
+    Every file holds the size and CRC-32 of its bytes, checked on reading: a damaged
+    file (cut short, changed) is made again, never used."""
 
     def __init__(self, folder: Path, code: Iterable[Path] = ()):
         self.folder = os.fspath(folder)
@@ -124,6 +126,8 @@ class SheetCache:
                 data = fh.read()
             head, _, xml = data.partition(b"\n")
             meta = json.loads(head)
+            if meta["size"] != len(xml) or meta["crc"] != zlib.crc32(xml):
+                return None
             self.used.add(key)
             return list(meta["formats"]), int(meta["cols"]), int(meta["rows"]), xml
         except (OSError, ValueError, KeyError, TypeError):
@@ -132,7 +136,8 @@ class SheetCache:
     def put(self, key: str, formats: list[str], cols: int, rows: int, xml: bytes) -> None:
         from generator.files import write_if_changed
 
-        head = json.dumps({"formats": formats, "cols": cols, "rows": rows}, ensure_ascii=False).encode("utf-8")
+        head = json.dumps({"formats": formats, "cols": cols, "rows": rows, "size": len(xml), "crc": zlib.crc32(xml)},
+                          ensure_ascii=False).encode("utf-8")
         os.makedirs(self.folder, exist_ok=True)
         write_if_changed(Path(self.folder) / key, head + b"\n" + xml)
         self.used.add(key)
@@ -146,17 +151,27 @@ class SheetCache:
         try:
             with open(os.path.join(self.folder, key), "rb") as fh:
                 found = fh.read()
-            self.used.add(key)
-            return found
+            head = self._DATA.size
+            if len(found) >= head:
+                magic, size, crc = self._DATA.unpack_from(found)
+                if magic == self._MAGIC and size == len(found) - head and crc == zlib.crc32(memoryview(found)[head:]):
+                    self.used.add(key)
+                    return found[head:]
         except OSError:
             pass
         made = make()
         from generator.files import write_if_changed
 
-        os.makedirs(self.folder, exist_ok=True)
-        write_if_changed(Path(self.folder) / key, made)
-        self.used.add(key)
+        try:
+            os.makedirs(self.folder, exist_ok=True)
+            write_if_changed(Path(self.folder) / key, self._DATA.pack(self._MAGIC, len(made), zlib.crc32(made)) + made)
+            self.used.add(key)
+        except OSError:
+            pass
         return made
+
+    _DATA = struct.Struct("<8sQL")  # data(): magic, size and CRC-32 of the bytes that follow
+    _MAGIC = b"zqdata1\n"
 
     def finish(self) -> None:
         """Remove the files of sheets this build did not use."""

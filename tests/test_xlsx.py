@@ -210,3 +210,29 @@ def test_workbook_with_deflate_cache_is_the_same_file(tmp_path):
     plain = workbook_bytes(sheets, PROPS, date(2026, 11, 20))
     for _ in range(2):
         assert workbook_bytes(sheets, PROPS, date(2026, 11, 20), deflated=DeflateCache(tmp_path / "d")) == plain
+
+
+def test_sheet_cache_files_cut_short_or_changed_are_made_again(tmp_path):
+    """SheetCache.data and the sheets' XML carry their size and CRC-32: a damaged file is never used."""
+    from generator.xlsx import LazySheet, SheetCache, source_digest
+
+    folder = tmp_path / "c"
+    calls = []
+    make = lambda: calls.append(1) or b"payload " * 100  # noqa: E731
+    assert SheetCache(folder).data(source_digest("x"), make) == b"payload " * 100
+    assert SheetCache(folder).data(source_digest("x"), make) == b"payload " * 100 and len(calls) == 1
+    (path,) = folder.iterdir()
+    for damaged in (path.read_bytes()[:-1], path.read_bytes()[:-1] + b"X", b"", path.read_bytes()[4:]):
+        path.write_bytes(damaged)
+        calls.clear()
+        assert SheetCache(folder).data(source_digest("x"), make) == b"payload " * 100 and calls == [1]
+
+    rows = [[(f"文本{i}", None)] for i in range(50)]
+    sheet = lambda: LazySheet("表", source_digest("表", rows), lambda: Sheet("表", ["值"], rows, [10]))  # noqa: E731
+    plain = workbook_bytes([Sheet("表", ["值"], rows, [10])], PROPS, date(2026, 11, 20))
+    sheets = tmp_path / "s"
+    assert workbook_bytes([sheet()], PROPS, date(2026, 11, 20), SheetCache(sheets)) == plain
+    (path,) = sheets.iterdir()
+    head, _, xml = path.read_bytes().partition(b"\n")
+    path.write_bytes(head + b"\n" + xml.replace("文本1".encode(), "文本9".encode(), 1))
+    assert workbook_bytes([sheet()], PROPS, date(2026, 11, 20), SheetCache(sheets)) == plain
