@@ -1248,8 +1248,9 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterato
     """open_data_files() one file at a time, each as soon as it is made: at 100,000 records
     the files together are several hundred MB, and the build writes each and lets it go.
     With cache_dir (the build folder's cache), the workbooks' sheets and the CSV and JSON of
-    unchanged tables, the API lists whose values did not change (xlsx.SheetCache) and the
-    zip members whose bytes did not change (xlsx.DeflateCache) are taken from the last build."""
+    unchanged tables, the API lists whose values did not change (xlsx.SheetCache), the zip
+    members whose bytes did not change (xlsx.DeflateCache) and the SQLite file's unchanged
+    tables (workbook.TableCache) are taken from the last build."""
     package = load_package()
     resources = published_resources(package)
     tables = public_tables(facts)
@@ -1291,7 +1292,9 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterato
         yield counted(f"json/{r.name}.json", table_file("json", r, json_bytes))
         rows[f"csv/{r.name}.csv"] = rows[f"json/{r.name}.json"] = len(tables[r.name])
     yield counted(f"{name}.xlsx", xlsx_bytes(facts, package, tables, sheets, digests, columns, deflated))
-    for path, data in workbook.reader_files(facts, name, tables, reader_sheets, columns, deflated).items():
+    table_cache = workbook.TableCache(Path(cache_dir) / "sqlite-tables") if cache_dir is not None else None
+    for path, data in workbook.reader_files(facts, name, tables, reader_sheets, columns, deflated, table_cache,
+                                            digests).items():
         yield counted(path, data)
     columns.clear()  # every file made from them is made: let them go before the API lists and feed
     for cache in (sheets, reader_sheets, deflated):
