@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Iterator
 
 _BUFFER = 1 << 20
+_copy_range = getattr(os, "copy_file_range", None)  # Linux (Python 3.8+)
 
 
 class PackError(ValueError):
@@ -152,6 +153,20 @@ class PackWriter:
             return
         offset, length = self._run
         self._run = None
+        if _copy_range is not None:  # the kernel copies between the files: no bytes through Python
+            self._out.flush()
+            pos = self._out.tell()
+            try:
+                while length:
+                    done = _copy_range(self._old.fileno(), self._out.fileno(), length, offset, pos)
+                    if not done:
+                        raise PackError(f"{self.path}: cut short while being copied")
+                    offset, pos, length = offset + done, pos + done, length - done
+            except OSError:  # a file system that cannot (EXDEV, EINVAL …): the rest by read and write
+                pass
+            self._out.seek(pos)
+            if not length:
+                return
         self._old.seek(offset)
         while length:
             block = self._old.read(min(length, 8 * _BUFFER))

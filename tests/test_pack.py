@@ -100,10 +100,18 @@ def test_a_damaged_or_foreign_old_file_counts_every_entry_as_new(tmp_path: Path)
     assert write(path, [("a/", {}, b"a")]).changed == 1
 
 
-def test_copies_in_runs_and_out_of_order_give_the_entries_in_the_order_written(tmp_path: Path):
-    """copy() writes entries that follow each other in the old pack in one go: whatever mix of
-    copies (in order, skipping, going back) and adds, the pack holds the entries as written."""
+@pytest.mark.parametrize("kernel_copy", [True, False])
+def test_copies_in_runs_and_out_of_order_give_the_entries_in_the_order_written(tmp_path: Path, monkeypatch,
+                                                                               kernel_copy: bool):
+    """copy() writes entries that follow each other in the old pack in one go (by the kernel's
+    copy_file_range where there is one, else read and written): whatever mix of copies (in order,
+    skipping, going back) and adds, the pack holds the entries as written."""
     import random
+
+    if not kernel_copy:
+        monkeypatch.setattr(pack, "_copy_range", None)
+    elif pack._copy_range is None:
+        pytest.skip("no os.copy_file_range here")
 
     rnd = random.Random(3)
     path = tmp_path / "pages.pack"
