@@ -462,6 +462,44 @@ def machine() -> dict:
             "packages": versions}
 
 
+def file_system(folder: Path) -> dict:
+    """The file system the builds write to (Linux: from /proc/mounts), and whether an ext4 has a
+    journal. On an ext4 without a journal (this project's benchmark VM's root disk) the kernel
+    skips every inode freed in the last 1 to 6 minutes when it makes a new file
+    (ext4 recently_deleted()), so making files just after many were deleted costs up to ten times
+    the system time: the runs' system time then measures the disk's history, not the code."""
+    found = {"mount": "?", "type": "?", "device": "?", "journal": None}
+    try:
+        target = os.path.realpath(folder)
+        best = ""
+        for line in Path("/proc/mounts").read_text().splitlines():
+            device, mount, kind = line.split()[:3]
+            if (target == mount or target.startswith(mount.rstrip("/") + "/")) and len(mount) >= len(best):
+                best = mount
+                found = {"mount": mount, "type": kind, "device": device, "journal": None}
+        if found["type"] == "ext4":
+            found["journal"] = any(p.name.startswith(Path(found["device"]).name + "-")
+                                   for p in Path("/proc/fs/jbd2").glob("*"))
+    except OSError:
+        pass
+    return found
+
+
+def creation_probe(folder: Path, count: int = 1000) -> float:
+    """Microseconds to make one folder holding one 4 KB file, the shape of a record page, averaged
+    over `count` (wall time: the kernel's work). The probe's files stay until the run's scratch
+    folder goes: deleting them would slow the next build's files on such a disk (file_system)."""
+    probe = Path(folder) / f".probe-{time.time_ns()}"
+    probe.mkdir(parents=True)
+    data = b"x" * 4096
+    start = time.perf_counter()
+    for i in range(count):
+        sub = probe / str(i)
+        sub.mkdir()
+        (sub / "index.html").write_bytes(data)
+    return (time.perf_counter() - start) / count * 1e6
+
+
 def _med(values) -> float:
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else float("nan")
@@ -479,7 +517,14 @@ def _mb(n: float) -> str:
 def report(results: list[dict], stages: dict | None, info: dict) -> str:
     lines = [f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM, {info['system']}, "
              f"Python {info['python']} (libyaml: {'yes' if info['libyaml'] else 'no'})",
-             "Packages: " + ", ".join(f"{k} {v}" for k, v in info["packages"].items()), ""]
+             "Packages: " + ", ".join(f"{k} {v}" for k, v in info["packages"].items())]
+    fs = info.get("file_system")
+    if fs:
+        journal = {True: ", with a journal", False: ", without a journal", None: ""}[fs["journal"]]
+        probes = ", ".join(f"{p:.0f} µs before the {int(n):,}-record builds" for n, p in info.get("probes", {}).items())
+        lines.append(f"Work folder: {fs['type']}{journal} ({fs['device']} on {fs['mount']}); making a folder with one "
+                     f"file: {probes}")
+    lines.append("")
     head = "| | " + " | ".join(f"{r['n']:,} records" for r in results) + " |"
     lines += [head, "|---|" + "---|" * len(results)]
 
@@ -608,11 +653,20 @@ def main(argv: list[str] | None = None) -> int:
 
     info = machine()
     log(f"{info['cpu']}, {info['cores']} cores, {info['ram']}; load average {_loadavg()}")
-    results = [bench_size(n, args, log) for n in args.sizes]
+    Path(args.work).mkdir(parents=True, exist_ok=True)
+    info["file_system"] = file_system(Path(args.work))
+    info["probes"] = {}
+    results = []
+    for n in args.sizes:
+        info["probes"][n] = creation_probe(Path(args.work))
+        log(f"[{n}] making a folder with one file: {info['probes'][n]:.0f} µs")
+        results.append(bench_size(n, args, log))
     stages = None if args.no_stages else bench_stages(args, log)
     table = report(results, stages, info)
     print(table)
     if not args.keep:
+        for probe in Path(args.work).glob(".probe-*"):
+            shutil.rmtree(probe, ignore_errors=True)
         try:
             Path(args.work).rmdir()  # only if nothing else is in it
         except OSError:

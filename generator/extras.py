@@ -46,7 +46,7 @@ def write_extras(facts: Facts, docs_dir: Path, site_files: Path | None = None, c
     letter depends on are as when the pack was written is copied from the pack as it is
     (_LetterCache), not made again."""
     docs_dir = Path(docs_dir)
-    files = {docs_dir / rel: data for rel, data in feed_files(facts).items()}
+    files = {docs_dir / rel: data for rel, data in feed_files(facts, cache_dir).items()}
     files[docs_dir / CALENDAR] = ics_bytes(facts)
     if site_files is None:
         files.update((docs_dir / rel, data) for rel, data in iter_letter_files(facts))

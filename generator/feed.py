@@ -15,8 +15,12 @@ The site-wide feed stays at /feed.xml (generator/opendata.py). Entries come from
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from generator import opendata, urls
 from generator.derive import Change, Facts
 from generator.opendata import FEED, FEED_LIMIT, RECORD_KINDS, atom_feed, md
+from generator.xlsx import SheetCache, source_digest
 
 FEEDS = "feeds"
 CALENDAR = f"{FEEDS}/deadlines.ics"
@@ -44,15 +48,37 @@ def changes_by_department(facts: Facts) -> dict[str, tuple[Change, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def department_feeds(facts: Facts, by_dept: dict[str, tuple[Change, ...]] | None = None) -> dict[str, bytes]:
-    """Each department's feed; `by_dept`: changes_by_department(facts), when the caller has it."""
+def department_feeds(facts: Facts, by_dept: dict[str, tuple[Change, ...]] | None = None,
+                     cache: SheetCache | None = None) -> dict[str, bytes]:
+    """Each department's feed; `by_dept`: changes_by_department(facts), when the caller has it.
+    With `cache` (feed_cache), a feed whose inputs did not change is the last build's: a
+    rebuild after one record changed makes one or two of 150 feeds at 10,000 records."""
     files = {}
+    site = repr(facts.site) if cache is not None else None  # all atom_feed reads of the facts but the changes
     for dept_id, changes in (changes_by_department(facts) if by_dept is None else by_dept).items():
         name = facts.department_names.get(dept_id, dept_id)
         path = department_feed_path(dept_id)
-        files[path] = atom_feed(facts, changes, path=path, title=f"{facts.site.site_name} 更新：{name}",
-                                feed_key=f"feed/{dept_id}")
+        title = f"{facts.site.site_name} 更新：{name}"
+
+        def make(changes=changes, path=path, title=title, dept_id=dept_id) -> bytes:
+            return atom_feed(facts, changes, path=path, title=title, feed_key=f"feed/{dept_id}")
+
+        if cache is None:
+            files[path] = make()
+            continue
+        # Everything atom_feed reads: the site settings, the as-of date (the date of a feed
+        # without changes), the feed's path, title and key, and each change it shows.
+        source = source_digest("department feed", site, facts.as_of, path, title, dept_id,
+                               [(c.date, c.kind, c.record_id, c.record_kind, c.title, c.text)
+                                for c in changes[:FEED_LIMIT]])
+        files[path] = cache.data(source, make)
     return files
+
+
+def feed_cache(cache_dir: Path) -> SheetCache:
+    """The department feeds of the last build (department_feeds), under the build folder's
+    cache, keyed with the code that writes them (this module, opendata.py, urls.py)."""
+    return SheetCache(Path(cache_dir) / "feeds", [Path(__file__), Path(opendata.__file__), Path(urls.__file__)])
 
 
 STYLESHEET_XSL = """<?xml version="1.0" encoding="utf-8"?>
@@ -154,9 +180,14 @@ def feeds_page(facts: Facts, by_dept: dict[str, tuple[Change, ...]] | None = Non
     return "\n".join(out)
 
 
-def feed_files(facts: Facts) -> dict[str, bytes]:
+def feed_files(facts: Facts, cache_dir: Path | None = None) -> dict[str, bytes]:
+    """The department feeds, the stylesheet and the 订阅更新 page; with cache_dir (the build
+    folder's cache), unchanged department feeds are the last build's (department_feeds)."""
     by_dept = changes_by_department(facts)  # once for the feeds and the page
-    files = department_feeds(facts, by_dept)
+    cache = feed_cache(cache_dir) if cache_dir is not None else None
+    files = department_feeds(facts, by_dept, cache)
+    if cache is not None:
+        cache.finish()
     files[STYLESHEET] = STYLESHEET_XSL.encode("utf-8")
     files[f"{FEEDS}/index.md"] = feeds_page(facts, by_dept).encode("utf-8")
     return files

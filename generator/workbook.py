@@ -19,16 +19,19 @@ settings and written with `serialize()`, so the same facts give the same bytes.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from generator.derive import Facts
 from generator.opendata import (DATE_FORMAT, ColumnValues, column_values, public_tables, published_resources,
                                  table_columns, xlsx_value, _xlsx_texts)
-from generator.xlsx import (ColumnSheet, LazySheet, Properties, Sheet, SheetCache, column_widths_of, source_digest,
+from generator.xlsx import (ColumnSheet, DeflateCache, LazySheet, Properties, Sheet, SheetCache, column_widths_of, source_digest,
                             workbook_bytes)
 from generator.schema import load_package
 
@@ -251,8 +254,18 @@ def _reader_columns(facts: Facts) -> ReaderColumns:
     return [(t, _columns(facts, t)) for t in reader_tables(facts)]
 
 
-def reader_xlsx(facts: Facts, readers: ReaderColumns | None = None, cache: SheetCache | None = None) -> bytes:
-    """The reader's workbook; a table's sheet is taken from `cache` when its rows did not change."""
+def reader_digests(readers: ReaderColumns) -> dict[str, bytes | None]:
+    """Per reader table (by name) a source_digest of all its sheet and its SQLite table are
+    made from: its name, title, columns (key, title, kind) and values."""
+    return {t.name: source_digest(t.name, t.title, [(c.key, c.title, c.kind) for c in t.columns],
+                                  [c.values for c in columns]) for t, columns in readers}
+
+
+def reader_xlsx(facts: Facts, readers: ReaderColumns | None = None, cache: SheetCache | None = None,
+                deflated: DeflateCache | None = None, digests: dict[str, bytes | None] | None = None) -> bytes:
+    """The reader's workbook; a table's sheet is taken from `cache` when its rows did not change,
+    the zip members' deflated bytes from `deflated` when they did not change (`digests`:
+    reader_digests(readers), when the caller has them)."""
     site, as_of = facts.site, facts.as_of
     package = load_package()
     props = Properties(title=("【演示数据】" if site.sample else "") + package.descriptor["title"] + "（读者版）",
@@ -288,9 +301,12 @@ def reader_xlsx(facts: Facts, readers: ReaderColumns | None = None, cache: Sheet
             values, formats = _sheet_columns(t, columns)
             return ColumnSheet(t.title, header, values, formats, column_widths_of(header, values))
 
-        source = source_digest(t.title, header, [c.kind for c in t.columns], [c.values for c in columns]) if cache else None
+        if cache is None:
+            source = None
+        else:
+            source = (digests if digests is not None else reader_digests([(t, columns)])).get(t.name)
         sheets.append(LazySheet(t.title, source, make))
-    return workbook_bytes(sheets, props, as_of, cache)
+    return workbook_bytes(sheets, props, as_of, cache, deflated)
 
 
 # --- SQLite ----------------------------------------------------------------------------
@@ -330,13 +346,47 @@ def _sql_column(column: ColumnValues) -> Sequence[Any]:
 
 
 def sqlite_bytes(facts: Facts, tables: dict[str, list[dict]] | None = None,
-                 readers: ReaderColumns | None = None, columns: dict[str, list[ColumnValues]] | None = None) -> bytes:
+                 readers: ReaderColumns | None = None, columns: dict[str, list[ColumnValues]] | None = None,
+                 cache: "TableCache | None" = None, digests: dict[str, bytes | None] | None = None) -> bytes:
     """The database file's bytes: Data Package tables, reader tables, column definitions, metadata.
 
     `tables` (public_tables), `readers` (the reader tables' columns) and `columns` (each table's
-    table_columns) when the caller has them already."""
+    table_columns) when the caller has them already. With `cache` (the last build's file,
+    TableCache) and `digests` (table name → the table_digest or reader_digests digest of its
+    rows), a table whose digest is the last build's is copied from the last file by SQLite
+    (INSERT … SELECT) instead of being converted and inserted row by row from Python: the
+    same rows in the same order, and VACUUM then writes the file from the tables' contents
+    alone, so its bytes are those of a database made without the cache."""
+    if cache is not None:
+        try:
+            return _sqlite_bytes(facts, tables, readers, columns, cache, digests or {})
+        except sqlite3.Error:
+            cache.forget()  # a last file SQLite cannot read as expected: made without it
+    return _sqlite_bytes(facts, tables, readers, columns, None, {})
+
+
+def _sqlite_bytes(facts: Facts, tables: dict[str, list[dict]] | None, readers: ReaderColumns | None,
+                  columns: dict[str, list[ColumnValues]] | None, cache: "TableCache | None",
+                  digests: dict[str, bytes | None]) -> bytes:
     conn = sqlite3.connect(":memory:")
     try:
+        reuse: dict[str, str] = {}
+        if cache is not None and cache.data is not None:
+            conn.execute("ATTACH ':memory:' AS last")  # before any transaction (ATTACH cannot be in one)
+            conn.deserialize(cache.data, name="last")
+            reuse = cache.tables
+        made: dict[str, str] = {}  # table → the digest of the rows put into it
+
+        def fill(name: str, marks: str, rows: Callable[[], Any]) -> None:
+            digest = digests.get(name)
+            key = digest.hex() if digest is not None else None
+            if key is not None and reuse.get(name) == key:
+                conn.execute(f"INSERT INTO main.{_quote(name)} SELECT * FROM last.{_quote(name)}")
+            else:
+                conn.executemany(f"INSERT INTO main.{_quote(name)} VALUES ({marks})", rows())
+            if key is not None:
+                made[name] = key
+
         conn.execute("PRAGMA page_size = 4096")
         conn.execute("PRAGMA encoding = 'UTF-8'")
         conn.execute("PRAGMA user_version = 1")
@@ -354,32 +404,92 @@ def sqlite_bytes(facts: Facts, tables: dict[str, list[dict]] | None = None,
             cols = ", ".join(f"{_quote(f.name)} {_SQL_TYPES.get(f.type, 'TEXT')}" for f in res.fields)
             conn.execute(f"CREATE TABLE {_quote(res.name)} ({cols})")
             marks = ", ".join("?" for _ in res.fields)
-            values = (columns or {}).get(res.name) or table_columns(res, tables[res.name])
-            conn.executemany(f"INSERT INTO {_quote(res.name)} VALUES ({marks})", zip(*map(_sql_column, values)))
+
+            def rows(res=res):
+                values = (columns or {}).get(res.name) or table_columns(res, tables[res.name])
+                return zip(*map(_sql_column, values))
+
+            fill(res.name, marks, rows)
             conn.executemany("INSERT INTO columns VALUES (?, ?, ?, ?)",
                              ((res.name, f.name, f.title, f.description) for f in res.fields))
         for t, reader_columns in (_reader_columns(facts) if readers is None else readers):
             cols = ", ".join(f"{_quote(c.key)} {_SQL_TYPES[c.kind]}" for c in t.columns)
             conn.execute(f"CREATE TABLE {_quote(t.name)} ({cols})")
             marks = ", ".join("?" for _ in t.columns)
-            values = [list(map(yes_no, column.values)) if c.kind == "yesno" else _sql_column(column)
-                      for c, column in zip(t.columns, reader_columns)]
-            conn.executemany(f"INSERT INTO {_quote(t.name)} VALUES ({marks})", zip(*values))
+
+            def rows(t=t, reader_columns=reader_columns):
+                return zip(*[list(map(yes_no, column.values)) if c.kind == "yesno" else _sql_column(column)
+                             for c, column in zip(t.columns, reader_columns)])
+
+            fill(t.name, marks, rows)
             conn.executemany("INSERT INTO columns VALUES (?, ?, ?, ?)",
                              ((t.name, c.key, c.title, c.definition) for c in t.columns))
         conn.commit()
+        if reuse:
+            conn.execute("DETACH last")
         conn.execute("VACUUM")
-        return conn.serialize()
+        data = conn.serialize()
     finally:
         conn.close()
+    if cache is not None:
+        cache.save(data, made)
+    return data
+
+
+class TableCache:
+    """The SQLite file of the last build (build/.cache/sqlite-tables/) and the digest of each
+    of its tables' rows, for sqlite_bytes: a rebuild after one record changed copies the
+    unchanged tables from it. Used only when the file's SHA-256 is the one saved with the
+    digests and the code that makes the tables (this module, opendata.py, xlsx.py) and the
+    SQLite library are the same; anything else costs a database made without it."""
+
+    _FORMAT = 1
+
+    def __init__(self, folder: Path):
+        self.file, self.index = Path(folder) / "tables.sqlite", Path(folder) / "tables.json"
+        code = hashlib.sha256(f"{self._FORMAT}\0{sqlite3.sqlite_version}\0".encode())
+        from generator import opendata, xlsx
+
+        for path in (__file__, opendata.__file__, xlsx.__file__):
+            code.update(Path(path).read_bytes())
+        self.code = code.hexdigest()
+        self.data: bytes | None = None
+        self.tables: dict[str, str] = {}
+        try:
+            saved = json.loads(self.index.read_text(encoding="utf-8"))
+            data = self.file.read_bytes()
+            if (isinstance(saved, dict) and saved.get("code") == self.code and isinstance(saved.get("tables"), dict)
+                    and saved.get("sha256") == hashlib.sha256(data).hexdigest()):
+                self.data, self.tables = data, saved["tables"]
+        except (OSError, ValueError):
+            pass
+
+    def forget(self) -> None:
+        self.data, self.tables = None, {}
+
+    def save(self, data: bytes, tables: dict[str, str]) -> None:
+        """Keep this build's file and its tables' digests (the file first: an index naming
+        another file's digest is never used)."""
+        from generator.files import write_if_changed
+
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            write_if_changed(self.file, data)
+            write_if_changed(self.index, json.dumps({"code": self.code, "sha256": hashlib.sha256(data).hexdigest(),
+                                                     "tables": tables}, sort_keys=True).encode("utf-8"))
+        except OSError:
+            pass
 
 
 def reader_files(facts: Facts, name: str, tables: dict[str, list[dict]] | None = None,
-                 cache: SheetCache | None = None, columns: dict[str, list[ColumnValues]] | None = None
-                 ) -> dict[str, bytes]:
+                 cache: SheetCache | None = None, columns: dict[str, list[ColumnValues]] | None = None,
+                 deflated: DeflateCache | None = None, table_cache: TableCache | None = None,
+                 digests: dict[str, bytes | None] | None = None) -> dict[str, bytes]:
     """Paths relative to the data folder; `tables`: public_tables(facts), and `columns`: each
     table's table_columns, when the caller has them; `cache`: the reader workbook's sheets of
-    the last build (xlsx.SheetCache)."""
+    the last build (xlsx.SheetCache); `deflated`: its zip members' (xlsx.DeflateCache)."""
     readers = _reader_columns(facts)
-    return {f"{name}-reader.xlsx": reader_xlsx(facts, readers, cache),
-            f"{name}.sqlite": sqlite_bytes(facts, tables, readers, columns)}
+    mine = reader_digests(readers) if cache is not None or table_cache is not None else None
+    return {f"{name}-reader.xlsx": reader_xlsx(facts, readers, cache, deflated, mine),
+            f"{name}.sqlite": sqlite_bytes(facts, tables, readers, columns, table_cache,
+                                           {**(digests or {}), **(mine or {})})}

@@ -140,3 +140,46 @@ def test_calendar_lines_that_fit_are_not_walked_character_by_character():
     for _ in range(3000):
         line = "".join(rng.choice("aZ,;中文é😀 ") for _ in range(rng.randint(0, 90)))
         assert fold(line) == folded_before(line), repr(line)
+
+
+def test_department_feeds_from_the_cache_are_the_feeds_made_without_it(demo, tmp_path, monkeypatch):
+    """With the build folder's cache, a department feed whose changes, settings and date are as in
+    the last build is taken from it: the same bytes; a changed entry remakes its department's feed
+    only; other settings remake every feed; a damaged cache file is made again, never used."""
+    from dataclasses import replace
+
+    made: list[str] = []
+    atom_feed = feed.atom_feed
+    monkeypatch.setattr(feed, "atom_feed", lambda facts, changes=None, **kw: made.append(kw["path"]) or
+                        atom_feed(facts, changes, **kw))
+    cache = tmp_path / "cache"
+    plain = feed.feed_files(demo)
+    feeds = {p for p in plain if p.endswith(".xml")}
+    made.clear()
+    assert feed.feed_files(demo, cache) == plain and set(made) == feeds
+    made.clear()
+    assert feed.feed_files(demo, cache) == plain and made == []
+
+    by_dept = feed.changes_by_department(demo)
+    dept = next(d for d, changes in by_dept.items() if changes)
+    first = by_dept[dept][0]
+    changed = replace(demo, changes=tuple(replace(c, title=c.title + "（改）") if c is first else c for c in demo.changes))
+    expected = feed.feed_files(changed)
+    made.clear()
+    assert feed.feed_files(changed, cache) == expected and made == [feed.department_feed_path(dept)]
+    assert expected[feed.department_feed_path(dept)] != plain[feed.department_feed_path(dept)]
+
+    renamed = replace(demo, site=replace(demo.site, site_name=demo.site.site_name + "（新）"))
+    made.clear()
+    assert feed.feed_files(renamed, cache) == feed.feed_files(renamed) and set(made) == feeds
+    later = replace(demo, as_of=date(2027, 1, 4))  # a department without changes dates its feed by the as-of date
+    assert feed.feed_files(later, cache) == feed.feed_files(later)
+
+    assert feed.feed_files(demo, cache) == plain
+    stored = sorted((cache / "feeds").iterdir())
+    assert len(stored) == len(feeds)  # only the last build's feeds are kept
+    for i, path in enumerate(stored):
+        data = path.read_bytes()
+        path.write_bytes(data[:-3] if i % 2 else data[:-3] + b"<x>")
+    made.clear()
+    assert feed.feed_files(demo, cache) == plain and set(made) == feeds

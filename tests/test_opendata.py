@@ -554,7 +554,7 @@ def test_open_data_from_the_cache_is_what_is_made_without_it(demo, data_dir: Pat
     assert dict(opendata.iter_open_data_files(demo, cache)) == plain
     stored = {p: p.read_bytes() for p in cache.rglob("*") if p.is_file()}
     assert len([p for p in stored if p.parent.name == "open-data-tables"]) == 2 * len(
-        opendata.published_resources(load_package()))
+        opendata.published_resources(load_package())) + len(opendata.API_LISTS)
     assert dict(opendata.iter_open_data_files(demo, cache)) == plain
     assert {p: p.read_bytes() for p in cache.rglob("*") if p.is_file()} == stored  # nothing made again
     record = sorted((data_dir / "commitments").glob("*.yaml"))[0]
@@ -589,3 +589,30 @@ def test_api_lists_written_field_by_field_are_what_json_dumps_writes(demo):
         spec = opendata.ApiList("odd", "奇怪的列表", lambda facts, table=table: table, fields)
         expected = (json.dumps(opendata.api_list(demo, spec), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
         assert opendata.api_list_bytes(demo, spec) == expected, table
+
+
+def test_api_lists_from_the_cache_follow_their_values(demo, tmp_path: Path, monkeypatch):
+    """An API list is taken from the cache only when every value and the envelope are the last
+    build's; a changed arrears record remakes the arrears list; a damaged cache file is made again."""
+    from generator.xlsx import SheetCache
+
+    made: list[int] = []
+    text = opendata._api_list_text
+    monkeypatch.setattr(opendata, "_api_list_text", lambda facts, spec, rows: made.append(1) or text(facts, spec, rows))
+    spec = next(s for s in opendata.API_LISTS if s.name == "arrears")
+    plain = opendata.api_list_bytes(demo, spec)
+    folder = tmp_path / "tables"
+    assert opendata.api_list_bytes(demo, spec, SheetCache(folder)) == plain and len(made) == 2
+    assert opendata.api_list_bytes(demo, spec, SheetCache(folder)) == plain and len(made) == 2  # from the cache
+    first = demo.arrears[0]
+    changed = dataclasses.replace(demo, arrears=(dataclasses.replace(first, repaid=first.repaid + 1),) + demo.arrears[1:])
+    expected = opendata.api_list_bytes(changed, spec)
+    assert expected != plain
+    made.clear()
+    assert opendata.api_list_bytes(changed, spec, SheetCache(folder)) == expected and made == [1]
+    later = dataclasses.replace(demo, as_of=date(2027, 1, 4))  # the envelope's date
+    assert opendata.api_list_bytes(later, spec, SheetCache(folder)) == opendata.api_list_bytes(later, spec)
+    for path in folder.iterdir():
+        path.write_bytes(path.read_bytes()[:-2])
+    made.clear()
+    assert opendata.api_list_bytes(changed, spec, SheetCache(folder)) == expected and made == [1]

@@ -189,3 +189,24 @@ def test_rebuild_after_one_change_equals_a_full_build(tmp_path):
     assert sorted(rebuilt) == sorted(fresh)
     assert [k for k in fresh if rebuilt[k] != fresh[k]] == []
     assert "（已修改）" in (site / "commitments" / record.stem / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_benchmark_names_the_file_system_it_measured_on(tmp_path):
+    """benchmarks/run.py prints where the builds wrote and what making one record page's folder
+    cost just before: on an ext4 without a journal that cost follows the disk's recent deletions
+    (kernel ext4 recently_deleted()), and a reader of the figures must be able to see it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_run", Path(__file__).parent.parent / "benchmarks" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    fs = bench.file_system(tmp_path)
+    if Path("/proc/mounts").is_file():
+        assert fs["type"] != "?" and tmp_path.resolve().as_posix().startswith(fs["mount"])
+    micro = bench.creation_probe(tmp_path, count=20)
+    assert micro > 0 and len(list(tmp_path.glob(".probe-*/*/index.html"))) == 20
+    info = {"cpu": "c", "cores": 2, "ram": "1 GiB", "system": "s", "python": "3", "libyaml": True, "packages": {},
+            "file_system": {"mount": "/mnt/j", "type": "ext4", "device": "/dev/loop0", "journal": True},
+            "probes": {1000: 61.4}}
+    assert ("Work folder: ext4, with a journal (/dev/loop0 on /mnt/j); making a folder with one file: "
+            "61 µs before the 1,000-record builds") in bench.report([], None, info)

@@ -144,3 +144,81 @@ def test_the_data_page_lists_both(demo):
     assert "[zhanqian-integrity-reader.xlsx](zhanqian-integrity-reader.xlsx)" in page
     assert "[zhanqian-integrity.sqlite](zhanqian-integrity.sqlite)" in page
     assert json.loads(files["data/api/summary.json"])["as_of"] == "2026-11-26"
+
+
+def _digests(facts):
+    """What iter_open_data_files gives sqlite_bytes: each public table's and reader table's digest."""
+    from generator.schema import load_package
+
+    tables = opendata.public_tables(facts)
+    digests = {r.name: opendata.table_digest(r, tables[r.name]) for r in opendata.published_resources(load_package())}
+    readers = workbook._reader_columns(facts)
+    return tables, readers, {**digests, **workbook.reader_digests(readers)}
+
+
+def test_sqlite_from_the_last_files_tables_is_the_file_made_without_it(demo, tmp_path, monkeypatch):
+    """With a TableCache, a table whose digest is the last build's is copied from the last file;
+    the file is byte for byte the one made without the cache; a changed arrears record remakes
+    the arrears tables only; a damaged or foreign last file is not used."""
+    from dataclasses import replace
+
+    inserted: list[str] = []
+    connect = sqlite3.connect
+
+    class Counting:
+        def __init__(self, conn):
+            self.conn = conn
+
+        def __getattr__(self, name):
+            return getattr(self.conn, name)
+
+        def executemany(self, sql, rows):
+            inserted.append(sql.split()[2])
+            return self.conn.executemany(sql, rows)
+
+    monkeypatch.setattr(workbook.sqlite3, "connect", lambda *a: Counting(connect(*a)))
+    folder = tmp_path / "tables"
+    plain = workbook.sqlite_bytes(demo)
+    tables, readers, digests = _digests(demo)
+    made = lambda facts, tables, readers, digests: workbook.sqlite_bytes(  # noqa: E731
+        facts, tables, readers, None, workbook.TableCache(folder), digests)
+    inserted.clear()
+    assert made(demo, tables, readers, digests) == plain
+    every = {name for name in inserted if name not in ("meta", "columns")}
+    assert {f'main."{name}"' for name in digests} == every
+    inserted.clear()
+    assert made(demo, tables, readers, digests) == plain
+    assert set(inserted) == {"meta", "columns"}  # every data table copied from the last file
+
+    first = demo.arrears[0]
+    changed = replace(demo, arrears=(replace(first, repaid=first.repaid + 1),) + demo.arrears[1:])
+    expected = workbook.sqlite_bytes(changed)
+    assert expected != plain
+    inserted.clear()
+    assert made(changed, *_digests(changed)) == expected
+    assert set(inserted) - {"meta", "columns"} == {'main."arrears_shown"'}  # the reader table shows `repaid`
+
+    data = (folder / "tables.sqlite").read_bytes()
+    for damaged in (data[:-4096], data[:5000] + bytes([data[5000] ^ 1]) + data[5001:], b"not a database"):
+        (folder / "tables.sqlite").write_bytes(damaged)
+        inserted.clear()
+        assert made(changed, *_digests(changed)) == expected
+        assert len(set(inserted)) == len(digests) + 2  # made without the last file
+        (folder / "tables.sqlite").write_bytes(data)
+    index = json.loads((folder / "tables.json").read_text(encoding="utf-8"))
+    (folder / "tables.json").write_text(json.dumps({**index, "code": "another version"}), encoding="utf-8")
+    inserted.clear()
+    assert made(changed, *_digests(changed)) == expected and len(set(inserted)) == len(digests) + 2
+    # A last file that matches its index but lacks the tables the index names: made without it.
+    other = sqlite3.connect(":memory:")
+    other.execute("CREATE TABLE t (a)")
+    other.commit()
+    foreign = other.serialize()
+    other.close()
+    import hashlib
+
+    (folder / "tables.sqlite").write_bytes(foreign)
+    (folder / "tables.json").write_text(json.dumps({**index, "sha256": hashlib.sha256(foreign).hexdigest()}),
+                                        encoding="utf-8")
+    assert workbook.TableCache(folder).data == foreign  # (the index is believed)
+    assert made(changed, *_digests(changed)) == expected

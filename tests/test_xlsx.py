@@ -137,3 +137,102 @@ def test_source_digest_tells_types_and_values_apart():
     digests = {source_digest([v]) for v in values}
     assert len(digests) == len(values)
     assert source_digest([object()]) is None or source_digest([lambda: 1]) is None
+
+
+def _plain_zip(members, day):
+    """fixed_zip as zipfile writes it (no cache): what the cached path must equal."""
+    from generator.xlsx import fixed_zip
+
+    return fixed_zip(members, day)
+
+
+def test_zip_from_cached_members_is_zipfiles_bytes(tmp_path):
+    """With a DeflateCache the archive is written from the members' deflated bytes: the same
+    bytes as zipfile's, empty and non-ASCII names and incompressible members included; a
+    member whose bytes changed is deflated again, the others are read from the cache."""
+    import os
+    import random
+
+    from generator.xlsx import DeflateCache, fixed_zip
+
+    rnd = random.Random(7)
+    day = date(2026, 11, 20)
+    members = [("a.txt", b""), ("数据/表.csv", "甲,乙\r\n".encode("utf-8") * 500), ("rand.bin", os.urandom(70_000)),
+               ("x/y.xml", b"<x>" + b"".join(str(rnd.random()).encode() for _ in range(5_000)) + b"</x>")]
+    folder = tmp_path / "members"
+    cache = DeflateCache(folder)
+    assert fixed_zip(members, day, cache) == _plain_zip(members, day)
+    cache.finish()
+    assert len(list(folder.iterdir())) == 4
+    with zipfile.ZipFile(io.BytesIO(fixed_zip(members, day, DeflateCache(folder)))) as z:
+        assert z.testzip() is None and [(i.filename, z.read(i)) for i in z.infolist()] == members
+
+    before = {path.name: path.stat().st_ino for path in folder.iterdir()}
+    members[2] = ("rand.bin", os.urandom(70_000))
+    cache = DeflateCache(folder)
+    assert fixed_zip(members, day, cache) == _plain_zip(members, day)
+    after = {path.name: path.stat().st_ino for path in folder.iterdir()}
+    assert len(after.keys() - before.keys()) == 1  # only the changed member deflated (and kept)
+    assert all(after[name] == ino for name, ino in before.items() if name in after)  # the rest read, not rewritten
+    cache.finish()
+    assert len(list(folder.iterdir())) == 4  # the changed member's old file removed
+
+
+def test_damaged_deflate_cache_is_made_again(tmp_path):
+    """A truncated, rewritten or foreign cache file is never used: the archive is still zipfile's."""
+    from generator.xlsx import DeflateCache, fixed_zip
+
+    day = date(2026, 11, 20)
+    members = [("one.xml", b"<a>" * 4_000), ("two.xml", "表格".encode("utf-8") * 3_000)]
+    folder = tmp_path / "members"
+    fixed_zip(members, day, DeflateCache(folder))
+    damaged = []
+    for i, path in enumerate(sorted(folder.iterdir())):
+        data = path.read_bytes()
+        damaged.append(data[:-5] if i == 0 else data[:40] + bytes([data[40] ^ 1]) + data[41:])
+        path.write_bytes(damaged[-1])
+    assert fixed_zip(members, day, DeflateCache(folder)) == _plain_zip(members, day)
+    for path in folder.iterdir():
+        path.write_bytes(b"not a cache file")
+    assert fixed_zip(members, day, DeflateCache(folder)) == _plain_zip(members, day)
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    folder.write_bytes(b"a file where the folder was")  # unusable cache folder: made, not kept
+    assert fixed_zip(members, day, DeflateCache(folder)) == _plain_zip(members, day)
+
+
+def test_workbook_with_deflate_cache_is_the_same_file(tmp_path):
+    from generator.xlsx import DeflateCache
+
+    rows = [[(f"文本 {i}", None), (Decimal(i) / 7, "0.00"), (date(2026, 1, 1 + i % 28), "yyyy-mm-dd")] for i in range(300)]
+    sheets = [Sheet("表", ["文本", "金额", "日期"], rows, column_widths(["文本", "金额", "日期"], rows))]
+    plain = workbook_bytes(sheets, PROPS, date(2026, 11, 20))
+    for _ in range(2):
+        assert workbook_bytes(sheets, PROPS, date(2026, 11, 20), deflated=DeflateCache(tmp_path / "d")) == plain
+
+
+def test_sheet_cache_files_cut_short_or_changed_are_made_again(tmp_path):
+    """SheetCache.data and the sheets' XML carry their size and CRC-32: a damaged file is never used."""
+    from generator.xlsx import LazySheet, SheetCache, source_digest
+
+    folder = tmp_path / "c"
+    calls = []
+    make = lambda: calls.append(1) or b"payload " * 100  # noqa: E731
+    assert SheetCache(folder).data(source_digest("x"), make) == b"payload " * 100
+    assert SheetCache(folder).data(source_digest("x"), make) == b"payload " * 100 and len(calls) == 1
+    (path,) = folder.iterdir()
+    for damaged in (path.read_bytes()[:-1], path.read_bytes()[:-1] + b"X", b"", path.read_bytes()[4:]):
+        path.write_bytes(damaged)
+        calls.clear()
+        assert SheetCache(folder).data(source_digest("x"), make) == b"payload " * 100 and calls == [1]
+
+    rows = [[(f"文本{i}", None)] for i in range(50)]
+    sheet = lambda: LazySheet("表", source_digest("表", rows), lambda: Sheet("表", ["值"], rows, [10]))  # noqa: E731
+    plain = workbook_bytes([Sheet("表", ["值"], rows, [10])], PROPS, date(2026, 11, 20))
+    sheets = tmp_path / "s"
+    assert workbook_bytes([sheet()], PROPS, date(2026, 11, 20), SheetCache(sheets)) == plain
+    (path,) = sheets.iterdir()
+    head, _, xml = path.read_bytes().partition(b"\n")
+    path.write_bytes(head + b"\n" + xml.replace("文本1".encode(), "文本9".encode(), 1))
+    assert workbook_bytes([sheet()], PROPS, date(2026, 11, 20), SheetCache(sheets)) == plain
