@@ -22,6 +22,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
 from typing import Iterable, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -846,8 +847,12 @@ def _changes(commitments, arrears, findings, as_of: date, drift: tuple[DriftEntr
         out.append(Change(d.entry.date, "drift", d.record_id, d.record_kind, d.title,
                           f"{'、'.join(d.entry.field_titles)}变更：{d.entry.what}（原因：{d.entry.reason}）"))
     out = [c for c in out if c.date <= as_of]
-    # Newest first; ties in a stable order so that two builds give the same bytes.
-    return tuple(sorted(out, key=lambda c: (c.date, c.record_id, c.kind, c.text), reverse=True))
+    # Newest first; ties in a stable order so that two builds give the same bytes. (attrgetter
+    # makes the same key tuples in C: 25,000 changes at 10,000 records.)
+    return tuple(sorted(out, key=_CHANGE_ORDER, reverse=True))
+
+
+_CHANGE_ORDER = attrgetter("date", "record_id", "kind", "text")
 
 
 

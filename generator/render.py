@@ -1281,13 +1281,16 @@ class _Site:
     # records and departments: HTML, stamped into the engine's shell pages
 
     def html_page(self, kind: str, record_id: str, template: str, title: str,
-                  search: str | None, later: dict[str, Callable[[], Any]] | None = None, **context) -> "HtmlPage":
+                  search: str | None, later: dict[str, Callable[[], Any]] | None = None,
+                  source: tuple | None = None, **context) -> "HtmlPage":
         """later: context values made only when the page is rendered (not for a page the cache
-        has), each a function of the context's values alone, so the key need not hold it."""
+        has), each a function of the context's values alone, so the key need not hold it.
+        source: what the page is made from besides the cache's common inputs, for its key
+        instead of the context (a record page: its record and history, see _PageCache.key)."""
         path = record_path(kind, record_id)
         address = page_url(path)
         if self.cache is not None:
-            key = self.cache.key(path, template, title, context, record_refs=kind == "departments")
+            key = self.cache.key(path, template, title, context, source=source, record_refs=kind == "departments")
             if kind != "departments":
                 self.cache.record_keys[(kind, record_id)] = key
             if self.cache.fresh(address, key):
@@ -1303,14 +1306,16 @@ class _Site:
 
     def commitment(self, c: CommitmentFacts) -> "HtmlPage":
         r = c.record
+        hist = history_view(self.history, r.id)
         return self.html_page("commitments", r.id, "commitment.html.j2", commitment_title(c), commitment_search(c),
-                              c=c, r=r, hist=history_view(self.history, r.id),
+                              source=(r, hist), c=c, r=r, hist=hist,
                               head=citizen.record_head("commitments", c, self.facts))
 
     def arrears_item(self, a: ArrearsFacts) -> "HtmlPage":
         r = a.record
+        hist = history_view(self.history, r.id)
         return self.html_page("arrears", r.id, "arrears_item.html.j2", arrears_title(a), arrears_search(a),
-                              a=a, r=r, hist=history_view(self.history, r.id),
+                              source=(r, hist), a=a, r=r, hist=hist,
                               head=citizen.record_head("arrears", a, self.facts),
                               repayments_total=sum((p.amount for p in a.repayments), Decimal(0)),
                               plan_total=sum((i.instalment.amount for i in a.instalments), Decimal(0)),
@@ -1319,8 +1324,9 @@ class _Site:
 
     def finding(self, x: FindingFacts) -> "HtmlPage":
         r = x.record
+        hist = history_view(self.history, r.id)
         return self.html_page("findings", r.id, "finding.html.j2", finding_title(x), finding_search(x),
-                              x=x, r=r, hist=history_view(self.history, r.id),
+                              source=(r, hist), x=x, r=r, hist=hist,
                               head=citizen.record_head("findings", x, self.facts))
 
     def department(self, d: DepartmentFacts) -> "HtmlPage":
@@ -1605,30 +1611,43 @@ class _PageCache:
     """Which record and department pages are already right, so that a rebuild after one
     record changed renders a handful of pages instead of all of them.
 
-    A page's key digests everything its template reads: the template files, this
-    module, the chart module and the schema (field labels), the as-of date and the site
-    settings, the ids of the records and departments on the site (links), and the pickle
-    of the page's context (see key). A page is skipped (its entry in the last pages.pack
-    copied as it is) only when its key matches and that pack is still the one the cache
-    was saved with. The cache is a JSON file, rewritten only when it changed.
+    A page's key digests everything the page is made from. Common to all pages (``common``):
+    the template files, the generator's code (every module of the package: load, validate,
+    derive, render ...), the schema (field labels), the as-of date, the site settings, the
+    working-day calendar, every department (names and contacts: any record may show any of
+    them), the ids of the records and departments on the site (links) and whether history
+    was read. Then per page (see key): a record page the record as validation made it
+    (what derive made its facts from, with the common inputs above) and its history; a
+    department page the pickle of its context. A page is skipped (its entry in the last
+    pages.pack copied as it is) only when its key matches and that pack is still the one
+    the cache was saved with. The cache is a JSON file, rewritten only when it changed.
     """
 
-    VERSION = 5
+    VERSION = 6
 
     def __init__(self, path: Path, facts: Facts, history: History | None, templates_dir: Path, pack: PackWriter):
         import hashlib
 
         self.path, self.pack = path, pack
-        self._sha = hashlib.sha1
         digest = hashlib.sha1()
-        code = [Path(__file__), Path(charts.__file__), *sorted((Path(__file__).parent / "schemas").rglob("*"))]
-        for src in sorted((templates_dir / "pages").rglob("*")) + code:  # templates, filters, field labels
+        package = Path(__file__).parent
+        # The whole package's code: a record page is keyed by derive's inputs (key), so every
+        # step from the data to the page (load, validate, model, derive, citizen, render ...) is
+        # an input; the schemas are the field labels and the validation rules.
+        code = [*sorted(package.rglob("*.py")), *sorted((package / "schemas").rglob("*"))]
+        for src in sorted((templates_dir / "pages").rglob("*")) + code:  # templates, code, field labels
             if src.is_file():
                 digest.update(src.as_posix().encode() + b"\0" + src.read_bytes() + b"\0")
         known = [sorted(x.record.id for x in getattr(facts, kind)) for kind in ("commitments", "arrears", "findings")]
         digest.update(repr((self.VERSION, jinja2.__version__, facts.as_of, facts.site, known,
                             sorted(d.department.id for d in facts.departments), history is None)).encode())
+        # What derive reads besides the record itself (derive.derive: each record's facts are made
+        # from it, the as-of date, the site settings, the calendar, the departments' names and
+        # the department answering for it): every department whole, and the calendar.
+        digest.update(repr((sorted(facts.department_names.items()), [d.department for d in facts.departments],
+                            facts.calendar.identity())).encode("utf-8", "surrogatepass"))
         self.common = digest.hexdigest()
+        self._digest = digest  # each page's key continues it (see key)
         self.old: dict[str, str] = {}
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))
@@ -1640,32 +1659,44 @@ class _PageCache:
         self._record_keys: dict[int, tuple[object, str]] = {}  # id(record facts) -> (them, their page's key)
         self.record_keys: dict[tuple[str, str], str] = {}  # (kind, record id) -> its page's key (RenderResult)
 
-    def key(self, path: str, template: str, title: str, context: dict, *, record_refs: bool = False) -> str:
-        """The digest of the page's pickled context (frozen dataclasses, tuples, dates, Decimals,
-        strings, Markup), about twice as fast as their repr.
+    def key(self, path: str, template: str, title: str, context: dict, *, source: tuple | None = None,
+            record_refs: bool = False) -> str:
+        """The page's key: the common digest continued with the pickle of the page's own inputs.
 
-        Exact: a pickle loads back into an equal object graph, so two contexts that differ
-        in any value (or type) give different bytes. Pickle also writes how objects are
-        shared (its memo), which could make equal contexts give different bytes; that
-        only costs a cache miss (the page is rendered), never a wrong page. In practice
-        the same data gives the same keys in every process: the context holds no sets
-        (whose order would follow the string hash seed) and is built the same way each
-        time (checked across hash seeds at 2,000 records).
+        A record page (source): the record as validation made it and its history view,
+        (model records and tuples of strings, dates, Decimals: a third of the pickle of its
+        facts). Its facts are derive's function of that record and of inputs the common digest
+        holds (derive.derive_commitment, derive_arrears, derive_finding: as-of date, site
+        settings, calendar, departments), and its page a function of those facts, the history
+        view, and the common inputs (as-of date, site settings, links): equal keys, equal
+        pages. Other pages: the pickle of their context (frozen dataclasses, tuples, dates,
+        Decimals, strings, Markup).
 
-        A record page's key digests its record's facts (and more), so it stands for them
-        in a department page's key (record_refs): a department carries all its records,
-        and pickling them again cost as much as all record pages' keys together (half
-        of the keys' time at 10,000 records). A record keyed before is written as its page
-        key; any other object is pickled as it is.
+        Exact: a pickle loads back into an equal object graph, so two inputs that differ in
+        any value (or type) give different bytes. Pickle also writes how objects are shared
+        (its memo), which could make equal inputs give different bytes; that only costs a
+        cache miss (the page is rendered), never a wrong page. In practice the same data
+        gives the same keys in every process: the inputs hold no sets (whose order would
+        follow the string hash seed) and are built the same way each time.
+
+        Every key continues the common digest, so it stands for its page's inputs on its own:
+        the letters' cache (extras._LetterCache) keys a record's letter by it. A record page's
+        key stands for its record's facts in a department page's key (record_refs): a
+        department carries all its records, and pickling them again cost as much as all record
+        pages' keys together. A record keyed before is written as its page key; any other
+        object is pickled as it is.
         """
-        data = (path, template, title, sorted(context.items()))
-        if record_refs:
+        if source is not None:
+            raw = pickle.dumps((path, template, title, source), protocol=5)
+        elif record_refs:
             buf = io.BytesIO()
-            _RecordRefPickler(buf, self._record_keys).dump(data)
+            _RecordRefPickler(buf, self._record_keys).dump((path, template, title, sorted(context.items())))
             raw = buf.getvalue()
         else:
-            raw = pickle.dumps(data, protocol=5)
-        key = self._sha(raw).hexdigest()
+            raw = pickle.dumps((path, template, title, sorted(context.items())), protocol=5)
+        digest = self._digest.copy()
+        digest.update(raw)
+        key = digest.hexdigest()
         if not record_refs:
             for value in context.values():
                 if value.__class__ in _RECORD_FACTS:

@@ -65,6 +65,17 @@ class WorkdayCalendar:
         self._ordinals: dict[int, tuple[int, ...]] = {}
         self._sets: dict[int, frozenset[int]] = {}
 
+    def identity(self) -> str:
+        """Everything the answers depend on, as text (for cache keys): the years supplied as
+        data, strictness, and chinese-calendar's version and schedule tables."""
+        import hashlib
+        from pathlib import Path
+
+        tables = Path(chinese_calendar.__file__).with_name("constants.py")
+        library = hashlib.sha1(tables.read_bytes()).hexdigest() if tables.is_file() else ""
+        years = sorted((y, s.notice, sorted(s.holidays), sorted(s.workdays)) for y, s in self._extra.items())
+        return repr((self._strict, years, getattr(chinese_calendar, "__version__", ""), library))
+
     def covers(self, year: int) -> bool:
         if year in self._extra:
             return True

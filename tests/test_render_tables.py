@@ -152,6 +152,55 @@ def test_page_cache_rerenders_exactly_the_pages_whose_inputs_changed(tmp_path):
     assert html_bodies(build)["departments/fgj.html"][0] == third["departments/fgj.html"][0]
 
 
+def test_a_pages_key_changes_with_every_input_the_page_shows(tmp_path):
+    """Record pages are keyed by their record as validated and the inputs common to all pages
+    (render._PageCache), not by their facts: every change of the data that changes a page's bytes,
+    or that derive reads for it (a department's name or contacts, a related record leaving the
+    site, the as-of date, the calendar, the site settings, the record itself), changes its key, and
+    the letters' cache (keyed by the same keys) with it. Unchanged data gives the same keys."""
+    from generator.workdays import WorkdayCalendar, YearSchedule
+
+    base = dataset()
+
+    def keyed(data, as_of=AS_OF):
+        build = tmp_path / f"b{len(list(tmp_path.iterdir()))}"
+        result = render_mod.render(derive(data, as_of), build, cache_file=build / ".cache" / "render-pages.json")
+        return html_bodies(build), result.record_keys
+
+    before, letters = keyed(base)
+    assert keyed(base) == (before, letters)  # stable: another render of the same data, the same keys
+    assert set(letters.values()) <= {key for _, key in before.values()}
+
+    def dept(i, **changes):
+        return tuple(dataclasses.replace(d, **changes) if n == i else d for n, d in enumerate(DEPARTMENTS))
+
+    schedule = YearSchedule("国办发明电〔2030〕1号", frozenset({date(2031, 1, 1)}), frozenset())
+    variants = {
+        "department name": (dataclasses.replace(base, departments=dept(1, name="区财政局（新名称）")), AS_OF),
+        "department contact": (dataclasses.replace(base, departments=dept(0, contact_phone="0417-1234567")), AS_OF),
+        "related record gone": (dataclasses.replace(base, arrears=base.arrears[1:]), AS_OF),
+        "as-of date": (base, date(2026, 11, 27)),
+        "calendar": (dataclasses.replace(base, calendar=WorkdayCalendar({2031: schedule})), AS_OF),
+        "site settings": (dataclasses.replace(base, site=dataclasses.replace(base.site, publisher="另一发布机构")), AS_OF),
+        "record": (dataclasses.replace(base, arrears=(base.arrears[0]._replace(note="新备注"), *base.arrears[1:])), AS_OF),
+    }
+    for name, (data, as_of) in variants.items():
+        after, after_letters = keyed(data, as_of)
+        shown = {k for k in after.keys() & before.keys() if after[k][0] != before[k][0]}
+        rekeyed = {k for k in after.keys() & before.keys() if after[k][1] != before[k][1]}
+        assert shown <= rekeyed, name  # a page whose bytes changed never keeps its key
+        if name == "record":  # the one record's page and its department's; every other page kept its key
+            assert rekeyed == {"arrears/AR-2024-001.html", "departments/fgj.html"}
+            assert {k for k in letters if after_letters.get(k) != letters[k]} == {("arrears", "AR-2024-001")}
+        else:  # an input of every page's facts: every key, and every letter's
+            assert rekeyed == after.keys() & before.keys(), name
+            assert not set(after_letters.items()) & set(letters.items()), name
+    renamed, _ = keyed(*variants["department name"])
+    assert "区财政局（新名称）" in renamed["arrears/AR-2024-002.html"][0].decode()
+    gone, _ = keyed(*variants["related record gone"])
+    assert gone["findings/DF-2026-001.html"][0] != before["findings/DF-2026-001.html"][0]
+
+
 def test_badges_and_timeline_print_what_they_printed_before():
     """badge_list remembers each badge's markup and timeline no longer adds Markup to str: same text."""
     from generator.derive import Badge, Event

@@ -80,6 +80,10 @@ def _item_bounds(text: str, anchor: str, after: int = 0, before: int | None = No
     return begin, end + len("</li>")
 
 
+#: How many distinct contents a shell remembers (stamp_bytes).
+_CONTENTS_KEPT = 4096
+
+
 class Shell:
     """One built shell page, ready to stamp pages into."""
 
@@ -115,6 +119,7 @@ class Shell:
         self.parts_after = self._split_rest(toc_after, shell_url, site_url, (sa, st))
         self.tail = tail
         self._formats = tuple(self._format(t) for t in (self.leaf, self.child, self.parent_open, self.parent_close))
+        self._contents: dict[tuple, bytes] = {}  # stamp_bytes: contents (toc entries) → their HTML
         # For stamp_bytes: literal parts in UTF-8, markers as their names.
         self._encoded = tuple([p.encode("utf-8") if isinstance(p, str) else p[0] for p in parts]
                               for parts in (self.parts_before, self.parts_after)) + (tail.encode("utf-8"),)
@@ -201,7 +206,15 @@ class Shell:
         values = {"title": title.encode("utf-8"), "canonical": (site_url + url).encode("utf-8"),
                   "first": ('"#' + (toc[0][1] if toc else "") + '"').encode("utf-8")}
         out = [values[p] if isinstance(p, str) else p for p in before]
-        out.append(self.toc_html(toc).encode("utf-8"))
+        # Pages of a kind mostly share their headings (a few contents for 5,500 arrears pages):
+        # each contents made once.
+        key = tuple(map(tuple, toc))
+        contents = self._contents.get(key)
+        if contents is None:
+            contents = self.toc_html(toc).encode("utf-8")
+            if len(self._contents) < _CONTENTS_KEPT:
+                self._contents[key] = contents
+        out.append(contents)
         out += [values[p] if isinstance(p, str) else p for p in after]
         out.append(body)
         out.append(tail)
