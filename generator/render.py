@@ -1281,12 +1281,16 @@ class _Site:
     # records and departments: HTML, stamped into the engine's shell pages
 
     def html_page(self, kind: str, record_id: str, template: str, title: str,
-                  search: str | None, later: dict[str, Callable[[], Any]] | None = None,
+                  search: str | None | Callable[[], str | None], later: dict[str, Callable[[], Any]] | None = None,
                   source: tuple | None = None, **context) -> "HtmlPage":
         """later: context values made only when the page is rendered (not for a page the cache
         has), each a function of the context's values alone, so the key need not hold it.
         source: what the page is made from besides the cache's common inputs, for its key
-        instead of the context (a record page: its record and history, see _PageCache.key)."""
+        instead of the context (a record page: its record and history, see _PageCache.key);
+        then `later` values and a `search` given as a function may be made from the facts
+        too (a function of the source and the common inputs), and are made only when the
+        page is rendered: a rebuild's unchanged pages make neither (a page the cache has
+        carries no search text, its entry in the last pack has it)."""
         path = record_path(kind, record_id)
         address = page_url(path)
         if self.cache is not None:
@@ -1294,9 +1298,11 @@ class _Site:
             if kind != "departments":
                 self.cache.record_keys[(kind, record_id)] = key
             if self.cache.fresh(address, key):
-                return HtmlPage(path, address, kind, safe_title(title), search)
+                return HtmlPage(path, address, kind, safe_title(title), None if callable(search) else search)
         if later:
             context.update((name, make()) for name, make in later.items())
+        if callable(search):
+            search = search()
         body = self.page_env.get_template(template).render(
             {**self.names, "facts": self.facts, "rules": self.rules, "nav": self.nav(path), **context})
         body, toc = headings_and_toc(body.strip("\n") + "\n")
@@ -1307,27 +1313,27 @@ class _Site:
     def commitment(self, c: CommitmentFacts) -> "HtmlPage":
         r = c.record
         hist = history_view(self.history, r.id)
-        return self.html_page("commitments", r.id, "commitment.html.j2", commitment_title(c), commitment_search(c),
-                              source=(r, hist), c=c, r=r, hist=hist,
-                              head=citizen.record_head("commitments", c, self.facts))
+        return self.html_page("commitments", r.id, "commitment.html.j2", commitment_title(c),
+                              lambda: commitment_search(c), source=(r, hist), c=c, r=r, hist=hist,
+                              later={"head": lambda: citizen.record_head("commitments", c, self.facts)})
 
     def arrears_item(self, a: ArrearsFacts) -> "HtmlPage":
         r = a.record
         hist = history_view(self.history, r.id)
-        return self.html_page("arrears", r.id, "arrears_item.html.j2", arrears_title(a), arrears_search(a),
-                              source=(r, hist), a=a, r=r, hist=hist,
-                              head=citizen.record_head("arrears", a, self.facts),
-                              repayments_total=sum((p.amount for p in a.repayments), Decimal(0)),
-                              plan_total=sum((i.instalment.amount for i in a.instalments), Decimal(0)),
-                              plan_paid=sum((i.paid for i in a.instalments), Decimal(0)),
-                              plan_shortfall=sum((i.shortfall for i in a.instalments), Decimal(0)))
+        return self.html_page("arrears", r.id, "arrears_item.html.j2", arrears_title(a),
+                              lambda: arrears_search(a), source=(r, hist), a=a, r=r, hist=hist,
+                              later={"head": lambda: citizen.record_head("arrears", a, self.facts),
+                                     "repayments_total": lambda: sum((p.amount for p in a.repayments), Decimal(0)),
+                                     "plan_total": lambda: sum((i.instalment.amount for i in a.instalments), Decimal(0)),
+                                     "plan_paid": lambda: sum((i.paid for i in a.instalments), Decimal(0)),
+                                     "plan_shortfall": lambda: sum((i.shortfall for i in a.instalments), Decimal(0))})
 
     def finding(self, x: FindingFacts) -> "HtmlPage":
         r = x.record
         hist = history_view(self.history, r.id)
-        return self.html_page("findings", r.id, "finding.html.j2", finding_title(x), finding_search(x),
-                              source=(r, hist), x=x, r=r, hist=hist,
-                              head=citizen.record_head("findings", x, self.facts))
+        return self.html_page("findings", r.id, "finding.html.j2", finding_title(x),
+                              lambda: finding_search(x), source=(r, hist), x=x, r=r, hist=hist,
+                              later={"head": lambda: citizen.record_head("findings", x, self.facts)})
 
     def department(self, d: DepartmentFacts) -> "HtmlPage":
         commitments = _newest_commitments(d.commitments)
@@ -1408,7 +1414,7 @@ class HtmlPage:
     url: str  # site-relative: commitments/CM-2024-001/
     shell: str  # which shell it is stamped into (the record kind)
     title: str  # plain text (safe_title)
-    search: str | None  # plain text for the search index, None: not indexed
+    search: str | None  # plain text for the search index, None: not indexed (or the page's body is None)
     toc: tuple = ()  # ((level, anchor, title), …)
     body: str | None = None  # None: the page's entry in the last pages.pack is right (see _PageCache)
 
