@@ -206,6 +206,21 @@ def _out(value: object) -> Markup:
 _HTML_SPECIAL = re.compile("[&<>'\"]")
 
 
+def _finalize_escaped(value: object) -> str:
+    """What ``{{ value }}`` prints under autoescape (_out: finalized, then escaped), for an
+    environment that escapes here instead (the record pages', see _Site): most outputs are
+    printable text without a character to escape, returned as they are, instead of a new
+    Markup per output through markupsafe's Python wrapper; Markup (the filters' HTML) is
+    already escaped. Jinja prints str() of the result: the same text as autoescape's Markup."""
+    if value.__class__ is str:
+        if value.isprintable():
+            return value if _HTML_SPECIAL.search(value) is None else escape(value)
+        return escape(_CONTROL.sub("", value))
+    if value.__class__ is Markup:
+        return value
+    return _out(value)
+
+
 def _text(value: object) -> str:
     """``str(_out(value))`` for assembling markup in Python: exactly what ``{{ value }}`` prints.
 
@@ -1039,6 +1054,10 @@ class _TemplateCache(jinja2.FileSystemBytecodeCache):
             bucket.reset()
 
 
+#: The record pages' compiled templates (without autoescape, see _Site) beside the others.
+_RECORD_TEMPLATE_FILES = "__zq_record_%s.cache"
+
+
 def _template_cache(cache_dir: Path) -> _TemplateCache:
     """The page templates' bytecode cache in cache_dir/page-templates-<digest>.
 
@@ -1153,6 +1172,16 @@ class _Site:
         self.names = dict(env.globals)
         self.page_env = env.overlay()
         self.page_env.globals = {}
+        # The record pages (commitment, arrears_item, finding: no macros, no imports, filters
+        # that return Markup) without autoescape, escaped by finalize instead (_finalize_escaped,
+        # the same text): about 50 outputs a page, each a Markup made in Python under autoescape.
+        # Its own in-memory cache and bytecode files: compiled code differs with autoescape.
+        bytecode = env.bytecode_cache
+        self.record_env = env.overlay(
+            autoescape=False, finalize=_finalize_escaped, cache_size=50,
+            bytecode_cache=_TemplateCache(bytecode.directory, pattern=_RECORD_TEMPLATE_FILES)
+            if isinstance(bytecode, _TemplateCache) else None)
+        self.record_env.globals = {}
         self.cache = cache
         self.known = {
             "commitments": frozenset(c.record.id for c in facts.commitments),
@@ -1303,7 +1332,8 @@ class _Site:
             context.update((name, make()) for name, make in later.items())
         if callable(search):
             search = search()
-        body = self.page_env.get_template(template).render(
+        env = self.page_env if kind == "departments" else self.record_env
+        body = env.get_template(template).render(
             {**self.names, "facts": self.facts, "rules": self.rules, "nav": self.nav(path), **context})
         body, toc = headings_and_toc(body.strip("\n") + "\n")
         if self.cache is not None:
