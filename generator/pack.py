@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Iterator
 
 _BUFFER = 1 << 20
+_copy_range = getattr(os, "copy_file_range", None)  # Linux (Python 3.8+)
 
 
 class PackError(ValueError):
@@ -105,6 +106,7 @@ class PackWriter:
         self._seen: set[str] = set()
         self._pos = 0
         self._aligned = True  # so far every entry is the old pack's, at the same offset
+        self._run: list[int] | None = None  # [offset, length] of old entries copied but not yet written
         self.changed = 0  # entries new or different from the old pack's
         self.removed = 0  # old keys not written (known after commit)
 
@@ -122,17 +124,59 @@ class PackWriter:
             raise ValueError(f"a pack key holds a tab or a line break: {key!r}")
         entry = b"%s\t%d\t%s\n%s\n" % (key.encode("utf-8"), len(body), _meta_bytes(meta), body)
         old = self._index.get(key)
-        self._put(key, entry, old is not None and old[1] == len(entry) and self._read(old) == entry)
+        same = old is not None and old[1] == len(entry) and self._read(old) == entry
+        self._count(key, len(entry), same)
+        self._write_run()
+        self._out.write(entry)
 
     def copy(self, key: str) -> None:
-        """The old pack's entry for key, as it is (a page known not to have changed)."""
-        self._put(key, self._read(self._index[key]), True)
+        """The old pack's entry for key, as it is (a page known not to have changed). Entries
+        copied one after the other from one stretch of the old pack are written in one go
+        (a rebuild copies thousands of letters and pages: one read and write per entry cost
+        more than the bytes)."""
+        offset, length = self._index[key]
+        self._count(key, length, True)
+        run = self._run
+        if run is not None and run[0] + run[1] == offset:
+            run[1] += length
+        else:
+            self._write_run()
+            self._run = [offset, length]
 
     def _read(self, where: tuple[int, int]) -> bytes:
         self._old.seek(where[0])
         return self._old.read(where[1])
 
-    def _put(self, key: str, entry: bytes, same: bool) -> None:
+    def _write_run(self) -> None:
+        """Write the old pack's entries copied since the last write (see copy)."""
+        if self._run is None:
+            return
+        offset, length = self._run
+        self._run = None
+        if _copy_range is not None:  # the kernel copies between the files: no bytes through Python
+            self._out.flush()
+            pos = self._out.tell()
+            try:
+                while length:
+                    done = _copy_range(self._old.fileno(), self._out.fileno(), length, offset, pos)
+                    if not done:
+                        raise PackError(f"{self.path}: cut short while being copied")
+                    offset, pos, length = offset + done, pos + done, length - done
+            except OSError:  # a file system that cannot (EXDEV, EINVAL …): the rest by read and write
+                pass
+            self._out.seek(pos)
+            if not length:
+                return
+        self._old.seek(offset)
+        while length:
+            block = self._old.read(min(length, 8 * _BUFFER))
+            if not block:
+                raise PackError(f"{self.path}: cut short while being copied")
+            self._out.write(block)
+            length -= len(block)
+
+    def _count(self, key: str, length: int, same: bool) -> None:
+        """Account for an entry of `length` bytes written next: `same` when it is the old pack's."""
         if key in self._seen:
             raise ValueError(f"two sources for one page: {key}")
         self._seen.add(key)
@@ -141,11 +185,15 @@ class PackWriter:
             self._aligned = False
         elif self._aligned and self._index[key][0] != self._pos:
             self._aligned = False
-        self._out.write(entry)
-        self._pos += len(entry)
+        self._pos += length
 
     def commit(self) -> bool:
         """Put the new pack in place unless its bytes are the old one's; returns whether it was replaced."""
+        try:
+            self._write_run()
+        except BaseException:
+            self.discard()
+            raise
         self._out.close()
         self.removed = sum(1 for k in self._index if k not in self._seen)
         if self._old is not None:

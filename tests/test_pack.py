@@ -98,3 +98,41 @@ def test_a_damaged_or_foreign_old_file_counts_every_entry_as_new(tmp_path: Path)
     assert [k for k, _, _ in pack.entries(path)] == ["a/", "b/"]
     path.write_text('{"pages": []}', encoding="utf-8")  # not a pack at all
     assert write(path, [("a/", {}, b"a")]).changed == 1
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False])
+def test_copies_in_runs_and_out_of_order_give_the_entries_in_the_order_written(tmp_path: Path, monkeypatch,
+                                                                               kernel_copy: bool):
+    """copy() writes entries that follow each other in the old pack in one go (by the kernel's
+    copy_file_range where there is one, else read and written): whatever mix of copies (in order,
+    skipping, going back) and adds, the pack holds the entries as written."""
+    import random
+
+    if not kernel_copy:
+        monkeypatch.setattr(pack, "_copy_range", None)
+    elif pack._copy_range is None:
+        pytest.skip("no os.copy_file_range here")
+
+    rnd = random.Random(3)
+    path = tmp_path / "pages.pack"
+    old = [(f"p{i}/", {"i": i}, os.urandom(rnd.randrange(0, 3000))) for i in range(200)]
+    write(path, old)
+    for round_ in range(30):
+        current = {k: (m, b) for k, m, b in pack.entries(path)}
+        keys = list(current)
+        if round_ % 3 == 0:
+            order = keys  # every entry copied in order: a run over the whole pack
+        else:
+            order = sorted(rnd.sample(keys, rnd.randrange(len(keys) // 2, len(keys))),
+                           key=lambda k: keys.index(k) + rnd.choice([0, 0, 0, -40, 25]))
+        expected = []
+        with PackWriter(path) as writer:
+            for i, key in enumerate(order):
+                if rnd.random() < 0.1:
+                    new = (f"n{round_}-{i}/", {}, os.urandom(rnd.randrange(0, 500)))
+                    writer.add(*new)
+                    expected.append(new)
+                writer.copy(key)
+                expected.append((key, *current[key]))
+        assert list(pack.entries(path)) == expected
+        assert writer.unchanged == len(order) and writer.removed == len(keys) - len(order)
