@@ -206,6 +206,21 @@ def _out(value: object) -> Markup:
 _HTML_SPECIAL = re.compile("[&<>'\"]")
 
 
+def _finalize_escaped(value: object) -> str:
+    """What ``{{ value }}`` prints under autoescape (_out: finalized, then escaped), for an
+    environment that escapes here instead (the record pages', see _Site): most outputs are
+    printable text without a character to escape, returned as they are, instead of a new
+    Markup per output through markupsafe's Python wrapper; Markup (the filters' HTML) is
+    already escaped. Jinja prints str() of the result: the same text as autoescape's Markup."""
+    if value.__class__ is str:
+        if value.isprintable():
+            return value if _HTML_SPECIAL.search(value) is None else escape(value)
+        return escape(_CONTROL.sub("", value))
+    if value.__class__ is Markup:
+        return value
+    return _out(value)
+
+
 def _text(value: object) -> str:
     """``str(_out(value))`` for assembling markup in Python: exactly what ``{{ value }}`` prints.
 
@@ -1039,6 +1054,10 @@ class _TemplateCache(jinja2.FileSystemBytecodeCache):
             bucket.reset()
 
 
+#: The record pages' compiled templates (without autoescape, see _Site) beside the others.
+_RECORD_TEMPLATE_FILES = "__zq_record_%s.cache"
+
+
 def _template_cache(cache_dir: Path) -> _TemplateCache:
     """The page templates' bytecode cache in cache_dir/page-templates-<digest>.
 
@@ -1153,6 +1172,16 @@ class _Site:
         self.names = dict(env.globals)
         self.page_env = env.overlay()
         self.page_env.globals = {}
+        # The record pages (commitment, arrears_item, finding: no macros, no imports, filters
+        # that return Markup) without autoescape, escaped by finalize instead (_finalize_escaped,
+        # the same text): about 50 outputs a page, each a Markup made in Python under autoescape.
+        # Its own in-memory cache and bytecode files: compiled code differs with autoescape.
+        bytecode = env.bytecode_cache
+        self.record_env = env.overlay(
+            autoescape=False, finalize=_finalize_escaped, cache_size=50,
+            bytecode_cache=_TemplateCache(bytecode.directory, pattern=_RECORD_TEMPLATE_FILES)
+            if isinstance(bytecode, _TemplateCache) else None)
+        self.record_env.globals = {}
         self.cache = cache
         self.known = {
             "commitments": frozenset(c.record.id for c in facts.commitments),
@@ -1281,12 +1310,16 @@ class _Site:
     # records and departments: HTML, stamped into the engine's shell pages
 
     def html_page(self, kind: str, record_id: str, template: str, title: str,
-                  search: str | None, later: dict[str, Callable[[], Any]] | None = None,
+                  search: str | None | Callable[[], str | None], later: dict[str, Callable[[], Any]] | None = None,
                   source: tuple | None = None, **context) -> "HtmlPage":
         """later: context values made only when the page is rendered (not for a page the cache
         has), each a function of the context's values alone, so the key need not hold it.
         source: what the page is made from besides the cache's common inputs, for its key
-        instead of the context (a record page: its record and history, see _PageCache.key)."""
+        instead of the context (a record page: its record and history, see _PageCache.key);
+        then `later` values and a `search` given as a function may be made from the facts
+        too (a function of the source and the common inputs), and are made only when the
+        page is rendered: a rebuild's unchanged pages make neither (a page the cache has
+        carries no search text, its entry in the last pack has it)."""
         path = record_path(kind, record_id)
         address = page_url(path)
         if self.cache is not None:
@@ -1294,10 +1327,13 @@ class _Site:
             if kind != "departments":
                 self.cache.record_keys[(kind, record_id)] = key
             if self.cache.fresh(address, key):
-                return HtmlPage(path, address, kind, safe_title(title), search)
+                return HtmlPage(path, address, kind, safe_title(title), None if callable(search) else search)
         if later:
             context.update((name, make()) for name, make in later.items())
-        body = self.page_env.get_template(template).render(
+        if callable(search):
+            search = search()
+        env = self.page_env if kind == "departments" else self.record_env
+        body = env.get_template(template).render(
             {**self.names, "facts": self.facts, "rules": self.rules, "nav": self.nav(path), **context})
         body, toc = headings_and_toc(body.strip("\n") + "\n")
         if self.cache is not None:
@@ -1307,27 +1343,27 @@ class _Site:
     def commitment(self, c: CommitmentFacts) -> "HtmlPage":
         r = c.record
         hist = history_view(self.history, r.id)
-        return self.html_page("commitments", r.id, "commitment.html.j2", commitment_title(c), commitment_search(c),
-                              source=(r, hist), c=c, r=r, hist=hist,
-                              head=citizen.record_head("commitments", c, self.facts))
+        return self.html_page("commitments", r.id, "commitment.html.j2", commitment_title(c),
+                              lambda: commitment_search(c), source=(r, hist), c=c, r=r, hist=hist,
+                              later={"head": lambda: citizen.record_head("commitments", c, self.facts)})
 
     def arrears_item(self, a: ArrearsFacts) -> "HtmlPage":
         r = a.record
         hist = history_view(self.history, r.id)
-        return self.html_page("arrears", r.id, "arrears_item.html.j2", arrears_title(a), arrears_search(a),
-                              source=(r, hist), a=a, r=r, hist=hist,
-                              head=citizen.record_head("arrears", a, self.facts),
-                              repayments_total=sum((p.amount for p in a.repayments), Decimal(0)),
-                              plan_total=sum((i.instalment.amount for i in a.instalments), Decimal(0)),
-                              plan_paid=sum((i.paid for i in a.instalments), Decimal(0)),
-                              plan_shortfall=sum((i.shortfall for i in a.instalments), Decimal(0)))
+        return self.html_page("arrears", r.id, "arrears_item.html.j2", arrears_title(a),
+                              lambda: arrears_search(a), source=(r, hist), a=a, r=r, hist=hist,
+                              later={"head": lambda: citizen.record_head("arrears", a, self.facts),
+                                     "repayments_total": lambda: sum((p.amount for p in a.repayments), Decimal(0)),
+                                     "plan_total": lambda: sum((i.instalment.amount for i in a.instalments), Decimal(0)),
+                                     "plan_paid": lambda: sum((i.paid for i in a.instalments), Decimal(0)),
+                                     "plan_shortfall": lambda: sum((i.shortfall for i in a.instalments), Decimal(0))})
 
     def finding(self, x: FindingFacts) -> "HtmlPage":
         r = x.record
         hist = history_view(self.history, r.id)
-        return self.html_page("findings", r.id, "finding.html.j2", finding_title(x), finding_search(x),
-                              source=(r, hist), x=x, r=r, hist=hist,
-                              head=citizen.record_head("findings", x, self.facts))
+        return self.html_page("findings", r.id, "finding.html.j2", finding_title(x),
+                              lambda: finding_search(x), source=(r, hist), x=x, r=r, hist=hist,
+                              later={"head": lambda: citizen.record_head("findings", x, self.facts)})
 
     def department(self, d: DepartmentFacts) -> "HtmlPage":
         commitments = _newest_commitments(d.commitments)
@@ -1408,7 +1444,7 @@ class HtmlPage:
     url: str  # site-relative: commitments/CM-2024-001/
     shell: str  # which shell it is stamped into (the record kind)
     title: str  # plain text (safe_title)
-    search: str | None  # plain text for the search index, None: not indexed
+    search: str | None  # plain text for the search index, None: not indexed (or the page's body is None)
     toc: tuple = ()  # ((level, anchor, title), …)
     body: str | None = None  # None: the page's entry in the last pages.pack is right (see _PageCache)
 

@@ -54,6 +54,31 @@ def hostile_table_facts(seed: int):
     return derive(data, AS_OF)
 
 
+def test_record_pages_escaped_by_finalize_are_the_pages_autoescape_printed():
+    """The record pages' environment has no autoescape and escapes in finalize (_finalize_escaped):
+    every value prints what autoescape printed (markup, quotes, control and bidi characters, Markup,
+    numbers, dates, None), and every record page is the same bytes as under autoescape, on records
+    full of odd text."""
+    from decimal import Decimal
+
+    from markupsafe import Markup
+
+    rng = random.Random(11)
+    values = [odd_text(rng) for _ in range(3000)] + [Markup(odd_text(rng)) for _ in range(300)] + [
+        "", "plain 文本", "a\nb", "\t", 0, -3, 1.5, Decimal("-0.00"), Decimal("12.30"), date(2024, 2, 29), None, True,
+        ["<x>"], ("&",), type("Html", (), {"__html__": lambda self: "<b>&</b>"})()]
+    for value in values:
+        assert str(render_mod._finalize_escaped(value)) == str(render_mod._out(value)), repr(value)
+    for seed in range(6):
+        facts = hostile_table_facts(seed)
+        site = render_mod._Site(facts, None, render_mod.make_environment(sitefiles.templates_dir()))
+        autoescaped = render_mod._Site(facts, None, render_mod.make_environment(sitefiles.templates_dir()))
+        autoescaped.record_env = autoescaped.page_env  # every page under autoescape, as before
+        pages = [(p.path, p.title, p.search, p.toc, p.body) for p in site.html_pages()]
+        assert pages == [(p.path, p.title, p.search, p.toc, p.body) for p in autoescaped.html_pages()]
+        assert len(pages) > 50 and any("&lt;" in p[4] for p in pages)
+
+
 def test_table_rows_are_the_markup_the_template_loops_printed():
     """Each row filter prints, byte for byte, what its Jinja loop printed (autoescape, finalize), on
     records full of markup, quotes, control and bidi characters, from a list page and a department page."""
@@ -311,12 +336,12 @@ def test_record_pages_rendered_without_environment_globals_are_the_same():
     facts = hostile_table_facts(4)
     env = render_mod.make_environment(sitefiles.templates_dir())
     site = render_mod._Site(facts, None, env)
-    assert site.page_env.globals == {} and env.globals and set(site.names) == set(env.globals)
+    assert site.page_env.globals == {} == site.record_env.globals and env.globals and set(site.names) == set(env.globals)
     pages = [(site.commitment, c) for c in facts.commitments] + [(site.arrears_item, a) for a in facts.arrears] + \
             [(site.finding, x) for x in facts.findings] + [(site.department, d) for d in facts.departments]
     assert len(pages) > 50
     plain = render_mod._Site(facts, None, env)
-    plain.page_env = env  # renders with the environment's globals, as before
+    plain.page_env = plain.record_env = env  # renders with the environment's globals (and autoescape), as before
     plain.names = {}
     for make, item in pages:
         assert make(item).body == getattr(plain, make.__name__)(item).body
