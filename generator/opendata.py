@@ -222,6 +222,7 @@ def _evaluations(facts: Facts, res: Resource) -> Iterator[dict]:
 
 
 #: Where each resource's public rows come from; parents in their own order, children after their parent.
+#: A table of KIND_TABLES must be made from its record kind's facts and the as-of date alone.
 _ROWS: dict[str, Callable[[Facts, Resource], Iterator[dict]]] = {
     "departments": _departments,
     "tasks": _tasks,

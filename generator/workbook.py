@@ -415,7 +415,8 @@ def _sqlite_bytes(facts: Facts, tables: dict[str, list[dict]] | None, readers: R
             digest = digests.get(name)
             key = digest.hex() if digest is not None else None
             if key is not None and reuse.get(name) == key:
-                conn.execute(f"INSERT INTO main.{_quote(name)} SELECT * FROM last.{_quote(name)}")
+                # rowid order: the order the rows were inserted in when the last file was made
+                conn.execute(f"INSERT INTO main.{_quote(name)} SELECT * FROM last.{_quote(name)} ORDER BY rowid")
             else:
                 conn.executemany(f"INSERT INTO main.{_quote(name)} VALUES ({marks})", rows())
             if key is not None:
