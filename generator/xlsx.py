@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 __all__ = ["Sheet", "ColumnSheet", "LazySheet", "SheetCache", "DeflateCache", "Properties", "fixed_zip", "text_width", "clean_text", "column_widths",
            "workbook_bytes", "column_letter", "source_digest"]
@@ -130,6 +130,17 @@ class SheetCache:
                 return None
             self.used.add(key)
             return list(meta["formats"]), int(meta["cols"]), int(meta["rows"]), xml
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def meta(self, key: str) -> tuple[list[str], int, int] | None:
+        """get() without the XML (its file's first line only): for a sheet whose deflated
+        bytes are kept (DeflateCache.stored)."""
+        try:
+            with open(os.path.join(self.folder, key), "rb") as fh:
+                meta = json.loads(fh.readline())
+            self.used.add(key)
+            return list(meta["formats"]), int(meta["cols"]), int(meta["rows"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -280,18 +291,28 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def fixed_zip(members: Iterable[tuple[str, bytes]], day: date, cache: "DeflateCache | None" = None) -> bytes:
+class Deflated(NamedTuple):
+    """A zip member already deflated (DeflateCache): its CRC-32, size and deflated bytes, and
+    raw() to get its bytes if the archive must be written by zipfile after all."""
+    crc: int
+    size: int
+    data: bytes
+    raw: Callable[[], bytes]
+
+
+def fixed_zip(members: Iterable[tuple[str, "bytes | Deflated"]], day: date, cache: "DeflateCache | None" = None) -> bytes:
     """A zip archive whose bytes depend only on its members and `day` (the members' time).
 
     With `cache`, each member's deflated bytes are taken from the last build when its bytes
-    are the same: the archive is then written here (_zip_of), byte for byte as zipfile
-    writes it, since zipfile's public API compresses every member it is given."""
+    are the same (or given, Deflated): the archive is then written here (_zip_of), byte for
+    byte as zipfile writes it, since zipfile's public API compresses every member it is given."""
     members = list(members)
     if cache is not None and day.year >= 1980 and len(members) < 0xFFFF:
-        deflated = [(name, *cache.deflated(data)) for name, data in members]
+        deflated = [(name, *(data[:3] if isinstance(data, Deflated) else cache.deflated(data))) for name, data in members]
         made = _zip_of(deflated, day)
         if made is not None:
             return made
+    members = [(name, data.raw() if isinstance(data, Deflated) else data) for name, data in members]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         for name, data in members:
@@ -349,17 +370,33 @@ class DeflateCache:
     key holds the zlib version, whose output could differ. Only the members of this build
     are kept: finish() removes the rest."""
 
-    _HEAD = struct.Struct("<8sLQLQ")  # magic, CRC-32 and size of the member, of the deflated bytes
-    _MAGIC = b"zqdefl1\n"
+    _HEAD = struct.Struct("<8sLQLQ")  # magic, CRC-32 and size of the member, check, size of the deflated bytes
+    _MAGIC = b"zqdefl2\n"
 
     def __init__(self, folder: Path):
         self.folder = os.fspath(folder)
         self.salt = f"{zlib.ZLIB_RUNTIME_VERSION}\0{zlib.Z_DEFAULT_COMPRESSION}\0".encode()
         self.used: set[str] = set()
 
-    def deflated(self, data: bytes) -> tuple[int, int, bytes]:
-        """(CRC-32, size, deflated bytes) of a member's bytes."""
-        key = hashlib.sha256(self.salt + data).hexdigest()
+    def _name(self, key: str | None, data: bytes) -> str:
+        if key is not None:  # a workbook sheet: its SheetCache key stands for its bytes
+            return hashlib.sha256(self.salt + b"sheet\0" + key.encode()).hexdigest()
+        return hashlib.sha256(self.salt + data).hexdigest()
+
+    def stored(self, key: str) -> tuple[int, int, bytes] | None:
+        """(CRC-32, size, deflated bytes) kept for a sheet by its SheetCache key, whose
+        bytes need not be read (see deflated)."""
+        name = self._name(key, b"")
+        found = self._read(os.path.join(self.folder, name), None)
+        if found is not None:
+            self.used.add(name)
+        return found
+
+    def deflated(self, data: bytes, key: str | None = None) -> tuple[int, int, bytes]:
+        """(CRC-32, size, deflated bytes) of a member's bytes; `key`: a workbook sheet's
+        SheetCache key (it digests everything the sheet's bytes are made from), under which
+        they are kept instead of the digest of the bytes (stored)."""
+        key = self._name(key, data)
         path = os.path.join(self.folder, key)
         found = self._read(path, data)
         if found is not None:
@@ -372,7 +409,8 @@ class DeflateCache:
             os.makedirs(self.folder, exist_ok=True)
             tmp = f"{path}.tmp-{os.getpid()}"
             with open(tmp, "wb") as fh:
-                fh.write(self._HEAD.pack(self._MAGIC, crc, len(data), zlib.crc32(deflated), len(deflated)))
+                fh.write(self._HEAD.pack(self._MAGIC, crc, len(data), self._check(crc, len(data), deflated),
+                                         len(deflated)))
                 fh.write(deflated)
             os.replace(tmp, path)
             self.used.add(key)
@@ -380,7 +418,13 @@ class DeflateCache:
             pass
         return crc, len(data), deflated
 
-    def _read(self, path: str, data: bytes) -> tuple[int, int, bytes] | None:
+    @staticmethod
+    def _check(crc: int, size: int, deflated: bytes) -> int:
+        """A CRC-32 of the member's CRC-32 and size and of the deflated bytes: the header is
+        trusted without the member's bytes (stored)."""
+        return zlib.crc32(deflated, zlib.crc32(struct.pack("<LQ", crc, size)))
+
+    def _read(self, path: str, data: bytes | None) -> tuple[int, int, bytes] | None:
         try:
             with open(path, "rb") as fh:
                 found = fh.read()
@@ -391,8 +435,9 @@ class DeflateCache:
             return None
         magic, crc, size, check, length = self._HEAD.unpack_from(found)
         deflated = found[head:]
-        if (magic != self._MAGIC or size != len(data) or length != len(deflated)
-                or zlib.crc32(deflated) != check or zlib.crc32(data) != crc):
+        if magic != self._MAGIC or length != len(deflated) or self._check(crc, size, deflated) != check:
+            return None
+        if data is not None and (size != len(data) or zlib.crc32(data) != crc):
             return None
         return crc, size, deflated
 
@@ -620,21 +665,43 @@ def _filter_range(cols: int, rows: int) -> str:
     return f"A1:{column_letter(cols)}{rows + 1}"
 
 
-def _lazy_sheet_xml(sheet: LazySheet, styles: _Styles, cache: SheetCache | None) -> tuple[bytes, int, int]:
-    """(XML, header length, row count) of a LazySheet: from the cache, or made and kept."""
+def _lazy_sheet_xml(sheet: LazySheet, styles: _Styles, cache: SheetCache | None,
+                    deflated: DeflateCache | None = None) -> tuple[bytes | Deflated, int, int]:
+    """(XML, header length, row count) of a LazySheet: from the cache, or made and kept. With
+    `deflated`, the XML deflated (Deflated), kept under the sheet's key: an unchanged sheet's
+    XML is then neither read nor digested."""
     before = list(styles.formats)
     key = cache.key(sheet.source, before) if cache is not None and sheet.source is not None else None
+    if key is not None and deflated is not None:
+        meta = cache.meta(key)
+        kept = deflated.stored(key) if meta is not None else None
+        if kept is not None:
+            formats, cols, rows = meta
+            for fmt in formats:  # as making the sheet would have added them
+                styles.index(fmt)
+            return Deflated(*kept, raw=lambda: _kept_xml(cache, key)), cols, rows
     hit = cache.get(key) if key is not None else None
     if hit is not None:
         formats, cols, rows, xml = hit
         for fmt in formats:  # as making the sheet would have added them
             styles.index(fmt)
-        return xml, cols, rows
-    made = sheet.make()
-    xml = _sheet_xml(made, styles).encode("utf-8")
-    if key is not None:
-        cache.put(key, list(styles.formats)[len(before):], len(made.header), _row_count(made), xml)
-    return xml, len(made.header), _row_count(made)
+    else:
+        made = sheet.make()
+        xml = _sheet_xml(made, styles).encode("utf-8")
+        cols, rows = len(made.header), _row_count(made)
+        if key is not None:
+            cache.put(key, list(styles.formats)[len(before):], cols, rows, xml)
+    if key is not None and deflated is not None:
+        return Deflated(*deflated.deflated(xml, key), raw=lambda: xml), cols, rows
+    return xml, cols, rows
+
+
+def _kept_xml(cache: SheetCache, key: str) -> bytes:
+    """A kept sheet's XML, for an archive zipfile must write (members of 2 GB and more)."""
+    hit = cache.get(key)
+    if hit is None:
+        raise OSError(f"工作表缓存 {key} 无法读取：请删除 build/.cache 后重新生成")
+    return hit[3]
 
 
 def workbook_bytes(sheets: list[Sheet | LazySheet], props: Properties, day: date,
@@ -643,11 +710,11 @@ def workbook_bytes(sheets: list[Sheet | LazySheet], props: Properties, day: date
     A LazySheet's XML comes from `cache` when its source did not change; a member's deflated
     bytes from `deflated` when its bytes did not (see fixed_zip)."""
     styles = _Styles()
-    members: dict[str, bytes] = {}
+    members: dict[str, bytes | Deflated] = {}
     shapes: list[tuple[str, int, int]] = []  # (title, header length, row count)
     for i, sheet in enumerate(sheets, 1):
         if isinstance(sheet, LazySheet):
-            xml, cols, rows = _lazy_sheet_xml(sheet, styles, cache)
+            xml, cols, rows = _lazy_sheet_xml(sheet, styles, cache, deflated)
         else:
             xml, cols, rows = _sheet_xml(sheet, styles).encode("utf-8"), len(sheet.header), _row_count(sheet)
         members[f"xl/worksheets/sheet{i}.xml"] = xml

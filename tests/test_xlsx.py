@@ -236,3 +236,38 @@ def test_sheet_cache_files_cut_short_or_changed_are_made_again(tmp_path):
     head, _, xml = path.read_bytes().partition(b"\n")
     path.write_bytes(head + b"\n" + xml.replace("文本1".encode(), "文本9".encode(), 1))
     assert workbook_bytes([sheet()], PROPS, date(2026, 11, 20), SheetCache(sheets)) == plain
+
+
+def test_kept_sheets_are_zipped_from_their_deflated_bytes_by_their_key(tmp_path, monkeypatch):
+    """With a SheetCache and a DeflateCache, an unchanged sheet's member comes deflated by its
+    sheet key, its XML neither read nor digested; the workbook is the plain one's bytes; a damaged
+    kept member (header or bytes) is not used; a Deflated member is written by zipfile from its raw()."""
+    from generator import xlsx
+    from generator.xlsx import DeflateCache, Deflated, LazySheet, SheetCache, fixed_zip, source_digest
+
+    day = date(2026, 11, 20)
+    rows = [[(f"文本{i}", None), (Decimal(i) / 4, "0.00")] for i in range(400)]
+    plain = workbook_bytes([Sheet("表", ["值", "额"], rows, [10, 10])], PROPS, day)
+
+    def book():
+        lazy = LazySheet("表", source_digest("表", rows), lambda: Sheet("表", ["值", "额"], rows, [10, 10]))
+        sheets, members = SheetCache(tmp_path / "s"), DeflateCache(tmp_path / "d")
+        data = workbook_bytes([lazy], PROPS, day, sheets, members)
+        sheets.finish()
+        members.finish()
+        return data
+
+    assert book() == plain
+    reads: list[str] = []
+    get = SheetCache.get
+    monkeypatch.setattr(SheetCache, "get", lambda self, key: reads.append(key) or get(self, key))
+    assert book() == plain and reads == []  # the sheet's XML not read
+    kept = [p for p in (tmp_path / "d").iterdir() if p.stat().st_size > 1000]
+    assert len(kept) == 1
+    data = kept[0].read_bytes()
+    for damaged in (data[:8] + bytes([data[8] ^ 1]) + data[9:], data[:-1] + bytes([data[-1] ^ 1])):
+        kept[0].write_bytes(damaged)
+        reads.clear()
+        assert book() == plain and len(reads) == 1  # read from the sheet cache and deflated again
+    member = Deflated(*DeflateCache(tmp_path / "x").deflated(b"<x/>" * 100), raw=lambda: b"<x/>" * 100)
+    assert fixed_zip([("x.xml", member)], day) == fixed_zip([("x.xml", b"<x/>" * 100)], day)
