@@ -222,6 +222,7 @@ def _evaluations(facts: Facts, res: Resource) -> Iterator[dict]:
 
 
 #: Where each resource's public rows come from; parents in their own order, children after their parent.
+#: A table of KIND_TABLES must be made from its record kind's facts and the as-of date alone.
 _ROWS: dict[str, Callable[[Facts, Resource], Iterator[dict]]] = {
     "departments": _departments,
     "tasks": _tasks,
@@ -258,22 +259,117 @@ def public_tables(facts: Facts) -> dict[str, list[dict]]:
     the schema without a row source here, or a row that does not match its
     schema's fields, is an error rather than a silently wrong download.
     """
-    tables = {}
-    for res in published_resources(load_package()):
-        source = _ROWS.get(res.name)
-        if source is None:
-            raise KeyError(f"开放数据：数据结构中的表 {res.name} 没有对应的行来源（generator/opendata.py 的 _ROWS）")
-        names = res.field_names
-        rows = []
-        for row in source(facts, res):
-            if list(row) == names:  # the schema's fields in its order already (the row sources build them so)
-                rows.append(row)
-                continue
-            if len(row) != len(names) or any(n not in row for n in names):
-                raise ValueError(f"开放数据：表 {res.name} 的行字段 {sorted(row)} 与数据结构的字段 {names} 不一致")
-            rows.append({n: row[n] for n in names})
-        tables[res.name] = rows
-    return tables
+    return {res.name: table_rows(facts, res) for res in published_resources(load_package())}
+
+
+def table_rows(facts: Facts, res: Resource) -> list[dict]:
+    """One resource's rows of public_tables."""
+    source = _ROWS.get(res.name)
+    if source is None:
+        raise KeyError(f"开放数据：数据结构中的表 {res.name} 没有对应的行来源（generator/opendata.py 的 _ROWS）")
+    names = res.field_names
+    rows = []
+    for row in source(facts, res):
+        if list(row) == names:  # the schema's fields in its order already (the row sources build them so)
+            rows.append(row)
+            continue
+        if len(row) != len(names) or any(n not in row for n in names):
+            raise ValueError(f"开放数据：表 {res.name} 的行字段 {sorted(row)} 与数据结构的字段 {names} 不一致")
+        rows.append({n: row[n] for n in names})
+    return rows
+
+
+#: The record kinds whose render page keys stand for their facts (render.RenderResult.record_keys),
+#: and the public tables made from each kind's facts alone (with the as-of date): a rebuild after
+#: one commitment changed takes the arrears and findings tables' digests and row counts from the
+#: last build without getting their rows (KindMemo).
+KIND_TABLES: dict[str, tuple[str, ...]] = {
+    "commitments": ("commitments", "commitment_partners", "commitment_progress", "commitment_rectification",
+                    "commitment_changes"),
+    "arrears": ("arrears", "arrears_plan", "arrears_repayments", "arrears_changes", "arrears_withdrawals"),
+    "findings": ("findings", "finding_related", "finding_objections", "finding_changes"),
+}
+
+
+class KindMemo:
+    """What the open data got from each record kind's facts in the last build (its tables' and
+    reader tables' digests, their row counts), kept under a key per kind: a digest of the page
+    keys of its records in their order (render.RenderResult.record_keys: each stands for its
+    record's facts, and holds the whole package's code, the as-of date, the site settings, the
+    calendar and the departments, see render._PageCache.key), the as-of date and the site
+    settings. A kind whose key is the last build's gives the values kept for it; any record
+    changed, added, removed or moved changes the key, and every value of the kind is made
+    again. A kind with a record without a key is never kept. The file carries the SHA-256 of
+    its content: a damaged or hand-edited file is not used."""
+
+    _FORMAT = 1
+
+    def __init__(self, path: Path, facts: Facts, record_keys: dict[tuple[str, str], str]):
+        self.path = Path(path)
+        self.keys: dict[str, str] = {}
+        for kind in KIND_TABLES:
+            keys = [record_keys.get((kind, item.record.id)) for item in getattr(facts, kind)]
+            if None not in keys:
+                self.keys[kind] = hashlib.sha256(repr((self._FORMAT, kind, facts.as_of, facts.site, keys)).encode(
+                    "utf-8", "surrogatepass")).hexdigest()
+        self.old: dict[str, dict] = {}
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+            kinds = saved["kinds"]
+            if saved["sha256"] == hashlib.sha256(json.dumps(kinds, sort_keys=True).encode("utf-8")).hexdigest():
+                self.old = {kind: entry["values"] for kind, entry in kinds.items()
+                            if self.keys.get(kind) is not None and entry["key"] == self.keys[kind]
+                            and isinstance(entry["values"], dict)}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
+        self.new: dict[str, dict] = {kind: {"key": key, "values": {}} for kind, key in self.keys.items()}
+
+    def count(self, kind: str | None, name: str, make: Callable[[], int]) -> int:
+        """The row count of a table of `kind` (None: a table of no kind), kept or make()."""
+        found = self.old.get(kind, {}).get(f"count:{name}") if kind is not None else None
+        value = found if found.__class__ is int and found >= 0 else make()
+        if kind in self.new:
+            self.new[kind]["values"][f"count:{name}"] = value
+        return value
+
+    def digest(self, kind: str | None, name: str, make: Callable[[], bytes | None]) -> bytes | None:
+        """A digest of a table of `kind` (table_digest, workbook.reader_digests), kept or make()."""
+        found = self.old.get(kind, {}).get(f"digest:{name}") if kind is not None else None
+        value = None
+        if found.__class__ is str and len(found) == 64:
+            try:
+                value = bytes.fromhex(found)
+            except ValueError:
+                pass
+        if value is None:
+            value = make()
+        if kind in self.new and value is not None:
+            self.new[kind]["values"][f"digest:{name}"] = value.hex()
+        return value
+
+    def save(self) -> None:
+        kinds = self.new
+        data = {"kinds": kinds, "sha256": hashlib.sha256(json.dumps(kinds, sort_keys=True).encode("utf-8")).hexdigest()}
+        try:
+            write_if_changed(self.path, json.dumps(data, sort_keys=True).encode("utf-8"))
+        except OSError:
+            pass
+
+
+class LazyTables(dict):
+    """name → value made on first use (make(name)): a table's rows or columns are got from the
+    facts only when a file made from them is not taken from a cache."""
+
+    def __init__(self, make: Callable[[str], Any]):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, name: str) -> Any:
+        value = self[name] = self._make(name)
+        return value
+
+    def get(self, name: str, default: Any = None) -> Any:  # every name is one of the tables: made on use
+        return self[name]
 
 
 # --- cells -------------------------------------------------------------------------------
@@ -650,11 +746,13 @@ def table_digest(res: Resource, rows: list[dict], columns: list[ColumnValues] | 
 
 def xlsx_bytes(facts: Facts, package: Package, tables: dict[str, list[dict]], cache: SheetCache | None = None,
                digests: dict[str, bytes | None] | None = None,
-               columns: dict[str, list[ColumnValues]] | None = None, deflated: DeflateCache | None = None) -> bytes:
+               columns: dict[str, list[ColumnValues]] | None = None, deflated: DeflateCache | None = None,
+               counts: dict[str, int] | None = None) -> bytes:
     """Every table in one workbook: a 说明 sheet, then one sheet per resource with Chinese headers.
     A table's sheet is taken from `cache` when its rows did not change (digests: table_digest
     of each table, and columns: table_columns of each table, when the caller has them); the
-    zip members' deflated bytes from `deflated` when they did not change."""
+    zip members' deflated bytes from `deflated` when they did not change; `counts`: each
+    table's row count (a table's rows are then got only when its sheet is made)."""
     site, as_of = facts.site, facts.as_of
     props = Properties(title=("【演示数据】" if site.sample else "") + package.descriptor["title"],
                        creator=site.publisher, created=datetime.combine(as_of, time()),
@@ -668,21 +766,21 @@ def xlsx_bytes(facts: Facts, package: Package, tables: dict[str, list[dict]], ca
              ("使用许可", f"{site.licence.get('name', '')} {site.licence.get('url', '')}".strip()),
              ("数据字典", _base_url(facts) + DATA + "/dictionary/"),
              ("公式注入防护", "以 =、+、-、@、制表符或回车符开头的文本前加了一个单引号（'），以免被当作公式执行。")]
-    about += [(f"工作表：{sheet_names[r.name]}", f"{r.name}（{len(tables[r.name])} 行）") for r in resources]
+    about += [(f"工作表：{sheet_names[r.name]}", f"{r.name}（{counts[r.name] if counts else len(tables[r.name])} 行）")
+              for r in resources]
     sheets = [Sheet("说明", ["项目", "内容"], [[xlsx_value(k, None), xlsx_value(v, None)] for k, v in about], [16, 60])]
     for res in resources:
         header = [f.title for f in res.fields]
-        rows = tables[res.name]
 
-        def make(res=res, header=header, rows=rows) -> ColumnSheet:
-            values, formats = xlsx_columns(res, rows, (columns or {}).get(res.name))
+        def make(res=res, header=header) -> ColumnSheet:
+            values, formats = xlsx_columns(res, tables[res.name], (columns or {}).get(res.name))
             return ColumnSheet(sheet_names[res.name], header, values, formats, column_widths_of(header, values))
 
         # Everything make() reads: the sheet's name, the fields' rules, the rows' values.
         if cache is None:
             source = None
         else:
-            digest = (digests or {}).get(res.name) or table_digest(res, rows, (columns or {}).get(res.name))
+            digest = (digests or {}).get(res.name) or table_digest(res, tables[res.name], (columns or {}).get(res.name))
             source = source_digest(sheet_names[res.name], digest) if digest else None
         sheets.append(LazySheet(sheet_names[res.name], source, make))
     return workbook_bytes(sheets, props, as_of, cache, deflated)
@@ -889,13 +987,18 @@ def api_list(facts: Facts, spec: ApiList) -> dict:
     return {**_envelope(facts), "count": len(items), "items": items}
 
 
-def api_list_bytes(facts: Facts, spec: ApiList, cache: SheetCache | None = None) -> bytes:
+def api_list_bytes(facts: Facts, spec: ApiList, cache: SheetCache | None = None, records: str | None = None) -> bytes:
     """_dump(api_list(facts, spec)), written a field at a time: each field's values encoded in
     one pass (texts by the json module's C encoder) and each item one %-template of them.
     A value _indented does not write (a float …) sends the whole list to _dump, as before.
     With `cache` (a SheetCache keyed with this module's code), the last build's bytes when
     the list's values are the same: encoding the 5,500 arrears of 10,000 records costs twice
-    as much as getting their values."""
+    as much as getting their values. `records` (KindMemo.keys of the list's record kind, when
+    its items are that kind's records): the last build's bytes without getting the values
+    when the records' facts, the as-of date and the settings are the same."""
+    if cache is not None and records is not None:
+        return cache.data(source_digest("api list of records", spec.name, _envelope(facts), records),
+                          lambda: api_list_bytes(facts, spec))
     keys = [f.key for f in spec.fields]
     if not keys or len(set(keys)) != len(keys) or any(k.__class__ is not str for k in keys):
         return _dump(api_list(facts, spec))  # (a dict would merge two fields of one key)
@@ -1244,17 +1347,29 @@ def open_data_files(facts: Facts) -> dict[str, bytes]:
     return dict(iter_open_data_files(facts))
 
 
-def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterator[tuple[str, bytes]]:
+def iter_open_data_files(facts: Facts, cache_dir: Path | None = None,
+                         record_keys: dict[tuple[str, str], str] | None = None) -> Iterator[tuple[str, bytes]]:
     """open_data_files() one file at a time, each as soon as it is made: at 100,000 records
     the files together are several hundred MB, and the build writes each and lets it go.
     With cache_dir (the build folder's cache), the workbooks' sheets and the CSV and JSON of
     unchanged tables, the API lists whose values did not change (xlsx.SheetCache), the zip
     members whose bytes did not change (xlsx.DeflateCache) and the SQLite file's unchanged
-    tables (workbook.TableCache) are taken from the last build."""
+    tables (workbook.TableCache) are taken from the last build. With record_keys too
+    (render.RenderResult.record_keys), a record kind whose records' facts are the last build's
+    (KindMemo) gives its tables' digests and row counts without its rows being got: its files
+    all come from those caches."""
     package = load_package()
     resources = published_resources(package)
-    tables = public_tables(facts)
-    columns = {r.name: table_columns(r, tables[r.name]) for r in resources}  # shared by every file of a table
+    by_name = {r.name: r for r in resources}
+    tables = LazyTables(lambda name: table_rows(facts, by_name[name]))
+    columns = LazyTables(lambda name: table_columns(by_name[name], tables[name]))  # shared by every file of a table
+    kind_of = {table: kind for kind, names in KIND_TABLES.items() for table in names}
+    memo = (KindMemo(Path(cache_dir) / "open-data-kinds.json", facts, record_keys)
+            if cache_dir is not None and record_keys is not None else None)
+    if memo is None:
+        counts = {r.name: len(tables[r.name]) for r in resources}
+    else:
+        counts = {r.name: memo.count(kind_of.get(r.name), r.name, lambda r=r: len(tables[r.name])) for r in resources}
     name = package.descriptor["name"]
     sizes: dict[str, int] = {}
     rows: dict[str, int] = {}
@@ -1272,14 +1387,17 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterato
         code = [Path(__file__), Path(workbook.__file__)]  # the cells are made here and there
         sheets, reader_sheets, table_files = (SheetCache(Path(cache_dir) / folder, code)
                                               for folder in ("xlsx-sheets", "reader-xlsx-sheets", "open-data-tables"))
-        digests = {r.name: table_digest(r, tables[r.name], columns[r.name]) for r in resources}
+        for r in resources:
+            def digest(r=r) -> bytes | None:
+                return table_digest(r, tables[r.name], columns[r.name])
+
+            digests[r.name] = memo.digest(kind_of.get(r.name), r.name, digest) if memo is not None else digest()
 
     def table_file(kind: str, r: Resource, make: Callable[..., bytes]) -> bytes:
         """A table's CSV or JSON: from the last build when the table did not change."""
-        rows = tables[r.name]
         if table_files is None or digests.get(r.name) is None:
-            return make(r, rows, columns[r.name])
-        return table_files.data(source_digest(kind, digests[r.name]), lambda: make(r, rows, columns[r.name]))
+            return make(r, tables[r.name], columns[r.name])
+        return table_files.data(source_digest(kind, digests[r.name]), lambda: make(r, tables[r.name], columns[r.name]))
 
     csvs = {r.name: table_file("csv", r, csv_bytes) for r in resources}
     descriptor = _dump(package_descriptor(facts, package, csvs))
@@ -1290,11 +1408,11 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterato
     for r in resources:
         yield counted(f"csv/{r.name}.csv", csvs.pop(r.name))
         yield counted(f"json/{r.name}.json", table_file("json", r, json_bytes))
-        rows[f"csv/{r.name}.csv"] = rows[f"json/{r.name}.json"] = len(tables[r.name])
-    yield counted(f"{name}.xlsx", xlsx_bytes(facts, package, tables, sheets, digests, columns, deflated))
+        rows[f"csv/{r.name}.csv"] = rows[f"json/{r.name}.json"] = counts[r.name]
+    yield counted(f"{name}.xlsx", xlsx_bytes(facts, package, tables, sheets, digests, columns, deflated, counts))
     table_cache = workbook.TableCache(Path(cache_dir) / "sqlite-tables") if cache_dir is not None else None
     for path, data in workbook.reader_files(facts, name, tables, reader_sheets, columns, deflated, table_cache,
-                                            digests).items():
+                                            digests, memo).items():
         yield counted(path, data)
     columns.clear()  # every file made from them is made: let them go before the API lists and feed
     for cache in (sheets, reader_sheets, deflated):
@@ -1304,9 +1422,12 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterato
     yield counted("api/rules.json", _dump({**_envelope(facts), "items": rules_json(facts.site),
                                            "lpr_one_year": lpr_json(facts.site)}))
     for spec in API_LISTS:
-        yield counted(f"api/{spec.name}.json", api_list_bytes(facts, spec, table_files))
+        records = memo.keys.get(spec.name) if memo is not None and spec.name in KIND_TABLES else None
+        yield counted(f"api/{spec.name}.json", api_list_bytes(facts, spec, table_files, records))
     if table_files is not None:
         table_files.finish()
+    if memo is not None:
+        memo.save()
     files = [DataFile(path, size, rows.get(path)) for path, size in sorted(sizes.items())]
     yield f"{DATA}/index.md", data_page_markdown(facts, files).encode("utf-8")
     yield f"{DATA}/rules.md", rules_markdown(facts.site).encode("utf-8")
@@ -1314,16 +1435,17 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None) -> Iterato
     yield FEED, atom_feed(facts)
 
 
-def write_open_data(facts: Facts, docs_dir: Path, cache_dir: Path | None = None) -> list[Path]:
+def write_open_data(facts: Facts, docs_dir: Path, cache_dir: Path | None = None,
+                    record_keys: dict[tuple[str, str], str] | None = None) -> list[Path]:
     """Write docs/data/** and docs/feed.xml; return every file of the package (sorted).
 
     A file whose bytes did not change is left alone (its mtime stays); files
-    under docs/data/ that this run did not produce are removed. cache_dir: see
+    under docs/data/ that this run did not produce are removed. cache_dir, record_keys: see
     iter_open_data_files.
     """
     docs_dir = Path(docs_dir)
     files = []
-    for rel, data in iter_open_data_files(facts, cache_dir):
+    for rel, data in iter_open_data_files(facts, cache_dir, record_keys):
         files.append(docs_dir / rel)
         write_if_changed(files[-1], data)
         del data  # before the next file is made

@@ -119,7 +119,8 @@ def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool,
 
 def _write_downloads(facts: Facts, docs_dir: Path, site_files: Path | None = None,
                      cache_dir: Path | None = None, record_keys: dict | None = None) -> None:
-    """Open data and feed (opendata.py; its workbooks' unchanged sheets from cache_dir), then
+    """Open data and feed (opendata.py; its unchanged files and tables from cache_dir, a record
+    kind's tables unchanged by its records' render keys in record_keys), then
     letters, department feeds and calendar (extras.py; the letters into the pack site_files,
     which the engine places into the site as they are; an unchanged record's letter, by its
     render key in record_keys, from the last pack)."""
@@ -131,7 +132,7 @@ def _write_downloads(facts: Facts, docs_dir: Path, site_files: Path | None = Non
     # stage's tables, cells and files are short-lived and never in a cycle.
     gc.freeze()
     try:
-        write_open_data(facts, docs_dir, cache_dir)
+        write_open_data(facts, docs_dir, cache_dir, record_keys)
         write_extras(facts, docs_dir, site_files, cache_dir, record_keys)
     finally:
         gc.unfreeze()

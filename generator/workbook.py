@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from generator.derive import Facts
-from generator.opendata import (DATE_FORMAT, ColumnValues, column_values, public_tables, published_resources,
-                                 table_columns, xlsx_value, _xlsx_texts)
+from generator.opendata import (DATE_FORMAT, ColumnValues, KindMemo, column_values, public_tables,
+                                 published_resources, table_columns, xlsx_value, _xlsx_texts)
 from generator.xlsx import (ColumnSheet, DeflateCache, LazySheet, Properties, Sheet, SheetCache, column_widths_of, source_digest,
                             workbook_bytes)
 from generator.schema import load_package
@@ -250,15 +250,49 @@ ReaderColumns = list[tuple[ReaderTable, list[list[Any]]]]
 
 
 def _reader_columns(facts: Facts) -> ReaderColumns:
-    """Every reader table with its columns (computed once for the workbook and the database)."""
-    return [(t, _columns(facts, t)) for t in reader_tables(facts)]
+    """Every reader table with its columns (computed once for the workbook and the database,
+    on first use: a table whose sheet and SQLite table come from the caches is never got)."""
+    return [(t, _LazyColumns(lambda t=t: _columns(facts, t))) for t in reader_tables(facts)]
 
 
-def reader_digests(readers: ReaderColumns) -> dict[str, bytes | None]:
+class _LazyColumns:
+    """A reader table's columns, got from the facts when first read."""
+
+    def __init__(self, make: Callable[[], list[ColumnValues]]):
+        self._make, self._columns = make, None
+
+    def _get(self) -> list[ColumnValues]:
+        if self._columns is None:
+            self._columns = self._make()
+        return self._columns
+
+    def __getitem__(self, index):
+        return self._get()[index]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __iter__(self):
+        return iter(self._get())
+
+
+#: The reader tables made from one record kind's facts alone (and the as-of date and site
+#: settings): their digests are kept per kind (opendata.KindMemo).
+_READER_KINDS = {"commitments_shown": "commitments", "arrears_shown": "arrears", "findings_shown": "findings"}
+
+
+def reader_digests(readers: ReaderColumns, memo: "KindMemo | None" = None) -> dict[str, bytes | None]:
     """Per reader table (by name) a source_digest of all its sheet and its SQLite table are
-    made from: its name, title, columns (key, title, kind) and values."""
-    return {t.name: source_digest(t.name, t.title, [(c.key, c.title, c.kind) for c in t.columns],
-                                  [c.values for c in columns]) for t, columns in readers}
+    made from: its name, title, columns (key, title, kind) and values; with `memo`, the last
+    build's for a table of a record kind whose records' facts did not change."""
+    out = {}
+    for t, columns in readers:
+        def make(t=t, columns=columns) -> bytes | None:
+            return source_digest(t.name, t.title, [(c.key, c.title, c.kind) for c in t.columns],
+                                 [c.values for c in columns])
+
+        out[t.name] = memo.digest(_READER_KINDS.get(t.name), f"reader:{t.name}", make) if memo is not None else make()
+    return out
 
 
 def reader_xlsx(facts: Facts, readers: ReaderColumns | None = None, cache: SheetCache | None = None,
@@ -381,7 +415,8 @@ def _sqlite_bytes(facts: Facts, tables: dict[str, list[dict]] | None, readers: R
             digest = digests.get(name)
             key = digest.hex() if digest is not None else None
             if key is not None and reuse.get(name) == key:
-                conn.execute(f"INSERT INTO main.{_quote(name)} SELECT * FROM last.{_quote(name)}")
+                # rowid order: the order the rows were inserted in when the last file was made
+                conn.execute(f"INSERT INTO main.{_quote(name)} SELECT * FROM last.{_quote(name)} ORDER BY rowid")
             else:
                 conn.executemany(f"INSERT INTO main.{_quote(name)} VALUES ({marks})", rows())
             if key is not None:
@@ -484,12 +519,12 @@ class TableCache:
 def reader_files(facts: Facts, name: str, tables: dict[str, list[dict]] | None = None,
                  cache: SheetCache | None = None, columns: dict[str, list[ColumnValues]] | None = None,
                  deflated: DeflateCache | None = None, table_cache: TableCache | None = None,
-                 digests: dict[str, bytes | None] | None = None) -> dict[str, bytes]:
+                 digests: dict[str, bytes | None] | None = None, memo: "KindMemo | None" = None) -> dict[str, bytes]:
     """Paths relative to the data folder; `tables`: public_tables(facts), and `columns`: each
     table's table_columns, when the caller has them; `cache`: the reader workbook's sheets of
     the last build (xlsx.SheetCache); `deflated`: its zip members' (xlsx.DeflateCache)."""
     readers = _reader_columns(facts)
-    mine = reader_digests(readers) if cache is not None or table_cache is not None else None
+    mine = reader_digests(readers, memo) if cache is not None or table_cache is not None else None
     return {f"{name}-reader.xlsx": reader_xlsx(facts, readers, cache, deflated, mine),
             f"{name}.sqlite": sqlite_bytes(facts, tables, readers, columns, table_cache,
                                            {**(digests or {}), **(mine or {})})}

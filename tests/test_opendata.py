@@ -616,3 +616,49 @@ def test_api_lists_from_the_cache_follow_their_values(demo, tmp_path: Path, monk
         path.write_bytes(path.read_bytes()[:-2])
     made.clear()
     assert opendata.api_list_bytes(changed, spec, SheetCache(folder)) == expected and made == [1]
+
+
+def test_a_record_kind_unchanged_by_its_page_keys_is_not_got_again(demo, tmp_path: Path, monkeypatch):
+    """With the records' page keys (render.RenderResult.record_keys), a kind whose keys, as-of
+    date and settings are the last build's gives its tables' digests and row counts from
+    open-data-kinds.json: its rows and API list values are not got, and every file is the one made
+    without a cache; a changed record's kind is got again; a damaged memo file is not used."""
+    keys = {(kind, item.record.id): f"{kind}/{item.record.id}/1" for kind in opendata.KIND_TABLES
+            for item in getattr(demo, kind)}
+    got: list[str] = []
+    table_rows, api_text = opendata.table_rows, opendata._api_list_text
+    monkeypatch.setattr(opendata, "table_rows", lambda facts, res: got.append(res.name) or table_rows(facts, res))
+    monkeypatch.setattr(opendata, "_api_list_text",
+                        lambda facts, spec, rows: got.append(f"api/{spec.name}") or api_text(facts, spec, rows))
+    plain = opendata.open_data_files(demo)
+    cache = tmp_path / "cache"
+    assert dict(opendata.iter_open_data_files(demo, cache, keys)) == plain
+    got.clear()
+    assert dict(opendata.iter_open_data_files(demo, cache, keys)) == plain
+    kinds = {table for names in opendata.KIND_TABLES.values() for table in names}
+    assert got and not any(name in kinds or name.removeprefix("api/") in opendata.KIND_TABLES for name in got)
+
+    first = demo.arrears[0]
+    changed = dataclasses.replace(demo, arrears=(dataclasses.replace(first, repaid=first.repaid + 1),) + demo.arrears[1:])
+    changed_keys = {**keys, ("arrears", first.record.id): "changed"}
+    expected = opendata.open_data_files(changed)
+    assert expected != plain
+    got.clear()
+    assert dict(opendata.iter_open_data_files(changed, cache, changed_keys)) == expected
+    assert "arrears" in got and "api/arrears" in got and "commitments" not in got
+
+    memo = cache / "open-data-kinds.json"
+    saved = json.loads(memo.read_text(encoding="utf-8"))
+    values = saved["kinds"]["commitments"]["values"]
+    values["count:commitments"] += 1  # damaged (still JSON): not used
+    memo.write_text(json.dumps(saved), encoding="utf-8")
+    got.clear()
+    assert dict(opendata.iter_open_data_files(changed, cache, changed_keys)) == expected
+    assert "commitments" in got
+    memo.write_text("{", encoding="utf-8")
+    assert dict(opendata.iter_open_data_files(changed, cache, changed_keys)) == expected
+    # Another as-of date: every kind got again, whatever the keys say.
+    later = dataclasses.replace(changed, as_of=date(2027, 1, 4))
+    got.clear()
+    assert dict(opendata.iter_open_data_files(later, cache, changed_keys)) == opendata.open_data_files(later)
+    assert {"commitments", "arrears", "findings"} <= set(got)
