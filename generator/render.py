@@ -45,7 +45,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import jinja2
 import yaml
@@ -1196,18 +1196,40 @@ class _Site:
         return Linker(page, self.known, self.departments)
 
     def page(self, path: str, template: str, title: str, *, search: bool = True,
-             hide: tuple[str, ...] = ("navigation",), **context) -> tuple[str, str]:
+             hide: tuple[str, ...] = ("navigation",), keyed: bool = False, **context) -> tuple[str, str]:
         """Generated pages use the full width: no navigation column (its only entry would be
-        the page itself); list pages hide the table of contents too (``LIST_HIDE``)."""
+        the page itself); list pages hide the table of contents too (``LIST_HIDE``).
+
+        keyed (the record lists' pages): the template sees of the facts only what _ListFacts
+        holds (anything else is undefined: an error), so the page is a function of its context
+        and those; with a cache, a page whose key (_PageCache.key of both, its records written as
+        their page keys) and files are as the last render left them is not rendered again: its
+        Markdown is read back and its blocks copied (self.blocks[path] is KEPT_BLOCKS)."""
+        facts = self.facts
+        key = None
+        if keyed:
+            facts = _ListFacts(facts.as_of, facts.summary, facts.curve, facts.hidden_findings)
+            if self.cache is not None:
+                key = self.cache.key(path, template, title, {**context, "facts": facts, "search": search, "hide": hide},
+                                     record_refs=True)
+                kept = self.cache.kept_markdown(path, key)
+                if kept is not None:
+                    text, has_blocks = kept
+                    if has_blocks:
+                        self.blocks[path] = KEPT_BLOCKS
+                    return path, text
         body = self.env.get_template(template).render(
-            facts=self.facts, rules=self.rules, nav=self.nav(path), page=path, **context)
+            facts=facts, rules=self.rules, nav=self.nav(path), page=path, **context)
         body = body.strip("\n") + "\n"
         if not search:  # lists: their tables go to the engine as HTML, beside the Markdown
             body, blocks = split_html_blocks(body)
             if blocks:
                 self.blocks[path] = blocks
         extra = {"hide": list(hide)} if hide else None
-        return path, front_matter(title, search=search, extra=extra) + body
+        text = front_matter(title, search=search, extra=extra) + body
+        if key is not None:
+            self.cache.rendered_markdown(path, key, text, path in self.blocks)
+        return path, text
 
     # home and lists
 
@@ -1229,7 +1251,7 @@ class _Site:
                 Filter("year", "年度", _year_options(c.record.promised_on.year for c in chunk)),
             )
             yield self.page(paths[no - 1], "commitments.md.j2", "政府承诺" if no == 1 else f"政府承诺（第 {no} 页）",
-                            search=False, hide=LIST_HIDE, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
+                            search=False, hide=LIST_HIDE, keyed=True, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
                             status=status_chart(f.summary.commitments_by_status, "commitment-status", "政府承诺履行状态", "项")
                             if no == 1 else None)
 
@@ -1252,7 +1274,7 @@ class _Site:
             )
             first = no == 1
             yield self.page(paths[no - 1], "arrears.md.j2", "拖欠中小企业账款" if first else f"拖欠中小企业账款（第 {no} 页）",
-                            search=False, hide=LIST_HIDE, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
+                            search=False, hide=LIST_HIDE, keyed=True, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)),
                             page_totals=arrears_totals(chunk), all_totals=f.arrears_totals,
                             curve=curve_chart(f.curve, "arrears-curve") if first else None,
                             debtors=debtors if first else (), debtor_svg=debtor_chart(debtors, "arrears-debtors") if first else None,
@@ -1270,7 +1292,7 @@ class _Site:
                 Filter("year", "年度", _year_options(x.record.decision_decided_on.year for x in chunk)),
             )
             yield self.page(paths[no - 1], "findings.md.j2", "政务失信记录" if no == 1 else f"政务失信记录（第 {no} 页）",
-                            search=False, hide=LIST_HIDE, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)))
+                            search=False, hide=LIST_HIDE, keyed=True, rows=chunk, filters=filters, pager=_pager(paths, no, len(rows)))
 
     def evaluations(self) -> tuple[str, str]:
         dist = grade_distribution(self.facts.evaluations)
@@ -1411,6 +1433,18 @@ class _Site:
 # so do unbalanced ones.
 
 BLOCKS_PACK = "blocks.pack"
+
+#: _Site.blocks' value for a page whose blocks are the last render's (copied from the last pack).
+KEPT_BLOCKS: list[str] = []
+
+
+class _ListFacts(NamedTuple):
+    """What the record lists' templates read of the facts (_Site.page's keyed pages)."""
+
+    as_of: date
+    summary: Any
+    curve: tuple
+    hidden_findings: Any
 BLOCK_PLACEHOLDER = "ZQBLOCK-{n}-ZQ"
 _BLOCK_TAGS = {"div", "table", "p", "ul", "ol", "dl", "figure", "details", "nav", "form", "section"}
 _BLOCK_START = re.compile(r"<([a-z][a-z0-9]*)[\s>]")
@@ -1656,7 +1690,10 @@ class _PageCache:
     (what derive made its facts from, with the common inputs above) and its history; a
     department page the pickle of its context. A page is skipped (its entry in the last
     pages.pack copied as it is) only when its key matches and that pack is still the one
-    the cache was saved with. The cache is a JSON file, rewritten only when it changed.
+    the cache was saved with. The record lists' Markdown pages likewise (_Site.page, keyed):
+    their entries ("md:" + path) hold the key, the digest of the Markdown written under docs
+    and whether the page has blocks, and count only with the blocks pack they were saved
+    with. The cache is a JSON file, rewritten only when it changed.
     """
 
     VERSION = 6
@@ -1684,11 +1721,17 @@ class _PageCache:
                             facts.calendar.identity())).encode("utf-8", "surrogatepass"))
         self.common = digest.hexdigest()
         self._digest = digest  # each page's key continues it (see key)
+        self._sha = hashlib.sha1
+        self.docs: Path | None = None  # where the list pages' Markdown is (kept_markdown), set by render
+        self.blocks: PackWriter | None = None  # the blocks pack being written (kept_markdown), set by render
         self.old: dict[str, str] = {}
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))
             if saved.get("common") == self.common and saved.get("pack") == _identity(Path(pack.path)):
                 self.old = saved.get("pages", {})
+                # The list pages' entries also need the blocks pack they were saved with.
+                if saved.get("blocks") != _identity(self._blocks_path()):
+                    self.old = {k: v for k, v in self.old.items() if not k.startswith(self._MARKDOWN)}
         except (OSError, ValueError, AttributeError):
             pass
         self.new: dict[str, str] = {}
@@ -1749,11 +1792,41 @@ class _PageCache:
     def rendered(self, address: str, key: str) -> None:
         self.new[address] = key
 
+    #: The record lists' pages (Markdown, _Site.page keyed): their entries' names.
+    _MARKDOWN = "md:"
+
+    def kept_markdown(self, rel: str, key: str) -> tuple[str, bool] | None:
+        """(Markdown, whether it has blocks) of the list page rel as the last render wrote it, when
+        its key matches and its file under docs (and its entry in the last blocks pack) are still
+        what that render left; else None (the page is rendered)."""
+        entry = self.old.get(self._MARKDOWN + rel, "").split("|")
+        if len(entry) != 3 or entry[0] != key or self.docs is None:
+            return None
+        has_blocks = entry[2] == "b"
+        if has_blocks and (self.blocks is None or not self.blocks.has(rel)):
+            return None
+        try:
+            data = (self.docs / rel).read_bytes()
+        except OSError:
+            return None
+        if self._sha(data).hexdigest() != entry[1]:
+            return None
+        self.new[self._MARKDOWN + rel] = "|".join(entry)
+        return data.decode("utf-8"), has_blocks
+
+    def rendered_markdown(self, rel: str, key: str, text: str, has_blocks: bool) -> None:
+        self.new[self._MARKDOWN + rel] = f"{key}|{self._sha(text.encode('utf-8')).hexdigest()}|{'b' if has_blocks else '-'}"
+
     def save(self) -> None:
         """After the pack is in place: the cache names the pack it describes."""
         data = json.dumps({"common": self.common, "pack": _identity(Path(self.pack.path)),
+                           "blocks": _identity(self._blocks_path()),
                            "pages": dict(sorted(self.new.items()))}, separators=(",", ":")).encode()
         write_if_changed(self.path, data)
+
+    def _blocks_path(self) -> Path:
+        """The blocks pack beside the pages pack (render writes both into the build folder)."""
+        return Path(self.pack.path).with_name(BLOCKS_PACK)
 
 
 _RECORD_FACTS = (CommitmentFacts, ArrearsFacts, FindingFacts)
@@ -1819,14 +1892,9 @@ def _render(facts: Facts, build_dir: Path, history: History | None, content_dir:
         cache = _PageCache(Path(cache_file), facts, history, Path(templates_dir), pack) if cache_file else None
         templates = _template_cache(Path(cache_file).parent) if cache_file else None
         site = _Site(facts, history, make_environment(Path(templates_dir), bytecode_cache=templates), cache)
-        for rel, text in site.markdown_pages():
-            writer.put(docs / rel, text.encode("utf-8"))
-            pages.append(rel)
-            page_blocks = site.blocks.pop(rel, None)  # handed over now: never all pages' blocks at once
-            if page_blocks:
-                data = [b.encode("utf-8") for b in page_blocks]
-                blocks.add(rel, {"sizes": [len(b) for b in data]}, b"".join(data))
-
+        if cache is not None:
+            cache.docs, cache.blocks = docs, blocks
+        # Record pages first: their keys stand for their records in the list pages' keys.
         for page in site.html_pages():
             if page.body is None:  # unchanged, says the cache
                 pack.copy(page.url)
@@ -1834,6 +1902,16 @@ def _render(facts: Facts, build_dir: Path, history: History | None, content_dir:
                 pack.add(page.url, {"shell": page.shell, "title": page.title, "toc": [list(t) for t in page.toc],
                                     "search": page.search}, page.body.encode("utf-8"))
             pages.append(page.path)
+
+        for rel, text in site.markdown_pages():
+            writer.put(docs / rel, text.encode("utf-8"))
+            pages.append(rel)
+            page_blocks = site.blocks.pop(rel, None)  # handed over now: never all pages' blocks at once
+            if page_blocks is KEPT_BLOCKS:
+                blocks.copy(rel)
+            elif page_blocks:
+                data = [b.encode("utf-8") for b in page_blocks]
+                blocks.add(rel, {"sizes": [len(b) for b in data]}, b"".join(data))
 
         content_dir = Path(content_dir) if content_dir is not None else sitefiles.content_dir()
         for src in sorted(content_dir.glob("*.md")) if content_dir.is_dir() else ():

@@ -7,6 +7,8 @@ import json
 import random
 from datetime import date
 
+import pytest
+
 from generator import model, pack, render as render_mod, sitefiles
 from generator.derive import derive
 from generator.urls import Linker
@@ -224,6 +226,63 @@ def test_a_pages_key_changes_with_every_input_the_page_shows(tmp_path):
     assert "区财政局（新名称）" in renamed["arrears/AR-2024-002.html"][0].decode()
     gone, _ = keyed(*variants["related record gone"])
     assert gone["findings/DF-2026-001.html"][0] != before["findings/DF-2026-001.html"][0]
+
+
+def test_list_pages_from_the_cache_are_the_pages_a_render_makes(tmp_path, monkeypatch):
+    """The record lists' pages are kept from the last render when their key (rows as their records'
+    page keys, filters, pager, the facts the lists read) and files are unchanged: the Markdown and
+    blocks are what a render without the cache writes; a changed record re-renders the page that
+    lists it; a Markdown file or blocks pack not as the cache saved them is rendered again; the
+    lists' templates see no other facts."""
+    import jinja2
+
+    build = tmp_path / "build"
+    cache = build / ".cache" / "render-pages.json"
+    data = dataset(commitments=[commitment(f"CM-2024-{i:03d}") for i in range(1, 600)])
+
+    def docs_and_blocks(folder):
+        docs = {p.relative_to(folder / "docs").as_posix(): p.read_bytes() for p in (folder / "docs").rglob("*.md")}
+        return docs, {rel: (meta, body) for rel, meta, body in pack.entries(folder / "blocks.pack")}
+
+    rendered = []  # the list pages rendered (not kept)
+    made = render_mod._PageCache.rendered_markdown
+    monkeypatch.setattr(render_mod._PageCache, "rendered_markdown",
+                        lambda self, rel, *a: rendered.append(rel) or made(self, rel, *a))
+    render_mod.render(derive(data, AS_OF), build, cache_file=cache)
+    assert {"commitments/index.md", "commitments/page-2.md", "arrears/index.md"} <= set(rendered)
+    first = docs_and_blocks(build)
+    rendered.clear()
+    render_mod.render(derive(data, AS_OF), build, cache_file=cache)
+    assert docs_and_blocks(build) == first and len(json.loads(cache.read_text())["pages"]) > 12
+    kept = {"commitments/index.md", "commitments/page-2.md", "arrears/index.md", "findings/index.md"}
+    assert not rendered  # every list page kept
+
+    changed = dataclasses.replace(data, commitments=(*data.commitments[:-1],
+                                                     dataclasses.replace(data.commitments[-1], title="改过的标题")))
+    rendered.clear()
+    render_mod.render(derive(changed, AS_OF), build, cache_file=cache)
+    fresh = tmp_path / "fresh"
+    render_mod.render(derive(changed, AS_OF), fresh)
+    assert docs_and_blocks(build) == docs_and_blocks(fresh)
+    assert set(rendered) == {next(p for p in ("commitments/index.md", "commitments/page-2.md")
+                                  if "改过的标题" in str(docs_and_blocks(fresh)[1][p][1], "utf-8"))}
+
+    (build / "docs" / "arrears" / "index.md").write_text("edited", encoding="utf-8")
+    rendered.clear()
+    render_mod.render(derive(changed, AS_OF), build, cache_file=cache)
+    assert set(rendered) == {"arrears/index.md"} and docs_and_blocks(build) == docs_and_blocks(fresh)
+    blocks = docs_and_blocks(build)[1]
+    with pack.PackWriter(build / "blocks.pack") as writer:  # another pack (a render without the cache)
+        for rel, (meta, body) in blocks.items():
+            writer.add(rel, meta, body.replace("改过的标题".encode(), "别的标题".encode()))
+    rendered.clear()
+    render_mod.render(derive(changed, AS_OF), build, cache_file=cache)
+    assert set(rendered) == kept and docs_and_blocks(build) == docs_and_blocks(fresh)
+
+    facts = derive(changed, AS_OF)
+    site = render_mod._Site(facts, None, render_mod.make_environment(sitefiles.templates_dir()))
+    with pytest.raises(jinja2.UndefinedError):
+        site.env.from_string("{{ facts.changes }}").render(facts=render_mod._ListFacts(facts.as_of, None, (), None))
 
 
 def test_badges_and_timeline_print_what_they_printed_before():
