@@ -471,6 +471,11 @@ def _sqlite_bytes(facts: Facts, tables: dict[str, list[dict]] | None, readers: R
     return data
 
 
+#: Connection.deserialize (TableCache attaches the last file from its bytes) is Python 3.11+,
+#: and absent where SQLite was built without it; this package supports Python 3.10.
+CAN_ATTACH_BYTES = hasattr(sqlite3.Connection, "deserialize")
+
+
 class TableCache:
     """The SQLite file of the last build (build/.cache/sqlite-tables/) and the digest of each
     of its tables' rows, for sqlite_bytes: a rebuild after one record changed copies the
@@ -490,6 +495,8 @@ class TableCache:
         self.code = code.hexdigest()
         self.data: bytes | None = None
         self.tables: dict[str, str] = {}
+        if not CAN_ATTACH_BYTES:
+            return  # every table is inserted as in a full build
         try:
             saved = json.loads(self.index.read_text(encoding="utf-8"))
             data = self.file.read_bytes()

@@ -222,3 +222,17 @@ def test_sqlite_from_the_last_files_tables_is_the_file_made_without_it(demo, tmp
                                         encoding="utf-8")
     assert workbook.TableCache(folder).data == foreign  # (the index is believed)
     assert made(changed, *_digests(changed)) == expected
+
+
+def test_without_attaching_bytes_the_sqlite_file_is_made_whole(demo, tmp_path, monkeypatch):
+    """Where Connection.deserialize is missing (Python 3.10, or SQLite built without it) the
+    cache holds nothing and every table is inserted: the same file, never an AttributeError."""
+    folder = tmp_path / "tables"
+    plain = workbook.sqlite_bytes(demo)
+    tables, readers, digests = _digests(demo)
+    assert workbook.sqlite_bytes(demo, tables, readers, None, workbook.TableCache(folder), digests) == plain
+    assert workbook.TableCache(folder).data is not None  # kept by the build above
+    monkeypatch.setattr(workbook, "CAN_ATTACH_BYTES", False)
+    cache = workbook.TableCache(folder)
+    assert cache.data is None and cache.tables == {}
+    assert workbook.sqlite_bytes(demo, tables, readers, None, cache, digests) == plain
