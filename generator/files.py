@@ -1,7 +1,8 @@
 """Writing generated files: only when their bytes change, never half-written; removing the stale ones.
 
 The one atomic writer (write_if_changed) and the one stale-file sweep (sweep_stale) of the
-render, open-data and engine stages. Thousands of pages handed from one stage to the next
+render, open-data and engine stages; a cache folder of one file per key keeps only the
+current keys' files (remove_unused). Thousands of pages handed from one stage to the next
 go into one file instead, written the same way: generator/pack.py.
 """
 
@@ -55,3 +56,18 @@ def sweep_stale(root: Path, produced: set[Path], skip: Callable[[Path], bool] = 
             path.unlink()
             removed += 1
     return removed
+
+
+def remove_unused(folder: str | Path, used: set[str]) -> None:
+    """Remove every file directly in `folder` whose name is not in `used` (a cache of one file
+    per key keeps only what this build used). A missing folder or file is no error."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name not in used:
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass

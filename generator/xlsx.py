@@ -186,16 +186,9 @@ class SheetCache:
 
     def finish(self) -> None:
         """Remove the files of sheets this build did not use."""
-        try:
-            names = os.listdir(self.folder)
-        except OSError:
-            return
-        for name in names:
-            if name not in self.used:
-                try:
-                    os.unlink(os.path.join(self.folder, name))
-                except OSError:
-                    pass
+        from generator.files import remove_unused
+
+        remove_unused(self.folder, self.used)
 
 
 @dataclass
@@ -405,14 +398,11 @@ class DeflateCache:
         crc = zlib.crc32(data)
         compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)  # as zipfile's
         deflated = compressor.compress(data) + compressor.flush()
+        from generator.files import write_if_changed
+
         try:
-            os.makedirs(self.folder, exist_ok=True)
-            tmp = f"{path}.tmp-{os.getpid()}"
-            with open(tmp, "wb") as fh:
-                fh.write(self._HEAD.pack(self._MAGIC, crc, len(data), self._check(crc, len(data), deflated),
-                                         len(deflated)))
-                fh.write(deflated)
-            os.replace(tmp, path)
+            write_if_changed(Path(path), self._HEAD.pack(self._MAGIC, crc, len(data), self._check(crc, len(data), deflated),
+                                                         len(deflated)) + deflated)
             self.used.add(key)
         except OSError:
             pass
@@ -443,16 +433,9 @@ class DeflateCache:
 
     def finish(self) -> None:
         """Remove the files of members this build did not use."""
-        try:
-            names = os.listdir(self.folder)
-        except OSError:
-            return
-        for name in names:
-            if name not in self.used:
-                try:
-                    os.unlink(os.path.join(self.folder, name))
-                except OSError:
-                    pass
+        from generator.files import remove_unused
+
+        remove_unused(self.folder, self.used)
 
 
 def xml_text(text: str) -> str:
