@@ -42,7 +42,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 STAGES = (("读取", "load"), ("校验", "validate"), ("计算", "derive"), ("修改记录", "history"),
-          ("生成页面", "render"), ("构建网站", "site build"))
+          ("生成页面", "render"), ("开放数据", "downloads (open data, letters, feeds, calendar)"),
+          ("构建网站", "site build"), ("发布清单", "manifest"))
 RECORD_KINDS = ("commitments", "arrears", "findings")
 PACKAGES = ("mkdocs", "mkdocs-material", "markdown", "jinja2", "pyyaml", "pandas", "frictionless", "jieba",
             "openpyxl", "lxml")
@@ -537,7 +538,7 @@ def report(results: list[dict], stages: dict | None, info: dict) -> str:
             continue
         row(f"{name}: time", lambda r, k=key: f"{_med(run['timings'].get(k) for run in r['full']):.2f} s")
         row(f"{name}: peak memory", lambda r, k=key: f"{_med(run['peaks'].get(k) for run in r['full']):.0f} MB")
-    row("of render: open data (CSV, XLSX, SQLite, JSON, site feed)",
+    row("of downloads: open data (CSV, XLSX, SQLite, JSON, site feed)",
         lambda r: f"{_med(run['extra'].get('open data') for run in r['full']):.2f} s")
     row("**full build: total**", lambda r: f"**{_med(run['total'] for run in r['full']):.1f} s**")
     row("full build: CPU time (user + system)", lambda r: f"{_med(run.get('cpu') for run in r['full']):.1f} s")
