@@ -403,3 +403,23 @@ def test_search_entries_cut_from_known_runs_are_what_jieba_cuts(tmp_path: Path):
         assert value == search.segment(text)
     unchanged = again.entry("a0/", texts[0], texts[0], lambda segment: "never made")
     assert unchanged == search.segment(texts[0])
+
+
+def test_a_spare_folder_of_another_mode_or_with_a_subfolder_is_walked(site_and_data, tmp_path: Path):
+    """The spare's page folders the manifest's walk may skip (reuse.Spare.plain) are only those
+    that are 0755 and hold nothing but their page: a folder of another mode is made 0755, and
+    a stray subfolder is pruned, as in a full build; the manifest lists every page."""
+    data, site, build = site_and_data
+    build_site(data, site, as_of=AS_OF, history=False, build_dir=build)  # the spare now holds files
+    spare = build / reuse.SPARE_DIR
+    folders = [p for p in sorted(spare.glob("commitments/*")) if (p / "index.html").is_file()]
+    closed, nested = folders[0], folders[1]
+    os.chmod(closed, 0o700)
+    (nested / "stray").mkdir()
+    build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    for folder in (closed, nested):
+        assert (site / folder.relative_to(spare)).stat().st_mode & 0o777 == 0o755
+    assert not (site / nested.relative_to(spare) / "stray").exists()
+    listed = json.loads((site / publication.MANIFEST_NAME).read_text(encoding="utf-8"))["files"]
+    assert f"{closed.relative_to(spare).as_posix()}/index.html" in listed
+    assert_same_as_full_build(data, site, tmp_path)

@@ -202,10 +202,12 @@ def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_
         raise EngineFailed(f"网站的文件夹未能就位，原网站保持不变：{exc}") from None
     record = reuse.StampRecord(build_dir, previous_site)
     record.present = spare.files  # taken as they are when unchanged, else replaced
-    _place_site_files(build_dir / SITE_FILES_PACK, site_dir, record)
+    placed = _place_site_files(build_dir / SITE_FILES_PACK, site_dir, record)
     files_linked = record.linked
     folders: dict[str, tuple[str, ...]] = {}
-    stamped = _stamp_all(build_dir, site_dir, shells, shell_pages, site_url, epoch, record, folders)
+    # The spare's folders that will hold nothing but their page: as known as new ones.
+    plain = {rel for rel, names in spare.plain.items() if rel not in placed and set(names) <= {"index.html"}}
+    stamped = _stamp_all(build_dir, site_dir, shells, shell_pages, site_url, epoch, record, folders, plain)
     record.drop_unclaimed(os.fspath(site_dir))  # the spare's files of pages no longer in the site
     if adopted is not None:
         reuse.Spare.prune(adopted)  # the folders of pages no longer in the site
@@ -325,17 +327,17 @@ def _finish_engine_pages(build_dir: Path, site_dir: Path, shell_urls: set[str]) 
     return learnt
 
 
-def _place_site_files(path: Path, site_dir: Path, record: reuse.StampRecord) -> None:
+def _place_site_files(path: Path, site_dir: Path, record: reuse.StampRecord) -> set[str]:
     """The files of the site-files pack into the site, as they are: each written as a new
     file, or linked from the published site when its bytes did not change (record.put);
-    never over a file the engine made."""
+    never over a file the engine made. Returns the folders they went into (site-relative)."""
     old = path.with_name(_OLD_SITE_FILES_DIR)
     if old.is_dir():
         shutil.rmtree(old)
-    if not path.is_file():
-        return
-    site = os.fspath(site_dir)
     made: set[str] = set()
+    if not path.is_file():
+        return made
+    site = os.fspath(site_dir)
     for rel, _meta, data in pack.entries(path):
         folder = os.path.dirname(rel)
         if folder not in made:
@@ -345,13 +347,17 @@ def _place_site_files(path: Path, site_dir: Path, record: reuse.StampRecord) -> 
             record.put(rel, os.path.join(site, rel), data, exclusive=True)
         except FileExistsError:
             raise EngineFailed(f"{rel}：网站中已有同名文件。") from None
+    return made
 
 
 def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pages: dict[str, str],
-               site_url: str, epoch: int, record: reuse.StampRecord, folders: dict[str, tuple[str, ...]]) -> int:
+               site_url: str, epoch: int, record: reuse.StampRecord, folders: dict[str, tuple[str, ...]],
+               plain: set[str] = frozenset()) -> int:
     """Stamp every page of the pages pack into its shell, and add its search and sitemap
     entries as it goes: one page in memory at a time. Fills `folders` (EngineResult.folders)
-    with the pages' folders made here, when a new folder gets mode 0755 (the usual umask)."""
+    with the pages' folders made here, when a new folder gets mode 0755 (the usual umask),
+    and those in `plain`: the spare's folders that are 0755, have no subfolder and hold
+    nothing but the page's file (reuse.Spare.plain)."""
     learnt: dict[str, Shell] = {}
     for path in shells:
         url = _url_of(path)
@@ -379,8 +385,8 @@ def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pa
             folder = os.path.join(site, url)
             rel = url + "index.html"
             target = os.path.join(folder, "index.html")
-            new = False
-            if rel not in record.present:  # (a file of the spare's is in its folder already)
+            new = url.rstrip("/") in plain
+            if rel not in record.present and not new:  # (a file of the spare's is in its folder already)
                 parent = os.path.dirname(folder.rstrip("/"))
                 if parent not in made:
                     os.makedirs(parent, exist_ok=True)

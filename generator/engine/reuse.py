@@ -427,6 +427,11 @@ class Spare:
         self.shared: dict[str, list] | None = None
         #: After adopt(): the spare's files now in the site folder, path → inode (StampRecord.present).
         self.files: dict[str, int] = {}
+        #: After adopt(): the spare's folders (site-relative) that are 0755, have no subfolder
+        #: and got none of the engine's output → the names of the spare's files in them: a
+        #: page's folder whose every file the engine puts is as known as one it made (see
+        #: build.EngineResult.folders).
+        self.plain: dict[str, list[str]] = {}
 
     def adopt(self, site_dir: Path) -> list[str] | None:
         """Put the spare folders in place of site_dir; returns them (paths under site_dir,
@@ -437,10 +442,12 @@ class Spare:
         site_dir is empty, or holds what MkDocs just wrote (a few hundred files): those are
         moved into the spare's folders first, then the spare takes site_dir's place."""
         self.files = {}
+        self.plain = {}
         listed = _load(self.list_path)
         if not isinstance(listed, dict):
             listed = {}
-        found = _only_folders(self.path, listed)
+        plain: dict[str, list[str]] = {}
+        found = _only_folders(self.path, listed, plain)
         if found is None:
             self.forget()
             return None
@@ -450,6 +457,9 @@ class Spare:
         if moves is None:  # a file where the spare has a folder or a file: not worth sorting out
             self.forget()
             return None
+        for _src, dst in moves:  # the engine's output moved in: those folders hold more
+            if dst is not None:
+                plain.pop(os.path.relpath(os.path.dirname(dst), self.path).replace(os.sep, "/"), None)
         try:
             for src, dst in moves:
                 if dst is None:
@@ -464,6 +474,7 @@ class Spare:
             raise OSError(f"could not move the engine's output into the spare folders: {exc}") from exc
         _unlink(self.list_path)
         self.files = files
+        self.plain = plain
         return [os.path.join(site, rel) for rel in reversed(folders)]
 
     @staticmethod
@@ -523,10 +534,12 @@ def _unlink(path: str) -> None:
         pass
 
 
-def _only_folders(root: str, listed: dict | None = None) -> tuple[list[str], dict[str, int]] | None:
+def _only_folders(root: str, listed: dict | None = None,
+                  plain: dict[str, list[str]] | None = None) -> tuple[list[str], dict[str, int]] | None:
     """Every folder under root (relative, parents first) and every file listed (relative
     path → its inode, as keep() listed it), or None when root is not a folder or holds
-    anything else (a file not listed or not the listed one, a link)."""
+    anything else (a file not listed or not the listed one, a link). `plain`, if given,
+    gets each folder that is 0755 and has no subfolder → the names of its files."""
     listed = listed or {}
     try:
         if not os.path.isdir(root) or os.path.islink(root):
@@ -536,16 +549,27 @@ def _only_folders(root: str, listed: dict | None = None) -> tuple[list[str], dic
         stack = [("", root)]
         while stack:
             rel, path = stack.pop()
+            names: list[str] | None = [] if rel else None
             with os.scandir(path) as it:
                 for entry in it:
                     sub = entry.name if not rel else rel + "/" + entry.name
                     if entry.is_dir(follow_symlinks=False):
                         folders.append(sub)
                         stack.append((sub, entry.path))
+                        names = None
+                        if plain is not None and stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode) == 0o755:
+                            plain[sub] = []
                     elif entry.is_file(follow_symlinks=False) and listed.get(sub) == entry.inode():
                         files[sub] = entry.inode()
+                        if names is not None:
+                            names.append(entry.name)
                     else:
                         return None
+            if plain is not None and rel in plain:
+                if names is None:
+                    del plain[rel]
+                else:
+                    plain[rel] = names
         return folders, files
     except OSError:
         return None
