@@ -15,6 +15,7 @@ The site-wide feed stays at /feed.xml (generator/opendata.py). Entries come from
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 from generator import opendata, urls
@@ -48,6 +49,11 @@ def changes_by_department(facts: Facts) -> dict[str, tuple[Change, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+#: Every field of a Change, for the feeds' cache keys: a field added to Change is in the key
+#: without anyone remembering to put it there.
+_CHANGE_FIELDS = tuple(f.name for f in fields(Change))
+
+
 def department_feeds(facts: Facts, by_dept: dict[str, tuple[Change, ...]] | None = None,
                      cache: SheetCache | None = None) -> dict[str, bytes]:
     """Each department's feed; `by_dept`: changes_by_department(facts), when the caller has it.
@@ -69,8 +75,7 @@ def department_feeds(facts: Facts, by_dept: dict[str, tuple[Change, ...]] | None
         # Everything atom_feed reads: the site settings, the as-of date (the date of a feed
         # without changes), the feed's path, title and key, and each change it shows.
         source = source_digest("department feed", site, facts.as_of, path, title, dept_id,
-                               [(c.date, c.kind, c.record_id, c.record_kind, c.title, c.text)
-                                for c in changes[:FEED_LIMIT]])
+                               [tuple(getattr(c, name) for name in _CHANGE_FIELDS) for c in changes[:FEED_LIMIT]])
         files[path] = cache.data(source, make)
     return files
 
