@@ -355,6 +355,46 @@ def test_a_stale_engine_cache_is_not_used(site_and_data, tmp_path: Path):
     assert_same_as_full_build(data, site, tmp_path)
 
 
+def test_the_snapshot_holds_the_trimmed_pages_and_a_damaged_key_file_is_not_used(site_and_data, tmp_path: Path):
+    """What a reused snapshot gives needs no trimming: its pages are trimmed and linked to the
+    cut stylesheet already (the theme's full stylesheet is not in it), and the rebuild's pages
+    with raw HTML blocks get them back. A key file whose stylesheet swap is damaged is ignored."""
+    data, site, build = site_and_data
+    snapshot = build / reuse.SNAPSHOT_DIR
+    home = (snapshot / "index.html").read_text(encoding="utf-8")
+    saved = json.loads((build / reuse.SNAPSHOT_KEY).read_text(encoding="utf-8"))
+    old_link, new_link = saved["swap"]
+    assert new_link in home and old_link not in home and "\n  " not in home
+    assert not (snapshot / "assets" / "stylesheets" / old_link.split("/")[1].rstrip('"')).exists()
+    assert "ZQBLOCK-" in (snapshot / "commitments" / "index.html").read_text(encoding="utf-8")
+    record = sorted((data / "commitments").glob("*.yaml"))[3]
+    _retitle(record, "（已修改）")
+    again = build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    if not again.engine_reused:  # the open-data page's sizes moved: once more, now unchanged
+        assert build_site(data, site, as_of=AS_OF, history=False, build_dir=build).engine_reused
+    assert "ZQBLOCK-" not in (site / "commitments" / "index.html").read_text(encoding="utf-8")
+    assert_same_as_full_build(data, site, tmp_path)
+    for damaged in ([old_link], [old_link, 1], "x"):
+        saved = json.loads((build / reuse.SNAPSHOT_KEY).read_text(encoding="utf-8"))
+        saved["swap"] = damaged
+        (build / reuse.SNAPSHOT_KEY).write_text(json.dumps(saved), encoding="utf-8")
+        assert not build_site(data, site, as_of=AS_OF, history=False, build_dir=build).engine_reused
+    assert_same_as_full_build(data, site, tmp_path)
+
+
+def test_html_files_copied_from_docs_are_trimmed_again_on_reuse(tmp_path: Path):
+    from generator.engine.build import _trim_copied_pages, trim_indentation
+
+    page = '<html>\n    <link rel="stylesheet" href="../assets/stylesheets/main.1.min.css">\n\n  <p>a</p>\n</html>\n'
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "a.html").write_text(page, encoding="utf-8")
+    (tmp_path / "x" / "a.js").write_text(page, encoding="utf-8")
+    swap = ('stylesheets/main.1.min.css"', 'stylesheets/main.1.zq2.min.css"')
+    _trim_copied_pages(tmp_path, ["x/a.html", "x/a.js"], swap)
+    assert (tmp_path / "x" / "a.html").read_text(encoding="utf-8") == trim_indentation(page).replace(*swap)
+    assert (tmp_path / "x" / "a.js").read_text(encoding="utf-8") == page
+
+
 def test_the_engine_key_follows_its_inputs(tmp_path: Path):
     build, docs, overrides = tmp_path / "build", tmp_path / "build" / "docs", tmp_path / "overrides"
     (docs / "data").mkdir(parents=True)
@@ -366,19 +406,33 @@ def test_the_engine_key_follows_its_inputs(tmp_path: Path):
     (docs / "index.md").write_text("# 首页\n", encoding="utf-8")
     (docs / "data" / "a.csv").write_text("a\n1\n", encoding="utf-8")
 
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "page.j2").write_text('<p class="a">\n', encoding="utf-8")
+    (docs / "zq.js").write_text("a.classList.add('x')\n", encoding="utf-8")
+
     def key(shells=None, epoch=1):
-        return reuse.engine_key(build, docs, overrides, base, shells or {"commitments/zq-shell-c.md": "c"}, epoch)
+        return reuse.engine_key(build, docs, overrides, base, shells or {"commitments/zq-shell-c.md": "c"}, epoch,
+                                [code])
 
     first, statics = key()
-    assert statics == ["data/a.csv"]
+    assert sorted(statics) == ["data/a.csv", "zq.js"]
     (docs / "data" / "a.csv").write_text("a\n2\n", encoding="utf-8")  # copied as it is: by name only
+    (code / "notes.txt").write_text("not read by the stylesheet cut\n", encoding="utf-8")
     assert key()[0] == first
+    # The snapshot holds the pages trimmed and linked to the cut stylesheet, which reads the
+    # scripts and HTML files of docs/ and the code folders' texts: each of those counts whole.
     changes = [
         lambda: (overrides / "main.html").write_text("{% extends 'base.html' %}\n<!-- -->\n", encoding="utf-8"),
         lambda: (docs / "index.md").write_text("# 首页\n\n新\n", encoding="utf-8"),
         lambda: (docs / "data" / "b.csv").write_text("b\n", encoding="utf-8"),
         lambda: base.write_text("theme: {name: material, language: zh}\n", encoding="utf-8"),
         lambda: (build / "mkdocs.yml").write_text("site_name: y\n", encoding="utf-8"),
+        lambda: (docs / "zq.js").write_text("a.classList.add('y')\n", encoding="utf-8"),
+        lambda: (docs / "extra.html").write_text('<p class="b"></p>\n', encoding="utf-8"),
+        lambda: (docs / "extra.html").write_text('<p class="c"></p>\n', encoding="utf-8"),
+        lambda: (code / "page.j2").write_text('<p class="b">\n', encoding="utf-8"),
+        lambda: (code / "more.py").write_text('CLASS = "c"\n', encoding="utf-8"),
     ]
     seen = {first, key(epoch=2)[0], key(shells={"x/zq-shell-c.md": "c"})[0]}
     assert len(seen) == 3

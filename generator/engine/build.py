@@ -182,17 +182,22 @@ def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_
     config_path = build_dir / "mkdocs.yml"
     base_config, overrides = _config_inputs(config_path)
     snapshot = reuse.Snapshot(build_dir)
-    key, statics = reuse.engine_key(build_dir, docs, overrides, base_config, shells, epoch)
+    key, statics = reuse.engine_key(build_dir, docs, overrides, base_config, shells, epoch, _code_folders())
     saved = snapshot.matches(key)
-    if saved is not None:  # none of MkDocs' inputs changed: its last output, as it was
+    swap = saved.get("swap") if saved is not None else None
+    if swap is not None and not (isinstance(swap, list) and len(swap) == 2 and all(isinstance(s, str) for s in swap)):
+        saved = None  # a damaged key file
+    if saved is not None:  # none of the inputs changed: MkDocs' last output, as _trim_engine_pages left it
         # (jieba not imported: search._words quiets it when a new run of text needs it)
         snapshot.restore(saved, docs, site_dir)
         site_url = saved.get("site_url", "")
         keep_requests_on_site(site_dir)  # the files from docs/, as after a MkDocs run
+        _trim_copied_pages(site_dir, saved["from_docs"], tuple(swap) if swap else None)
     else:
         snapshot.forget()
         site_url = _run_mkdocs(build_dir, docs, site_dir, shells, epoch)
-        snapshot.save(key, statics, site_dir, site_url)
+        swap = _trim_engine_pages(build_dir, site_dir)
+        snapshot.save(key, statics, site_dir, site_url, {"swap": list(swap) if swap else None})
 
     shell_pages = _finish_engine_pages(build_dir, site_dir, {_url_of(p) for p in shells})
     spare = reuse.Spare(build_dir)
@@ -287,44 +292,61 @@ def trim_indentation(html: str) -> str:
     return _INDENT.sub(lambda m: m.group(1) or "\n", html)
 
 
-def _finish_engine_pages(build_dir: Path, site_dir: Path, shell_urls: set[str]) -> dict[str, str]:
-    """Every page the engine wrote (the Markdown pages and the shells, before stamping), each
-    read once and written once: indentation trimmed, linked to the cut theme stylesheet
+def _trim_engine_pages(build_dir: Path, site_dir: Path) -> tuple[str, str] | None:
+    """Every page MkDocs wrote (the Markdown pages and the shells), right after it ran, each
+    read once and written once: indentation trimmed and linked to the cut theme stylesheet
     (engine/stylesheet.py, which needs them all, and nothing else exists yet, to know which
-    rules the site uses), and its raw HTML blocks put back (blocks.pack, one page's blocks
-    at a time). The shells are not written back but returned (URL → HTML): stamping learns
-    from them, then removes them."""
+    rules the site uses). Returns the stylesheet link's swap (see cut_theme_stylesheet).
+    What this leaves is what the engine's snapshot keeps (reuse.Snapshot): a rebuild whose
+    inputs did not change (reuse.engine_key digests the code folders too) neither reads nor
+    trims these pages again."""
     paths = sorted(site_dir.rglob("*.html"))
     texts = [path.read_text(encoding="utf-8") for path in paths]
     pages = [trim_indentation(text) for text in texts]  # without their blocks: a few KB each
     swap = stylesheet.cut_theme_stylesheet(site_dir, pages, _code_folders(), Path(build_dir) / reuse.STYLESHEET_CUT)
     if swap:
         pages = [page.replace(*swap) for page in pages]
-    where = {os.path.normpath(path): i for i, path in enumerate(paths)}
-    site = os.fspath(site_dir)
+    for path, text, new in zip(paths, texts, pages):
+        if new != text:
+            reuse.replace_bytes(path, new.encode("utf-8"))
+    return swap
+
+
+def _trim_copied_pages(site_dir: Path, from_docs: list[str], swap: tuple[str, str] | None) -> None:
+    """What _trim_engine_pages did to the HTML files MkDocs copied from docs/, done again to
+    today's copies (the snapshot takes those files from docs/: see reuse.Snapshot.restore)."""
+    for rel in from_docs:
+        if rel.endswith(".html"):
+            path = site_dir / rel
+            text = path.read_text(encoding="utf-8")
+            new = trim_indentation(text)
+            if swap:
+                new = new.replace(*swap)
+            if new != text:
+                reuse.replace_bytes(path, new.encode("utf-8"))
+
+
+def _finish_engine_pages(build_dir: Path, site_dir: Path, shell_urls: set[str]) -> dict[str, str]:
+    """The engine's pages with raw HTML blocks get them back (blocks.pack, one page's blocks
+    at a time); the shells are returned (URL → HTML) rather than written back: stamping
+    learns from them, then removes them. Only those pages are read."""
     blocks_pack = Path(build_dir) / BLOCKS_PACK
     for docs_path, meta, data in pack.entries(blocks_pack) if blocks_pack.is_file() else ():
         stem = docs_path[:-3]
-        i = where.get(os.path.normpath(os.path.join(site, stem + ".html" if stem == "index" or stem.endswith("/index")
-                                                    else stem + "/index.html")))
+        path = site_dir / (stem + ".html" if stem == "index" or stem.endswith("/index") else stem + "/index.html")
         blocks, pos = [], 0
         for size in meta["sizes"]:
             blocks.append(data[pos:pos + size].decode("utf-8"))
             pos += size
-        text = pages[i] if i is not None else ""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = ""
         restored = _BLOCK.sub(lambda m: blocks[int(m.group(1))], text)
         if _BLOCK.search(text) is None or restored.count("ZQBLOCK-") != sum(b.count("ZQBLOCK-") for b in blocks):
             raise EngineFailed(f"{docs_path}：页面中的 HTML 块没有按预期还原。")
-        pages[i] = restored
-    shells = {os.path.normpath(os.path.join(site, url, "index.html")): url for url in shell_urls}
-    learnt: dict[str, str] = {}
-    for path, text, new in zip(paths, texts, pages):
-        url = shells.get(os.path.normpath(path))
-        if url is not None:
-            learnt[url] = new
-        elif new != text:
-            reuse.replace_bytes(path, new.encode("utf-8"))  # may be a link into the engine's snapshot
-    return learnt
+        reuse.replace_bytes(path, restored.encode("utf-8"))  # may be a link into the engine's snapshot
+    return {url: (site_dir / url / "index.html").read_text(encoding="utf-8") for url in shell_urls}
 
 
 def _place_site_files(path: Path, site_dir: Path, record: reuse.StampRecord) -> set[str]:

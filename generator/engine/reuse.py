@@ -5,13 +5,15 @@ checked before use, so that a stale cache costs a rebuild, never a wrong file:
 
 * **The engine's output** (``Snapshot``): what MkDocs wrote (the Markdown pages, the
   shells, the theme's files, search index and sitemap before the stamped pages are
-  added), kept as hard links after every MkDocs run, with a key digesting everything
-  that output depends on: the engine's configuration, the theme overrides, every
-  Markdown source, the names of the other files in docs/ (MkDocs copies them as they
-  are, so their bytes are taken from docs/ each time, never from the snapshot), the
-  shells, the pinned build date, the versions of the engine's packages and this
-  package's code. When the key matches, MkDocs does not run: its files are linked into
-  the new site and everything after MkDocs runs exactly as after a MkDocs run.
+  added), its pages already trimmed and linked to the cut stylesheet, kept as hard
+  links after every MkDocs run, with a key digesting everything that output depends
+  on: the engine's configuration, the theme overrides, every Markdown source, the
+  names of the other files in docs/ (MkDocs copies them as they are, so their bytes
+  are taken from docs/ each time, never from the snapshot; the scripts and HTML files
+  among them, which the trimming reads, whole), the shells, the pinned build date, the
+  versions of the engine's packages, this package's code and the texts the stylesheet
+  cut reads. When the key matches, MkDocs does not run: its files are linked into the
+  new site and everything after the trimming runs exactly as after a MkDocs run.
 * **The files the engine wrote from bytes of the current site** (``StampRecord``): the
   stamped pages and the letters, per site-relative path the SHA-256 of the bytes and
   the file's identity (device, inode, mtime, size) as the engine left it. A file whose
@@ -43,6 +45,7 @@ listed files is not used.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import marshal
@@ -52,8 +55,9 @@ import stat
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import Iterable
 
-from generator.engine import search
+from generator.engine import search, stylesheet
 from generator.files import write_if_changed
 
 #: Under the build folder (publish.CACHE_DIR is ".cache").
@@ -73,7 +77,8 @@ _FORMAT = 1
 _STAMP_FORMAT = 3  # 1: SHA-1 per URL of the stamped pages only; 2: without the stamped pages' sources
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 #: Packages whose code makes the engine's output.
-_ENGINE_PACKAGES = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jieba", "jinja2", "backrefs")
+_ENGINE_PACKAGES = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jieba", "jinja2", "backrefs",
+                    "tinycss2")
 
 
 def replace_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -119,15 +124,22 @@ def _digest_tree(digest, root: Path, label: str) -> None:
 
 
 def engine_key(build_dir: Path, docs: Path, overrides: Path | None, base_config: Path | None,
-               shells: dict[str, str], epoch: int) -> tuple[str, list[str]]:
-    """(the key of MkDocs' output for these inputs, the non-Markdown files of docs/).
+               shells: dict[str, str], epoch: int, code_folders: Iterable[Path] = ()) -> tuple[str, list[str]]:
+    """(the key of MkDocs' output for these inputs, as the engine trims it, the non-Markdown
+    files of docs/).
 
     The Markdown sources are digested whole; the other files of docs/ by name only: MkDocs
     copies them into the site as they are, and a rebuild that reuses its output links them
-    from docs/ (their current bytes)."""
+    from docs/ (their current bytes). The snapshot holds the pages trimmed and linked to
+    the cut stylesheet (build._trim_engine_pages), which also reads the scripts and HTML
+    files of docs/ and the texts of `code_folders` (stylesheet.source_texts): those are
+    digested whole too."""
     digest = hashlib.sha256()
     digest.update(repr((_FORMAT, sys.version, [(n, _version(n)) for n in _ENGINE_PACKAGES], epoch,
                         sorted(shells.items()))).encode("utf-8"))
+    for text in stylesheet.source_texts(code_folders):
+        data = text.encode("utf-8", "surrogateescape")
+        digest.update(b"source\0%d\0%s" % (len(data), data))
     for path in (Path(build_dir) / "mkdocs.yml", base_config):
         if path is not None:
             digest.update(b"config\0" + Path(path).read_bytes() + b"\0")
@@ -143,12 +155,15 @@ def engine_key(build_dir: Path, docs: Path, overrides: Path | None, base_config:
         for name in sorted(names):
             path = os.path.join(dirpath, name)
             rel = os.path.relpath(path, docs_s).replace(os.sep, "/")
-            if name.endswith(".md"):
+            markdown = name.endswith(".md")
+            if not markdown:
+                statics.append(rel)
+            if markdown or name.endswith((".js", ".html")):  # read by the trimming too: whole
                 with open(path, "rb") as fh:
                     data = fh.read()
-                digest.update(f"md:{rel}\0{len(data)}\0".encode("utf-8", "surrogateescape") + data)
+                label = "md" if markdown else "read"
+                digest.update(f"{label}:{rel}\0{len(data)}\0".encode("utf-8", "surrogateescape") + data)
             else:
-                statics.append(rel)
                 digest.update(f"file:{rel}\0".encode("utf-8", "surrogateescape"))
     return digest.hexdigest(), statics
 
@@ -191,9 +206,10 @@ class Snapshot:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             _link_or_copy(os.path.join(docs_s, rel), target)
 
-    def save(self, key: str, statics: list[str], site_dir: Path, site_url: str) -> None:
-        """Keep what MkDocs just wrote into site_dir (hard links) under key. The key file goes
-        first and comes back last: an interrupted save leaves no key, so no reuse."""
+    def save(self, key: str, statics: list[str], site_dir: Path, site_url: str, extra: dict | None = None) -> None:
+        """Keep what MkDocs just wrote into site_dir (hard links) under key, with `extra` (plain
+        values, kept in the key file). The key file goes first and comes back last: an
+        interrupted save leaves no key, so no reuse."""
         self.key_file.unlink(missing_ok=True)
         shutil.rmtree(self.dir, ignore_errors=True)
         site = os.fspath(site_dir)
@@ -217,7 +233,8 @@ class Snapshot:
                 _link_or_copy(os.path.join(dirpath, name), target)
         os.makedirs(tmp_s, exist_ok=True)
         os.rename(tmp, self.dir)
-        data = json.dumps({"key": key, "site_url": site_url, "from_docs": from_docs}, ensure_ascii=False).encode("utf-8")
+        data = json.dumps({**(extra or {}), "key": key, "site_url": site_url, "from_docs": from_docs},
+                          ensure_ascii=False).encode("utf-8")
         write_if_changed(self.key_file, data)
 
     def forget(self) -> None:
@@ -512,12 +529,22 @@ class Spare:
 
 
 def _load(path: str | os.PathLike):
-    """The value of a cache file of _save(); None when it is missing, damaged or foreign."""
+    """The value of a cache file of _save(); None when it is missing, damaged or foreign.
+
+    The cyclic garbage collector is off meanwhile: a marshal value holds no cycle, and the
+    tens of thousands of lists of the big caches would otherwise trigger its collections,
+    up to a full one over everything the build holds (the stamp record's load at 10,000
+    records: 0.07 s without, 0.1-0.3 s with them)."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         with open(path, "rb") as fh:
             return marshal.load(fh)
     except (OSError, *_MARSHAL_ERRORS):
         return None
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _save(path: Path, value) -> None:

@@ -138,7 +138,8 @@ def prune(css: str, vocabulary: Vocabulary) -> str:
     return walk(rules, len(css))
 
 
-def _source_texts(folders: Iterable[Path]) -> Iterable[str]:
+def source_texts(folders: Iterable[Path]) -> Iterable[str]:
+    """The texts of the code folders' files whose words the cut keeps (see the module docstring)."""
     for folder in folders:
         for dirpath, _dirs, names in os.walk(folder):
             for name in sorted(names):
@@ -199,7 +200,7 @@ def cut_theme_stylesheet(site_dir: Path, pages: Iterable[str], code_folders: Ite
         return None
     for script in sorted(site_dir.glob("assets/**/*.js")):
         vocabulary.add_code(script.read_text(encoding="utf-8", errors="replace"))
-    for text in _source_texts(code_folders):
+    for text in source_texts(code_folders):
         vocabulary.add_code(text)
     try:
         cut = _pruned(css, vocabulary, cache_file)
