@@ -82,15 +82,29 @@ def prepare_with_dataset(data_dir: Path, as_of: date | None, timer: _Timer | Non
                          cache_dir: Path | None = None):
     """prepare(), and the validated dataset as well: (facts, warnings, dataset)."""
     timer = timer or _Timer({})
-    with timer("读取"):
-        raw = load(data_dir, yaml_cache=Path(cache_dir) / YAML_CACHE if cache_dir is not None else None)
-    with timer("校验"):
-        report = validate(raw, as_of)
-    if report.dataset is None:
-        raise DataInvalid(report.problems)
-    with timer("计算"):
-        as_of = check_as_of(as_of or today(report.dataset.site.timezone))
-        facts = derive(report.dataset, as_of)
+    # load, validate and derive make the records' objects (about 200,000 containers at 10,000
+    # records), nearly all of which live on, and next to no cyclic garbage. The cyclic collector
+    # is paused meanwhile (validate and derive pause it themselves too), and the objects made are
+    # then frozen (gc.freeze: left out of every collection) until render unfreezes them
+    # (render.render, which freezes them for its own time anyway): made while it was paused, they
+    # are all "young", and the first collections after prepare would scan every one of them
+    # (0.1-0.2 s at 10,000 records).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with timer("读取"):
+            raw = load(data_dir, yaml_cache=Path(cache_dir) / YAML_CACHE if cache_dir is not None else None)
+        with timer("校验"):
+            report = validate(raw, as_of)
+        if report.dataset is None:
+            raise DataInvalid(report.problems)
+        with timer("计算"):
+            as_of = check_as_of(as_of or today(report.dataset.site.timezone))
+            facts = derive(report.dataset, as_of)
+        gc.freeze()
+    finally:
+        if enabled:
+            gc.enable()
     return facts, [p for p in report.problems if not p.is_error], report.dataset
 
 

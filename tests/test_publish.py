@@ -237,3 +237,29 @@ def test_pages_carry_no_theme_indentation(built):
         assert not re.search(r"\n[ \t]+", text), page  # indentation
         theme = re.sub(r"<article\b.*?</article>", "<x>", html, flags=re.S)  # the page's own content aside
         assert "\n\n" not in theme, page  # blank lines
+
+
+def test_prepare_keeps_the_cyclic_collector_as_it_found_it(data_dir: Path):
+    """load, validate and derive run with the cyclic collector off (publish.prepare_with_dataset),
+    which is on again afterwards, also when the data has errors, and stays off when it was."""
+    import gc
+
+    from generator.problems import DataInvalid
+    from generator.publish import prepare
+
+    assert gc.isenabled()
+    facts, _ = prepare(data_dir, AS_OF)
+    assert gc.isenabled() and facts.commitments
+    gc.unfreeze()  # (what render does with the objects prepare froze)
+    gc.disable()
+    try:
+        prepare(data_dir, AS_OF)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    bad = next((data_dir / "commitments").glob("*.yaml"))
+    bad.write_text(bad.read_text(encoding="utf-8").replace("status:", "status: 不存在的状态\nx:", 1), encoding="utf-8")
+    with pytest.raises(DataInvalid):
+        prepare(data_dir, AS_OF)
+    assert gc.isenabled()

@@ -848,7 +848,52 @@ def test_page_cache_keys_are_the_same_in_every_process(tmp_path):
         return json.loads((build / "cache.json").read_text(encoding="utf-8"))["pages"]
 
     first = keys(tmp_path / "one", "1")
-    assert len(first) == 9 and first == keys(tmp_path / "two", "2")  # 3 records, 3 departments, 3 record lists
+    assert len(first) == 10 and first == keys(tmp_path / "two", "2")  # 3 records, 3 departments, 3 record lists, evaluations
     before = (tmp_path / "one" / "pages.pack").stat().st_mtime_ns
     assert keys(tmp_path / "one", "3") == first  # every page fresh: its entry copied, the pack left alone
     assert (tmp_path / "one" / "pages.pack").stat().st_mtime_ns == before
+
+
+def test_the_evaluations_page_is_rendered_again_only_when_what_it_shows_changed(tmp_path, monkeypatch):
+    import jinja2
+
+    build, cache = tmp_path / "build", tmp_path / "build" / ".cache" / "render-pages.json"
+    do_render(facts_of(), build, cache_file=cache)
+    used: list[str] = []
+    get_template = jinja2.Environment.get_template
+    monkeypatch.setattr(jinja2.Environment, "get_template",
+                        lambda self, name, *a, **k: used.append(name) or get_template(self, name, *a, **k))
+    data = dataset()
+    retitled = dataclasses.replace(data.commitments[0], title="新的承诺标题")
+    do_render(derive(dataclasses.replace(data, commitments=(retitled, *data.commitments[1:])), AS_OF), build,
+              cache_file=cache)
+    assert "commitments.md.j2" in used and "evaluations.md.j2" not in used  # kept: no evaluation changed
+    used.clear()
+    facts = facts_of(evaluations=(
+        evaluation(2024, "fgj", "90.5", "优秀"), evaluation(2024, "czj", "85.0", "良好"),
+        evaluation(2025, "fgj", "88.0", "良好"), evaluation(2025, "czj", "89.5", "良好"),
+        evaluation(2025, "jd-a", "70.0", "合格")))
+    do_render(facts, build, cache_file=cache)
+    assert "evaluations.md.j2" in used
+    do_render(facts, tmp_path / "fresh")
+    assert read(build, "evaluations/index.md") == read(tmp_path / "fresh", "evaluations/index.md")
+    assert "89.5" in read(build, "evaluations/index.md")
+
+
+def test_the_facts_die_with_their_last_reference_after_render(tmp_path):
+    """No cycle render left (Jinja's Context of _macros.j2, imported with context) holds the facts
+    once render has returned: they go when their last reference does, not at a full collection."""
+    import gc
+    import weakref
+
+    facts = facts_of()
+    alive = weakref.ref(facts)
+    enabled = gc.isenabled()
+    gc.disable()  # no collection but render's own
+    try:
+        do_render(facts, tmp_path / "build")
+        del facts
+        assert alive() is None
+    finally:
+        if enabled:
+            gc.enable()
