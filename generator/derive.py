@@ -18,6 +18,7 @@ Conventions (stated on the methodology page as well):
 
 from __future__ import annotations
 
+import gc
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -263,15 +264,29 @@ def _next_workday(day: date, calendar) -> date:
     return day
 
 
+_ARREARS_TONE = {"已清偿": "ok", "部分清偿": "warn", "未清偿": "bad", "已撤回": "muted"}
+_SHARE = Decimal("0.0001")
+_DATE = attrgetter("date")  # a timeline's order: by date alone, ties in the order the entries were made
+
+
 def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rules: model.PaymentRules,
                    calendar=None, site_rules: model.Rules | None = None,
                    handler: model.Department | None = None) -> ArrearsFacts:
-    repayments = tuple(r for r in a.repayments if r.paid_on <= as_of)
-    repaid = sum((r.amount for r in repayments), ZERO)
-    outstanding = a.amount - repaid
+    # (5,500 debts at 10,000 records, 100,000 in a big ledger: no generator or closure per
+    # debt where a loop or a list does, and no work for an empty plan, payment list or dispute)
+    repayments = tuple([r for r in a.repayments if r.paid_on <= as_of]) if a.repayments else ()
+    amount = a.amount
+    if repayments:
+        repaid = ZERO
+        for r in repayments:
+            repaid += r.amount
+    else:
+        repaid = ZERO
+    outstanding = amount - repaid
     status = "已清偿" if outstanding == 0 else ("未清偿" if repaid == 0 else "部分清偿")
     cleared_on = repayments[-1].paid_on if status == "已清偿" else None
-    withdrawn = a.withdrawal is not None and a.withdrawal.date <= as_of
+    withdrawal = a.withdrawal
+    withdrawn = withdrawal is not None and withdrawal.date <= as_of
     if withdrawn:
         status = "已撤回"  # a tombstone: no longer owed, left out of every total
     rate_agreed = a.agreed_daily_rate is not None
@@ -292,15 +307,15 @@ def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rul
     due_moved = due_used != due_base
 
     # Disputes: the undisputed part must be paid on time; a wholly disputed debt is not overdue.
-    if a.disputed:
-        disputed_amount = a.disputed_amount if a.disputed_amount is not None else a.amount
+    disputed = a.disputed
+    if disputed:
+        disputed_amount = a.disputed_amount if a.disputed_amount is not None else amount
     else:
         disputed_amount = ZERO
-    undisputed = a.amount - disputed_amount
-    wholly = a.disputed and undisputed <= 0
-    undisputed_open = max(ZERO, undisputed - repaid)  # payments go to the undisputed part first
+    undisputed = amount - disputed_amount
+    wholly = disputed and undisputed <= 0
     undisputed_cleared_on = None
-    if undisputed > 0 and undisputed_open == 0:
+    if undisputed > 0 and repaid >= undisputed:  # payments go to the undisputed part first
         running = ZERO
         for r in repayments:
             running += r.amount
@@ -316,11 +331,13 @@ def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rul
     interest = ZERO if wholly else late_interest(a, repayments, as_of, daily_rate, due_used, undisputed)
 
     regime = site_rules.payment_regime_on(a.signed_on or a.delivered_on) if site_rules else None
-    regulation = regime.name if regime else rules.regulation
-    regulation_source = regime.source if regime else rules.regulation
-    interest_article = regime.cite("interest") if regime else rules.regulation
-    term_article = regime.cite("term") if regime else rules.regulation
-    dispute_article = (regime.cite("dispute") if regime.articles.get("dispute") else None) if regime else None
+    if regime:
+        regulation, regulation_source = regime.name, regime.source
+        interest_article, term_article = regime.cite("interest"), regime.cite("term")
+        dispute_article = regime.cite("dispute") if regime.articles.get("dispute") else None
+    else:
+        regulation = regulation_source = interest_article = term_article = rules.regulation
+        dispute_article = None
 
     if interest > 0:
         interest_state = a.interest_state or "未支付"
@@ -331,18 +348,21 @@ def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rul
         status_note = "本金已清偿，逾期利息未支付"
 
     instalments = []
-    remaining = repaid
-    for inst in a.plan:
-        paid = min(inst.amount, remaining)
-        remaining -= paid
-        shortfall = inst.amount - paid
-        overdue = shortfall > 0 and inst.due_on < as_of
-        instalments.append(InstalmentFacts(inst, paid, shortfall, overdue, (as_of - inst.due_on).days if overdue else 0))
-    overdue_instalments = sum(i.overdue for i in instalments)
+    overdue_instalments = 0
+    if a.plan:
+        remaining = repaid
+        for inst in a.plan:
+            paid = min(inst.amount, remaining)
+            remaining -= paid
+            shortfall = inst.amount - paid
+            overdue = shortfall > 0 and inst.due_on < as_of
+            if overdue:
+                overdue_instalments += 1
+            instalments.append(InstalmentFacts(inst, paid, shortfall, overdue, (as_of - inst.due_on).days if overdue else 0))
 
     if withdrawn:
         status_note, overdue_instalments = None, 0
-    badges = [Badge(status, {"已清偿": "ok", "部分清偿": "warn", "未清偿": "bad", "已撤回": "muted"}[status])]
+    badges = [Badge(status, _ARREARS_TONE[status])]
     if status_note:
         badges.append(Badge("逾期利息未支付", "bad"))
     if status not in ("已清偿", "已撤回") and days_past_due and not undisputed_cleared_on:
@@ -350,38 +370,47 @@ def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rul
     if overdue_instalments:
         badges.append(Badge(f"{overdue_instalments} 期未按计划清偿", "bad"))
         badges.append(Badge("二次失信", "bad"))
-    if a.disputed:
+    if disputed:
         label = "全部有争议" if wholly else "部分有争议"
         badges.append(Badge(f"{label}（{a.resolution}）" if a.resolution else label, "muted"))
     if exceeds:
         badges.append(Badge(f"约定期限 {term_days} 天，超过法定上限", "warn"))
 
-    timeline = [Event(a.delivered_on, "交付（验收）", a.project), Event(a.due_on, "约定付款日期", ""),
-                Event(a.found_on, "认定为拖欠并纳入台账", "")]
+    # The timeline: events after the as-of date are left out, but for the two due dates.
+    timeline = [Event(a.delivered_on, "交付（验收）", a.project)] if a.delivered_on <= as_of else []
+    timeline.append(Event(a.due_on, "约定付款日期", ""))
+    if a.found_on <= as_of:
+        timeline.append(Event(a.found_on, "认定为拖欠并纳入台账", ""))
     if due_used != a.due_on:
         timeline.append(Event(due_used, "计算逾期所用的付款期限", ""))
-    timeline += [Event(r.paid_on, "清偿", f"{r.amount}") for r in repayments]
-    timeline += [Event(i.due_on, "计划清偿", f"{i.amount}") for i in a.plan if i.due_on <= as_of]
+    for r in repayments:
+        timeline.append(Event(r.paid_on, "清偿", f"{r.amount}"))
+    for i in a.plan:
+        if i.due_on <= as_of:
+            timeline.append(Event(i.due_on, "计划清偿", f"{i.amount}"))
     if withdrawn:
-        timeline.append(Event(a.withdrawal.date, "撤回", a.withdrawal.reason))
-    return ArrearsFacts(
-        handler=handler,
-        record=a, debtor_name=names.get(a.debtor, a.debtor), repayments=repayments, repaid=repaid,
-        outstanding=outstanding, share_cleared=(repaid / a.amount).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
-        status=status, cleared_on=cleared_on, days_past_due=days_past_due, term_days=term_days,
-        term_exceeds_max=exceeds, daily_rate=daily_rate, rate_agreed=rate_agreed,
-        interest=interest, instalments=tuple(instalments),
-        overdue_instalments=overdue_instalments, badges=tuple(badges),
-        timeline=tuple(sorted((e for e in timeline if e.date <= as_of or e.label in ("约定付款日期", "计算逾期所用的付款期限")),
-                              key=lambda e: e.date)),
-        legal_due=legal_due, due_base=due_base, due_used=due_used, due_moved=due_moved, due_estimated=due_estimated,
-        disputed_amount=disputed_amount, undisputed=undisputed, wholly_disputed=wholly,
-        interest_state=interest_state, status_note=status_note, regulation=regulation,
-        regulation_source=regulation_source, interest_article=interest_article, term_article=term_article,
-        dispute_article=dispute_article, settled_on=undisputed_cleared_on, second_default=overdue_instalments > 0,
-        changes=tuple(e for e in a.changes if e.date <= as_of),
-        withdrawal=a.withdrawal if withdrawn else None,
-    )
+        timeline.append(Event(withdrawal.date, "撤回", withdrawal.reason))
+    timeline.sort(key=_DATE)
+    return _arrears_facts({
+        "record": a, "debtor_name": names.get(a.debtor, a.debtor), "repayments": repayments, "repaid": repaid,
+        "outstanding": outstanding, "share_cleared": (repaid / amount).quantize(_SHARE, rounding=ROUND_HALF_UP),
+        "status": status, "cleared_on": cleared_on, "days_past_due": days_past_due, "term_days": term_days,
+        "term_exceeds_max": exceeds, "daily_rate": daily_rate, "rate_agreed": rate_agreed,
+        "interest": interest, "instalments": tuple(instalments),
+        "overdue_instalments": overdue_instalments, "badges": tuple(badges), "timeline": tuple(timeline),
+        "legal_due": legal_due, "due_base": due_base, "due_used": due_used, "due_moved": due_moved,
+        "due_estimated": due_estimated, "disputed_amount": disputed_amount, "undisputed": undisputed,
+        "wholly_disputed": wholly, "interest_state": interest_state, "status_note": status_note,
+        "regulation": regulation, "regulation_source": regulation_source, "interest_article": interest_article,
+        "term_article": term_article, "dispute_article": dispute_article, "settled_on": undisputed_cleared_on,
+        "second_default": overdue_instalments > 0, "handler": handler,
+        "changes": tuple([e for e in a.changes if e.date <= as_of]) if a.changes else (),
+        "withdrawal": withdrawal if withdrawn else None,
+    })
+
+
+#: ArrearsFacts(**values) without a frozen dataclass's setattr per field (model.maker): 41 fields, 5,500 debts.
+_arrears_facts = model.maker(ArrearsFacts)
 
 
 @dataclass(frozen=True)
@@ -404,18 +433,27 @@ def clearing_curve(items: Iterable[ArrearsFacts], as_of: date) -> tuple[CurvePoi
     """
     owed_by_month: dict[str, Decimal] = defaultdict(Decimal)
     repaid_by_month: dict[str, Decimal] = defaultdict(Decimal)
+    names: dict[int, str] = {}  # a month's "YYYY-MM", made once (strftime per payment: 15,000 at 10,000 records)
+
+    def month_of(day: date) -> str:
+        number = day.year * 12 + day.month
+        name = names.get(number)
+        if name is None:
+            name = names[number] = day.strftime("%Y-%m")
+        return name
+
     for f in items:
         start = f.record.found_on
         if start > as_of:
             continue
-        owed_by_month[start.strftime("%Y-%m")] += f.record.amount
+        owed_by_month[month_of(start)] += f.record.amount
         for r in f.repayments:
-            repaid_by_month[max(r.paid_on, start).strftime("%Y-%m")] += r.amount
+            repaid_by_month[month_of(max(r.paid_on, start))] += r.amount
         if f.withdrawal is not None:
             gone = max(f.withdrawal.date, start)
-            owed_by_month[gone.strftime("%Y-%m")] -= f.record.amount
+            owed_by_month[month_of(gone)] -= f.record.amount
             for r in f.repayments:
-                repaid_by_month[max(r.paid_on, gone).strftime("%Y-%m")] -= r.amount
+                repaid_by_month[month_of(max(r.paid_on, gone))] -= r.amount
     if not owed_by_month:
         return ()
     first = min(owed_by_month)
@@ -458,22 +496,30 @@ def annual_notices(items: tuple[ArrearsFacts, ...], departments: tuple[model.Dep
         return ()
     month, day = rules.annual_notice_due
     first = min(f.due_used.year for f in items)
-    notices = []
-    for year in range(first, as_of.year):
-        year_end = date(year, 12, 31)
-        publish_by = date(year + 1, month, day)
-        per_dept: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
-        for f in items:
-            a = f.record
-            # overdue from the date used (legal maximum, rest days), on the undisputed part only
-            if f.due_used > year_end or a.found_on > as_of or f.wholly_disputed:
-                continue
-            if f.withdrawal is not None and f.withdrawal.date <= year_end:
-                continue
-            unpaid = a.amount - sum((r.amount for r in f.repayments if r.paid_on <= year_end), ZERO)
-            unpaid = min(unpaid, f.undisputed)
+    years = range(first, as_of.year)
+    # Debt by debt, the years it counts for, in order: from the year it fell due (due_used by
+    # 31 December) to the year before its withdrawal (a debt withdrawn by 31 December is not
+    # counted for that year). Each year's entries are then in the debts' order, as when the
+    # debts were scanned year by year (5,500 debts times the years since the oldest, before).
+    per_year: list[dict[str, list[tuple[str, Decimal]]]] = [defaultdict(list) for _ in years]
+    year_ends = [date(year, 12, 31) for year in years]
+    for f in items:
+        a = f.record
+        # overdue from the date used (legal maximum, rest days), on the undisputed part only
+        if a.found_on > as_of or f.wholly_disputed:
+            continue
+        stop = len(years) if f.withdrawal is None else min(len(years), f.withdrawal.date.year - first)
+        repayments, undisputed = f.repayments, f.undisputed
+        unpaid = None if repayments else min(a.amount - ZERO, undisputed)  # the same every year
+        for k in range(f.due_used.year - first, stop):
+            if repayments:
+                year_end = year_ends[k]
+                unpaid = min(a.amount - sum((r.amount for r in repayments if r.paid_on <= year_end), ZERO), undisputed)
             if unpaid > 0:
-                per_dept[a.debtor].append((a.id, unpaid))
+                per_year[k][a.debtor].append((a.id, unpaid))
+    notices = []
+    for year, per_dept in zip(years, per_year):
+        publish_by = date(year + 1, month, day)
         regime = site_rules.payment_regime_on(publish_by) if site_rules else None
         regulation = regime.cite("notice") if regime else rules.regulation
         for d in departments:
@@ -864,6 +910,20 @@ def _grouped(items, key) -> dict:
     return {k: tuple(v) for k, v in groups.items()}
 
 def derive(dataset: model.Dataset, as_of: date) -> Facts:
+    """The facts of `dataset` as of `as_of` (see the module docstring)."""
+    # Hundreds of thousands of facts, events and badges, none of them in a reference cycle and
+    # all alive until the site is written: the cyclic garbage collector would scan them (and the
+    # dataset) again and again, full collections among them, for nothing (as in validate).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _derive(dataset, as_of)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _derive(dataset: model.Dataset, as_of: date) -> Facts:
     site = dataset.site
     names = {d.id: d.name for d in dataset.departments}
     names.update({t: t for t in GROUP_TOKENS})

@@ -355,6 +355,43 @@ def test_clearing_curve_and_annual_notice():
     assert [(n.year, n.count, n.amount, n.publish_by) for n in mine] == [(2024, 1, Decimal("60000.00"), D("2025-03-31"))]
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(2019, 2025), st.integers(0, 2), st.sampled_from(["", "part", "whole"]),
+                          st.lists(st.tuples(st.integers(2019, 2026), st.integers(1, 4)), max_size=3),
+                          st.one_of(st.none(), st.integers(2019, 2026)), st.booleans()), min_size=1, max_size=6))
+def test_annual_notices_follow_their_definition(debts):
+    """Each department's notice for year Y counts the debts due by 31 December Y (the date used),
+    entered by the as-of date, not wholly disputed, not withdrawn by that day and still unpaid on
+    their undisputed part then, with what was unpaid: the statement itself, checked year by year."""
+    as_of = D("2026-06-30")
+    departments = DEMO.departments[:3]
+    items = []
+    for n, (year, dept, dispute, payments, withdrawn, late) in enumerate(debts):
+        record = replace(debt(due=f"{year}-06-30", repayments=sorted(
+            pay(f"{y}-0{q * 2}-10", "20000.00") for y, q in payments)),
+            id=f"AR-2019-{n + 1:03d}", debtor=departments[dept].id, delivered_on=D(f"{year}-06-01"),
+            found_on=D("2026-07-01") if late else D(f"{year}-07-10"), disputed=bool(dispute),
+            disputed_amount=Decimal("30000.00") if dispute == "part" else None,
+            withdrawal=model.Withdrawal(D(f"{withdrawn}-03-01"), "重复录入", None) if withdrawn else None)
+        items.append(derive_arrears(record, as_of, NAMES, PAY, CAL, SITE.rules))
+    notices = annual_notices(tuple(items), departments, as_of, PAY, SITE.rules)
+    first = min(f.due_used.year for f in items)
+    assert [(n.year, n.department) for n in notices] == [(y, d.id) for y in range(first, 2026) for d in departments]
+    for notice in notices:
+        end = date(notice.year, 12, 31)
+        expected = []
+        for f in items:
+            if (f.record.debtor != notice.department or f.due_used > end or f.record.found_on > as_of
+                    or f.wholly_disputed or (f.withdrawal is not None and f.withdrawal.date <= end)):
+                continue
+            unpaid = min(f.record.amount - sum((r.amount for r in f.repayments if r.paid_on <= end), Decimal(0)),
+                         f.undisputed)
+            if unpaid > 0:
+                expected.append((f.record.id, unpaid))
+        assert notice.items == tuple(i for i, _ in expected) and notice.count == len(expected)
+        assert notice.amount == sum((v for _, v in expected), Decimal(0))
+
+
 def test_department_totals_add_up_with_their_rows():
     facts = derive(DEMO, D("2026-11-26"))
     for dept in facts.departments:

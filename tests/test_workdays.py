@@ -200,6 +200,21 @@ def test_covers_probes_the_library_once_per_year(monkeypatch):
     assert len(calls) == 1
 
 
+def test_library_years_agree_with_chinese_calendar_on_every_day():
+    """The years the library covers are read from its public tables (workdays._library_is_workday),
+    not through is_workday day by day: the same answer on every day of every year it knows."""
+    import chinese_calendar
+
+    cal = WorkdayCalendar()
+    years = [y for y in range(1990, 2100) if cal.covers(y)]
+    assert len(years) >= 20
+    for year in years:
+        day = date(year, 1, 1)
+        while day.year == year:
+            assert cal.is_workday(day) is chinese_calendar.is_workday(day), day
+            day += timedelta(days=1)
+
+
 # A made-up 2030 schedule: distinct enough that a weekend-only guess would disagree.
 SCHEDULE_2030 = YearSchedule(
     notice="国务院办公厅关于2030年部分节假日安排的通知（测试数据）",
