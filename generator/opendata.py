@@ -44,6 +44,8 @@ from zoneinfo import ZoneInfo
 
 
 from generator import urls
+from generator.figures import Figures
+from generator.pack import PackWriter
 from generator.files import sweep_stale, write_if_changed
 from generator.rules import lpr_json, rules_json, rules_markdown
 from generator.derive import CENT, Facts
@@ -1123,16 +1125,21 @@ def dictionary_markdown(package: Package) -> str:
     return "\n".join(out)
 
 
-def data_page_markdown(facts: Facts, files: list[DataFile]) -> str:
-    """The 开放数据 page: what the package is, the downloads, how to use them, the JSON interface."""
+def data_page_markdown(facts: Facts, files: list[DataFile], figures: Figures | None = None) -> str:
+    """The 开放数据 page: what the package is, the downloads, how to use them, the JSON interface.
+
+    figures: when given, the download sizes and row counts outside headings are placeholders
+    and their text is collected there (generator/figures.py): the page's Markdown then stays
+    the same when an edit of the data only changes them."""
     site, package = facts.site, load_package()
     sizes = {f.path: f for f in files}
     name = package.descriptor["name"]
     base = _base_url(facts)
+    figure = figures.mark if figures is not None else str
 
-    def link(path: str, label: str) -> str:
+    def link(path: str, label: str, heading: bool = False) -> str:
         size = sizes.get(path)
-        return f"[{label}]({path})" + (f"（{_size(size.size)}）" if size else "")
+        return f"[{label}]({path})" + (f"（{(str if heading else figure)(_size(size.size))}）" if size else "")
 
     out = ["# 开放数据", ""]
     if site.sample:
@@ -1169,7 +1176,7 @@ def data_page_markdown(facts: Facts, files: list[DataFile]) -> str:
     for res in published_resources(package):
         csv_path, json_path = f"csv/{res.name}.csv", f"json/{res.name}.json"
         rows = sizes[csv_path].rows if csv_path in sizes else None
-        out.append(f"| {md(res.title)} | {_code(res.name)} | {'' if rows is None else rows} | "
+        out.append(f"| {md(res.title)} | {_code(res.name)} | {'' if rows is None else figure(rows)} | "
                    f"{link(csv_path, 'CSV')} | {link(json_path, 'JSON')} | [数据字典](dictionary.md#{res.name}) |")
     out += [
         "",
@@ -1208,7 +1215,7 @@ def data_page_markdown(facts: Facts, files: list[DataFile]) -> str:
         "列表文件的结构为 <code>{\"as&#95;of\": 数据截至日期, \"sample\": 是否演示数据, \"count\": 条数, \"items\": [...]}</code>；"
         "金额、得分和比例是字符串（避免浮点误差），日期为 YYYY-MM-DD，url 是相对网站根目录的页面地址。",
         "",
-        f"### 汇总：{link('api/summary.json', 'api/summary.json')}",
+        f"### 汇总：{link('api/summary.json', 'api/summary.json', heading=True)}",
         "",
         "首页各项汇总数字。",
         "",
@@ -1218,7 +1225,7 @@ def data_page_markdown(facts: Facts, files: list[DataFile]) -> str:
     out += [f"| {_code(key)} | {md(label)} |" for key, label in SUMMARY_DOC]
     for spec in API_LISTS:
         path = f"api/{spec.name}.json"
-        out += ["", f"### {md(spec.title)}：{link(path, path)}", "", "| 字段 | 说明 |", "|---|---|"]
+        out += ["", f"### {md(spec.title)}：{link(path, path, heading=True)}", "", "| 字段 | 说明 |", "|---|---|"]
         out += [f"| {_code(f.key)} | {md(f.label)} |" for f in spec.fields]
     licence, url = site.licence.get("name", ""), site.licence.get("url", "")
     out += ["", "## 使用许可", ""]
@@ -1348,7 +1355,8 @@ def open_data_files(facts: Facts) -> dict[str, bytes]:
 
 
 def iter_open_data_files(facts: Facts, cache_dir: Path | None = None,
-                         record_keys: dict[tuple[str, str], str] | None = None) -> Iterator[tuple[str, bytes]]:
+                         record_keys: dict[tuple[str, str], str] | None = None,
+                         figures: Figures | None = None) -> Iterator[tuple[str, bytes]]:
     """open_data_files() one file at a time, each as soon as it is made: at 100,000 records
     the files together are several hundred MB, and the build writes each and lets it go.
     With cache_dir (the build folder's cache), the workbooks' sheets and the CSV and JSON of
@@ -1357,7 +1365,7 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None,
     tables (workbook.TableCache) are taken from the last build. With record_keys too
     (render.RenderResult.record_keys), a record kind whose records' facts are the last build's
     (KindMemo) gives its tables' digests and row counts without its rows being got: its files
-    all come from those caches."""
+    all come from those caches. figures: see data_page_markdown."""
     package = load_package()
     resources = published_resources(package)
     by_name = {r.name: r for r in resources}
@@ -1429,25 +1437,33 @@ def iter_open_data_files(facts: Facts, cache_dir: Path | None = None,
     if memo is not None:
         memo.save()
     files = [DataFile(path, size, rows.get(path)) for path, size in sorted(sizes.items())]
-    yield f"{DATA}/index.md", data_page_markdown(facts, files).encode("utf-8")
+    yield f"{DATA}/index.md", data_page_markdown(facts, files, figures).encode("utf-8")
     yield f"{DATA}/rules.md", rules_markdown(facts.site).encode("utf-8")
     yield f"{DATA}/dictionary.md", dictionary_markdown(package).encode("utf-8")
     yield FEED, atom_feed(facts)
 
 
 def write_open_data(facts: Facts, docs_dir: Path, cache_dir: Path | None = None,
-                    record_keys: dict[tuple[str, str], str] | None = None) -> list[Path]:
+                    record_keys: dict[tuple[str, str], str] | None = None,
+                    figures_pack: Path | None = None) -> list[Path]:
     """Write docs/data/** and docs/feed.xml; return every file of the package (sorted).
 
     A file whose bytes did not change is left alone (its mtime stays); files
     under docs/data/ that this run did not produce are removed. cache_dir, record_keys: see
-    iter_open_data_files.
+    iter_open_data_files. figures_pack: the 开放数据 page's figures go there, placeholders in
+    its Markdown (generator/figures.py; the engine's pack of them, engine.DATA_FIGURES_PACK);
+    without it they are in the Markdown.
     """
     docs_dir = Path(docs_dir)
     files = []
-    for rel, data in iter_open_data_files(facts, cache_dir, record_keys):
+    figures = Figures() if figures_pack is not None else None
+    for rel, data in iter_open_data_files(facts, cache_dir, record_keys, figures):
         files.append(docs_dir / rel)
         write_if_changed(files[-1], data)
         del data  # before the next file is made
     sweep_stale(docs_dir / DATA, set(files))
+    if figures_pack is not None:
+        with PackWriter(figures_pack) as pack:
+            if figures.values:
+                pack.add(f"{DATA}/index.md", {"sizes": [], "figures": figures.values}, b"")
     return sorted(files)

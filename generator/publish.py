@@ -110,20 +110,22 @@ def render_sources(facts: Facts, data_dir: Path, build_dir: Path, history: bool,
     with timer("生成页面"):
         result = render(facts, build_dir, history=hist, cache_file=build_dir / CACHE_DIR / "render-pages.json")
     with timer("开放数据"):
-        from generator.engine import SITE_FILES_PACK
+        from generator.engine import DATA_FIGURES_PACK, SITE_FILES_PACK
 
         _write_downloads(facts, build_dir / "docs", build_dir / SITE_FILES_PACK, build_dir / CACHE_DIR,
-                         result.record_keys)
+                         result.record_keys, build_dir / DATA_FIGURES_PACK)
     return result.written
 
 
 def _write_downloads(facts: Facts, docs_dir: Path, site_files: Path | None = None,
-                     cache_dir: Path | None = None, record_keys: dict | None = None) -> None:
+                     cache_dir: Path | None = None, record_keys: dict | None = None,
+                     figures_pack: Path | None = None) -> None:
     """Open data and feed (opendata.py; its unchanged files and tables from cache_dir, a record
     kind's tables unchanged by its records' render keys in record_keys), then
     letters, department feeds and calendar (extras.py; the letters into the pack site_files,
     which the engine places into the site as they are; an unchanged record's letter, by its
-    render key in record_keys, from the last pack)."""
+    render key in record_keys, from the last pack). figures_pack: the 开放数据 page's figures
+    (opendata.write_open_data)."""
     from generator.extras import write_extras
     from generator.opendata import write_open_data
 
@@ -132,7 +134,7 @@ def _write_downloads(facts: Facts, docs_dir: Path, site_files: Path | None = Non
     # stage's tables, cells and files are short-lived and never in a cycle.
     gc.freeze()
     try:
-        write_open_data(facts, docs_dir, cache_dir, record_keys)
+        write_open_data(facts, docs_dir, cache_dir, record_keys, figures_pack)
         write_extras(facts, docs_dir, site_files, cache_dir, record_keys)
     finally:
         gc.unfreeze()

@@ -52,6 +52,7 @@ import yaml
 from markupsafe import Markup, escape
 
 from generator import charts, citizen
+from generator.figures import split_html_figures
 from generator.files import sweep_stale, write_if_changed
 from generator.pack import PackWriter
 from generator.urls import RECORD_KINDS, Linker, is_web_url, page_url, record_path, url  # noqa: F401 - re-exported
@@ -1191,6 +1192,7 @@ class _Site:
         self.departments = frozenset(d.department.id for d in facts.departments)
         self.rules = facts.site.rules
         self.blocks: dict[str, list[str]] = {}  # raw HTML blocks of Markdown pages, see split_html_blocks
+        self.figures: dict[str, list[str]] = {}  # figures of searched Markdown pages (generator/figures.py)
 
     def nav(self, page: str) -> Linker:
         return Linker(page, self.known, self.departments)
@@ -1225,6 +1227,10 @@ class _Site:
             body, blocks = split_html_blocks(body)
             if blocks:
                 self.blocks[path] = blocks
+        elif not keyed:  # searched pages (home): the figures of their HTML blocks, beside it
+            body, figures = split_html_figures(body)
+            if figures:
+                self.figures[path] = figures
         extra = {"hide": list(hide)} if hide else None
         text = front_matter(title, search=search, extra=extra) + body
         if key is not None:
@@ -1907,11 +1913,13 @@ def _render(facts: Facts, build_dir: Path, history: History | None, content_dir:
             writer.put(docs / rel, text.encode("utf-8"))
             pages.append(rel)
             page_blocks = site.blocks.pop(rel, None)  # handed over now: never all pages' blocks at once
+            figures = site.figures.pop(rel, None)
             if page_blocks is KEPT_BLOCKS:
                 blocks.copy(rel)
-            elif page_blocks:
-                data = [b.encode("utf-8") for b in page_blocks]
-                blocks.add(rel, {"sizes": [len(b) for b in data]}, b"".join(data))
+            elif page_blocks or figures:
+                data = [b.encode("utf-8") for b in page_blocks or ()]
+                meta = {"sizes": [len(b) for b in data], "figures": figures} if figures else {"sizes": [len(b) for b in data]}
+                blocks.add(rel, meta, b"".join(data))
 
         content_dir = Path(content_dir) if content_dir is not None else sitefiles.content_dir()
         for src in sorted(content_dir.glob("*.md")) if content_dir.is_dir() else ():

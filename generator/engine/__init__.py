@@ -14,7 +14,9 @@ What it receives is plain data, written by the render stage into the build folde
 * ``pages.pack`` — pages the generator rendered straight to HTML (record and department
   pages), one entry each: URL, shell kind, title, table of contents, search text, and the
   body (``generator/pack.py``; read one entry at a time, never all pages at once);
-* ``blocks.pack`` — the raw HTML blocks of the Markdown list pages, put back after the build;
+* ``blocks.pack`` — the raw HTML blocks of the Markdown list pages, put back after the build,
+  and the figures of searched Markdown pages (the home page; ``data-figures.pack``: the 开放数据
+  page's), put back into the pages and the search index (``generator/figures.py``);
 * ``site-files.pack`` — files placed into the site as they are (the letters);
 * the site settings (name, URL, publisher …).
 
@@ -24,7 +26,7 @@ HTML page into its shell (see ``stamp.py``), adds their search and sitemap entri
 and returns the built folder.
 """
 
-from generator.engine.build import SITE_FILES_PACK, EngineFailed, build, build_finished, write_config
+from generator.engine.build import DATA_FIGURES_PACK, SITE_FILES_PACK, EngineFailed, build, build_finished, write_config
 from generator.engine.markup import markdown_field_html
 
-__all__ = ["SITE_FILES_PACK", "EngineFailed", "build", "build_finished", "markdown_field_html", "write_config"]
+__all__ = ["DATA_FIGURES_PACK", "SITE_FILES_PACK", "EngineFailed", "build", "build_finished", "markdown_field_html", "write_config"]

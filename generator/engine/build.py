@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from generator import pack, sitefiles
+from generator import figures, pack, sitefiles
 from generator.engine import reuse, search, stylesheet
 from generator.engine.stamp import SHELL_MARKDOWN, Shell
 from generator.offline import keep_requests_on_site
@@ -36,6 +36,10 @@ PAGES_PACK = "pages.pack"
 #: page: its docs path, the blocks' sizes; the blocks one after the other.
 BLOCKS_PACK = "blocks.pack"
 _BLOCK = re.compile(r"<p>ZQBLOCK-([0-9]+)-ZQ</p>")
+#: The 开放数据 page's figures (generator/figures.py), written by the open-data stage: a pack in
+#: the format of BLOCKS_PACK, whose entries' meta hold ``figures`` (a page's figures in order;
+#: BLOCKS_PACK's entries may hold them too).
+DATA_FIGURES_PACK = "data-figures.pack"
 #: Files placed into the built site as they are (letters: one per record), beside the engine:
 #: a pack (see generator/pack.py), one entry per file: its site-relative path, {}, its bytes.
 #: The engine neither collects nor copies them; each is written straight into the site (or
@@ -213,9 +217,9 @@ def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_
     # The spare's folders that will hold nothing but their page: as known as new ones.
     plain = {rel for rel, names in spare.plain.items() if rel not in placed and set(names) <= {"index.html"}}
     stamped = _stamp_all(build_dir, site_dir, shells, shell_pages, site_url, epoch, record, folders, plain)
-    record.drop_unclaimed(os.fspath(site_dir))  # the spare's files of pages no longer in the site
+    dropped = record.drop_unclaimed(os.fspath(site_dir))  # the spare's files of pages no longer in the site
     if adopted is not None:
-        reuse.Spare.prune(adopted)  # the folders of pages no longer in the site
+        reuse.Spare.prune([*adopted, *dropped], os.fspath(site_dir))  # the folders of pages no longer in the site
     markdown_pages = sum(1 for _ in docs.rglob("*.md"))
     return EngineResult(site_dir, markdown_pages, stamped, saved is not None, record.linked - files_linked, record,
                         folders)
@@ -327,26 +331,68 @@ def _trim_copied_pages(site_dir: Path, from_docs: list[str], swap: tuple[str, st
 
 
 def _finish_engine_pages(build_dir: Path, site_dir: Path, shell_urls: set[str]) -> dict[str, str]:
-    """The engine's pages with raw HTML blocks get them back (blocks.pack, one page's blocks
-    at a time); the shells are returned (URL → HTML) rather than written back: stamping
-    learns from them, then removes them. Only those pages are read."""
-    blocks_pack = Path(build_dir) / BLOCKS_PACK
-    for docs_path, meta, data in pack.entries(blocks_pack) if blocks_pack.is_file() else ():
-        stem = docs_path[:-3]
-        path = site_dir / (stem + ".html" if stem == "index" or stem.endswith("/index") else stem + "/index.html")
-        blocks, pos = [], 0
-        for size in meta["sizes"]:
-            blocks.append(data[pos:pos + size].decode("utf-8"))
-            pos += size
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            text = ""
-        restored = _BLOCK.sub(lambda m: blocks[int(m.group(1))], text)
-        if _BLOCK.search(text) is None or restored.count("ZQBLOCK-") != sum(b.count("ZQBLOCK-") for b in blocks):
-            raise EngineFailed(f"{docs_path}：页面中的 HTML 块没有按预期还原。")
-        reuse.replace_bytes(path, restored.encode("utf-8"))  # may be a link into the engine's snapshot
+    """The engine's pages with raw HTML blocks or figures get them back (blocks.pack and
+    DATA_FIGURES_PACK, one page's at a time; the figures into the search index too); the
+    shells are returned (URL → HTML) rather than written back: stamping learns from them,
+    then removes them. Only those pages are read."""
+    searched: dict[str, list[str]] = {}  # page URL → its figures, to put into the search index too
+    for name in (BLOCKS_PACK, DATA_FIGURES_PACK):
+        blocks_pack = Path(build_dir) / name
+        for docs_path, meta, data in pack.entries(blocks_pack) if blocks_pack.is_file() else ():
+            stem = docs_path[:-3]
+            index = stem == "index" or stem.endswith("/index")
+            path = site_dir / (stem + ".html" if index else stem + "/index.html")
+            blocks, pos = [], 0
+            for size in meta["sizes"]:
+                blocks.append(data[pos:pos + size].decode("utf-8"))
+                pos += size
+            try:
+                text = path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                text = ""
+            restored = text
+            if blocks:
+                restored = _BLOCK.sub(lambda m: blocks[int(m.group(1))], text)
+                if _BLOCK.search(text) is None or restored.count("ZQBLOCK-") != sum(b.count("ZQBLOCK-") for b in blocks):
+                    raise EngineFailed(f"{docs_path}：页面中的 HTML 块没有按预期还原。")
+            if meta.get("figures"):
+                restored = _put_figures(docs_path, restored, meta["figures"])
+                searched[stem[:-5] if index else stem + "/"] = meta["figures"]
+            reuse.replace_bytes(path, restored.encode("utf-8"))  # may be a link into the engine's snapshot
+    if searched:
+        _put_search_figures(site_dir / "search" / "search_index.json", searched)
     return {url: (site_dir / url / "index.html").read_text(encoding="utf-8") for url in shell_urls}
+
+
+def _put_figures(docs_path: str, text: str, values: list[str]) -> str:
+    """The page's figures in place of their placeholders (generator/figures.py)."""
+    try:
+        restored = figures.PLACEHOLDER.sub(lambda m: values[int(m.group(1))], text)
+    except IndexError:
+        restored = None
+    if restored is None or figures.PLACEHOLDER.search(text) is None or figures.IN_SLUG in text:
+        raise EngineFailed(f"{docs_path}：页面中的数字占位符没有按预期还原（占位符不应出现在标题中）。")
+    return restored
+
+
+def _put_search_figures(path: Path, searched: dict[str, list[str]]) -> None:
+    """The figures of the pages in `searched` (URL → figures) into the search index's entries of
+    their sections, as Material would have written them from the pages with the figures: the
+    same text at the placeholders' places (generator/figures.py). A placeholder left anywhere
+    in the index (a page without its figures) fails the build."""
+    if not path.is_file():
+        return
+    index = json.loads(path.read_text(encoding="utf-8"))
+    for doc in index.get("docs", ()):
+        values = searched.get(doc.get("location", "").split("#")[0])
+        if values is not None:
+            for field in ("title", "text"):
+                if "ZQFIG-" in doc.get(field, ""):
+                    doc[field] = figures.PLACEHOLDER.sub(lambda m: values[int(m.group(1))], doc[field])
+    data = json.dumps(index, separators=(",", ":"))  # as Material writes it
+    if "ZQFIG-" in data or figures.IN_SLUG in data:
+        raise EngineFailed("搜索索引中的数字占位符没有按预期还原。")
+    reuse.replace_bytes(path, data.encode("utf-8"))  # may be a link into the engine's snapshot
 
 
 def _place_site_files(path: Path, site_dir: Path, record: reuse.StampRecord) -> set[str]:
