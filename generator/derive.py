@@ -157,23 +157,28 @@ def derive_commitment(c: model.Commitment, as_of: date, names: dict[str, str],
     if c.withdrawal:
         timeline.append(Event(c.withdrawal.date, "撤回", c.withdrawal.reason))
     timeline.append(Event(c.deadline, "兑现期限", ""))
-    return CommitmentFacts(
-        handler=handler,
-        record=c,
-        department_name=names.get(c.department, c.department),
-        partner_names=tuple(names.get(p, p) for p in c.partners),
-        counterparty_shown=(mask_name(c.counterparty) if c.counterparty_masked else c.counterparty) if c.counterparty else None,
-        overdue=overdue,
-        days_overdue=(as_of - c.deadline).days if overdue else 0,
-        fulfilment=fulfilment,
-        days_late=days_late,
-        second_default=second_default,
-        steps=tuple(steps),
-        badges=tuple(badges),
-        timeline=tuple(sorted((e for e in timeline if e.date <= as_of or e.label == "兑现期限"), key=lambda e: e.date)),
-        changes=tuple(e for e in c.changes if e.date <= as_of),
-        withdrawal=c.withdrawal if c.withdrawal and c.withdrawal.date <= as_of else None,
-    )
+    return _commitment_facts({
+        "record": c,
+        "department_name": names.get(c.department, c.department),
+        "partner_names": tuple(names.get(p, p) for p in c.partners),
+        "counterparty_shown": (mask_name(c.counterparty) if c.counterparty_masked else c.counterparty) if c.counterparty else None,
+        "overdue": overdue,
+        "days_overdue": (as_of - c.deadline).days if overdue else 0,
+        "fulfilment": fulfilment,
+        "days_late": days_late,
+        "second_default": second_default,
+        "steps": tuple(steps),
+        "badges": tuple(badges),
+        "timeline": tuple(sorted([e for e in timeline if e.date <= as_of or e.label == "兑现期限"], key=_DATE)),
+        "handler": handler,
+        "changes": tuple(e for e in c.changes if e.date <= as_of),
+        "withdrawal": c.withdrawal if c.withdrawal and c.withdrawal.date <= as_of else None,
+    })
+
+
+#: CommitmentFacts(**values) without a frozen dataclass's setattr per field (model.maker)
+_commitment_facts = model.maker(CommitmentFacts)
+_DATE = attrgetter("date")  # a timeline's order: by date alone, ties in the order the entries were made
 
 
 # --- arrears ----------------------------------------------------------------------------
@@ -266,7 +271,6 @@ def _next_workday(day: date, calendar) -> date:
 
 _ARREARS_TONE = {"已清偿": "ok", "部分清偿": "warn", "未清偿": "bad", "已撤回": "muted"}
 _SHARE = Decimal("0.0001")
-_DATE = attrgetter("date")  # a timeline's order: by date alone, ties in the order the entries were made
 
 
 def derive_arrears(a: model.ArrearsItem, as_of: date, names: dict[str, str], rules: model.PaymentRules,

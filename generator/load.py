@@ -358,67 +358,87 @@ def parse_yaml(text: str) -> YamlDoc:
 
 
 class YamlCache:
-    """Parsed YAML records of the last load, by the SHA-1 of each file's text (a rebuild's
-    data folder is the last one's but for a file or two: parsing 3,000 records costs
-    about 1 s, looking them up here a tenth of that).
+    """Each YAML record file of the last load as _flatten made it, its rows and problems, by the
+    SHA-1 of the file's text and the shape of the resource it fills (_shape_identity): a
+    rebuild's data folder is the last one's but for a file or two, and parsing and flattening
+    3,000 records costs about 0.3 s, looking them up here a fifth of that.
 
     Kept in one file (marshal: plain values only, no code runs on reading it) together
-    with the Python version and this module's code, which made the parses: a cache
-    written by other code, a damaged or foreign file is ignored (every file is parsed).
-    Only files that parse are kept (a file with an error is parsed again, so its message
-    is made the same way every time), and only the texts read by the last load: a record
-    removed from the data folder leaves the cache at the next build."""
+    with the Python version and this module's code, which made the rows: a cache written
+    by other code, a damaged or foreign file is ignored (every file is parsed). Only files
+    that parse are kept (a file with an error is parsed again, so its message is made the
+    same way every time), and only the texts read by the last load: a record removed from
+    the data folder leaves the cache at the next build."""
 
-    _FORMAT = 2  # 1: the parses as objects (at 100,000 records the collector's passes over them cost 3-4 s)
+    # 1: the parses as objects (at 100,000 records the collector's passes over them cost 3-4 s);
+    # 2: the parses (value and lines), each flattened again by every load
+    _FORMAT = 3
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.common = hashlib.sha1(repr((self._FORMAT, sys.version)).encode() + Path(__file__).read_bytes()).hexdigest()
-        # Each parse is kept as its own marshal bytes, not as objects: bytes are not tracked by
-        # the cyclic garbage collector, so a load that keeps 30,000 parses (100,000 records)
+        # Each record is kept as its own marshal bytes, not as objects: bytes are not tracked by
+        # the cyclic garbage collector, so a load that keeps 30,000 records (100,000 records)
         # does not make every later collection walk them, and saving is one join.
         self.old: dict[str, bytes] = {}
         self.new: dict[str, bytes] = {}
         try:
             with open(self.path, "rb") as fh:
                 saved = marshal.load(fh)
-            if isinstance(saved, dict) and saved.get("common") == self.common and isinstance(saved.get("docs"), dict):
-                self.old = saved["docs"]
+            if isinstance(saved, dict) and saved.get("common") == self.common and isinstance(saved.get("records"), dict):
+                self.old = saved["records"]
         except (OSError, EOFError, ValueError, TypeError):
             pass
 
-    def parse(self, text: str) -> YamlDoc:
-        """parse_yaml(text), or the last load's parse of the same text."""
-        key = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+    @staticmethod
+    def _key(text: str, shape: str) -> str:
+        return f"{shape}:{hashlib.sha1(text.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+    def record(self, text: str, shape: str) -> tuple[list, list] | None:
+        """What keep_record kept for a record file of this text filling a resource of this shape."""
+        key = self._key(text, shape)
         entry = self.new.get(key) or self.old.get(key)
-        if isinstance(entry, bytes):
-            try:
-                value, lines = marshal.loads(entry)
-            except (EOFError, ValueError, TypeError):
-                value = lines = None
-            if isinstance(lines, dict):
-                self.new[key] = entry
-                return YamlDoc(value, lines)
-        doc = parse_yaml(text)  # raises _YamlError: nothing is kept
-        self.new[key] = marshal.dumps((doc.value, doc.lines))
-        return doc
+        if not isinstance(entry, bytes):
+            return None
+        try:
+            rows, problems = marshal.loads(entry)
+        except (EOFError, ValueError, TypeError):
+            return None
+        if not (isinstance(rows, list) and isinstance(problems, list)
+                and all(type(r) is tuple and len(r) == 4 for r in rows)
+                and all(type(p) is tuple and len(p) == 6 for p in problems)):
+            return None
+        self.new[key] = entry
+        return rows, problems
+
+    def keep_record(self, text: str, shape: str, rows: list, problems: list) -> tuple[list, list]:
+        """Keep a record file's rows ((table, row, line, cells' lines) each) and problems ((line,
+        field, message, hint, severity, code) each); returns them as record() will (a copy
+        made through marshal: the same values, shared the same way, as every later load's)."""
+        entry = marshal.dumps((rows, problems))
+        self.new[self._key(text, shape)] = entry
+        return marshal.loads(entry)
 
     def save(self) -> None:
         if self.new.keys() == self.old.keys():
             return
         from generator.files import write_if_changed
 
-        write_if_changed(self.path, marshal.dumps({"common": self.common, "docs": self.new}))
+        write_if_changed(self.path, marshal.dumps({"common": self.common, "records": self.new}))
 
 
 def read_yaml(path: Path, data_dir: Path, problems: list[Problem], rel: str | None = None, *,
-              folder_checked: bool = False, cache: YamlCache | None = None) -> YamlDoc | None:
+              folder_checked: bool = False) -> YamlDoc | None:
     rel = rel or _rel(path, data_dir)
     text = read_text(path, rel, MAX_YAML_BYTES, problems, data_dir, folder_checked=folder_checked)
     if text is None:
         return None
+    return _parsed(text, rel, problems)
+
+
+def _parsed(text: str, rel: str, problems: list[Problem]) -> YamlDoc | None:
     try:
-        return parse_yaml(text) if cache is None else cache.parse(text)
+        return parse_yaml(text)
     except _YamlError as exc:
         problems.append(Problem(rel, exc.line, None, exc.message, exc.hint, code="yaml"))
         return None
@@ -543,6 +563,10 @@ def _load_yaml_records(resource: Resource, package: Package, data_dir: Path,
     # the folder is checked once for its thousands of records (a failing check is reported
     # for each file, as before: then every file is checked on its own)
     checked = folder_is_inside(folder, data_dir)
+    if cache is not None:
+        shape = _shape_identity(package, resource)
+        noted: list = []  # the rows of the record being flattened (_Noting)
+        noting = {name: _Noting(name, noted) for name in tables}
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
         rel = f"{prefix}/{path.name}"
         if path.name.startswith(".") or path.is_dir():
@@ -553,15 +577,60 @@ def _load_yaml_records(resource: Resource, package: Package, data_dir: Path,
         if path.suffix != ".yaml":
             problems.append(Problem(rel, None, None, "记录文件夹中有非 YAML 文件，已忽略", "请移走该文件", severity=WARNING))
             continue
-        doc = read_yaml(path, data_dir, problems, rel, folder_checked=checked, cache=cache)
-        if doc is None:
+        if cache is None:
+            doc = read_yaml(path, data_dir, problems, rel, folder_checked=checked)
+            if doc is not None:
+                _record(doc, resource, package, tables, rel, problems)
             continue
-        if not isinstance(doc.value, dict):
-            kind = _KIND_NAMES.get(type(doc.value), "其他内容")
-            problems.append(Problem(rel, 1, None, f"文件内容应是一条记录（“键: 值”的映射），实际是{kind}",
-                                    "请参照同一文件夹中的其他记录，或用 generator new 生成模板"))
+        text = read_text(path, rel, MAX_YAML_BYTES, problems, data_dir, folder_checked=checked)
+        if text is None:
             continue
-        _flatten(doc, (), doc.value, resource, package, tables, rel, problems)
+        found = cache.record(text, shape)
+        if found is None:
+            doc = _parsed(text, rel, problems)
+            if doc is None:
+                continue
+            noted.clear()
+            mine: list[Problem] = []
+            _record(doc, resource, package, noting, rel, mine)
+            found = cache.keep_record(text, shape, noted, [(p.line, p.field, p.message, p.hint, p.severity, p.code)
+                                                           for p in mine])
+        rows, found_problems = found
+        for name, row, line, cells in rows:
+            tables[name].add(row, rel, line, cells)
+        problems.extend(Problem(rel, *p) for p in found_problems)
+
+
+def _record(doc: YamlDoc, resource: Resource, package: Package, tables, rel: str, problems: list[Problem]) -> None:
+    """One record file's rows and problems (a file holding anything but a mapping is a problem)."""
+    if not isinstance(doc.value, dict):
+        kind = _KIND_NAMES.get(type(doc.value), "其他内容")
+        problems.append(Problem(rel, 1, None, f"文件内容应是一条记录（“键: 值”的映射），实际是{kind}",
+                                "请参照同一文件夹中的其他记录，或用 generator new 生成模板"))
+        return
+    _flatten(doc, (), doc.value, resource, package, tables, rel, problems)
+
+
+class _Noting:
+    """Stands in for a table while a record file is flattened for the cache: notes each row
+    added, with its table's name, in a list shared by all tables (the file is the same)."""
+
+    __slots__ = ("name", "rows")
+
+    def __init__(self, name: str, rows: list):
+        self.name, self.rows = name, rows
+
+    def add(self, row: dict, file: str, line: int, cell_lines: dict[str, int] | None = None) -> None:
+        self.rows.append((self.name, row, line, cell_lines))
+
+
+def _shape_identity(package: Package, resource: Resource) -> str:
+    """Everything _flatten reads of the schema for a record of `resource`: the resource and
+    its child resources (and theirs), as text (the cached rows of a record are keyed by it)."""
+    closure = [resource]
+    for r in closure:
+        closure.extend(c for c in package.children_of(r.name) if c not in closure)
+    return hashlib.sha1(repr(closure).encode()).hexdigest()
 
 
 def _load_yaml_list(resource: Resource, package: Package, data_dir: Path,
@@ -732,7 +801,19 @@ def load(data_dir: Path, package: Package | None = None, *, by_column_name: bool
     by_column_name: read CSV ledgers by their header's column names, tolerating missing and
     unknown columns (a published version written under an older schema); ordinary loading
     reports such a header as a problem and reads no row. yaml_cache: a file that keeps the
-    YAML records' parses for the next load (YamlCache; rewritten when they changed)."""
+    YAML records' rows for the next load (YamlCache; rewritten when they changed)."""
+    # Tens of thousands of rows and cells, none of them in a reference cycle and all alive until
+    # the build ends: the cyclic garbage collector would scan them again and again (as in validate).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(data_dir, package, by_column_name, yaml_cache)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(data_dir: Path, package: Package | None, by_column_name: bool, yaml_cache: Path | None) -> RawData:
     package = package or load_package()
     data_dir = Path(data_dir)
     problems: list[Problem] = []

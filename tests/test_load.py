@@ -193,7 +193,7 @@ def test_the_tagging_loader_composes_what_the_base_loader_composes():
     assert yaml.ScalarNode in _TaggingLoader._DEFAULT_TAGS
 
 
-# --- the YAML records' parse cache (load.YamlCache) -------------------------------------------
+# --- the YAML records' cache (load.YamlCache) -------------------------------------------
 
 
 def _loaded(raw):
@@ -233,6 +233,36 @@ def test_the_yaml_cache_keeps_only_the_records_of_the_last_load(data_dir: Path, 
     assert b"DF-2026-005" not in cache.read_bytes()
 
 
+def test_the_yaml_cache_keeps_a_records_rows_by_the_schema_that_made_them(data_dir: Path, tmp_path: Path):
+    """A record file's rows are kept by its text and by what _flatten reads of the schema (the
+    resource and its child resources): the same file read under another schema is flattened again."""
+    import dataclasses
+
+    from generator.schema import load_package
+
+    def changed(package, resource_name: str, field_name: str, **changes):
+        def fields(r):
+            return tuple(dataclasses.replace(f, **changes) if f.name == field_name else f for f in r.fields)
+        resources = tuple(dataclasses.replace(r, fields=fields(r)) if r.name == resource_name else r
+                          for r in package.resources)
+        return dataclasses.replace(package, resources=resources)
+
+    path = data_dir / "commitments" / "CM-2024-001.yaml"
+    text = path.read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("title:"))
+    edit(path, title, 'title: "  留有空格的标题  "')
+    cache = tmp_path / "yaml.marshal"
+    plain = load_package()
+    packages = [plain, changed(plain, "commitments", "title", type="integer"),  # a type that is stripped
+                changed(plain, "commitment_progress", "note", yaml_path=("text",))]  # a child's key
+    loads = []
+    for package in packages + packages[::-1]:
+        cached = load(data_dir, package, yaml_cache=cache)
+        assert _loaded(cached) == _loaded(load(data_dir, package))
+        loads.append(_loaded(cached))
+    assert loads[0] != loads[1] and loads[0] != loads[2] and loads[1] != loads[2]
+
+
 @pytest.mark.parametrize("damage", [b"", b"garbage \x00\xff", None, "foreign"])
 def test_a_damaged_or_foreign_yaml_cache_gives_the_load_without_it(data_dir: Path, tmp_path: Path, damage):
     import marshal
@@ -243,7 +273,8 @@ def test_a_damaged_or_foreign_yaml_cache_gives_the_load_without_it(data_dir: Pat
         cache.write_bytes(cache.read_bytes()[: cache.stat().st_size // 2])
     elif damage == "foreign":  # another version's cache, or a file someone put there, with wrong parses in it
         saved = marshal.loads(cache.read_bytes())
-        saved["docs"] = {key: ({"id": "XX"}, {(): 1}) for key in saved["docs"]}
+        saved["records"] = {key: marshal.dumps(([("commitments", {"id": "XX"}, 1, {})], []))
+                            for key in saved["records"]}
         cache.write_bytes(marshal.dumps({**saved, "common": "another"}))
     else:
         cache.write_bytes(damage)

@@ -6,6 +6,7 @@ date, a hand-written page, a finding removed; a stale or tampered cache never gi
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import re
 import shutil
@@ -277,9 +278,9 @@ def test_spare_folders_are_emptied_adopted_and_pruned(tmp_path: Path):
     staging.mkdir()
     adopted = spare.adopt(staging)
     assert not Path(spare.path).exists()
-    assert sorted(os.path.relpath(p, staging) for p in adopted) == ["a", "a/b", "c"]
+    assert sorted(os.path.relpath(p, staging) for p in adopted) == ["a/b", "c"]  # those that hold nothing
     (staging / "a" / "b" / "index.html").write_text("new", encoding="utf-8")
-    spare.prune(adopted)
+    spare.prune(adopted, staging)
     assert sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*")) == ["a", "a/b", "a/b/index.html"]
     # Around files already in the site folder (what MkDocs wrote): they move into the spare.
     spare.keep(staging, new)  # staging as an old site: a/b kept, a/b/index.html unlinked
@@ -290,10 +291,10 @@ def test_spare_folders_are_emptied_adopted_and_pruned(tmp_path: Path):
     (engine_out / "x" / "y" / "z.css").write_text("z", encoding="utf-8")
     (engine_out / "top.html").write_text("t", encoding="utf-8")
     adopted = spare.adopt(engine_out)
-    assert sorted(os.path.relpath(p, engine_out) for p in adopted) == ["a", "a/b"]
+    assert sorted(os.path.relpath(p, engine_out) for p in adopted) == ["a/b"]
     assert {p.relative_to(engine_out).as_posix(): p.read_text(encoding="utf-8") for p in engine_out.rglob("*")
             if p.is_file()} == {"a/page.html": "p", "x/y/z.css": "z", "top.html": "t"}
-    spare.prune(adopted)
+    spare.prune(adopted, engine_out)
     assert sorted(p.relative_to(engine_out).as_posix() for p in engine_out.rglob("*")) == [
         "a", "a/page.html", "top.html", "x", "x/y", "x/y/z.css"]
     # A file where the spare has a folder: the spare is not used, the site folder untouched.
@@ -306,6 +307,73 @@ def test_spare_folders_are_emptied_adopted_and_pruned(tmp_path: Path):
     other = tmp_path / "other"
     other.mkdir()
     assert spare.adopt(other) is None and not Path(spare.path).exists() and list(other.iterdir()) == []
+
+
+def test_adopt_reads_only_the_spare_folders_changed_since_keep_listed_them(tmp_path: Path, monkeypatch):
+    """A spare folder whose change time is keep()'s and older than keep() is taken as listed
+    without reading it; any entry added, removed or renamed since (or a mode changed) sets its
+    change time, so it is read and checked: a stray file or folder means no spare. A damaged or
+    foreign listing means no spare too."""
+    import time
+
+    def make_spare() -> tuple[reuse.Spare, Path]:
+        old, new = tmp_path / "old", tmp_path / "new"
+        shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(new, ignore_errors=True)
+        for rel in ("p/a/index.html", "p/b/index.html", "p/c/index.html", "q/index.html"):
+            (old / rel).parent.mkdir(parents=True, exist_ok=True)
+            (old / rel).write_text(rel, encoding="utf-8")
+            (new / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.link(old / rel, new / rel)
+        time.sleep(0.05)  # the folders' change times now precede keep() by more than a clock tick
+        monkeypatch.setattr(reuse, "_CLOCK_MARGIN_NS", 20_000_000)
+        spare = reuse.Spare(tmp_path / "build")
+        spare.shared = {rel: ["digest", 0, os.stat(new / rel).st_ino] for rel in ("p/a/index.html", "p/b/index.html")}
+        spare.keep(old, new)  # p/c and q lose their page: keep() changes those two (and the top)
+        return spare, new
+
+    opened: list[str] = []
+    real_scandir = os.scandir
+    monkeypatch.setattr(reuse.os, "scandir", lambda path: opened.append(os.fspath(path)) or real_scandir(path))
+    spare, new = make_spare()
+    opened.clear()
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    adopted = spare.adopt(staging)
+    monkeypatch.setattr(reuse.os, "scandir", real_scandir)
+    assert sorted(os.path.relpath(p, spare.path) for p in opened if p.startswith(spare.path)) == [".", "p/c", "q"]
+    assert sorted(os.path.relpath(p, staging) for p in adopted) == ["p/c", "q"]
+    assert spare.files == {rel: os.stat(new / rel).st_ino for rel in ("p/a/index.html", "p/b/index.html")}
+    assert spare.plain == {"p/a": ["index.html"], "p/b": ["index.html"], "p/c": [], "q": []}
+    # p/c stays empty, q gets a page, p/a's page is dropped: the empty folders go, p stays.
+    (staging / "q" / "index.html").write_text("q", encoding="utf-8")
+    os.unlink(staging / "p" / "a" / "index.html")
+    reuse.Spare.prune([*adopted, str(staging / "p" / "a")], staging)
+    assert sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*")) == [
+        "p", "p/b", "p/b/index.html", "q", "q/index.html"]
+    # A folder's chain emptied to the top of the site: each parent left empty goes too.
+    (staging / "x" / "y").mkdir(parents=True)
+    reuse.Spare.prune([str(staging / "x" / "y")], staging)
+    assert not (staging / "x").exists() and staging.is_dir()
+
+    for stray in (lambda root: (root / "p" / "a" / "stray.html").write_text("s", encoding="utf-8"),
+                  lambda root: (root / "p" / "b" / "sub").mkdir(),
+                  lambda root: os.rename(root / "p" / "a" / "index.html", root / "p" / "a" / "other.html"),
+                  lambda root: os.rmdir(root / "p" / "c")):
+        spare, _ = make_spare()
+        stray(Path(spare.path))
+        other = tmp_path / "other"
+        shutil.rmtree(other, ignore_errors=True)
+        other.mkdir()
+        assert spare.adopt(other) is None and not Path(spare.path).exists() and list(other.iterdir()) == []
+    for listing in (b"damaged", {"p/a/index.html": 1}, {"format": 2, "since": 0, "files": {}, "folders": ["p"]},
+                    {"format": 2, "since": 1 << 62, "files": {1: 1}, "folders": "p\\0q"}):
+        spare, _ = make_spare()
+        Path(spare.list_path).write_bytes(listing if isinstance(listing, bytes) else marshal.dumps(listing))
+        other = tmp_path / "other"
+        shutil.rmtree(other, ignore_errors=True)
+        other.mkdir()
+        assert spare.adopt(other) is None and not Path(spare.path).exists()
 
 
 def test_keep_leaves_only_the_files_the_new_site_shares_and_adopt_checks_them(tmp_path: Path):

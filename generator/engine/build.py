@@ -217,9 +217,9 @@ def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_
     # The spare's folders that will hold nothing but their page: as known as new ones.
     plain = {rel for rel, names in spare.plain.items() if rel not in placed and set(names) <= {"index.html"}}
     stamped = _stamp_all(build_dir, site_dir, shells, shell_pages, site_url, epoch, record, folders, plain)
-    record.drop_unclaimed(os.fspath(site_dir))  # the spare's files of pages no longer in the site
+    dropped = record.drop_unclaimed(os.fspath(site_dir))  # the spare's files of pages no longer in the site
     if adopted is not None:
-        reuse.Spare.prune(adopted)  # the folders of pages no longer in the site
+        reuse.Spare.prune([*adopted, *dropped], os.fspath(site_dir))  # the folders of pages no longer in the site
     markdown_pages = sum(1 for _ in docs.rglob("*.md"))
     return EngineResult(site_dir, markdown_pages, stamped, saved is not None, record.linked - files_linked, record,
                         folders)
