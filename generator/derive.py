@@ -515,10 +515,23 @@ def annual_notices(items: tuple[ArrearsFacts, ...], departments: tuple[model.Dep
         stop = len(years) if f.withdrawal is None else min(len(years), f.withdrawal.date.year - first)
         repayments, undisputed = f.repayments, f.undisputed
         unpaid = None if repayments else min(a.amount - ZERO, undisputed)  # the same every year
+        # Payments in date order (as the ledger keeps them): those made by a year's end are the
+        # first ones, and their sum that of the year before plus the next ones, added in the same
+        # order as summing them afresh adds them.
+        ordered = all(r.paid_on <= s.paid_on for r, s in zip(repayments, repayments[1:]))
+        paid, counted = ZERO, 0
         for k in range(f.due_used.year - first, stop):
             if repayments:
                 year_end = year_ends[k]
-                unpaid = min(a.amount - sum((r.amount for r in repayments if r.paid_on <= year_end), ZERO), undisputed)
+                if ordered:
+                    while counted < len(repayments) and repayments[counted].paid_on <= year_end:
+                        paid += repayments[counted].amount
+                        counted += 1
+                    unpaid = min(a.amount - paid, undisputed)
+                    if counted == len(repayments) and unpaid <= 0:
+                        break  # every payment counted: the later years' unpaid part is this one too
+                else:
+                    unpaid = min(a.amount - sum((r.amount for r in repayments if r.paid_on <= year_end), ZERO), undisputed)
             if unpaid > 0:
                 per_year[k][a.debtor].append((a.id, unpaid))
     notices = []

@@ -1396,6 +1396,8 @@ def _build(ctx: Context, redactions: list | tuple = ()) -> model.Dataset:
     shown_filter = HistoryFilter(redactions)
 
     def shown(resource: str, record_id: str, name: str, value: str | None) -> str | None:
+        if not value:
+            return value  # what the filter shows of no text, without looking up the field
         return shown_filter(record_id, ctx.package.resource(resource).field(name), value)
 
     def change_log(kind: str, items: list[dict]) -> tuple[model.ChangeEntry, ...]:
@@ -1418,20 +1420,21 @@ def _build(ctx: Context, redactions: list | tuple = ()) -> model.Dataset:
     def notes(items: list[dict]) -> tuple[model.Note, ...]:
         return tuple(model.Note(n["date"], n["note"]) for n in sorted(items, key=lambda n: n["date"]))
 
+    make_commitment = model.maker(model.Commitment)  # (no setattr per field: 23 fields, a commitment per file)
     commitments = [
-        model.Commitment(
+        make_commitment({
             **{k: c[k] for k in ("id", "title", "category", "department", "counterparty", "promised_on", "source", "content",
                                   "deadline", "status", "fulfilled_on", "change_decided_on", "change_basis", "change_compensation",
                                   "withdrawn_on")},
-            withdrawal_reason=shown("commitments", c["id"], "withdrawal_reason", c["withdrawal_reason"]),
-            withdrawal_document=shown("commitments", c["id"], "withdrawal_document", c["withdrawal_document"]),
-            changes=change_log("commitments", c_changes.get(c["id"], [])),
-            counterparty_masked=bool(c["counterparty_masked"]),
-            partners=tuple(p["unit"] for p in partners.get(c["id"], [])),
-            progress=notes(c_progress.get(c["id"], [])),
-            rectification=tuple(model.RectificationStep(s["step"], s["due"], s["done_on"]) for s in steps.get(c["id"], [])),
-            file=files["commitments"][i],
-        )
+            "withdrawal_reason": shown("commitments", c["id"], "withdrawal_reason", c["withdrawal_reason"]),
+            "withdrawal_document": shown("commitments", c["id"], "withdrawal_document", c["withdrawal_document"]),
+            "changes": change_log("commitments", c_changes.get(c["id"], [])),
+            "counterparty_masked": bool(c["counterparty_masked"]),
+            "partners": tuple(p["unit"] for p in partners.get(c["id"], [])),
+            "progress": notes(c_progress.get(c["id"], [])),
+            "rectification": tuple(model.RectificationStep(s["step"], s["due"], s["done_on"]) for s in steps.get(c["id"], [])),
+            "file": files["commitments"][i],
+        })
         for i, c in enumerate(rows["commitments"])
     ]
     # 100,000 debts in a big ledger: built through model.maker, most without a plan, a change or a withdrawal

@@ -86,6 +86,8 @@ class WorkdayCalendar:
     def estimated(self, start: date, end: date | None = None) -> bool:
         """Whether a date computed over start..end relies on a year no schedule covers."""
         end = end or start
+        if start.year == end.year:  # (the usual case: a deadline in its event's year)
+            return not self.covers(start.year)
         low, high = min(start, end), max(start, end)
         return not all(self.covers(y) for y in range(low.year, high.year + 1))
 

@@ -367,8 +367,8 @@ def test_annual_notices_follow_their_definition(debts):
     departments = DEMO.departments[:3]
     items = []
     for n, (year, dept, dispute, payments, withdrawn, late) in enumerate(debts):
-        record = replace(debt(due=f"{year}-06-30", repayments=sorted(
-            pay(f"{y}-0{q * 2}-10", "20000.00") for y, q in payments)),
+        paid = sorted(pay(f"{y}-0{q * 2}-10", "20000.00") for y, q in payments)
+        record = replace(debt(due=f"{year}-06-30", repayments=paid if n % 2 else paid[::-1]),  # (in date order or not)
             id=f"AR-2019-{n + 1:03d}", debtor=departments[dept].id, delivered_on=D(f"{year}-06-01"),
             found_on=D("2026-07-01") if late else D(f"{year}-07-10"), disputed=bool(dispute),
             disputed_amount=Decimal("30000.00") if dispute == "part" else None,
