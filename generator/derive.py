@@ -18,7 +18,6 @@ Conventions (stated on the methodology page as well):
 
 from __future__ import annotations
 
-import gc
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,7 +26,7 @@ from operator import attrgetter
 from typing import Iterable, NamedTuple
 from zoneinfo import ZoneInfo
 
-from generator import model
+from generator import collector, model
 from generator.schema import GROUP_TOKENS
 
 CENT = Decimal("0.01")
@@ -931,13 +930,8 @@ def derive(dataset: model.Dataset, as_of: date) -> Facts:
     # Hundreds of thousands of facts, events and badges, none of them in a reference cycle and
     # all alive until the site is written: the cyclic garbage collector would scan them (and the
     # dataset) again and again, full collections among them, for nothing (as in validate).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         return _derive(dataset, as_of)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _derive(dataset: model.Dataset, as_of: date) -> Facts:

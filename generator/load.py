@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import gc
 import hashlib
 import io
 import marshal
@@ -33,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from generator import collector
 from generator.datadir import UnsafeFile, folder_is_inside, is_regular as path_is_regular, read_bytes as read_data_file
 from generator.problems import WARNING, Problem
 from generator.schema import Package, Resource, load_package
@@ -724,9 +724,7 @@ def _csv_columns(text: str, header: list[str]) -> tuple[dict[str, list[str | Non
     on its line feeds and commas, which is what the csv module reads from it; any other goes
     through the csv module. The cyclic garbage collector is paused meanwhile: the rows are
     hundreds of thousands of fresh lists, none in a cycle, that it would scan again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         if '"' not in text and "\r" not in text:
             records = text.split("\n")
             if records[-1] == "":
@@ -756,9 +754,6 @@ def _csv_columns(text: str, header: list[str]) -> tuple[dict[str, list[str | Non
                 cells = [v or None for v in cells]
             out[name] = cells
         return out, len(records)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _data_rows(reader, rel: str, width: int, problems: list[Problem]):
@@ -804,13 +799,8 @@ def load(data_dir: Path, package: Package | None = None, *, by_column_name: bool
     YAML records' rows for the next load (YamlCache; rewritten when they changed)."""
     # Tens of thousands of rows and cells, none of them in a reference cycle and all alive until
     # the build ends: the cyclic garbage collector would scan them again and again (as in validate).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         return _load(data_dir, package, by_column_name, yaml_cache)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _load(data_dir: Path, package: Package | None, by_column_name: bool, yaml_cache: Path | None) -> RawData:

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
+from generator import collector
 from generator import publication as publication_mod
 from generator import sitedir, sitefiles
 from generator.dates import check_as_of
@@ -66,7 +67,7 @@ class _Timer:
         return _Stage()
 
 
-#: Under the build folder's cache: the YAML records' parses of the last load (load.YamlCache).
+#: Under the build folder's cache: the YAML records' rows of the last load (load.YamlCache).
 YAML_CACHE = "yaml-records.marshal"
 
 
@@ -89,9 +90,7 @@ def prepare_with_dataset(data_dir: Path, as_of: date | None, timer: _Timer | Non
     # (render.render, which freezes them for its own time anyway): made while it was paused, they
     # are all "young", and the first collections after prepare would scan every one of them
     # (0.1-0.2 s at 10,000 records).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         with timer("读取"):
             raw = load(data_dir, yaml_cache=Path(cache_dir) / YAML_CACHE if cache_dir is not None else None)
         with timer("校验"):
@@ -102,9 +101,6 @@ def prepare_with_dataset(data_dir: Path, as_of: date | None, timer: _Timer | Non
             as_of = check_as_of(as_of or today(report.dataset.site.timezone))
             facts = derive(report.dataset, as_of)
         gc.freeze()
-    finally:
-        if enabled:
-            gc.enable()
     return facts, [p for p in report.problems if not p.is_error], report.dataset
 
 

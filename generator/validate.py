@@ -13,7 +13,6 @@ On success the typed records (`model.Dataset`) go on to the derive stage.
 from __future__ import annotations
 
 import difflib
-import gc
 import operator
 import re
 from bisect import bisect_left
@@ -25,7 +24,7 @@ from datetime import date, timedelta
 from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from typing import AbstractSet, Any, Callable, Iterable, Iterator
 
-from generator import model
+from generator import collector, model
 from generator.load import RawData, Table, YamlDoc
 from generator.review import CHANGE_LOGS, field_tokens, parse_fields
 from generator.privacy import (
@@ -1569,13 +1568,8 @@ def validate(raw: RawData, as_of: date | None = None) -> Report:
     only warnings depend on it (a year ahead the calendar does not cover yet)."""
     # Hundreds of thousands of row dicts and records, none of them in a reference cycle:
     # the cyclic garbage collector would scan them again and again (a fifth of the time).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         return _validate(raw, as_of)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _validate(raw: RawData, as_of: date | None) -> Report:

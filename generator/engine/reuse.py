@@ -47,7 +47,6 @@ change time) is not even read (``_listed_tree``): one lstat per folder instead o
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import marshal
@@ -60,6 +59,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Iterable
 
+from generator import collector
 from generator.engine import search, stylesheet
 from generator.files import write_if_changed
 
@@ -566,19 +566,15 @@ def _load(path: str | os.PathLike):
     tens of thousands of lists of the big caches would otherwise trigger its collections,
     up to a full one over everything the build holds (the stamp record's load at 10,000
     records: 0.07 s without, 0.1-0.3 s with them)."""
-    enabled = gc.isenabled()
-    gc.disable()
     try:
         with open(path, "rb") as fh:
             data = fh.read()
         # marshal.loads of the bytes, not marshal.load(fh): that reads the file object by object
         # (a read call per string), 3.5x the time for the search entries' 4.5 MB.
-        return marshal.loads(data)
+        with collector.paused():
+            return marshal.loads(data)
     except (OSError, *_MARSHAL_ERRORS):
         return None
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _save(path: Path, value) -> None:
