@@ -210,3 +210,19 @@ def test_the_benchmark_names_the_file_system_it_measured_on(tmp_path):
             "probes": {1000: 61.4}}
     assert ("Work folder: ext4, with a journal (/dev/loop0 on /mnt/j); making a folder with one file: "
             "61 µs before the 1,000-record builds") in bench.report([], None, info)
+
+
+def test_the_benchmark_compiles_the_code_it_times_ahead(tmp_path, monkeypatch):
+    """A build imports most of the package lazily, inside its timed stages: without bytecode
+    (PYTHONDONTWRITEBYTECODE, set on some machines) each run would compile them again, which
+    an installed package never does. compile_ahead writes it for the code under test."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_run", Path(__file__).parent.parent / "benchmarks" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    (tmp_path / "generator").mkdir()
+    (tmp_path / "generator" / "stage.py").write_text("VALUE = 1\n", encoding="utf-8")
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    bench.compile_ahead(tmp_path)
+    assert [p.name.split(".")[0] for p in (tmp_path / "generator" / "__pycache__").glob("*.pyc")] == ["stage"]
