@@ -42,6 +42,19 @@ IN_SLUG = "zqfig-"
 _SAFE = re.compile(r"[0-9A-Za-z.,%]+(?: [0-9A-Za-z.,%]+)*\Z")
 
 
+def holds_placeholder_text(text: str) -> bool:
+    """Whether text holds what a placeholder begins with, in any case (IN_SLUG). Text of the
+    data or the site's settings that does could not be told from a placeholder in the built
+    page or the search index, so a page holding it keeps its figures in the Markdown."""
+    return IN_SLUG in text.lower()
+
+
+def usable(site: object) -> bool:
+    """Whether figures may be handed over at all: the site's settings (its name and the like,
+    on every page, outside the Markdown) hold no placeholder text."""
+    return not holds_placeholder_text(repr(site))
+
+
 class Figures:
     """The figures of one page, in the order of their placeholders."""
 
@@ -76,6 +89,8 @@ def split_html_figures(body: str) -> tuple[str, list[str]]:
     with its closing tag, balanced, as split_html_blocks takes them) that are text or drawing
     attributes; blocks holding a heading, code or Markdown are left as they are."""
     figures = Figures()
+    if holds_placeholder_text(body):  # (record text, say): such a page keeps its figures
+        return body, []
 
     def numbers(text: str) -> str:
         return _NUMBER.sub(lambda m: figures.mark(m.group(0)), text)

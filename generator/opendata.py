@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo
 
 
 from generator import urls
-from generator.figures import Figures
+from generator.figures import IN_SLUG, Figures, usable as figures_usable
 from generator.pack import PackWriter
 from generator.files import sweep_stale, write_if_changed
 from generator.rules import lpr_json, rules_json, rules_markdown
@@ -1136,6 +1136,7 @@ def data_page_markdown(facts: Facts, files: list[DataFile], figures: Figures | N
     name = package.descriptor["name"]
     base = _base_url(facts)
     figure = figures.mark if figures is not None else str
+    marked = len(figures.values) if figures is not None else 0
 
     def link(path: str, label: str, heading: bool = False) -> str:
         size = sizes.get(path)
@@ -1234,7 +1235,12 @@ def data_page_markdown(facts: Facts, files: list[DataFile], figures: Figures | N
     else:
         out.append(f"{md(licence)} {md(url)}".strip() + "。")
     out += ["", f"数据由{md(site.publisher)}发布。引用时请注明来源和数据截至日期。", ""]
-    return "\n".join(out)
+    text = "\n".join(out)
+    if figures is not None and text.lower().count(IN_SLUG) > len(figures.values) - marked:
+        # The data holds placeholder text itself (a resource's title, say): the figures stay here.
+        del figures.values[marked:]
+        return data_page_markdown(facts, files)
+    return text
 
 
 # --- Atom feed ---------------------------------------------------------------------------
@@ -1456,7 +1462,7 @@ def write_open_data(facts: Facts, docs_dir: Path, cache_dir: Path | None = None,
     """
     docs_dir = Path(docs_dir)
     files = []
-    figures = Figures() if figures_pack is not None else None
+    figures = Figures() if figures_pack is not None and figures_usable(facts.site) else None
     for rel, data in iter_open_data_files(facts, cache_dir, record_keys, figures):
         files.append(docs_dir / rel)
         write_if_changed(files[-1], data)

@@ -52,7 +52,7 @@ import yaml
 from markupsafe import Markup, escape
 
 from generator import charts, citizen
-from generator.figures import split_html_figures
+from generator.figures import split_html_figures, usable as figures_usable
 from generator.files import sweep_stale, write_if_changed
 from generator.pack import PackWriter
 from generator.urls import RECORD_KINDS, Linker, is_web_url, page_url, record_path, url  # noqa: F401 - re-exported
@@ -1227,7 +1227,7 @@ class _Site:
             body, blocks = split_html_blocks(body)
             if blocks:
                 self.blocks[path] = blocks
-        elif not keyed:  # searched pages (home): the figures of their HTML blocks, beside it
+        elif not keyed and figures_usable(facts.site):  # searched pages (home): the figures of their HTML blocks, beside it
             body, figures = split_html_figures(body)
             if figures:
                 self.figures[path] = figures

@@ -136,3 +136,41 @@ def test_the_engine_refuses_a_placeholder_in_a_heading_or_without_its_figure():
         _put_figures("index.md", "<p>ZQFIG-1-ZQ</p>", ["12"])
     with pytest.raises(EngineFailed):
         _put_figures("index.md", "<p>12</p>", ["12"])  # figures beside a page without placeholders: stale
+
+
+def test_a_page_holding_placeholder_text_of_its_own_keeps_its_figures():
+    """Record text such as 'ZQFIG-0-ZQ' (in any case) could not be told from a placeholder
+    after MkDocs: the page's figures then stay in its Markdown."""
+    for text in ("ZQFIG-0-ZQ", "zqfig-12-zq"):
+        body = f'<div class="zq-figure"><span>12 笔</span><span>{text}</span></div>\n'
+        assert split_html_figures(body) == (body, [])
+    assert split_html_figures('<div class="zq-figure"><span>12 笔</span></div>\n')[1] == ["12"]
+
+
+def test_no_figures_are_handed_over_when_the_site_settings_hold_placeholder_text():
+    from dataclasses import dataclass
+
+    from generator.figures import usable
+
+    @dataclass
+    class Site:
+        site_name: str
+
+    assert usable(Site("站前区诚信政府建设信息公开"))
+    assert not usable(Site("站前区 ZQFIG-1-ZQ"))  # its name is on every page, outside the Markdown
+
+
+def test_record_text_that_looks_like_a_placeholder_is_published_as_it_is(tmp_path: Path):
+    """A commitment titled with placeholder text, shown among the home page's recent changes:
+    the build goes through, and the home page and the search index show the title as written."""
+    data = tmp_path / "data"
+    shutil.copytree(Path(__file__).parent.parent / "data", data)
+    for path in (data / "commitments").glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r"^title: ", "title: ZQFIG-0-ZQ 与 ", text, count=1, flags=re.M), encoding="utf-8")
+    site = tmp_path / "site"
+    build_site(data, site, as_of=AS_OF, history=False, build_dir=tmp_path / "build")
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert "ZQFIG-0-ZQ 与" in home and re.search(r'class="zq-figure__value">[0-9]', home)
+    index = (site / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "ZQFIG-0-ZQ \u200b与" in index
