@@ -16,7 +16,6 @@ The reader's workbook and the SQLite file live with the data package
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 from pathlib import Path
@@ -34,6 +33,8 @@ from generator.letters import LETTERS, LetterMaker, iter_letter_files
 OWNED_DIRS = (LETTERS, FEEDS)
 #: Under the build folder's cache: which letter of the site-files pack was made from what.
 LETTER_CACHE = "letters.json"
+#: The letters' cache format (in its common digest: another format never reads an old file).
+_FORMAT = 1
 
 
 def write_extras(facts: Facts, docs_dir: Path, site_files: Path | None = None, cache_dir: Path | None = None,
@@ -44,7 +45,7 @@ def write_extras(facts: Facts, docs_dir: Path, site_files: Path | None = None, c
     With cache_dir and record_keys (the render's page keys of the records: digests of their
     facts, see render.RenderResult), a letter whose record's key and everything else a
     letter depends on are as when the pack was written is copied from the pack as it is
-    (_LetterCache), not made again."""
+    (_letter_keys), not made again."""
     docs_dir = Path(docs_dir)
     files = {docs_dir / rel: data for rel, data in feed_files(facts, cache_dir).items()}
     files[docs_dir / CALENDAR] = ics_bytes(facts)
@@ -55,7 +56,7 @@ def write_extras(facts: Facts, docs_dir: Path, site_files: Path | None = None, c
             shutil.rmtree(docs_dir / LETTERS)  # left by a build that still wrote them there
         maker = LetterMaker(facts)
         with pack.PackWriter(Path(site_files)) as letters:
-            cache = (_LetterCache(Path(cache_dir) / LETTER_CACHE, facts, maker, letters)
+            cache = (_letter_keys(Path(cache_dir) / LETTER_CACHE, facts, maker, letters)
                      if cache_dir is not None and record_keys is not None else None)
             for rel, data in maker.support:
                 letters.add(rel, {}, data)
@@ -85,56 +86,17 @@ def write_extras(facts: Facts, docs_dir: Path, site_files: Path | None = None, c
     return sorted(files) + ([Path(site_files)] if site_files is not None else [])
 
 
-class _LetterCache:
-    """Which letters of the site-files pack are already right: per letter the page key of its
-    record (render._PageCache.key, a digest of the record's facts) when it was made, under a
-    digest of everything else a letter depends on (letters.LetterMaker): the as-of date, the
-    site settings, the reply deadline, the support files, the schema, letters.py and its
-    templates, Jinja's version. A letter is copied from the last pack only when its key
-    matches and that pack is still the file the cache was saved with. Only this build's
-    letters are kept: a record that left the site leaves the cache too."""
-
-    _FORMAT = 1
-
-    def __init__(self, path: Path, facts: Facts, maker: LetterMaker, pack_writer: pack.PackWriter):
-        self.path, self.pack = path, pack_writer
-        digest = hashlib.sha1(repr((self._FORMAT, jinja2.__version__, facts.as_of, facts.site, maker.due,
-                                    maker.support)).encode("utf-8", "surrogatepass"))
-        code = Path(letters_mod.__file__)
-        schemas = code.with_name("schemas")
-        for src in [code, *sorted(letters_mod.TEMPLATES.glob("letter*")), *sorted(schemas.rglob("*"))]:
-            if src.is_file():
-                digest.update(src.as_posix().encode() + b"\0" + src.read_bytes() + b"\0")
-        self.common = digest.hexdigest()
-        self.old: dict[str, str] = {}
-        self.new: dict[str, str] = {}
-        try:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-            if saved.get("common") == self.common and saved.get("pack") == _identity(pack_writer.path):
-                self.old = saved.get("letters", {})
-        except (OSError, ValueError, AttributeError):
-            pass
-
-    def fresh(self, rel: str, key: str) -> bool:
-        if self.old.get(rel) != key or not self.pack.has(rel):
-            return False
-        self.new[rel] = key
-        return True
-
-    def made(self, rel: str, key: str) -> None:
-        self.new[rel] = key
-
-    def save(self) -> None:
-        """After the pack is in place: the cache names the pack it describes."""
-        data = json.dumps({"common": self.common, "pack": _identity(self.pack.path), "letters": self.new},
-                          separators=(",", ":")).encode("utf-8")
-        write_if_changed(self.path, data)
-
-
-def _identity(path) -> list[int] | None:
-    """Which file is at path: a replaced pack is a new file (another inode)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_ino, st.st_size, st.st_mtime_ns]
+def _letter_keys(path: Path, facts: Facts, maker: LetterMaker, pack_writer: pack.PackWriter) -> pack.EntryKeys:
+    """Which letters of the site-files pack are already right (pack.EntryKeys): per letter the
+    page key of its record (render._PageCache.key, a digest of the record's facts) when it was
+    made, under a digest of everything else a letter depends on (letters.LetterMaker): the
+    as-of date, the site settings, the reply deadline, the support files, the schema,
+    letters.py and its templates, Jinja's version."""
+    digest = hashlib.sha1(repr((_FORMAT, jinja2.__version__, facts.as_of, facts.site, maker.due,
+                                maker.support)).encode("utf-8", "surrogatepass"))
+    code = Path(letters_mod.__file__)
+    schemas = code.with_name("schemas")
+    for src in [code, *sorted(letters_mod.TEMPLATES.glob("letter*")), *sorted(schemas.rglob("*"))]:
+        if src.is_file():
+            digest.update(src.as_posix().encode() + b"\0" + src.read_bytes() + b"\0")
+    return pack.EntryKeys(path, digest.hexdigest(), pack_writer, "letters")

@@ -19,6 +19,10 @@ counts the entries whose bytes differ from the old pack's entry of the same key 
 keys included) and the old keys no longer written, and replaces the pack only when its
 bytes differ (an unchanged pack keeps its mtime). On an exception the old pack is left
 exactly as it was.
+
+EntryKeys remembers, between builds, which entries of a pack are already right: the key
+(a digest of its inputs) each entry was made from, so that a rebuild copies the entries
+whose key did not change (PackWriter.copy) instead of making them again.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ import json
 import os
 from pathlib import Path
 from typing import Iterator
+
+from generator.files import write_if_changed
 
 _BUFFER = 1 << 20
 _copy_range = getattr(os, "copy_file_range", None)  # Linux (Python 3.8+)
@@ -221,3 +227,62 @@ class PackWriter:
             self.commit()
         else:
             self.discard()
+
+
+class EntryKeys:
+    """Which entries of the pack a PackWriter is writing are already right: per entry the key
+    it was made from, kept in a JSON file (`path`) under `common` (a digest of the inputs all
+    entries share) and the identity of the pack file the keys describe (a replaced pack is
+    another file: another inode). An entry counts as right (fresh) only when its key is the
+    one saved, the common digest is the one saved, and the pack is still the file saved. A
+    damaged, foreign or stale file gives no keys: every entry is made again. Only the keys of
+    this build's entries are saved (an entry not written again leaves the file).
+
+    companions: other files the entries depend on (name → path), whose identities are saved
+    too; `same` names those still the files saved. `section`: the name of the entries in the
+    JSON file."""
+
+    def __init__(self, path: Path, common: str, writer: PackWriter, section: str,
+                 companions: dict[str, Path] | None = None):
+        self.path, self.common, self.pack, self.section = Path(path), common, writer, section
+        self.companions = dict(companions or {})
+        self.old: dict[str, str] = {}
+        self.new: dict[str, str] = {}
+        self.same: set[str] = set()
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+            if saved.get("common") == common and saved.get("pack") == _identity(writer.path):
+                old = saved.get(section, {})
+                if isinstance(old, dict):
+                    self.old = old
+                self.same = {name for name, other in self.companions.items()
+                             if saved.get(name) == _identity(other)}
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def fresh(self, entry: str, key: str) -> bool:
+        """Whether the last pack's entry was made from key (the writer may copy it); then it is kept."""
+        if self.old.get(entry) != key or not self.pack.has(entry):
+            return False
+        self.new[entry] = key
+        return True
+
+    def made(self, entry: str, key: str) -> None:
+        """The entry was made (written anew) from key."""
+        self.new[entry] = key
+
+    def save(self) -> None:
+        """After the pack (and its companions) are in place: the file names the files it describes."""
+        data = {"common": self.common, "pack": _identity(self.pack.path),
+                **{name: _identity(other) for name, other in self.companions.items()},
+                self.section: dict(sorted(self.new.items()))}
+        write_if_changed(self.path, json.dumps(data, separators=(",", ":")).encode("utf-8"))
+
+
+def _identity(path) -> list[int] | None:
+    """Which file is at path: inode, size and mtime (None when there is none)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns]

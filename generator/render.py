@@ -32,9 +32,7 @@ from __future__ import annotations
 
 import html as _html
 import io
-import json
 import gc
-import os
 import pickle
 import re
 import unicodedata
@@ -54,7 +52,7 @@ from markupsafe import Markup, escape
 from generator import charts, citizen
 from generator.figures import split_html_figures, usable as figures_usable
 from generator.files import sweep_stale, write_if_changed
-from generator.pack import PackWriter
+from generator.pack import EntryKeys, PackWriter
 from generator.urls import RECORD_KINDS, Linker, is_web_url, page_url, record_path, url  # noqa: F401 - re-exported
 from generator.engine.markup import markdown_field_html, safe_href  # noqa: F401 - safe_href re-exported
 from generator.derive import (
@@ -1365,7 +1363,7 @@ class _Site:
             {**self.names, "facts": self.facts, "rules": self.rules, "nav": self.nav(path), **context})
         body, toc = headings_and_toc(body.strip("\n") + "\n")
         if self.cache is not None:
-            self.cache.rendered(address, key)
+            self.cache.made(address, key)
         return HtmlPage(path, address, kind, safe_title(title), search, toc, body)
 
     def commitment(self, c: CommitmentFacts) -> "HtmlPage":
@@ -1674,16 +1672,7 @@ def _remove_stale(docs: Path, produced: set[Path]) -> int:
                        or rel.as_posix() in FOREIGN_FILES)
 
 
-def _identity(path: Path) -> list[int] | None:
-    """Which file is at path: a replaced pack is a new file (another inode), see PackWriter."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_ino, st.st_size, st.st_mtime_ns]
-
-
-class _PageCache:
+class _PageCache(EntryKeys):
     """Which record and department pages are already right, so that a rebuild after one
     record changed renders a handful of pages instead of all of them.
 
@@ -1696,10 +1685,10 @@ class _PageCache:
     (what derive made its facts from, with the common inputs above) and its history; a
     department page the pickle of its context. A page is skipped (its entry in the last
     pages.pack copied as it is) only when its key matches and that pack is still the one
-    the cache was saved with. The record lists' Markdown pages likewise (_Site.page, keyed):
-    their entries ("md:" + path) hold the key, the digest of the Markdown written under docs
-    and whether the page has blocks, and count only with the blocks pack they were saved
-    with. The cache is a JSON file, rewritten only when it changed.
+    the cache was saved with (pack.EntryKeys: fresh, made, save). The record lists' Markdown
+    pages likewise (_Site.page, keyed): their entries ("md:" + path) hold the key, the digest
+    of the Markdown written under docs and whether the page has blocks, and count only with
+    the blocks pack they were saved with. The cache is a JSON file, rewritten only when it changed.
     """
 
     VERSION = 6
@@ -1707,7 +1696,6 @@ class _PageCache:
     def __init__(self, path: Path, facts: Facts, history: History | None, templates_dir: Path, pack: PackWriter):
         import hashlib
 
-        self.path, self.pack = path, pack
         digest = hashlib.sha1()
         package = Path(__file__).parent
         # The whole package's code: a record page is keyed by derive's inputs (key), so every
@@ -1725,22 +1713,15 @@ class _PageCache:
         # the department answering for it): every department whole, and the calendar.
         digest.update(repr((sorted(facts.department_names.items()), [d.department for d in facts.departments],
                             facts.calendar.identity())).encode("utf-8", "surrogatepass"))
-        self.common = digest.hexdigest()
+        super().__init__(path, digest.hexdigest(), pack, "pages",
+                         companions={"blocks": Path(pack.path).with_name(BLOCKS_PACK)})
+        # The list pages' entries also need the blocks pack they were saved with.
+        if "blocks" not in self.same:
+            self.old = {k: v for k, v in self.old.items() if not k.startswith(self._MARKDOWN)}
         self._digest = digest  # each page's key continues it (see key)
         self._sha = hashlib.sha1
         self.docs: Path | None = None  # where the list pages' Markdown is (kept_markdown), set by render
         self.blocks: PackWriter | None = None  # the blocks pack being written (kept_markdown), set by render
-        self.old: dict[str, str] = {}
-        try:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-            if saved.get("common") == self.common and saved.get("pack") == _identity(Path(pack.path)):
-                self.old = saved.get("pages", {})
-                # The list pages' entries also need the blocks pack they were saved with.
-                if saved.get("blocks") != _identity(self._blocks_path()):
-                    self.old = {k: v for k, v in self.old.items() if not k.startswith(self._MARKDOWN)}
-        except (OSError, ValueError, AttributeError):
-            pass
-        self.new: dict[str, str] = {}
         self._record_keys: dict[int, tuple[object, str]] = {}  # id(record facts) -> (them, their page's key)
         self.record_keys: dict[tuple[str, str], str] = {}  # (kind, record id) -> its page's key (RenderResult)
 
@@ -1788,16 +1769,6 @@ class _PageCache:
                     self._record_keys[id(value)] = (value, key)  # the value kept: its id stays its own
         return key
 
-    def fresh(self, address: str, key: str) -> bool:
-        """Whether the page's entry in the last pages.pack is right (the render copies it)."""
-        if self.old.get(address) != key or not self.pack.has(address):
-            return False
-        self.new[address] = key
-        return True
-
-    def rendered(self, address: str, key: str) -> None:
-        self.new[address] = key
-
     #: The record lists' pages (Markdown, _Site.page keyed): their entries' names.
     _MARKDOWN = "md:"
 
@@ -1822,17 +1793,6 @@ class _PageCache:
 
     def rendered_markdown(self, rel: str, key: str, text: str, has_blocks: bool) -> None:
         self.new[self._MARKDOWN + rel] = f"{key}|{self._sha(text.encode('utf-8')).hexdigest()}|{'b' if has_blocks else '-'}"
-
-    def save(self) -> None:
-        """After the pack is in place: the cache names the pack it describes."""
-        data = json.dumps({"common": self.common, "pack": _identity(Path(self.pack.path)),
-                           "blocks": _identity(self._blocks_path()),
-                           "pages": dict(sorted(self.new.items()))}, separators=(",", ":")).encode()
-        write_if_changed(self.path, data)
-
-    def _blocks_path(self) -> Path:
-        """The blocks pack beside the pages pack (render writes both into the build folder)."""
-        return Path(self.pack.path).with_name(BLOCKS_PACK)
 
 
 _RECORD_FACTS = (CommitmentFacts, ArrearsFacts, FindingFacts)

@@ -3,6 +3,7 @@ written and read entry by entry, replaced only when their bytes change."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -136,3 +137,74 @@ def test_copies_in_runs_and_out_of_order_give_the_entries_in_the_order_written(t
                 expected.append((key, *current[key]))
         assert list(pack.entries(path)) == expected
         assert writer.unchanged == len(order) and writer.removed == len(keys) - len(order)
+
+
+# --- EntryKeys: which entries of the last pack are already right ---------------------------------
+
+
+def keyed_build(tmp_path: Path, entries: dict[str, str], common: str = "c1", *, companion: bytes | None = None,
+                made: list[str] | None = None) -> pack.EntryKeys:
+    """One build that writes `entries` (name → key; an entry's body is its key) through EntryKeys:
+    an entry the keys call fresh is copied from the last pack, any other made (listed in `made`)."""
+    other = tmp_path / "blocks.pack"
+    if companion is not None:
+        other.write_bytes(companion)
+    with PackWriter(tmp_path / "pages.pack") as writer:
+        keys = pack.EntryKeys(tmp_path / "cache" / "keys.json", common, writer, "pages", companions={"blocks": other})
+        for name, key in entries.items():
+            if keys.fresh(name, key):
+                writer.copy(name)
+            else:
+                writer.add(name, {}, key.encode())
+                keys.made(name, key)
+                if made is not None:
+                    made.append(name)
+    keys.save()
+    return keys
+
+
+def test_entry_keys_keep_an_entry_only_while_its_key_the_common_digest_and_the_pack_are_the_same(tmp_path: Path):
+    made: list[str] = []
+    keyed_build(tmp_path, {"a/": "1", "b/": "2"}, made=made)
+    assert made == ["a/", "b/"]
+    made.clear()
+    keyed_build(tmp_path, {"a/": "1", "b/": "2"}, made=made)
+    assert made == []  # nothing changed: both copied
+    keyed_build(tmp_path, {"a/": "1", "b/": "3", "c/": "4"}, made=made)
+    assert made == ["b/", "c/"]  # another key, a new entry
+    assert {k: b for k, _, b in pack.entries(tmp_path / "pages.pack")} == {"a/": b"1", "b/": b"3", "c/": b"4"}
+    made.clear()
+    keyed_build(tmp_path, {"a/": "1", "b/": "3", "c/": "4"}, "c2", made=made)
+    assert made == ["a/", "b/", "c/"]  # another common digest: every entry made again
+
+    made.clear()  # the pack replaced behind the keys' back (another file): every entry made again
+    keyed_build(tmp_path, {"a/": "1"}, "c2")
+    write(tmp_path / "pages.pack", [("a/", {}, b"stale")])
+    keyed_build(tmp_path, {"a/": "1"}, "c2", made=made)
+    assert made == ["a/"] and list(pack.entries(tmp_path / "pages.pack")) == [("a/", {}, b"1")]
+
+
+def test_entry_keys_hold_this_builds_entries_only_and_damaged_files_give_none(tmp_path: Path):
+    keyed_build(tmp_path, {"a/": "1", "b/": "2"})
+    keyed_build(tmp_path, {"a/": "1"})
+    saved = (tmp_path / "cache" / "keys.json").read_text(encoding="utf-8")
+    assert '"a/"' in saved and '"b/"' not in saved  # an entry not written again left the keys
+    made: list[str] = []
+    keyed_build(tmp_path, {"a/": "1", "b/": "2"}, made=made)
+    assert made == ["b/"]  # not copied from the pack, where it still was until now
+    good = json.loads((tmp_path / "cache" / "keys.json").read_text(encoding="utf-8"))
+    for damaged in ("{not json", "[]", json.dumps({**good, "pages": list(good["pages"])}), "\udcff"):
+        (tmp_path / "cache" / "keys.json").write_text(damaged, encoding="utf-8", errors="surrogateescape")
+        made.clear()
+        keyed_build(tmp_path, {"a/": "1", "b/": "2"}, made=made)
+        assert made == ["a/", "b/"], damaged
+
+
+def test_entry_keys_name_the_companions_still_the_files_they_were_saved_with(tmp_path: Path):
+    keyed_build(tmp_path, {"a/": "1"}, companion=b"x")
+    assert keyed_build(tmp_path, {"a/": "1"}).same == {"blocks"}
+    (tmp_path / "blocks.pack").unlink()
+    (tmp_path / "blocks.pack").write_bytes(b"yy")  # another file
+    keys = keyed_build(tmp_path, {"a/": "1"})
+    assert keys.same == set() and keys.fresh("a/", "1")  # the entries themselves stay right
+    assert keyed_build(tmp_path, {"a/": "1"}).same == {"blocks"}  # saved with the new one
