@@ -52,6 +52,7 @@ from markupsafe import Markup, escape
 from generator import charts, citizen
 from generator.figures import split_html_figures, usable as figures_usable
 from generator.files import sweep_stale, write_if_changed
+from generator.bytecode import TemplateCodeCache
 from generator.pack import EntryKeys, PackWriter
 from generator.urls import RECORD_KINDS, Linker, is_web_url, page_url, record_path, url  # noqa: F401 - re-exported
 from generator.engine.markup import markdown_field_html, safe_href  # noqa: F401 - safe_href re-exported
@@ -1039,33 +1040,17 @@ def _title_in_text(title: object, written: str) -> str:
 TEMPLATE_CACHE = "page-templates"
 
 
-class _TemplateCache(jinja2.FileSystemBytecodeCache):
-    """Jinja's bytecode cache (its documented FileSystemBytecodeCache, like Python's __pycache__):
-    each template's code under its name and the SHA-1 of its source. A file that cannot be read
-    back (damaged, truncated, another format) is compiled again: the cache is only ever an
-    optimisation. Jinja reads a file's magic header, checksum and code itself and drops a
-    mismatch; what else can go wrong reading it (the checksum is a pickle) is caught here."""
-
-    def load_bytecode(self, bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except Exception:  # noqa: BLE001 - any damaged file: compile the template again
-            bucket.reset()
-
-
-#: The record pages' compiled templates (without autoescape, see _Site) beside the others.
-_RECORD_TEMPLATE_FILES = "__zq_record_%s.cache"
-
-
-def _template_cache(cache_dir: Path) -> _TemplateCache:
+def _template_cache(cache_dir: Path) -> TemplateCodeCache:
     """The page templates' bytecode cache in cache_dir/page-templates-<digest>.
 
     The compiled code depends on the template's source (Jinja's key: its name and the SHA-1
-    of the source this module's loader gives, field titles included) and on the environment's
-    settings (autoescape, finalize, trim_blocks ...), which Jinja's key does not hold: the
-    folder is named by a digest of this module and Jinja's version, so changed code never
-    reads an old folder, and the folders of other digests are removed. Saves compiling the 14
-    page templates (about 0.35 s CPU) on every build after the first."""
+    of the source this module's loader gives, field titles included), on the environment's
+    settings (autoescape, finalize, trim_blocks ...: TemplateCodeCache's key holds them, so
+    the page and record environments share the folder) and on what this module's filters
+    and finalize do (the optimizer applies them to constant text): the folder is named by a
+    digest of this module and Jinja's version, so changed code never reads an old folder,
+    and the folders of other digests are removed. Saves compiling the 14 page templates
+    (about 0.35 s CPU) on every build after the first."""
     import hashlib
     import shutil
 
@@ -1075,7 +1060,7 @@ def _template_cache(cache_dir: Path) -> _TemplateCache:
         if old.name != folder.name:
             shutil.rmtree(old, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
-    return _TemplateCache(str(folder))
+    return TemplateCodeCache(str(folder))
 
 
 def make_environment(templates_dir: Path, *, labels_in_text: bool = True,
@@ -1174,12 +1159,11 @@ class _Site:
         # The record pages (commitment, arrears_item, finding: no macros, no imports, filters
         # that return Markup) without autoescape, escaped by finalize instead (_finalize_escaped,
         # the same text): about 50 outputs a page, each a Markup made in Python under autoescape.
-        # Its own in-memory cache and bytecode files: compiled code differs with autoescape.
+        # Its own in-memory cache: compiled code differs with autoescape. The same bytecode files
+        # only with a cache that keys them by the environment's settings (generator/bytecode.py).
         bytecode = env.bytecode_cache
-        self.record_env = env.overlay(
-            autoescape=False, finalize=_finalize_escaped, cache_size=50,
-            bytecode_cache=_TemplateCache(bytecode.directory, pattern=_RECORD_TEMPLATE_FILES)
-            if isinstance(bytecode, _TemplateCache) else None)
+        self.record_env = env.overlay(autoescape=False, finalize=_finalize_escaped, cache_size=50,
+                                      bytecode_cache=bytecode if isinstance(bytecode, TemplateCodeCache) else None)
         self.record_env.globals = {}
         self.cache = cache
         self.known = {
