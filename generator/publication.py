@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -206,6 +207,25 @@ def manifest(site_dir: Path, identity: Identity, as_of: date, digests: FileDiges
     }
 
 
+#: What json.dumps writes as it is in a string (ensure_ascii=False): no quote, backslash or control character.
+_PLAIN_JSON_TEXT = re.compile(r'[^"\\\x00-\x1f\x7f]*\Z')
+
+
+def manifest_text(data: dict) -> str:
+    """json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) plus a line break, the
+    manifest's text, with its "files" (one line per file, 16,500 at 10,000 records, already in
+    order) written by a join when no path or digest needs escaping: with an indent, json.dumps
+    runs its pure-Python encoder over every entry (tested equal)."""
+    files = data["files"]
+    keys, values = "".join(files), "".join(files.values())
+    if not files or not _PLAIN_JSON_TEXT.match(keys) or not _PLAIN_JSON_TEXT.match(values) or list(files) != sorted(files):
+        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    mark = "\0files\0"  # a string json.dumps escapes: never in its output as it is
+    head = json.dumps({**data, "files": mark}, ensure_ascii=False, indent=1, sort_keys=True)
+    body = ",\n".join([f'  "{rel}": "{digest}"' for rel, digest in files.items()])
+    return head.replace(json.dumps(mark), "{\n" + body + "\n }", 1) + "\n"
+
+
 def write_manifest(site_dir: Path, identity: Identity, as_of: date, digests: FileDigests | None = None,
                    files: Iterable[tuple[str, str]] | None = None) -> dict:
     """Write publication.json into the site and its data package folder (a new file, never in place:
@@ -213,7 +233,7 @@ def write_manifest(site_dir: Path, identity: Identity, as_of: date, digests: Fil
     the umask: it is written after the walk that makes the site's files so (sitedir.readable_files).
     `digests`, `files`: see site_files."""
     data = manifest(site_dir, identity, as_of, digests, files)
-    text = (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    text = manifest_text(data).encode("utf-8")
     for rel in MANIFEST_PATHS:
         path = Path(site_dir) / rel
         if not path.parent.is_dir():

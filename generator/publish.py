@@ -224,7 +224,10 @@ def _engine_stage(rendered: _Rendered, data_dir: Path, out_dir: Path, build_dir:
             except engine.EngineFailed as exc:
                 raise BuildFailed(str(exc)) from None
             # The old site's files the new one shares stay in the spare (reuse.Spare.keep).
-            spare.shared = result.stamp_record.new if result.stamp_record is not None else None
+            record = result.stamp_record
+            spare.shared = record.new if record is not None else None
+            # The old site's page folders known without reading them (StampRecord.settle).
+            spare.known = (record.old_plain, record.old_settled) if record is not None and record.old_settled else None
         with timer("发布清单"):
             # One walk of the new site: the manifest's file list, each file made world-readable
             # on the way (which spares sitedir its own walk); the files the engine wrote from

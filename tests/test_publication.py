@@ -122,3 +122,21 @@ def test_unknown_commit_and_dirty_tree(published, tmp_path):
         assert identity.dirty is True and identity.commit == commit
     finally:
         (repo / "data" / "note.txt").unlink()
+
+
+def test_the_manifest_text_is_what_json_dumps_writes_with_an_indent():
+    """manifest_text writes the files' lines by a join; the bytes are json.dumps' (indent 1,
+    keys sorted) for plain paths and for paths any escaping applies to (then json.dumps writes them)."""
+    from generator.publication import manifest_text
+
+    def dumps(data):
+        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+    head = {"format": 1, "commit": "abc", "dirty": False, "data_path": "数据/data", "as_of": "2026-11-30",
+            "generator_version": "0.1.0"}
+    plain = {"404.html": "f6", "arrears/AR-2019-001/index.html": "b0", "letters/承诺-1.html": "9c",
+             "z/\u2028x\x7f.txt": "00"}
+    for files in (plain, {}, {"a\"b.html": "1"}, {"a\\b": "1"}, {"a\nb": "1"}, {"b": "1", "a": "2"},
+                  {"a": "x\ty"}, {**plain, "tab\tname": "2"}):
+        data = {**head, "files": files}
+        assert manifest_text(data) == dumps(data), files

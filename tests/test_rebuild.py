@@ -10,6 +10,7 @@ import marshal
 import os
 import re
 import shutil
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -536,6 +537,25 @@ def test_search_entries_cut_from_known_runs_are_what_jieba_cuts(tmp_path: Path):
     assert unchanged == search.segment(texts[0])
 
 
+def test_a_search_entry_is_taken_by_its_page_source_only_when_that_source_is_the_same(tmp_path: Path):
+    """The stamp loop takes an unchanged page's search entry by the digest of the page's pack
+    entry (SearchEntries.made_from) without reading its text; another source is a miss, and an
+    entry found by its text keeps the new source for the next build."""
+    entries = reuse.SearchEntries(tmp_path)
+    entries.entry("a/", "承诺", "政府承诺 兑现", lambda segment: "A", source="s1")
+    entries.entry("b/", "承诺", "欠款", lambda segment: "B")  # made without a source
+    entries.save()
+    again = reuse.SearchEntries(tmp_path)
+    assert again.made_from("a/", "s1") == "A"
+    assert again.made_from("a/", "s2") is None
+    assert again.made_from("b/", "s1") is None
+    assert again.entry("b/", "承诺", "欠款", lambda segment: "never made", source="s3") == "B"
+    again.save()
+    third = reuse.SearchEntries(tmp_path)
+    assert third.made_from("a/", "s1") == "A" and third.made_from("b/", "s3") == "B"
+    assert third.made_from("c/", "s1") is None
+
+
 def test_a_spare_folder_of_another_mode_or_with_a_subfolder_is_walked(site_and_data, tmp_path: Path):
     """The spare's page folders the manifest's walk may skip (reuse.Spare.plain) are only those
     that are 0755 and hold nothing but their page: a folder of another mode is made 0755, and
@@ -554,3 +574,70 @@ def test_a_spare_folder_of_another_mode_or_with_a_subfolder_is_walked(site_and_d
     listed = json.loads((site / publication.MANIFEST_NAME).read_text(encoding="utf-8"))["files"]
     assert f"{closed.relative_to(spare).as_posix()}/index.html" in listed
     assert_same_as_full_build(data, site, tmp_path)
+
+
+def test_keep_takes_the_settled_page_folders_of_the_old_site_without_reading_them(site_and_data, tmp_path: Path,
+                                                                                  monkeypatch):
+    """The page folders the last build made holding their page alone (StampRecord.settle) are
+    kept by keep() with one lstat each when the new site shares their page: only the changed
+    page's folder and the other folders are read; the spare and the next site are as before."""
+    data, site, build = site_and_data
+    saved = marshal.loads((build / reuse.STAMP_RECORD).read_bytes())
+    plain = saved["plain"].split("\0")
+    assert "commitments/" + sorted(p.name for p in (site / "commitments").iterdir() if p.is_dir())[0] in plain
+    assert isinstance(saved["settled"], int)
+    record = sorted((data / "commitments").glob("*.yaml"))[3]
+    _retitle(record, "（改）")
+    read: list[str] = []  # the folders keep() reads
+    scandir, keep = os.scandir, reuse.Spare.keep
+
+    def counting(path=".", *args):
+        read.append(path if isinstance(path, int) else os.fspath(path))
+        return scandir(path, *args)
+
+    def keeping(self, old_site, new_site):
+        monkeypatch.setattr(os, "scandir", counting)
+        try:
+            return keep(self, old_site, new_site)
+        finally:
+            monkeypatch.setattr(os, "scandir", scandir)
+
+    monkeypatch.setattr(reuse.Spare, "keep", keeping)
+    build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    monkeypatch.undo()
+    old_site = os.path.commonpath([p for p in read if isinstance(p, str)])
+    read_pages = {os.path.relpath(p, old_site) for p in read if isinstance(p, str)} & set(plain)
+    # Of the settled page folders, only those of the pages that changed: the record's and its department's.
+    assert {"commitments/" + record.stem} <= read_pages and len(read_pages) == 2 < len(plain)
+    assert [p for p in read_pages if p.startswith("departments/")]
+    assert_spare_holds_only_the_sites_files(build / reuse.SPARE_DIR, site)
+    build_site(data, site, as_of=AS_OF, history=False, build_dir=build)  # adopts that spare
+    assert_same_as_full_build(data, site, tmp_path)
+
+
+def test_a_file_put_into_a_settled_page_folder_is_not_kept(site_and_data, tmp_path: Path):
+    """A page folder changed after its build settled (a file added: its change time moves on)
+    is read by keep(), so the file goes, and the site after next holds no trace of it."""
+    data, site, build = site_and_data
+    folder = next(p for p in sorted((site / "commitments").iterdir()) if p.is_dir())
+    time.sleep(0.15)  # past the fine clock margin: the folder's new change time is later than settled
+    (folder / "stray.html").write_text("stray", encoding="utf-8")
+    build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    spare = build / reuse.SPARE_DIR
+    assert not (spare / folder.relative_to(site) / "stray.html").exists()
+    assert_spare_holds_only_the_sites_files(spare, site)
+    build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    assert not (site / folder.relative_to(site) / "stray.html").exists()
+    assert_same_as_full_build(data, site, tmp_path)
+
+
+def test_settle_notes_no_moment_when_the_file_systems_clock_is_behind(tmp_path: Path, monkeypatch):
+    import time as time_mod
+
+    record = reuse.StampRecord(tmp_path / "build", None)
+    monkeypatch.setattr(time_mod, "time_ns", lambda: os.lstat(tmp_path).st_ctime_ns + 10 * 1_000_000_000)
+    record.settle(os.fspath(tmp_path), ["a"])
+    assert record.settled is None and record.plain == []
+    monkeypatch.undo()
+    record.settle(os.fspath(tmp_path), ["b", "a"])
+    assert record.plain == ["a", "b"] and record.settled is not None and record.settled < time_mod.time_ns()

@@ -220,6 +220,7 @@ def _build(build_dir: Path, site_dir: Path, *, as_of: date, timezone: str, site_
     dropped = record.drop_unclaimed(os.fspath(site_dir))  # the spare's files of pages no longer in the site
     if adopted is not None:
         reuse.Spare.prune([*adopted, *dropped], os.fspath(site_dir))  # the folders of pages no longer in the site
+    record.settle(os.fspath(site_dir), folders)  # every page is in place
     markdown_pages = sum(1 for _ in docs.rglob("*.md"))
     return EngineResult(site_dir, markdown_pages, stamped, saved is not None, record.linked - files_linked, record,
                         folders)
@@ -446,7 +447,6 @@ def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pa
     path = Path(build_dir) / PAGES_PACK
     with _SearchIndex(site_dir, shell_urls, entries) as index, _Sitemap(site_dir, shell_urls, site_url, epoch) as sitemap:
         for url, raw, body in pack.entries(path, raw_meta=True) if path.is_file() else ():
-            p = json.loads(raw)
             # What the stamped bytes are made from: the shells, site URL and date (common) and
             # the page's entry. An unchanged one is linked from the published site unstamped.
             source = common.copy()
@@ -469,7 +469,11 @@ def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pa
                     new = fresh_mode
                 except FileExistsError:
                     pass
-            if not record.link(rel, target, source):
+            linked = record.link(rel, target, source)
+            entry = index.made_from(url, source)  # an unchanged page's search entry
+            if not linked or entry is None:
+                p = json.loads(raw)
+            if not linked:
                 shell = learnt[_shell_path(url, p["shell"])]
                 if b"\r" in body:  # as text mode reads it (universal newlines)
                     body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -477,7 +481,10 @@ def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pa
                 record.put(rel, target, data, source=source)  # written, or linked
             if new and rel in record.written:
                 folders[url.rstrip("/")] = page_only
-            index.add(url, p["title"], p["search"])
+            if entry is not None:
+                index.add_entry(entry)
+            else:
+                index.add(url, p["title"], p["search"], source)
             sitemap.add(url)
             stamped += 1
     entries.save()
@@ -526,14 +533,26 @@ class _SearchIndex:
     def _dumps(value) -> bytes:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
-    def add(self, url: str, title: str, text: str | None) -> None:
+    def add(self, url: str, title: str, text: str | None, source: str | None = None) -> None:
+        """The page's entry (none when text is None); `source`: what the page was made from,
+        for SearchEntries.made_from next time."""
         if self.out is None or text is None:
             return
         def make(segment=search.segment) -> str:
             return self._dumps({"location": url, "title": segment(title), "text": segment(text)}).decode("utf-8")
 
-        entry = (make() if self.cache is None else self.cache.entry(url, title, text, make)).encode("utf-8")
-        self.out.write(entry if self.first else b"," + entry)
+        self.add_entry(make() if self.cache is None else self.cache.entry(url, title, text, make, source))
+
+    def made_from(self, url: str, source: str) -> str | None:
+        """The page's entry as the last build made it from the same source (see add_entry), or None."""
+        if self.out is None or self.cache is None:
+            return None
+        return self.cache.made_from(url, source)
+
+    def add_entry(self, entry: str) -> None:
+        """An entry as add() made it (JSON text)."""
+        data = entry.encode("utf-8")
+        self.out.write(data if self.first else b"," + data)
         self.first = False
 
     def __enter__(self) -> "_SearchIndex":
