@@ -58,14 +58,16 @@ def write_extras(facts: Facts, docs_dir: Path, site_files: Path | None = None, c
         with pack.PackWriter(Path(site_files)) as letters:
             cache = (_letter_keys(Path(cache_dir) / LETTER_CACHE, facts, maker, letters)
                      if cache_dir is not None and record_keys is not None else None)
+            # Each file's SHA-256 with it: the engine takes an unchanged letter by it without reading it.
             for rel, data in maker.support:
-                letters.add(rel, {}, data)
+                letters.add(rel, {"sha256": hashlib.sha256(data).hexdigest()}, data)
             for rel, kind, item in maker.letters():
                 key = record_keys.get((kind, item.record.id)) if cache is not None else None
                 if key is not None and cache.fresh(rel, key):
                     letters.copy(rel)
                 else:
-                    letters.add(rel, {}, maker.letter(kind, item))
+                    data = maker.letter(kind, item)
+                    letters.add(rel, {"sha256": hashlib.sha256(data).hexdigest()}, data)
                     if key is not None:
                         cache.made(rel, key)
         if cache is not None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from generator.files import write_if_changed
 
@@ -72,6 +72,32 @@ def entries(path: Path, *, bodies: bool = True, raw_meta: bool = False) -> Itera
                 fh.seek(pos)
                 body = None
             yield key.decode("utf-8"), meta if raw_meta else json.loads(meta), body
+
+
+def lazy_entries(path: Path, *, raw_meta: bool = False) -> Iterator[tuple[str, dict | bytes, Callable[[], bytes]]]:
+    """(key, meta, body) of each entry in order, the body as a function that reads it, good
+    until the next entry is taken: a reader that needs few of the bodies (a rebuild's stamping,
+    which knows an unchanged page by its meta) reads little more than the entries' first lines.
+    A pack whose last entry is cut short raises PackError at the end, read or not."""
+    with open(path, "rb", buffering=_BUFFER) as fh:
+        size_of_file = os.fstat(fh.fileno()).st_size
+        pos = 0
+        while line := fh.readline():
+            key, size, meta = _head(line)
+            start, pos = pos + len(line), pos + len(line) + size + 1
+            name = key.decode("utf-8")
+
+            def body(start: int = start, size: int = size, name: str = name) -> bytes:
+                fh.seek(start)
+                data = fh.read(size + 1)
+                if len(data) != size + 1 or data[-1:] != b"\n":
+                    raise PackError(f"{path}: the entry {name} is cut short")
+                return data[:-1]
+
+            yield name, meta if raw_meta else json.loads(meta), body
+            fh.seek(pos)
+        if pos != size_of_file:
+            raise PackError(f"{path}: the last entry is cut short")
 
 
 def _index(fh, file_size: int) -> dict[str, tuple[int, int]]:

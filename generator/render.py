@@ -1337,7 +1337,7 @@ class _Site:
             if kind != "departments":
                 self.cache.record_keys[(kind, record_id)] = key
             if self.cache.fresh(address, key):
-                return HtmlPage(path, address, kind, safe_title(title), None if callable(search) else search)
+                return HtmlPage(path, address, kind, safe_title(title), None if callable(search) else search, key=key)
         if later:
             context.update((name, make()) for name, make in later.items())
         if callable(search):
@@ -1346,9 +1346,10 @@ class _Site:
         body = env.get_template(template).render(
             {**self.names, "facts": self.facts, "rules": self.rules, "nav": self.nav(path), **context})
         body, toc = headings_and_toc(body.strip("\n") + "\n")
-        if self.cache is not None:
-            self.cache.made(address, key)
-        return HtmlPage(path, address, kind, safe_title(title), search, toc, body)
+        if self.cache is None:
+            return HtmlPage(path, address, kind, safe_title(title), search, toc, body)
+        self.cache.made(address, key)
+        return HtmlPage(path, address, kind, safe_title(title), search, toc, body, key)
 
     def commitment(self, c: CommitmentFacts) -> "HtmlPage":
         r = c.record
@@ -1469,6 +1470,9 @@ class HtmlPage:
     search: str | None  # plain text for the search index, None: not indexed (or the page's body is None)
     toc: tuple = ()  # ((level, anchor, title), …)
     body: str | None = None  # None: the page's entry in the last pages.pack is right (see _PageCache)
+    #: Its _PageCache key (with a cache): a digest of everything the page's entry is made from,
+    #: so the engine knows an unchanged entry by it without reading the entry's body.
+    key: str | None = None
 
 
 #: Headings of the page templates: <h2 data-zq-toc [attributes]>text</h2> (h2 and h3 only).
@@ -1856,8 +1860,10 @@ def _render(facts: Facts, build_dir: Path, history: History | None, content_dir:
             if page.body is None:  # unchanged, says the cache
                 pack.copy(page.url)
             else:
-                pack.add(page.url, {"shell": page.shell, "title": page.title, "toc": [list(t) for t in page.toc],
-                                    "search": page.search}, page.body.encode("utf-8"))
+                # The shell first, then the key: the engine reads both from the front (build._shell_of, _key_of).
+                meta = {"shell": page.shell, "key": page.key} if page.key is not None else {"shell": page.shell}
+                meta.update(title=page.title, toc=[list(t) for t in page.toc], search=page.search)
+                pack.add(page.url, meta, page.body.encode("utf-8"))
             pages.append(page.path)
 
         for rel, text in site.markdown_pages():

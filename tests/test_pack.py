@@ -208,3 +208,26 @@ def test_entry_keys_name_the_companions_still_the_files_they_were_saved_with(tmp
     keys = keyed_build(tmp_path, {"a/": "1"})
     assert keys.same == set() and keys.fresh("a/", "1")  # the entries themselves stay right
     assert keyed_build(tmp_path, {"a/": "1"}).same == {"blocks"}  # saved with the new one
+
+
+def test_lazy_entries_read_a_body_only_when_asked_and_find_a_pack_cut_short(tmp_path: Path):
+    path = tmp_path / "p.pack"
+    written = {"a/": ({"shell": "x"}, b"<p>a</p>\n"), "b/": ({}, b""), "c/": ({"t": "\u627f\u8bfa"}, b"\xe6\x89\xbf")}
+    with PackWriter(path) as w:
+        for key, (meta, body) in written.items():
+            w.add(key, meta, body)
+    got = {}
+    for key, raw, body in pack.lazy_entries(path, raw_meta=True):
+        got[key] = (json.loads(raw), body() if key != "b/" else None)
+    assert got == {"a/": written["a/"], "b/": ({}, None), "c/": written["c/"]}
+    # Read in any order within its entry, or twice: the same bytes.
+    assert [(k, m, read(), read()) for k, m, read in pack.lazy_entries(path)] == [
+        (k, m, b, b) for k, (m, b) in written.items()]
+    # The last body cut short: found at the end even when no body is read.
+    path.write_bytes(path.read_bytes()[:-2])
+    with pytest.raises(PackError):
+        for _ in pack.lazy_entries(path):
+            pass
+    with pytest.raises(PackError):
+        for _key, _meta, read in pack.lazy_entries(path):
+            read()

@@ -586,6 +586,11 @@ def test_keep_takes_the_settled_page_folders_of_the_old_site_without_reading_the
     plain = saved["plain"].split("\0")
     assert "commitments/" + sorted(p.name for p in (site / "commitments").iterdir() if p.is_dir())[0] in plain
     assert isinstance(saved["settled"], int)
+    # A small site is stamped within the clock margin (100 ms), so its folders' change times are
+    # too close to the moment the build settled to prove anything: as if it had settled later.
+    time.sleep(0.05)
+    saved["settled"] = time.time_ns()
+    (build / reuse.STAMP_RECORD).write_bytes(marshal.dumps(saved))
     record = sorted((data / "commitments").glob("*.yaml"))[3]
     _retitle(record, "（改）")
     read: list[str] = []  # the folders keep() reads
@@ -641,3 +646,62 @@ def test_settle_notes_no_moment_when_the_file_systems_clock_is_behind(tmp_path: 
     monkeypatch.undo()
     record.settle(os.fspath(tmp_path), ["b", "a"])
     assert record.plain == ["a", "b"] and record.settled is not None and record.settled < time_mod.time_ns()
+
+
+def test_a_letter_is_taken_by_its_digest_and_its_bytes_read_only_to_be_written(tmp_path: Path):
+    """StampRecord.put with the bytes as a function and their SHA-256 (the site-files pack's
+    meta): a file the published site holds with that digest is linked without the bytes being
+    read; a new one is read, checked against the digest and written."""
+    import hashlib
+
+    old_site, new_site, build = tmp_path / "old", tmp_path / "new", tmp_path / "build"
+    old_site.mkdir()
+    new_site.mkdir()
+    first = reuse.StampRecord(build, None)
+    first.put("a.html", os.fspath(old_site / "a.html"), b"letter a")
+    first.save(old_site)
+    record = reuse.StampRecord(build, old_site)
+    reads: list[str] = []
+
+    def reading(data: bytes):
+        def read() -> bytes:
+            reads.append(data.decode())
+            return data
+        return read
+
+    record.put("a.html", os.fspath(new_site / "a.html"), reading(b"letter a"),
+               digest=hashlib.sha256(b"letter a").hexdigest())
+    assert reads == [] and record.linked == 1
+    assert (new_site / "a.html").stat().st_ino == (old_site / "a.html").stat().st_ino
+    record.put("b.html", os.fspath(new_site / "b.html"), reading(b"letter b"),
+               digest=hashlib.sha256(b"letter b").hexdigest())
+    assert reads == ["letter b"] and (new_site / "b.html").read_bytes() == b"letter b"
+    assert record.written["b.html"] == hashlib.sha256(b"letter b").hexdigest()
+    with pytest.raises(ValueError):
+        record.put("c.html", os.fspath(new_site / "c.html"), reading(b"letter c"), digest="0" * 64)
+    assert not (new_site / "c.html").exists()
+
+
+def test_stamped_pages_are_known_by_their_render_key(site_and_data, tmp_path: Path):
+    """Every record and department page's pack entry names its render key right after its shell,
+    where the engine reads both without parsing the entry; the key stands for the entry in what
+    an unchanged page is linked by (its source), so the rebuilt site still equals a full build."""
+    import importlib
+
+    engine_build = importlib.import_module("generator.engine.build")  # (the package's `build` is its function)
+    data, site, build = site_and_data
+    metas = [raw for _url, raw, _body in pack_entries(build / engine_build.PAGES_PACK)]
+    keys = [engine_build._key_of(raw) for raw in metas]
+    assert metas and all(k is not None and len(k) == 40 for k in keys)
+    assert len(set(keys)) == len(keys)
+    assert engine_build._key_of(b'{"shell":"commitments","title":"t"}') is None
+    _retitle(sorted((data / "commitments").glob("*.yaml"))[2], "（改）")
+    again = build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    assert again.pages_linked >= len(metas) - 3  # the record's, its department's (and a list's) pages stamped
+    assert_same_as_full_build(data, site, tmp_path)
+
+
+def pack_entries(path: Path):
+    from generator import pack
+
+    return pack.entries(path, raw_meta=True)

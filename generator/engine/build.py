@@ -134,6 +134,19 @@ def _shell_of(raw: bytes) -> str:
     return json.loads(raw)["shell"]
 
 
+#: The render key after the shell at the front of a page's meta (render._render writes them so).
+_SHELL_AND_KEY = re.compile(rb'\{"shell":"[A-Za-z0-9_-]+","key":"([0-9a-f]{40,64})"[,}]')
+
+
+def _key_of(raw: bytes) -> bytes | None:
+    """The render key of a page's meta (its JSON text), None without one; read from the front
+    as _shell_of reads the shell, and only when the meta names one key."""
+    m = _SHELL_AND_KEY.match(raw)
+    if m is not None and raw.count(b'"key":') == 1:
+        return m.group(1)
+    return None
+
+
 def _shell_path(page_url: str, kind: str) -> str:
     folder = page_url.rstrip("/").rpartition("/")[0]
     name = SHELL_NAME.format(kind=kind)
@@ -399,6 +412,9 @@ def _put_search_figures(path: Path, searched: dict[str, list[str]]) -> None:
     reuse.replace_bytes(path, data.encode("utf-8"))  # may be a link into the engine's snapshot
 
 
+_SHA256_META = re.compile(rb'\{"sha256":"([0-9a-f]{64})"\}')
+
+
 def _place_site_files(path: Path, site_dir: Path, record: reuse.StampRecord) -> set[str]:
     """The files of the site-files pack into the site, as they are: each written as a new
     file, or linked from the published site when its bytes did not change (record.put);
@@ -410,15 +426,18 @@ def _place_site_files(path: Path, site_dir: Path, record: reuse.StampRecord) -> 
     if not path.is_file():
         return made
     site = os.fspath(site_dir)
-    for rel, _meta, data in pack.entries(path):
+    for rel, raw, read_body in pack.lazy_entries(path, raw_meta=True):
         folder = os.path.dirname(rel)
         if folder not in made:
             os.makedirs(os.path.join(site, folder), exist_ok=True)
             made.add(folder)
+        m = _SHA256_META.fullmatch(raw)  # the file's digest (extras.write_extras): its bytes read only when new
         try:
-            record.put(rel, os.path.join(site, rel), data, exclusive=True)
+            record.put(rel, os.path.join(site, rel), read_body, exclusive=True, digest=m.group(1).decode() if m else None)
         except FileExistsError:
             raise EngineFailed(f"{rel}：网站中已有同名文件。") from None
+        except ValueError:  # its bytes are not those its digest names: written by another build meanwhile
+            raise pack.PackError(f"{path}: {rel} does not match its digest") from None
     return made
 
 
@@ -446,12 +465,20 @@ def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pa
     common = _stamp_common(shells, shell_pages, site_url, epoch)
     path = Path(build_dir) / PAGES_PACK
     with _SearchIndex(site_dir, shell_urls, entries) as index, _Sitemap(site_dir, shell_urls, site_url, epoch) as sitemap:
-        for url, raw, body in pack.entries(path, raw_meta=True) if path.is_file() else ():
+        for url, raw, read_body in pack.lazy_entries(path, raw_meta=True) if path.is_file() else ():
             # What the stamped bytes are made from: the shells, site URL and date (common) and
-            # the page's entry. An unchanged one is linked from the published site unstamped.
+            # the page's entry, which its render key stands for when it has one (render.HtmlPage.key:
+            # equal keys, equal entries), else its bytes. An unchanged one is linked from the
+            # published site unstamped, its body not even read.
             source = common.copy()
-            source.update(b"%d\0%s\0%d\0%s\0" % (len(url), url.encode("utf-8"), len(raw), raw))
-            source.update(body)
+            key = _key_of(raw)
+            body = None
+            if key is not None:
+                source.update(b"key\0%d\0%s\0%s" % (len(url), url.encode("utf-8"), key))
+            else:
+                body = read_body()
+                source.update(b"%d\0%s\0%d\0%s\0" % (len(url), url.encode("utf-8"), len(raw), raw))
+                source.update(body)
             source = source.hexdigest()
             folder = os.path.join(site, url)
             rel = url + "index.html"
@@ -475,6 +502,8 @@ def _stamp_all(build_dir: Path, site_dir: Path, shells: dict[str, str], shell_pa
                 p = json.loads(raw)
             if not linked:
                 shell = learnt[_shell_path(url, p["shell"])]
+                if body is None:
+                    body = read_body()
                 if b"\r" in body:  # as text mode reads it (universal newlines)
                     body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
                 data = shell.stamp_bytes(title=p["title"], url=url, site_url=site_url, toc=p["toc"], body=body)

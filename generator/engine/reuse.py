@@ -57,7 +57,7 @@ import sys
 import time
 from importlib import metadata
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from generator import collector
 from generator.engine import search, stylesheet
@@ -327,12 +327,17 @@ class StampRecord:
         self.linked += 1
         return True
 
-    def put(self, rel: str, target: str, data: bytes, *, exclusive: bool = False, source: str | None = None) -> None:
+    def put(self, rel: str, target: str, data: bytes | Callable[[], bytes], *, exclusive: bool = False,
+            source: str | None = None, digest: str | None = None) -> None:
         """Write `data` to target (a new file), or link it from the published site when that
         site's file at `rel` (site-relative path) holds exactly these bytes. An existing
         target is replaced, or with `exclusive` left alone (FileExistsError). `source`: what
-        the bytes were made from (see link), kept for the next build."""
-        digest = hashlib.sha256(data).hexdigest()
+        the bytes were made from (see link), kept for the next build. `data` may be a function
+        that reads the bytes, with `digest` their SHA-256: then they are read only to be written
+        (and their digest is checked against it)."""
+        if digest is None or not callable(data):
+            data = data() if callable(data) else data
+            digest = hashlib.sha256(data).hexdigest()
         entry = self.old.get(rel)
         extra = [source] if source is not None else []
         same = entry is not None and entry[0] == digest
@@ -360,6 +365,10 @@ class StampRecord:
                     raise
             except OSError:
                 pass
+        if callable(data):
+            data = data()
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise ValueError(f"{rel}: the bytes are not those of the digest given with them")
         # Plain os calls: open() would add an fstat, an ioctl and an lseek per file (16,500 files).
         try:
             fd = os.open(target, _NEW_FILE, 0o666)
