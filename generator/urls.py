@@ -44,7 +44,10 @@ def record_path(kind: str, record_id: str) -> str:
     return f"{kind}/{record_id}.md"
 
 
-@lru_cache(maxsize=1 << 16)  # pure; thousands of links per build point at the same pages
+#: The link caches below have no bound: an entry per page of the site (url: per pair of pages it
+#: links within a folder, a few thousand), and a site of 100,000 records has about 165,000 pages
+#: and files: a bound below that (it was 65,536) only evicted entries asked for again.
+@lru_cache(maxsize=None)  # pure; thousands of links per build point at the same pages
 def page_url(page: str) -> str:
     """Site URL (relative to the site root) of a docs file, with ``use_directory_urls``.
 
@@ -63,7 +66,7 @@ def page_url(page: str) -> str:
     return stem + "/"
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=None)
 def url(from_page: str, to_page: str, anchor: str = "") -> str:
     """Relative URL from one docs page to another docs file, as the browser needs it.
 
@@ -82,7 +85,7 @@ def url(from_page: str, to_page: str, anchor: str = "") -> str:
     return (rel or "./") + (f"#{anchor}" if anchor else "")
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=None)
 def _folder_parts(page: str) -> tuple[str, ...]:
     """The folder the browser is in on a page, as url() splits it."""
     if not page.endswith(".md"):
@@ -90,13 +93,13 @@ def _folder_parts(page: str) -> tuple[str, ...]:
     return tuple(part for part in page_url(page).split("/") if part)
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=None)
 def _url_parts(page: str) -> tuple[str, ...]:
     """A page's URL split as url() splits it (a directory URL ends in "")."""
     return tuple(page_url(page).split("/"))
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=None)
 def _from_depth(depth: int, to_page: str, anchor: str) -> str:
     """url() from a page `depth` folders deep to a page outside its top folder."""
     rel = "../" * depth + "/".join(_url_parts(to_page))

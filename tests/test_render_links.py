@@ -107,3 +107,19 @@ def test_is_web_url_refuses_every_space_and_control_character():
             continue
         refused = ch.isspace() or code < 32
         assert is_web_url(f"https://example.org/a{ch}b") is not refused, hex(code)
+
+
+def test_the_link_caches_keep_every_page_of_a_large_site():
+    """A 100,000-record site has about 165,000 pages and files: the link caches keep one entry per
+    page, so the second link to the first page is not computed again after 170,000 others."""
+    from generator import urls
+
+    pages = [f"commitments/CM-2024-{n:06d}.md" for n in range(170_000)]
+    for fn in (urls.page_url, urls._url_parts, urls._folder_parts):
+        for page in pages:
+            fn(page)
+        hits = fn.cache_info().hits
+        fn(pages[0])
+        assert fn.cache_info().hits == hits + 1, fn.__name__
+    for fn in (urls.page_url, urls._url_parts, urls._folder_parts):
+        fn.cache_clear()  # (pure functions: clearing only frees the test's entries)
