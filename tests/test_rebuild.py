@@ -705,3 +705,27 @@ def pack_entries(path: Path):
     from generator import pack
 
     return pack.entries(path, raw_meta=True)
+
+
+def test_an_unchanged_letter_is_placed_by_the_digest_in_its_pack_entry(site_and_data, monkeypatch):
+    """Every file of the site-files pack reaches StampRecord.put with its digest from the pack's
+    meta and its bytes as a function: on a rebuild none of the unchanged letters is read."""
+    data, site, build = site_and_data
+    calls: list[tuple[str, bool]] = []
+    reads: list[str] = []
+    put = reuse.StampRecord.put
+
+    def watching(self, rel, target, data, **kwargs):
+        if callable(data):
+            def read(data=data, rel=rel):
+                reads.append(rel)
+                return data()
+            calls.append((rel, kwargs.get("digest") is not None))
+            return put(self, rel, target, read, **kwargs)
+        return put(self, rel, target, data, **kwargs)
+
+    monkeypatch.setattr(reuse.StampRecord, "put", watching)
+    build_site(data, site, as_of=AS_OF, history=False, build_dir=build)
+    letters = [rel for rel, _ in calls if rel.startswith("letters/") and rel.endswith(".html")]
+    assert letters and all(with_digest for _, with_digest in calls)
+    assert reads == []

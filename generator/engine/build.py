@@ -412,7 +412,8 @@ def _put_search_figures(path: Path, searched: dict[str, list[str]]) -> None:
     reuse.replace_bytes(path, data.encode("utf-8"))  # may be a link into the engine's snapshot
 
 
-_SHA256_META = re.compile(rb'\{"sha256":"([0-9a-f]{64})"\}')
+#: A site file's meta as extras.write_extras writes it (the line's end included).
+_SHA256_META = re.compile(rb'\{"sha256":"([0-9a-f]{64})"\}\n?')
 
 
 def _place_site_files(path: Path, site_dir: Path, record: reuse.StampRecord) -> set[str]:
