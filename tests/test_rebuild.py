@@ -640,7 +640,12 @@ def test_settle_notes_no_moment_when_the_file_systems_clock_is_behind(tmp_path: 
     import time as time_mod
 
     record = reuse.StampRecord(tmp_path / "build", None)
+    real = time_mod.time_ns
     monkeypatch.setattr(time_mod, "time_ns", lambda: os.lstat(tmp_path).st_ctime_ns + 10 * 1_000_000_000)
+    record.settle(os.fspath(tmp_path), ["a"])
+    assert record.settled is None and record.plain == []
+    # Behind by more than half the margin (60 of 100 ms here) is behind too.
+    monkeypatch.setattr(time_mod, "time_ns", lambda: real() + 60_000_000)
     record.settle(os.fspath(tmp_path), ["a"])
     assert record.settled is None and record.plain == []
     monkeypatch.undo()

@@ -422,7 +422,9 @@ class StampRecord:
         except OSError:
             return
         margin = _FINE_CLOCK_MARGIN_NS if changed % 1_000_000_000 else _CLOCK_MARGIN_NS
-        if changed < before - margin:
+        # Behind by more than half the margin: a change after this moment, stamped by a clock that
+        # far behind and up to a tick coarser, could seem earlier than the margin allows.
+        if changed < before - margin // 2:
             return
         self.plain = sorted(plain)
         self.settled = before - margin
