@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import html
 import json
 import logging
 import os
@@ -18,7 +19,6 @@ import stat
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime, timezone as dt_timezone
 from pathlib import Path
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -625,7 +625,8 @@ class _Sitemap:
 
     def add(self, url: str) -> None:
         if self.out is not None:
-            self._write(f"\n    <url>\n         <loc>{escape(self.site_url + url)}</loc>\n"
+            # (&, < and > escaped as xml.sax.saxutils.escape does, without its imports: urllib, http, ssl)
+            self._write(f"\n    <url>\n         <loc>{html.escape(self.site_url + url, quote=False)}</loc>\n"
                         f"         <lastmod>{self.lastmod}</lastmod>\n    </url>".encode("utf-8"))
 
     def __enter__(self) -> "_Sitemap":
