@@ -27,7 +27,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Iterable
+from typing import Callable, Iterable
 
 from generator.derive import DepartmentFacts, EvaluationFacts, Facts
 
@@ -60,27 +60,33 @@ def _keys(*values: str | None) -> list[str]:
     return seen
 
 
-def lookup_entries(facts: Facts) -> list[list]:
-    """One entry per record on the site: [kind, id, title, subtitle, keys]."""
+def lookup_entries(facts: Facts, kept: Callable[[str, str, Callable[[], list]], list] | None = None) -> list[list]:
+    """One entry per record on the site: [kind, id, title, subtitle, keys]. `kept(kind, record
+    id, make)`: the entry as the caller kept it from the last build (render's, by the record's
+    page key, which stands for everything its facts are made from), else make()."""
+    take = kept or (lambda _kind, _record_id, make: make())
     out: list[list] = []
     for c in facts.commitments:
         r = c.record
-        out.append([0, r.id, r.title, f"{c.department_name} · {r.status}",
-                    _keys(r.id, c.counterparty_shown, c.department_name, *c.partner_names)])
+        out.append(take("commitments", r.id, lambda c=c, r=r: [
+            0, r.id, r.title, f"{c.department_name} · {r.status}",
+            _keys(r.id, c.counterparty_shown, c.department_name, *c.partner_names)]))
     for a in facts.arrears:
         r = a.record
-        out.append([1, r.id, r.project, f"{a.debtor_name} 欠 {r.creditor} · {a.status}",
-                    _keys(r.id, r.creditor, r.creditor_code, r.contract_no, a.debtor_name)])
+        out.append(take("arrears", r.id, lambda a=a, r=r: [
+            1, r.id, r.project, f"{a.debtor_name} 欠 {r.creditor} · {a.status}",
+            _keys(r.id, r.creditor, r.creditor_code, r.contract_no, a.debtor_name)]))
     for x in facts.findings:
         r = x.record
-        out.append([2, r.id, f"{x.subject_name}{r.category}失信记录", f"{r.severity} · {x.objection_state}",
-                    _keys(r.id, x.subject_name)])
+        out.append(take("findings", r.id, lambda x=x, r=r: [
+            2, r.id, f"{x.subject_name}{r.category}失信记录", f"{r.severity} · {x.objection_state}",
+            _keys(r.id, x.subject_name)]))
     return out
 
 
-def lookup_json(facts: Facts) -> bytes:
-    """The lookup index as compact UTF-8 JSON (see the module docstring)."""
-    doc = {"v": LOOKUP_VERSION, "kinds": list(KIND_NAMES), "folders": list(KIND_FOLDERS), "r": lookup_entries(facts)}
+def lookup_json(facts: Facts, kept: Callable[[str, str, Callable[[], list]], list] | None = None) -> bytes:
+    """The lookup index as compact UTF-8 JSON (see the module docstring); `kept`: see lookup_entries."""
+    doc = {"v": LOOKUP_VERSION, "kinds": list(KIND_NAMES), "folders": list(KIND_FOLDERS), "r": lookup_entries(facts, kept)}
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

@@ -31,8 +31,10 @@ Output is deterministic: the same facts give the same bytes.
 from __future__ import annotations
 
 import html as _html
+import hashlib
 import io
 import gc
+import marshal
 import pickle
 import re
 import unicodedata
@@ -66,6 +68,7 @@ from generator.derive import (
     Event,
     Facts,
     FindingFacts,
+    TaskFacts,
     Totals,
     arrears_totals,
 )
@@ -1783,7 +1786,51 @@ class _PageCache(EntryKeys):
         self.new[self._MARKDOWN + rel] = f"{key}|{self._sha(text.encode('utf-8')).hexdigest()}|{'b' if has_blocks else '-'}"
 
 
+#: Beside the page cache: each record's lookup entry by its page key (_LookupEntries).
+LOOKUP_CACHE = "lookup-entries.marshal"
+
+
+class _LookupEntries:
+    """Each record's entry of the lookup index (citizen.lookup_entries) as the last render made
+    it, by its record's page key (_PageCache.key: it stands for everything the record's facts are
+    made from, and every key holds the package's code, citizen.py's included): equal keys, equal
+    entries, so a rebuild makes only the changed records' (8,300 entries' lookup keys at 10,000
+    records). A marshal file of plain values; a damaged or foreign one is not used. Only this
+    render's entries are kept."""
+
+    _FORMAT = 1
+
+    def __init__(self, path: Path, keys: dict[tuple[str, str], str]):
+        self.path, self.keys = path, keys
+        self.old: dict[str, list] = {}
+        self.new: dict[str, list] = {}
+        try:
+            saved = marshal.loads(path.read_bytes())
+            if isinstance(saved, dict) and saved.get("format") == self._FORMAT and isinstance(saved.get("entries"), dict):
+                self.old = saved["entries"]
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+
+    def __call__(self, kind: str, record_id: str, make: Callable[[], list]) -> list:
+        key = self.keys.get((kind, record_id))
+        if key is None:
+            return make()
+        entry = self.old.get(key)
+        if type(entry) is not list or len(entry) != 5:
+            entry = make()
+        self.new[key] = entry
+        return entry
+
+    def save(self) -> None:
+        if self.new.keys() != self.old.keys():
+            write_if_changed(self.path, marshal.dumps({"format": self._FORMAT, "entries": self.new}))
+
+
 _RECORD_FACTS = (CommitmentFacts, ArrearsFacts, FindingFacts)
+#: Facts that many pages' contexts hold (every department page holds the tasks it leads or
+#: shares, and the evaluations twice): each is pickled once a render and then written as the
+#: digest of that pickle (_RecordRefPickler), not pickled again for every page.
+_SHARED_FACTS = (TaskFacts, EvaluationFacts)
 
 
 def _record_page_key(key: str) -> str:
@@ -1791,20 +1838,35 @@ def _record_page_key(key: str) -> str:
     return key
 
 
+def _shared_facts_digest(digest: str) -> str:
+    """What a shared object (_SHARED_FACTS) stands for in a page's cache key (never called either)."""
+    return digest
+
+
 class _RecordRefPickler(pickle.Pickler):
-    """Pickles a page context with each record already keyed written as its page key (see _PageCache.key).
+    """Pickles a page context with each record already keyed written as its page key (see
+    _PageCache.key), and each shared object (_SHARED_FACTS) as the SHA-1 of its own pickle of
+    this kind, made the first time it is met and kept in `record_keys` (by id, with the object,
+    whose id stays its own meanwhile) for every later page: equal digests, equal objects.
 
     reducer_override is the pickle module's documented hook; it is consulted only for objects
     of classes without a built-in fast path (dataclasses, dates, Decimals), never for str or tuples."""
 
-    def __init__(self, file, record_keys: dict[int, tuple[object, str]]):
+    def __init__(self, file, record_keys: dict[int, tuple[object, str]], whole: object = None):
         super().__init__(file, protocol=5)
         self.record_keys = record_keys
+        self.whole = whole  # the shared object being digested: pickled as it is
 
     def reducer_override(self, obj):
         entry = self.record_keys.get(id(obj))
         if entry is not None and entry[0] is obj:
-            return _record_page_key, (entry[1],)
+            return (_record_page_key if obj.__class__ in _RECORD_FACTS else _shared_facts_digest), (entry[1],)
+        if obj.__class__ in _SHARED_FACTS and obj is not self.whole:
+            buf = io.BytesIO()
+            _RecordRefPickler(buf, self.record_keys, obj).dump(obj)
+            digest = hashlib.sha1(buf.getvalue()).hexdigest()
+            self.record_keys[id(obj)] = (obj, digest)
+            return _shared_facts_digest, (digest,)
         return NotImplemented
 
 
@@ -1891,7 +1953,10 @@ def _render(facts: Facts, build_dir: Path, history: History | None, content_dir:
                 writer.put(docs / "assets" / src.relative_to(assets), sitefiles.asset_bytes(src))
 
         # The lookup index: fetched by the lookup box only when a reader starts typing.
-        writer.put(docs / citizen.LOOKUP_FILE, citizen.lookup_json(facts))
+        lookup = _LookupEntries(Path(cache_file).with_name(LOOKUP_CACHE), cache.record_keys) if cache is not None else None
+        writer.put(docs / citizen.LOOKUP_FILE, citizen.lookup_json(facts, lookup))
+        if lookup is not None:
+            lookup.save()
 
         for path in writer.produced:
             if _is_foreign(path.relative_to(docs)):

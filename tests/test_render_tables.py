@@ -210,6 +210,10 @@ def test_a_pages_key_changes_with_every_input_the_page_shows(tmp_path):
         "calendar": (dataclasses.replace(base, calendar=WorkdayCalendar({2031: schedule})), AS_OF),
         "site settings": (dataclasses.replace(base, site=dataclasses.replace(base.site, publisher="另一发布机构")), AS_OF),
         "record": (dataclasses.replace(base, arrears=(base.arrears[0]._replace(note="新备注"), *base.arrears[1:])), AS_OF),
+        # Held by many department pages, each pickled once a render and keyed by that pickle's digest.
+        "task": (dataclasses.replace(base, tasks=(dataclasses.replace(base.tasks[0], status="已完成"), *base.tasks[1:])), AS_OF),
+        "evaluation": (dataclasses.replace(base, evaluations=(dataclasses.replace(base.evaluations[0], grade="良好"),
+                                                              *base.evaluations[1:])), AS_OF),
     }
     for name, (data, as_of) in variants.items():
         after, after_letters = keyed(data, as_of)
@@ -219,6 +223,9 @@ def test_a_pages_key_changes_with_every_input_the_page_shows(tmp_path):
         if name == "record":  # the one record's page and its department's; every other page kept its key
             assert rekeyed == {"arrears/AR-2024-001.html", "departments/fgj.html"}
             assert {k for k in letters if after_letters.get(k) != letters[k]} == {("arrears", "AR-2024-001")}
+        elif name in ("task", "evaluation"):  # the pages of the departments that show it; no record's
+            assert "departments/fgj.html" in shown and rekeyed <= {k for k in before if k.startswith("departments/")}
+            assert after_letters == letters
         else:  # an input of every page's facts: every key, and every letter's
             assert rekeyed == after.keys() & before.keys(), name
             assert not set(after_letters.items()) & set(letters.items()), name
@@ -588,3 +595,36 @@ def test_compiled_templates_are_kept_and_a_damaged_cache_is_compiled_again(tmp_p
         assert {url: body for url, _, body in pack.entries(build / "pages.pack")} == first
         assert {p: p.read_bytes() for p in (build / "docs").rglob("*.md")} == docs
         files = sorted(folders[0].iterdir())
+
+
+def test_the_lookup_index_takes_each_unchanged_records_entry_from_the_last_render(tmp_path, monkeypatch):
+    """render keeps each record's lookup entry by its page key (render._LookupEntries): a render
+    after one record changed makes that record's entry only, and the index is byte for byte the one
+    a render without the cache writes; a damaged cache file is not used."""
+    from generator import citizen
+
+    build = tmp_path / "build"
+    cache = build / ".cache" / "render-pages.json"
+    base = dataset()
+    render_mod.render(derive(base, AS_OF), build, cache_file=cache)
+    made: list[str] = []
+    keys = citizen._keys
+
+    def counting(record_id, *values):
+        made.append(record_id)
+        return keys(record_id, *values)
+
+    monkeypatch.setattr(citizen, "_keys", counting)
+    changed = dataclasses.replace(base, arrears=(base.arrears[0]._replace(project="新项目名称"), *base.arrears[1:]))
+    render_mod.render(derive(changed, AS_OF), build, cache_file=cache)
+    assert made == [base.arrears[0].id]
+    fresh = tmp_path / "fresh"
+    render_mod.render(derive(changed, AS_OF), fresh)  # no cache
+    assert (build / "docs" / citizen.LOOKUP_FILE).read_bytes() == (fresh / "docs" / citizen.LOOKUP_FILE).read_bytes()
+    assert "新项目名称" in (build / "docs" / citizen.LOOKUP_FILE).read_text(encoding="utf-8")
+    (cache.with_name(render_mod.LOOKUP_CACHE)).write_bytes(b"\x00damaged")
+    made.clear()
+    render_mod.render(derive(changed, AS_OF), build, cache_file=cache)
+    shown = derive(changed, AS_OF)  # (a finding past its display is in no output)
+    assert sorted(made) == sorted(x.record.id for kind in ("commitments", "arrears", "findings") for x in getattr(shown, kind))
+    assert (build / "docs" / citizen.LOOKUP_FILE).read_bytes() == (fresh / "docs" / citizen.LOOKUP_FILE).read_bytes()
