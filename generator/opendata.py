@@ -799,7 +799,7 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else format(value.quantize(CENT), "f")
 
 
-@lru_cache(maxsize=1 << 16)  # pure; the API lists and every feed ask for the same pages
+@lru_cache(maxsize=None)  # pure; the API lists and every feed ask for the same pages (no bound: see urls.page_url)
 def _page(kind: str, record_id: str) -> str:
     """A record's page, relative to the site root."""
     return urls.record_page(kind, record_id)

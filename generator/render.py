@@ -1737,7 +1737,7 @@ class _PageCache(EntryKeys):
         follow the string hash seed) and are built the same way each time.
 
         Every key continues the common digest, so it stands for its page's inputs on its own:
-        the letters' cache (extras._LetterCache) keys a record's letter by it. A record page's
+        the letters' cache (extras._letter_keys) keys a record's letter by it. A record page's
         key stands for its record's facts in a department page's key (record_refs): a
         department carries all its records, and pickling them again cost as much as all record
         pages' keys together. A record keyed before is written as its page key; any other

@@ -192,7 +192,7 @@ def test_values_escaped_together_are_what_markupsafe_escape_gives():
         assert _escaped(values) == [str(escape(v)) for v in values], values
 
 
-# --- the letters' cache (extras._LetterCache) -------------------------------------------------
+# --- the letters' cache (extras._letter_keys) -------------------------------------------------
 
 
 def _pack_files(path: Path) -> dict[str, bytes]:
